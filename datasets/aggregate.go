@@ -1,0 +1,188 @@
+package datasets
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"privtune/sim"
+)
+
+// GridOptions says how a Population is laid on the map and clamped.
+type GridOptions struct {
+	// CellKM is the side of a grid cell in km; it must be positive.
+	CellKM float64
+	// Extent is the public map extent; nil reads the data's bounding box, noted as not private.
+	Extent *Extent
+	// Bounds are the measure's clamp bounds [L, U]; nil reads the data's range, noted as not private.
+	Bounds *[2]float64
+}
+
+// Limits that keep a Table small enough to recompute on every key press.
+const (
+	MaxCells   = 1 << 22
+	MaxEntries = 1 << 24
+)
+
+// Aggregate builds the Table from p in one pass over its people: per (group, cell) the
+// count, the clamped measure sum and the raw measure sum.
+//
+// Groups are the cross product of the QI domains, the first QI varying slowest, so a
+// person's group is Σ_q code_q · Π_{q' > q} |domain_q'|. Cells come from a local
+// equirectangular projection around the extent's centre (see sim.Grid).
+func Aggregate(p *Population, opt GridOptions) (*sim.Table, error) {
+	groups, err := groupLabels(p)
+	if err != nil {
+		return nil, err
+	}
+	var notes []string
+	grid := sim.Grid{Rows: 1, Cols: 1, CellKM: opt.CellKM}
+	if p.HasLocation() {
+		if !(opt.CellKM > 0) || math.IsInf(opt.CellKM, 0) {
+			return nil, fmt.Errorf("--cell %v: the cell size must be a positive number of km", opt.CellKM)
+		}
+		ext := DataExtent(p)
+		if opt.Extent != nil {
+			ext = *opt.Extent
+		} else {
+			notes = append(notes, "map extent read off the data's bounding box: not private")
+		}
+		grid, err = gridFor(ext, opt.CellKM)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if len(groups)*grid.Cells() > MaxEntries {
+		return nil, fmt.Errorf("%d groups × %d cells = %d entries is more than %d: use a larger --cell, fewer --qi or coarser --band",
+			len(groups), grid.Cells(), len(groups)*grid.Cells(), MaxEntries)
+	}
+
+	var clamp [2]float64
+	if p.Roles.Measure != "" {
+		switch {
+		case opt.Bounds != nil:
+			clamp = *opt.Bounds
+			if !(clamp[0] < clamp[1]) || math.IsInf(clamp[0], 0) || math.IsInf(clamp[1], 0) {
+				return nil, fmt.Errorf("--bounds %v:%v: want finite L < U", clamp[0], clamp[1])
+			}
+		case p.N > 0:
+			clamp = [2]float64{math.Inf(1), math.Inf(-1)}
+			for _, v := range p.Measure {
+				clamp[0], clamp[1] = min(clamp[0], v), max(clamp[1], v)
+			}
+			if clamp[0] == clamp[1] {
+				clamp[1] = clamp[0] + 1
+			}
+			notes = append(notes, fmt.Sprintf("clamp bounds for %s [%g, %g] read off the data: not private (set --bounds)", p.Roles.Measure, clamp[0], clamp[1]))
+		}
+	}
+	for q, fromData := range p.QIDomainFromData {
+		if fromData {
+			notes = append(notes, fmt.Sprintf("domain of %s read off the data: not private (set --band with cuts)", p.Roles.QIs[q]))
+		}
+	}
+
+	t := sim.NewTable(grid, groups, p.Roles.Measure, clamp)
+	t.QINames = append([]string(nil), p.Roles.QIs...)
+	t.Notes = notes
+	outside := 0
+	for i := 0; i < p.N; i++ {
+		g := 0
+		for q := range p.QICodes {
+			g = g*len(p.QIDomains[q]) + int(p.QICodes[q][i])
+		}
+		c := 0
+		if p.HasLocation() {
+			var ok bool
+			c, ok = cellOf(grid, p.Lat[i], p.Lon[i])
+			if !ok {
+				outside++
+				continue
+			}
+		}
+		v := 0.0
+		if p.Measure != nil {
+			v = p.Measure[i]
+		}
+		t.Add(g, c, v)
+	}
+	if outside > 0 {
+		return nil, fmt.Errorf("%s: %d people lie outside the map extent %+v", p.Source, outside, *opt.Extent)
+	}
+	t.Finish()
+	return t, nil
+}
+
+// cellOf projects (lat, lon) into grid; a point on the extent's north or east edge
+// belongs to the last row or column.
+func cellOf(grid sim.Grid, lat, lon float64) (int, bool) {
+	x, y := grid.Project(lat, lon)
+	if c, ok := grid.CellOf(x, y); ok {
+		return c, true
+	}
+	const edge = 1e-9 // km; rounding slack at the far edges
+	xe := min(x, grid.X0+float64(grid.Cols)*grid.CellKM-edge)
+	ye := min(y, grid.Y0+float64(grid.Rows)*grid.CellKM-edge)
+	if x-xe > 1e-6 || y-ye > 1e-6 {
+		return 0, false
+	}
+	return grid.CellOf(xe, ye)
+}
+
+// gridFor lays cells of side s over ext, centred on the extent's middle.
+func gridFor(ext Extent, s float64) (sim.Grid, error) {
+	if !(ext.MinLat <= ext.MaxLat && ext.MinLon <= ext.MaxLon) {
+		return sim.Grid{}, fmt.Errorf("map extent %+v is empty", ext)
+	}
+	g := sim.Grid{CellKM: s, Located: true,
+		CentreLat: (ext.MinLat + ext.MaxLat) / 2, CentreLon: (ext.MinLon + ext.MaxLon) / 2}
+	x0, y0 := g.Project(ext.MinLat, ext.MinLon)
+	x1, y1 := g.Project(ext.MaxLat, ext.MaxLon)
+	g.X0, g.Y0 = x0, y0
+	g.Cols = max(1, int(math.Ceil((x1-x0)/s)))
+	g.Rows = max(1, int(math.Ceil((y1-y0)/s)))
+	if g.Cells() > MaxCells {
+		return sim.Grid{}, fmt.Errorf("--cell %g km gives a %d × %d grid over the %.0f × %.0f km extent, more than %d cells: use a larger --cell",
+			s, g.Rows, g.Cols, x1-x0, y1-y0, MaxCells)
+	}
+	return g, nil
+}
+
+// DataExtent returns the bounding box of the people in p.
+func DataExtent(p *Population) Extent {
+	e := Extent{MinLat: math.Inf(1), MaxLat: math.Inf(-1), MinLon: math.Inf(1), MaxLon: math.Inf(-1)}
+	for i := range p.Lat {
+		e.MinLat, e.MaxLat = min(e.MinLat, p.Lat[i]), max(e.MaxLat, p.Lat[i])
+		e.MinLon, e.MaxLon = min(e.MinLon, p.Lon[i]), max(e.MaxLon, p.Lon[i])
+	}
+	return e
+}
+
+// groupLabels returns the cross product of the QI domains, e.g. "18–34 · F".
+func groupLabels(p *Population) ([]string, error) {
+	if len(p.QIDomains) == 0 {
+		return []string{"all"}, nil
+	}
+	var labels []string
+	for q, dom := range p.QIDomains {
+		if len(dom) == 0 {
+			return nil, fmt.Errorf("quasi-identifier %s has no values", p.Roles.QIs[q])
+		}
+		if len(labels)*len(dom) > MaxEntries {
+			return nil, fmt.Errorf("the quasi-identifiers %s make more than %d groups: use fewer --qi or coarser --band",
+				strings.Join(p.Roles.QIs, ", "), MaxEntries)
+		}
+		if q == 0 {
+			labels = append([]string(nil), dom...)
+			continue
+		}
+		next := make([]string, 0, len(labels)*len(dom))
+		for _, l := range labels {
+			for _, v := range dom {
+				next = append(next, l+" · "+v)
+			}
+		}
+		labels = next
+	}
+	return labels, nil
+}
