@@ -159,3 +159,7 @@ func (p Params) Validate(hasMeasure bool) error {
 func (p Params) IsDP() bool {
 	return !p.NoNoise() && (p.Threshold == ThresholdNoisy || p.K == 0)
 }
+
+// thresholdSlack absorbs float rounding in smoothed counts (sums of fractions) when they
+// are compared with k, so that a smoothed count of exactly k is published everywhere.
+const thresholdSlack = 1e-9

@@ -1,0 +1,173 @@
+package sim
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// fixtureTable is a 6 × 6 grid of 1 km cells with 2 groups: a dense corner, sparse
+// elsewhere, and an income-like measure clamped to [0, 100].
+func fixtureTable() *Table {
+	g := Grid{Rows: 6, Cols: 6, CellKM: 1, Located: true}
+	t := NewTable(g, []string{"a", "b"}, "income", [2]float64{0, 100})
+	rng := rand.New(rand.NewPCG(7, 8))
+	for grp := 0; grp < 2; grp++ {
+		for c := 0; c < g.Cells(); c++ {
+			r, col := c/g.Cols, c%g.Cols
+			people := int(rng.Float64() * 4) // sparse: 0–3
+			if r < 2 && col < 2 {
+				people = 20 + int(rng.Float64()*30)
+			}
+			for i := 0; i < people; i++ {
+				t.Add(grp, c, rng.Float64()*150) // some above U = 100
+			}
+		}
+	}
+	t.Finish()
+	return t
+}
+
+// released estimands computed from one release: the total, district 0's count and the
+// mean measure of district 0 (NaN when nothing is published there).
+func releasedFigures(t *Table, r *Released) (total, district0, mean0 float64) {
+	C := t.Cells()
+	var num, den float64
+	for i, pub := range r.Published {
+		if !pub {
+			continue
+		}
+		total += r.Count[i]
+		if t.District[i%C] == 0 {
+			district0 += r.Count[i]
+			num += r.Sum[i]
+			den += r.Count[i]
+		}
+	}
+	if den <= 0 {
+		return total, district0, math.NaN()
+	}
+	return total, district0, num / den
+}
+
+type moments struct{ n, mean, variance, seVariance float64 }
+
+func sampleMoments(xs []float64) moments {
+	var m moments
+	var sum float64
+	for _, x := range xs {
+		if !math.IsNaN(x) {
+			sum += x
+			m.n++
+		}
+	}
+	m.mean = sum / m.n
+	var m2, m4 float64
+	for _, x := range xs {
+		if !math.IsNaN(x) {
+			d := x - m.mean
+			m2 += d * d
+			m4 += d * d * d * d
+		}
+	}
+	m.variance = m2 / (m.n - 1)
+	mu4 := m4 / m.n
+	// SE of the sample variance: √((μ4 − σ⁴)/n).
+	m.seVariance = math.Sqrt(math.Max(0, mu4-m.variance*m.variance) / m.n)
+	return m
+}
+
+// checkAgainstReleases compares a predicted estimate with releases drawn through the
+// library: the mean within 4.5 standard errors √(Var/R + MCSE²), the variance within
+// 4.5 standard errors of the sample variance (plus the prediction's own MC error).
+func checkAgainstReleases(t *testing.T, name string, est Estimate, xs []float64) {
+	t.Helper()
+	m := sampleMoments(xs)
+	seMean := math.Sqrt(est.Variance/m.n + est.MCSE*est.MCSE)
+	if math.Abs(m.mean-est.Expected) > 4.5*seMean+1e-9 {
+		t.Errorf("%s: releases average %.4f, predicted %.4f (SE %.4f)", name, m.mean, est.Expected, seMean)
+	}
+	seVar := math.Sqrt(m.seVariance*m.seVariance + est.MCSEVariance*est.MCSEVariance)
+	if math.Abs(m.variance-est.Variance) > 4.5*seVar+1e-9 {
+		t.Errorf("%s: releases vary %.4f, predicted %.4f (SE %.4f)", name, m.variance, est.Variance, seVar)
+	}
+}
+
+// TestPredictionsMatchLibraryReleases draws 1,500 releases per setting with the Google
+// library's secure noise and checks the predicted expectation and variance of the
+// total, a district and a district's mean measure.
+func TestPredictionsMatchLibraryReleases(t *testing.T) {
+	if testing.Short() {
+		t.Skip("draws 1,500 releases per setting")
+	}
+	const releases = 1500
+	tbl := fixtureTable()
+	e := NewEngine(tbl)
+	settings := []struct {
+		name string
+		p    Params
+	}{
+		{"linear", Params{Epsilon: 1, Noise: Laplace}},
+		{"smoothing r=1.5", Params{Epsilon: 1, Noise: Laplace, RadiusKM: 1.5}},
+		{"threshold k=3", Params{Epsilon: 0.8, Noise: Laplace, K: 3}},
+		{"threshold k=4 + smoothing r=1", Params{Epsilon: 1, Noise: Laplace, K: 4, RadiusKM: 1}},
+		{"true threshold k=3 + smoothing r=1", Params{Epsilon: 1, Noise: Laplace, K: 3, RadiusKM: 1, Threshold: ThresholdTrue}},
+		{"gaussian k=2", Params{Epsilon: 2, Delta: 1e-5, Noise: Gaussian, K: 2}},
+	}
+	for _, st := range settings {
+		t.Run(st.name, func(t *testing.T) {
+			rep, err := e.MonteCarlo(context.Background(), st.p, MCOptions{Seed: 1, Workers: 1, MaxIterations: 40_000, TargetRelSE: 0.002}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			src := SecureNoise(st.p.Noise)
+			totals, dist, means := make([]float64, releases), make([]float64, releases), make([]float64, releases)
+			for i := range totals {
+				r, err := Release(tbl, st.p, src)
+				if err != nil {
+					t.Fatal(err)
+				}
+				totals[i], dist[i], means[i] = releasedFigures(tbl, r)
+			}
+			total, _ := rep.Estimand("total")
+			d0, _ := rep.Estimand("district " + tbl.DistrictNames[0])
+			mean0, _ := rep.Estimand("mean income " + tbl.DistrictNames[0])
+			checkAgainstReleases(t, "total", total, totals)
+			checkAgainstReleases(t, "district", d0, dist)
+			checkAgainstReleases(t, "mean", mean0, means)
+		})
+	}
+}
+
+// TestInvariants checks ε = ∞ gives zero variance, k = 0 withholds nothing, and with
+// k = 0 smoothing leaves the total's expectation and variance unchanged.
+func TestInvariants(t *testing.T) {
+	e := NewEngine(fixtureTable())
+	for _, r := range []float64{0, 1, 2.5} {
+		rep, err := e.Evaluate(Params{Epsilon: math.Inf(1), K: 5, RadiusKM: r})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, est := range rep.Estimands {
+			if est.Kind != KindMean && est.Variance != 0 {
+				t.Errorf("ε = ∞, r = %v: %s has variance %v", r, est.Name, est.Variance)
+			}
+		}
+	}
+	base, _ := e.Evaluate(Params{Epsilon: 0.5})
+	if base.Map.WithheldShare != 0 || base.Map.WithheldEntries != 0 {
+		t.Errorf("k = 0 withholds %v of people", base.Map.WithheldShare)
+	}
+	t0, _ := base.Estimand("total")
+	for _, r := range []float64{1, 2, 3.7} {
+		rep, _ := e.Evaluate(Params{Epsilon: 0.5, RadiusKM: r})
+		tr, _ := rep.Estimand("total")
+		if math.Abs(tr.Expected-t0.Expected) > 1e-9*t0.Expected || math.Abs(tr.Variance-t0.Variance) > 1e-9*t0.Variance {
+			t.Errorf("r = %v: total E %v Var %v, unsmoothed E %v Var %v", r, tr.Expected, tr.Variance, t0.Expected, t0.Variance)
+		}
+		if tr.Bias > 1e-9 || !tr.Exact {
+			t.Errorf("r = %v: total bias %v exact %v", r, tr.Bias, tr.Exact)
+		}
+	}
+}

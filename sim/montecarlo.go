@@ -1,0 +1,466 @@
+package sim
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"time"
+)
+
+// MCOptions control the Monte Carlo.
+type MCOptions struct {
+	// Seed makes the simulated releases reproducible (with Workers = 1).
+	Seed uint64
+	// Workers is the number of goroutines; 0 means GOMAXPROCS.
+	Workers int
+	// MaxIterations caps the number of simulated releases; 0 means 200,000.
+	MaxIterations int
+	// TargetRelSE stops the run once every pending variance has a relative standard
+	// error at or below it (after at least 8 batches); 0 means 0.005.
+	TargetRelSE float64
+	// BatchSize is the number of releases per batch; 0 means 64.
+	BatchSize int
+	// ProgressEvery is the least time between progress reports; 0 means 100 ms.
+	ProgressEvery time.Duration
+}
+
+func (o MCOptions) withDefaults() MCOptions {
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	if o.MaxIterations <= 0 {
+		o.MaxIterations = 200_000
+	}
+	if o.TargetRelSE <= 0 {
+		o.TargetRelSE = 0.005
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = 64
+	}
+	if o.ProgressEvery <= 0 {
+		o.ProgressEvery = 100 * time.Millisecond
+	}
+	return o
+}
+
+// MonteCarlo estimates the figures Evaluate leaves pending by simulating releases with a
+// fast seeded generator drawing from the same noise distribution as the library (the
+// tabulated IntNoise for counts; Laplace of scale (L1+g)/ε or Gaussian σ for sums, the
+// library's lattice being finer than float64 resolution at these scales).
+//
+// Count estimands use the linear release L (no threshold, exact moments) as a control
+// variate: with D = T − L, E[T] = E[L] + E[D] and Var(T) = Var(L) + Var(D) + 2·Cov(D, L),
+// where only the D terms are simulated. Standard errors: √(Var(D)/n) for E[T]; batch
+// means for Var(T).
+//
+// progress, when not nil, receives a full report now and then while the run refines it.
+// The run ends at the target precision, at MaxIterations, or when ctx is done; it then
+// returns the last report and ctx.Err().
+func (e *Engine) MonteCarlo(ctx context.Context, p Params, opt MCOptions, progress func(*Report)) (*Report, error) {
+	if err := p.Validate(e.t.HasMeasure()); err != nil {
+		return nil, err
+	}
+	opt = opt.withDefaults()
+	s := e.prepare(p)
+	base := e.exactReport(s)
+	if !hasPending(base) {
+		return base, nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	batches := make(chan *mcAcc, opt.Workers)
+	for w := 0; w < opt.Workers; w++ {
+		go func(w int) {
+			sim := e.newSimulator(s, rand.New(rand.NewPCG(opt.Seed, uint64(w)+1)))
+			for ctx.Err() == nil {
+				acc := e.newAcc(s)
+				for i := 0; i < opt.BatchSize; i++ {
+					sim.run(acc)
+				}
+				select {
+				case batches <- acc:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}(w)
+	}
+
+	total := e.newAcc(s)
+	var batchVar [][]float64 // batchVar[b][j]: variance estimates of batch b
+	last := time.Now()
+	var report *Report
+	for {
+		select {
+		case <-ctx.Done():
+			if report == nil {
+				report = e.mcReport(s, base, total, batchVar)
+			}
+			return report, ctx.Err()
+		case acc := <-batches:
+			batchVar = append(batchVar, e.variances(s, acc))
+			total.merge(acc)
+			done := total.n >= opt.MaxIterations
+			if !done && len(batchVar) >= 8 {
+				report = e.mcReport(s, base, total, batchVar)
+				done = converged(report, opt.TargetRelSE)
+			}
+			if done {
+				report = e.mcReport(s, base, total, batchVar)
+				cancel()
+				return report, nil
+			}
+			if progress != nil && time.Since(last) >= opt.ProgressEvery {
+				last = time.Now()
+				report = e.mcReport(s, base, total, batchVar)
+				progress(report)
+			}
+		}
+	}
+}
+
+func hasPending(r *Report) bool {
+	if r.Map.Pending || r.CrowdPending {
+		return true
+	}
+	for _, est := range r.Estimands {
+		if est.Pending {
+			return true
+		}
+	}
+	return false
+}
+
+// converged reports whether every Monte Carlo variance has relative SE ≤ target.
+func converged(r *Report, target float64) bool {
+	for _, est := range r.Estimands {
+		if est.Exact || est.Variance == 0 {
+			continue
+		}
+		if !(est.MCSEVariance <= target*est.Variance) {
+			return false
+		}
+	}
+	return true
+}
+
+// mcAcc accumulates simulated releases. Sets are indexed as Engine.sets; means by district.
+type mcAcc struct {
+	n int
+	// Per count set: Σ D, Σ D², Σ D·L' with L' = L − E[L].
+	d, d2, dl []float64
+	// Per cell, likewise.
+	cd, cd2, cdl []float64
+	// Per district mean: Σ ratio, Σ ratio², defined ratios.
+	ratio, ratio2 []float64
+	ratioN        []int
+	// published[e] counts releases in which entry e was published.
+	published []int32
+}
+
+func (e *Engine) newAcc(s *state) *mcAcc {
+	C, S := e.t.Cells(), len(e.sets)
+	a := &mcAcc{}
+	if s.mode == modeMonteCarlo {
+		a.d, a.d2, a.dl = make([]float64, S), make([]float64, S), make([]float64, S)
+		a.cd, a.cd2, a.cdl = make([]float64, C), make([]float64, C), make([]float64, C)
+		a.published = make([]int32, len(e.t.Count))
+	}
+	if e.t.HasMeasure() {
+		D := len(e.t.DistrictNames)
+		a.ratio, a.ratio2, a.ratioN = make([]float64, D), make([]float64, D), make([]int, D)
+	}
+	return a
+}
+
+func (a *mcAcc) merge(b *mcAcc) {
+	a.n += b.n
+	add := func(x, y []float64) {
+		for i := range x {
+			x[i] += y[i]
+		}
+	}
+	add(a.d, b.d)
+	add(a.d2, b.d2)
+	add(a.dl, b.dl)
+	add(a.cd, b.cd)
+	add(a.cd2, b.cd2)
+	add(a.cdl, b.cdl)
+	add(a.ratio, b.ratio)
+	add(a.ratio2, b.ratio2)
+	for i := range a.ratioN {
+		a.ratioN[i] += b.ratioN[i]
+	}
+	for i := range a.published {
+		a.published[i] += b.published[i]
+	}
+}
+
+// simulator holds one worker's buffers.
+type simulator struct {
+	e                *Engine
+	s                *state
+	ints             *Sampler
+	rng              *rand.Rand
+	sumScale         float64
+	x, z, xs, zs, sc []float64
+	cellT, cellL     []float64
+	groupT, groupL   []float64
+	num, den         []float64
+}
+
+func (e *Engine) newSimulator(s *state, rng *rand.Rand) *simulator {
+	C, G := e.t.Cells(), len(e.t.Groups)
+	sim := &simulator{e: e, s: s, rng: rng,
+		x: make([]float64, C), z: make([]float64, C), xs: make([]float64, C), zs: make([]float64, C), sc: make([]float64, C),
+		cellT: make([]float64, C), cellL: make([]float64, C), groupT: make([]float64, G), groupL: make([]float64, G)}
+	if !s.countMech.None() {
+		sim.ints = e.intNoise(s.countMech).NewSampler(rng)
+	}
+	if e.t.HasMeasure() {
+		D := len(e.t.DistrictNames)
+		sim.num, sim.den = make([]float64, D), make([]float64, D)
+		switch {
+		case s.sumMech.None():
+		case s.sumMech.Kind == Gaussian:
+			sim.sumScale = s.sumMech.Scale()
+		default:
+			sim.sumScale = (s.sumMech.LInf + s.sumMech.Granularity()) / s.sumMech.Epsilon
+		}
+	}
+	return sim
+}
+
+// run simulates one release and adds it to acc.
+func (sim *simulator) run(acc *mcAcc) {
+	e, s, t := sim.e, sim.s, sim.e.t
+	C, G := t.Cells(), len(t.Groups)
+	k := float64(s.p.K)
+	for c := range sim.cellT {
+		sim.cellT[c], sim.cellL[c] = 0, 0
+	}
+	for j := range sim.num {
+		sim.num[j], sim.den[j] = 0, 0
+	}
+	for g := 0; g < G; g++ {
+		n := e.count[g]
+		for c := 0; c < C; c++ {
+			sim.x[c] = n[c]
+			if sim.ints != nil {
+				sim.x[c] += float64(sim.ints.Draw())
+			}
+		}
+		s.sm.Apply(sim.z, sim.x, sim.sc)
+		if sim.num != nil {
+			sums := t.Sum[g*C : (g+1)*C]
+			for c := 0; c < C; c++ {
+				sim.xs[c] = sums[c] + sim.sumNoise()
+			}
+			s.sm.Apply(sim.zs, sim.xs, sim.sc)
+		}
+		var gT, gL float64
+		for c := 0; c < C; c++ {
+			i := g*C + c
+			z := sim.z[c]
+			var pub bool
+			switch s.mode {
+			case modeLinear:
+				pub = true
+			case modeMask:
+				pub = s.mask[i] == 1
+			default:
+				pub = z >= k-thresholdSlack
+			}
+			sim.cellL[c] += z
+			gL += z
+			if pub {
+				sim.cellT[c] += z
+				gT += z
+				if acc.published != nil {
+					acc.published[i]++
+				}
+				if sim.num != nil {
+					j := t.District[c]
+					sim.num[j] += sim.zs[c]
+					sim.den[j] += z
+				}
+			}
+		}
+		sim.groupT[g], sim.groupL[g] = gT, gL
+	}
+	acc.n++
+	for j := range sim.num {
+		if sim.den[j] > 0 {
+			r := sim.num[j] / sim.den[j]
+			acc.ratio[j] += r
+			acc.ratio2[j] += r * r
+			acc.ratioN[j]++
+		}
+	}
+	if acc.d == nil {
+		return
+	}
+	// Count sets: D = T − L and L' = L − E[L], from the per-cell and per-group sums.
+	var totT, totL float64
+	nd := len(t.DistrictNames)
+	distT, distL := make([]float64, nd), make([]float64, nd)
+	var densT, densL [3]float64
+	for c := 0; c < C; c++ {
+		d := sim.cellT[c] - sim.cellL[c]
+		l := sim.cellL[c] - s.cellMu[c]
+		acc.cd[c] += d
+		acc.cd2[c] += d * d
+		acc.cdl[c] += d * l
+		totT += sim.cellT[c]
+		totL += sim.cellL[c]
+		distT[t.District[c]] += sim.cellT[c]
+		distL[t.District[c]] += sim.cellL[c]
+		if t.DensityClass != nil {
+			densT[t.DensityClass[c]] += sim.cellT[c]
+			densL[t.DensityClass[c]] += sim.cellL[c]
+		}
+	}
+	for i, set := range e.sets {
+		var T, L float64
+		switch set.kind {
+		case KindTotal:
+			T, L = totT, totL
+		case KindDistrict:
+			T, L = distT[set.district], distL[set.district]
+		case KindDensity:
+			T, L = densT[set.class], densL[set.class]
+		case KindGroup:
+			T, L = sim.groupT[set.groups[0]], sim.groupL[set.groups[0]]
+		}
+		d, l := T-L, L-s.linMean[i]
+		acc.d[i] += d
+		acc.d2[i] += d * d
+		acc.dl[i] += d * l
+	}
+}
+
+// sumNoise draws one sum's noise: Laplace by inversion, or Gaussian.
+func (sim *simulator) sumNoise() float64 {
+	if sim.sumScale == 0 {
+		return 0
+	}
+	if sim.s.sumMech.Kind == Gaussian {
+		return sim.rng.NormFloat64() * sim.sumScale
+	}
+	u := sim.rng.Float64() - 0.5
+	if u < 0 {
+		return sim.sumScale * math.Log1p(2*u)
+	}
+	return -sim.sumScale * math.Log1p(-2*u)
+}
+
+// variances returns the estimate of Var(T) from one batch for every Monte Carlo figure,
+// in the order of Report.Estimands: count sets first, then district means.
+func (e *Engine) variances(s *state, a *mcAcc) []float64 {
+	var out []float64
+	n := float64(a.n)
+	for i := range e.sets {
+		if a.d == nil {
+			out = append(out, math.NaN())
+			continue
+		}
+		out = append(out, s.linVar[i]+controlVariance(a.d[i], a.d2[i], a.dl[i], n))
+	}
+	for j := range a.ratio {
+		out = append(out, sampleVariance(a.ratio[j], a.ratio2[j], float64(a.ratioN[j])))
+	}
+	return out
+}
+
+// controlVariance returns Var(D) + 2·Cov(D, L') from Σ D, Σ D², Σ D·L' over n draws,
+// with E[L'] = 0 known: (Σ D² − (Σ D)²/n)/(n − 1) + 2·Σ D·L'/n.
+func controlVariance(d, d2, dl, n float64) float64 {
+	if n < 2 {
+		return 0
+	}
+	return (d2-d*d/n)/(n-1) + 2*dl/n
+}
+
+// sampleVariance returns (Σ x² − (Σ x)²/n)/(n − 1).
+func sampleVariance(x, x2, n float64) float64 {
+	if n < 2 {
+		return math.NaN()
+	}
+	return math.Max(0, (x2-x*x/n)/(n-1))
+}
+
+// mcReport fills the pending figures of base from the accumulated releases.
+func (e *Engine) mcReport(s *state, base *Report, a *mcAcc, batchVar [][]float64) *Report {
+	t := e.t
+	C := t.Cells()
+	r := *base
+	r.Estimands = append([]Estimate(nil), base.Estimands...)
+	r.Iterations = a.n
+	n := float64(a.n)
+	seVar := func(j int) float64 {
+		b := float64(len(batchVar))
+		if b < 2 {
+			return math.Inf(1)
+		}
+		var sum, sq float64
+		for _, v := range batchVar {
+			sum += v[j]
+			sq += v[j] * v[j]
+		}
+		return math.Sqrt(sampleVariance(sum, sq, b) / b)
+	}
+	for j := range r.Estimands {
+		est := &r.Estimands[j]
+		if !est.Pending || a.n == 0 {
+			continue
+		}
+		est.Pending = false
+		if j < len(e.sets) {
+			est.Expected = s.linMean[j] + a.d[j]/n
+			varD := sampleVariance(a.d[j], a.d2[j], n)
+			est.Variance = math.Max(0, s.linVar[j]+controlVariance(a.d[j], a.d2[j], a.dl[j], n))
+			est.MCSE = math.Sqrt(varD / n)
+			est.BiasBySource.Suppression = est.Expected - s.linMean[j]
+		} else {
+			d := j - len(e.sets)
+			m := float64(a.ratioN[d])
+			if m == 0 {
+				est.Expected, est.Variance = math.NaN(), math.NaN()
+			} else {
+				est.Expected = a.ratio[d] / m
+				est.Variance = sampleVariance(a.ratio[d], a.ratio2[d], m)
+				est.MCSE = math.Sqrt(est.Variance / m)
+			}
+			rest := est.Expected - est.Truth - est.BiasBySource.Clamping - est.BiasBySource.Smoothing
+			if s.p.K > 0 {
+				est.BiasBySource.Suppression = rest
+			} else {
+				est.BiasBySource.Noise = rest
+			}
+		}
+		est.MCSEVariance = seVar(j)
+		est.finish()
+	}
+	if a.published != nil {
+		m := &r.Map
+		m.Expected, m.Bias, m.SD, m.Withheld = make([]float64, C), make([]float64, C), make([]float64, C), make([]float64, C)
+		m.Pending = false
+		for c := 0; c < C; c++ {
+			m.Expected[c] = s.cellMu[c] + a.cd[c]/n
+			m.Bias[c] = m.Expected[c] - m.Truth[c]
+			v := s.cellLinVar[c] + controlVariance(a.cd[c], a.cd2[c], a.cdl[c], n)
+			m.SD[c] = math.Sqrt(math.Max(0, v))
+		}
+		summariseMap(m)
+		publish := make([]float64, len(a.published))
+		for i, k := range a.published {
+			publish[i] = float64(k) / n
+		}
+		e.withheld(publish, m)
+		r.Crowd = ComputeCrowdRisk(t.Count, e.crowd(s.sm), publish)
+		r.CrowdPending = false
+	}
+	return &r
+}
