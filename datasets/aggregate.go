@@ -3,6 +3,7 @@ package datasets
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"privtune/sim"
@@ -31,10 +32,6 @@ const (
 // person's group is Σ_q code_q · Π_{q' > q} |domain_q'|. Cells come from a local
 // equirectangular projection around the extent's centre (see sim.Grid).
 func Aggregate(p *Population, opt GridOptions) (*sim.Table, error) {
-	groups, err := groupLabels(p)
-	if err != nil {
-		return nil, err
-	}
 	var notes []string
 	grid := sim.Grid{Rows: 1, Cols: 1, CellKM: opt.CellKM}
 	if p.HasLocation() {
@@ -47,10 +44,19 @@ func Aggregate(p *Population, opt GridOptions) (*sim.Table, error) {
 		} else {
 			notes = append(notes, "map extent read off the data's bounding box: not private")
 		}
+		var err error
 		grid, err = gridFor(ext, opt.CellKM)
 		if err != nil {
 			return nil, err
 		}
+	}
+	grouping, err := groupsFor(p, grid.Cells())
+	if err != nil {
+		return nil, err
+	}
+	groups := grouping.labels
+	if grouping.observed {
+		notes = append(notes, fmt.Sprintf("%d groups are the QI combinations present in the data (the full cross product is too large): the group list is not private", len(groups)))
 	}
 	if len(groups)*grid.Cells() > MaxEntries {
 		return nil, fmt.Errorf("%d groups × %d cells = %d entries is more than %d: use a larger --cell, fewer --qi or coarser --band",
@@ -87,10 +93,7 @@ func Aggregate(p *Population, opt GridOptions) (*sim.Table, error) {
 	t.Notes = notes
 	outside := 0
 	for i := 0; i < p.N; i++ {
-		g := 0
-		for q := range p.QICodes {
-			g = g*len(p.QIDomains[q]) + int(p.QICodes[q][i])
-		}
+		g := grouping.of(i)
 		c := 0
 		if p.HasLocation() {
 			var ok bool
@@ -158,31 +161,76 @@ func DataExtent(p *Population) Extent {
 	return e
 }
 
-// groupLabels returns the cross product of the QI domains, e.g. "18–34 · F".
-func groupLabels(p *Population) ([]string, error) {
+// maxCrossGroups bounds the groups laid out as the full cross product of the QI domains.
+const maxCrossGroups = 1 << 20
+
+// grouping assigns people to groups and names the groups.
+type grouping struct {
+	labels []string
+	of     func(i int) int
+	// observed is true when the groups are the QI combinations present in the data.
+	observed bool
+}
+
+// groupsFor returns the groups of p.
+//
+// When the cross product of the QI domains fits (at most maxCrossGroups groups and
+// MaxEntries entries over cells), the groups are that cross product, the first QI varying
+// slowest: person i's group is Σ_q code_q,i · Π_{q' > q} |domain_q'|, and every group is a
+// public label whether or not anyone falls in it. Otherwise, as in ARX and sdcMicro, the
+// groups are the combinations present in the data (equivalence classes), in the same order.
+func groupsFor(p *Population, cells int) (grouping, error) {
 	if len(p.QIDomains) == 0 {
-		return []string{"all"}, nil
+		return grouping{labels: []string{"all"}, of: func(int) int { return 0 }}, nil
 	}
-	var labels []string
+	product := uint64(1)
 	for q, dom := range p.QIDomains {
 		if len(dom) == 0 {
-			return nil, fmt.Errorf("quasi-identifier %s has no values", p.Roles.QIs[q])
+			return grouping{}, fmt.Errorf("quasi-identifier %s has no values", p.Roles.QIs[q])
 		}
-		if len(labels)*len(dom) > MaxEntries {
-			return nil, fmt.Errorf("the quasi-identifiers %s make more than %d groups: use fewer --qi or coarser --band",
-				strings.Join(p.Roles.QIs, ", "), MaxEntries)
+		if product > math.MaxUint64/uint64(len(dom)) {
+			return grouping{}, fmt.Errorf("the quasi-identifiers %s have too many combinations: use fewer --qi or coarser --band",
+				strings.Join(p.Roles.QIs, ", "))
 		}
-		if q == 0 {
-			labels = append([]string(nil), dom...)
-			continue
-		}
-		next := make([]string, 0, len(labels)*len(dom))
-		for _, l := range labels {
-			for _, v := range dom {
-				next = append(next, l+" · "+v)
-			}
-		}
-		labels = next
+		product *= uint64(len(dom))
 	}
-	return labels, nil
+	fits := product <= maxCrossGroups && product*uint64(cells) <= MaxEntries
+	key := func(i int) uint64 {
+		var k uint64
+		for q := range p.QICodes {
+			k = k*uint64(len(p.QIDomains[q])) + uint64(p.QICodes[q][i])
+		}
+		return k
+	}
+	label := func(k uint64) string {
+		parts := make([]string, len(p.QIDomains))
+		for q := len(p.QIDomains) - 1; q >= 0; q-- {
+			n := uint64(len(p.QIDomains[q]))
+			parts[q] = p.QIDomains[q][k%n]
+			k /= n
+		}
+		return strings.Join(parts, " · ")
+	}
+	if fits {
+		labels := make([]string, product)
+		for k := range labels {
+			labels[k] = label(uint64(k))
+		}
+		return grouping{labels: labels, of: func(i int) int { return int(key(i)) }}, nil
+	}
+	index := map[uint64]int{}
+	for i := 0; i < p.N; i++ {
+		index[key(i)] = 0
+	}
+	keys := make([]uint64, 0, len(index))
+	for k := range index {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	labels := make([]string, len(keys))
+	for g, k := range keys {
+		index[k] = g
+		labels[g] = label(k)
+	}
+	return grouping{labels: labels, of: func(i int) int { return index[key(i)] }, observed: true}, nil
 }
