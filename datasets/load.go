@@ -210,6 +210,7 @@ type qiState struct {
 	name    string
 	band    *Banding
 	exact   map[string]uint32 // exact value → provisional code
+	fixed   bool              // exact values from a public domain (Roles.Domains)
 	widthJ  map[int64]uint32  // width band index → provisional code
 	labels  []string          // provisional code → label (exact values)
 	bandIdx []int64           // provisional code → band index (width bands)
@@ -335,6 +336,16 @@ func (l *loader) readHeader() error {
 			}
 		} else {
 			st.exact = map[string]uint32{}
+			if dom, ok := roles.Domains[col]; ok {
+				st.fixed = true
+				for _, v := range dom {
+					if _, dup := st.exact[v]; dup {
+						return fmt.Errorf("the domain of %s lists %q twice", col, v)
+					}
+					st.exact[v] = uint32(len(st.labels))
+					st.labels = append(st.labels, v)
+				}
+			}
 		}
 		l.qis = append(l.qis, st)
 	}
@@ -551,6 +562,9 @@ func (l *loader) qiCode(rec []string, i int, st *qiState) (uint32, error) {
 		if !utf8.ValidString(s) {
 			return 0, l.fieldError(i, fmt.Sprintf("%q is not UTF-8 text (binary data?)", s))
 		}
+		if st.fixed {
+			return 0, l.fieldError(i, fmt.Sprintf("%q is not one of the values of %s: %s", s, st.name, strings.Join(st.labels, ", ")))
+		}
 		if len(st.exact) >= MaxEntries {
 			return 0, l.fieldError(i, fmt.Sprintf("more than %d distinct values: band it with --band", MaxEntries))
 		}
@@ -593,6 +607,8 @@ func (l *loader) finishQIs() {
 		switch {
 		case st.band != nil && !st.band.FromData():
 			labels = st.band.Labels()
+		case st.fixed:
+			labels = st.labels
 		case st.band != nil:
 			order := sortedOrder(len(st.bandIdx), func(a, b int) bool { return st.bandIdx[a] < st.bandIdx[b] })
 			labels, remap = make([]string, len(order)), make([]uint32, len(order))
@@ -622,7 +638,7 @@ func (l *loader) finishQIs() {
 		}
 		p.QICodes = append(p.QICodes, st.codes)
 		p.QIDomains = append(p.QIDomains, labels)
-		p.QIDomainFromData = append(p.QIDomainFromData, st.band == nil || st.band.FromData())
+		p.QIDomainFromData = append(p.QIDomainFromData, !st.fixed && (st.band == nil || st.band.FromData()))
 	}
 }
 

@@ -277,3 +277,18 @@ func TestLoadMeasureNaNNeverStored(t *testing.T) {
 		t.Fatalf("measure %v", p.Measure)
 	}
 }
+
+func TestLoadFixedDomain(t *testing.T) {
+	roles := Roles{QIs: []string{"sex"}, Domains: map[string][]string{"sex": {"M", "F", "X"}}}
+	p, err := ReadCSV(strings.NewReader("sex\nF\nM\nF\n"), "in.csv", Options{Roles: roles})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(p.QIDomains[0], []string{"M", "F", "X"}) || !reflect.DeepEqual(p.QICodes[0], []uint32{1, 0, 1}) || p.QIDomainFromData[0] {
+		t.Fatalf("domain %v codes %v fromData %v", p.QIDomains[0], p.QICodes[0], p.QIDomainFromData[0])
+	}
+	_, err = ReadCSV(strings.NewReader("sex\nF\nQ\n"), "in.csv", Options{Roles: roles})
+	if err == nil || err.Error() != `in.csv:3:1 (sex): "Q" is not one of the values of sex: M, F, X` {
+		t.Fatalf("value outside the domain: %v", err)
+	}
+}

@@ -49,6 +49,10 @@ type Roles struct {
 	// Bands maps a QI column to how its values are grouped; a QI absent here is taken
 	// by its exact value.
 	Bands map[string]Banding
+	// Domains fixes the public domain of a QI taken by exact value, in display order; a
+	// value outside it is invalid. A QI absent here and from Bands has the domain of the
+	// values observed in the data.
+	Domains map[string][]string
 	// Measure is the numeric column whose clamped sums are released; empty for none.
 	Measure string
 	// Sensitive names a column that is never released (for display only).

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"errors"
+
+	"github.com/spf13/cobra"
+)
+
+// version is privtune's version, recorded in every decision record.
+const version = "0.1.0"
+
+// exitError carries a specific exit status (e.g. 1 for a failed check).
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// exitCode maps an error to the process exit status: 2 for usage and input errors
+// unless the error says otherwise.
+func exitCode(err error) int {
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	return 2
+}
+
+func newRootCommand() *cobra.Command {
+	var data dataFlags
+	root := &cobra.Command{
+		Use:   "privtune",
+		Short: "Explore what differential privacy, minimum counts and smoothing cost and buy",
+		Long: `privtune loads a population (an embedded sample, or your CSV), aggregates it to a grid of
+map cells × demographic groups, and shows the bias, variance and re-identification risk of a
+protected release as you turn ε (noise), k (minimum count) and r (smoothing radius).`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       version,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runInspect(cmd, &data, false)
+		},
+	}
+	data.register(root.PersistentFlags())
+	root.AddCommand(newInspectCommand(&data), newEvalCommand(&data), newSweepCommand(&data))
+	return root
+}

@@ -1,0 +1,234 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/spf13/pflag"
+
+	"privtune/datasets"
+	"privtune/sim"
+)
+
+// dataFlags are the flags every command shares: where the population comes from and
+// which column plays which part.
+type dataFlags struct {
+	file        string
+	delim       string
+	lat, lon    string
+	qi          []string
+	bands       []string
+	measure     string
+	bounds      string
+	extent      string
+	cellKM      float64
+	skipInvalid bool
+
+	flags *pflag.FlagSet
+}
+
+func (d *dataFlags) register(fs *pflag.FlagSet) {
+	d.flags = fs
+	fs.StringVar(&d.file, "data", "", "population CSV file, plain or .gz (default: the embedded sample \"metro\")")
+	fs.StringVar(&d.delim, "delim", ",", "field delimiter of the CSV file (one character)")
+	fs.StringVar(&d.lat, "lat", "", "latitude column (WGS84 degrees); without --lat/--lon the data is plain microdata")
+	fs.StringVar(&d.lon, "lon", "", "longitude column (WGS84 degrees)")
+	fs.StringSliceVar(&d.qi, "qi", nil, "quasi-identifier columns, comma-separated (taken by exact value unless --band is given)")
+	fs.StringArrayVar(&d.bands, "band", nil, "band a QI: COL=WIDTH or COL=CUT,CUT,... (repeatable)")
+	fs.StringVar(&d.measure, "measure", "", "numeric column whose clamped sums are released")
+	fs.StringVar(&d.bounds, "bounds", "", "public clamp bounds of the measure, L:U")
+	fs.StringVar(&d.extent, "extent", "", "public map extent MINLAT,MINLON,MAXLAT,MAXLON (default: the data's bounding box)")
+	fs.Float64Var(&d.cellKM, "cell", 1, "grid cell side in km")
+	fs.BoolVar(&d.skipInvalid, "skip-invalid", false, "drop invalid rows (reporting how many and why) instead of stopping")
+}
+
+func (d *dataFlags) changed(name string) bool { return d.flags != nil && d.flags.Changed(name) }
+
+// loaded is a population aggregated into its Table, with what inspect reports about it.
+type loaded struct {
+	pop      *datasets.Population
+	table    *sim.Table
+	meta     *datasets.Metadata // nil for a user's file
+	extent   datasets.Extent
+	clampSet bool // clamp bounds given, not read off the data
+}
+
+// options turns the flags into loader and grid options, starting from meta's defaults
+// when the embedded sample is used.
+func (d *dataFlags) options(meta *datasets.Metadata) (datasets.Options, datasets.GridOptions, error) {
+	var opt datasets.Options
+	var grid datasets.GridOptions
+	if d.delim == `\t` || d.delim == "tab" {
+		d.delim = "\t"
+	}
+	if utf8.RuneCountInString(d.delim) != 1 {
+		return opt, grid, fmt.Errorf("--delim %q: want exactly one character", d.delim)
+	}
+	opt.Delim, _ = utf8.DecodeRuneInString(d.delim)
+	if opt.Delim == '"' || opt.Delim == '\n' || opt.Delim == '\r' {
+		return opt, grid, fmt.Errorf("--delim %q cannot be a quote or a line break", d.delim)
+	}
+	opt.SkipInvalid = d.skipInvalid
+	grid.CellKM = d.cellKM
+	if meta != nil {
+		opt.Roles = meta.Roles
+		opt.Roles.Bands = map[string]datasets.Banding{}
+		for k, v := range meta.Roles.Bands {
+			opt.Roles.Bands[k] = v
+		}
+		if !d.changed("cell") {
+			grid.CellKM = meta.CellKM
+		}
+		ext := meta.Extent
+		grid.Extent = &ext
+		b := meta.MeasureBounds
+		grid.Bounds = &b
+	}
+	if d.changed("lat") || d.changed("lon") {
+		opt.Roles.Lat, opt.Roles.Lon = d.lat, d.lon
+	}
+	if (opt.Roles.Lat == "") != (opt.Roles.Lon == "") {
+		return opt, grid, fmt.Errorf("--lat and --lon go together: give both or neither")
+	}
+	if d.changed("qi") {
+		opt.Roles.QIs = nil
+		for _, q := range d.qi {
+			if q = strings.TrimSpace(q); q != "" {
+				opt.Roles.QIs = append(opt.Roles.QIs, q)
+			}
+		}
+	}
+	if opt.Roles.Bands == nil {
+		opt.Roles.Bands = map[string]datasets.Banding{}
+	}
+	for _, s := range d.bands {
+		col, b, err := datasets.ParseBand(s)
+		if err != nil {
+			return opt, grid, err
+		}
+		if !contains(opt.Roles.QIs, col) {
+			return opt, grid, fmt.Errorf("--band %s: %q is not a quasi-identifier (add it to --qi)", s, col)
+		}
+		opt.Roles.Bands[col] = b
+	}
+	if d.changed("measure") {
+		opt.Roles.Measure = d.measure
+		if meta == nil || d.measure != meta.Roles.Measure {
+			grid.Bounds = nil
+		}
+	}
+	if d.bounds != "" {
+		b, err := parseBounds(d.bounds)
+		if err != nil {
+			return opt, grid, err
+		}
+		if opt.Roles.Measure == "" {
+			return opt, grid, fmt.Errorf("--bounds %s needs a --measure", d.bounds)
+		}
+		grid.Bounds = &b
+	}
+	if d.extent != "" {
+		e, err := parseExtent(d.extent)
+		if err != nil {
+			return opt, grid, err
+		}
+		grid.Extent = &e
+	}
+	return opt, grid, nil
+}
+
+// load reads and aggregates the population the flags name.
+func (d *dataFlags) load() (*loaded, error) {
+	var meta *datasets.Metadata
+	if d.file == "" {
+		m := datasets.MetroMetadata()
+		meta = &m
+	}
+	opt, gridOpt, err := d.options(meta)
+	if err != nil {
+		return nil, err
+	}
+	var pop *datasets.Population
+	if meta != nil {
+		pop, err = datasets.LoadMetro(opt)
+	} else {
+		bar := newProgressBar(os.Stderr, d.file)
+		opt.Progress = bar.update
+		pop, err = datasets.Load(d.file, opt)
+		bar.done()
+	}
+	if err != nil {
+		return nil, err
+	}
+	table, err := datasets.Aggregate(pop, gridOpt)
+	if err != nil {
+		return nil, err
+	}
+	l := &loaded{pop: pop, table: table, meta: meta, clampSet: gridOpt.Bounds != nil}
+	if gridOpt.Extent != nil {
+		l.extent = *gridOpt.Extent
+	} else if pop.HasLocation() {
+		l.extent = datasets.DataExtent(pop)
+	}
+	return l, nil
+}
+
+func parseBounds(s string) ([2]float64, error) {
+	lo, hi, ok := strings.Cut(s, ":")
+	if !ok {
+		return [2]float64{}, fmt.Errorf("--bounds %q: want L:U, e.g. 0:250000", s)
+	}
+	l, err1 := parseFinite(lo)
+	u, err2 := parseFinite(hi)
+	if err1 != nil || err2 != nil {
+		return [2]float64{}, fmt.Errorf("--bounds %q: L and U must be finite numbers", s)
+	}
+	if !(l < u) {
+		return [2]float64{}, fmt.Errorf("--bounds %q: L must be less than U", s)
+	}
+	return [2]float64{l, u}, nil
+}
+
+func parseExtent(s string) (datasets.Extent, error) {
+	parts := strings.Split(s, ",")
+	if len(parts) != 4 {
+		return datasets.Extent{}, fmt.Errorf("--extent %q: want MINLAT,MINLON,MAXLAT,MAXLON", s)
+	}
+	var v [4]float64
+	for i, p := range parts {
+		f, err := parseFinite(p)
+		if err != nil {
+			return datasets.Extent{}, fmt.Errorf("--extent %q: %q is not a finite number", s, strings.TrimSpace(p))
+		}
+		v[i] = f
+	}
+	e := datasets.Extent{MinLat: v[0], MinLon: v[1], MaxLat: v[2], MaxLon: v[3]}
+	if e.MinLat < -90 || e.MaxLat > 90 || e.MinLon < -180 || e.MaxLon > 180 || e.MinLat >= e.MaxLat || e.MinLon >= e.MaxLon {
+		return datasets.Extent{}, fmt.Errorf("--extent %q: want −90 ≤ MINLAT < MAXLAT ≤ 90 and −180 ≤ MINLON < MAXLON ≤ 180", s)
+	}
+	return e, nil
+}
+
+func parseFinite(s string) (float64, error) {
+	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil {
+		return 0, err
+	}
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, fmt.Errorf("%q is not finite", s)
+	}
+	return f, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"privtune/sim"
+)
+
+// knobFlags are the privacy knobs shared by eval, sweep, release and the explorer.
+type knobFlags struct {
+	epsilon   string
+	delta     float64
+	noise     string
+	split     float64
+	k         string
+	radius    string
+	threshold string
+	seed      uint64
+	mcTime    time.Duration
+}
+
+func (f *knobFlags) register(fs *pflag.FlagSet, lists bool) {
+	what := "total privacy budget ε per person: a number > 0, or inf for no noise"
+	if lists {
+		what = "comma list of ε values (numbers or inf)"
+	}
+	fs.StringVar(&f.epsilon, "epsilon", "1", what)
+	fs.Float64Var(&f.delta, "delta", 0, "total δ (gaussian noise needs δ > 0)")
+	fs.StringVar(&f.noise, "noise", "laplace", "noise distribution: laplace or gaussian")
+	fs.Float64Var(&f.split, "split", 0, "share of ε spent on counts, the rest on measure sums (default 0.5 with a measure, 1 without)")
+	kWhat, rWhat := "minimum count k (0: withhold nothing)", "smoothing radius r in km (0: none)"
+	if lists {
+		kWhat, rWhat = "comma list of k values", "comma list of radii in km"
+	}
+	fs.StringVar(&f.k, "k", "10", kWhat)
+	fs.StringVar(&f.radius, "radius", "0", rWhat)
+	fs.StringVar(&f.threshold, "threshold", "noisy", "compare k with noisy counts (DP) or true counts (not DP)")
+	fs.Uint64Var(&f.seed, "seed", 1, "seed of the Monte Carlo simulation (never of a release)")
+	fs.DurationVar(&f.mcTime, "mc-time", 10*time.Second, "longest time the Monte Carlo may refine figures without a closed form")
+}
+
+// params returns the single setting the flags name.
+func (f *knobFlags) params(hasMeasure bool) (sim.Params, error) {
+	list, err := f.grid(hasMeasure)
+	if err != nil {
+		return sim.Params{}, err
+	}
+	if len(list) != 1 {
+		return sim.Params{}, fmt.Errorf("give one value each for --epsilon, --k and --radius (use sweep for lists)")
+	}
+	return list[0], nil
+}
+
+// grid returns every combination of the listed ε, k and r, ε varying slowest.
+func (f *knobFlags) grid(hasMeasure bool) ([]sim.Params, error) {
+	base := sim.Params{Delta: f.delta, Split: f.split}
+	var err error
+	if base.Noise, err = sim.ParseNoise(strings.ToLower(f.noise)); err != nil {
+		return nil, fmt.Errorf("--noise: %w", err)
+	}
+	if base.Threshold, err = sim.ParseThreshold(strings.ToLower(f.threshold)); err != nil {
+		return nil, fmt.Errorf("--threshold: %w", err)
+	}
+	eps, err := parseList("--epsilon", f.epsilon, parseEpsilon)
+	if err != nil {
+		return nil, err
+	}
+	ks, err := parseList("--k", f.k, func(s string) (float64, error) {
+		v, err := strconv.Atoi(s)
+		return float64(v), err
+	})
+	if err != nil {
+		return nil, err
+	}
+	radii, err := parseList("--radius", f.radius, parseFinite)
+	if err != nil {
+		return nil, err
+	}
+	var out []sim.Params
+	for _, e := range eps {
+		for _, k := range ks {
+			for _, r := range radii {
+				p := base
+				p.Epsilon, p.K, p.RadiusKM = e, int(k), r
+				if err := p.Validate(hasMeasure); err != nil {
+					return nil, err
+				}
+				out = append(out, p)
+			}
+		}
+	}
+	return out, nil
+}
+
+func parseList(flag, s string, parse func(string) (float64, error)) ([]float64, error) {
+	var out []float64
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		v, err := parse(part)
+		if err != nil {
+			return nil, fmt.Errorf("%s %q: %q is not a valid value", flag, s, part)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// parseEpsilon parses a number or "inf" / "∞".
+func parseEpsilon(s string) (float64, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "inf", "infinity", "∞", "+inf":
+		return math.Inf(1), nil
+	}
+	return parseFinite(s)
+}
+
+// formatEpsilon writes ε, with ∞ for no noise.
+func formatEpsilon(e float64) string {
+	if math.IsInf(e, 1) {
+		return "∞"
+	}
+	return strconv.FormatFloat(e, 'g', 4, 64)
+}

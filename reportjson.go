@@ -1,0 +1,189 @@
+package main
+
+import (
+	"math"
+
+	"privtune/sim"
+)
+
+// reportJSON is the machine-readable report of one setting; field names are stable.
+type reportJSON struct {
+	Params    paramsJSON     `json:"params"`
+	Estimands []estimandJSON `json:"estimands"`
+	Map       mapJSON        `json:"map"`
+	Risk      riskReportJSON `json:"risk"`
+	MC        mcJSON         `json:"monte_carlo"`
+}
+
+type paramsJSON struct {
+	Epsilon   *float64 `json:"epsilon"` // null: ε = ∞, no noise
+	Delta     float64  `json:"delta"`
+	Noise     string   `json:"noise"`
+	Split     float64  `json:"split"`
+	K         int      `json:"k"`
+	RadiusKM  float64  `json:"radius_km"`
+	Threshold string   `json:"threshold"`
+	DP        bool     `json:"dp"`
+}
+
+type estimandJSON struct {
+	Name         string     `json:"name"`
+	Kind         string     `json:"kind"`
+	Truth        *float64   `json:"truth"`
+	Expected     *float64   `json:"expected"`
+	Bias         *float64   `json:"bias"`
+	BiasBySource biasJSON   `json:"bias_by_source"`
+	Variance     *float64   `json:"variance"`
+	RMSE         *float64   `json:"rmse"`
+	CI95         []*float64 `json:"ci95"`
+	Exact        bool       `json:"exact"`
+	MCSE         *float64   `json:"mc_se"`
+	MCSEVariance *float64   `json:"mc_se_variance"`
+}
+
+type biasJSON struct {
+	Smoothing   *float64 `json:"smoothing"`
+	Suppression *float64 `json:"suppression"`
+	Clamping    *float64 `json:"clamping"`
+	Noise       *float64 `json:"noise"`
+}
+
+type mapJSON struct {
+	Rows            int        `json:"rows"`
+	Cols            int        `json:"cols"`
+	Cells           int        `json:"cells"`
+	CellFigures     []cellJSON `json:"cell_figures,omitempty"`
+	MeanAbsBias     *float64   `json:"mean_abs_bias"`
+	MeanVariance    *float64   `json:"mean_variance"`
+	RMSE            *float64   `json:"rmse"`
+	WithheldShare   *float64   `json:"withheld_share"`
+	WithheldEntries *float64   `json:"withheld_entries"`
+	Exact           bool       `json:"exact"`
+}
+
+type cellJSON struct {
+	Row      int      `json:"row"`
+	Col      int      `json:"col"`
+	Lat      float64  `json:"lat"`
+	Lon      float64  `json:"lon"`
+	Truth    float64  `json:"truth"`
+	Expected *float64 `json:"expected"`
+	Bias     *float64 `json:"bias"`
+	SD       *float64 `json:"sd"`
+	Withheld *float64 `json:"withheld_share"`
+}
+
+type riskReportJSON struct {
+	Crowd crowdJSON `json:"crowd"`
+	DP    dpJSON    `json:"dp"`
+}
+
+type crowdJSON struct {
+	Highest          *float64           `json:"highest"`
+	Mean             *float64           `json:"mean"`
+	AtRisk           map[string]float64 `json:"at_risk"`
+	UniquesPublished *float64           `json:"uniques_published"`
+	Exact            bool               `json:"exact"`
+}
+
+type dpJSON struct {
+	Guarantee      bool               `json:"guarantee"`
+	Epsilon        *float64           `json:"epsilon"`
+	Delta          float64            `json:"delta"`
+	AdvantageBound float64            `json:"advantage_bound"`
+	PosteriorBound map[string]float64 `json:"posterior_bound"`
+}
+
+type mcJSON struct {
+	Iterations int  `json:"iterations"`
+	Needed     bool `json:"needed"`
+}
+
+// num returns a JSON number, or null for NaN and infinities (and pending figures).
+func num(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
+}
+
+func epsilonJSON(e float64) *float64 {
+	if math.IsInf(e, 1) {
+		return nil
+	}
+	return &e
+}
+
+func toReportJSON(t *sim.Table, r *sim.Report, withCells bool) reportJSON {
+	p := r.Params
+	out := reportJSON{
+		Params: paramsJSON{Epsilon: epsilonJSON(p.Epsilon), Delta: p.Delta, Noise: p.Noise.String(),
+			Split: p.CountShare(t.HasMeasure()), K: p.K, RadiusKM: p.RadiusKM, Threshold: p.Threshold.String(), DP: p.IsDP()},
+		MC: mcJSON{Iterations: r.Iterations, Needed: r.NeedsMC || hasMeans(r)},
+	}
+	for _, e := range r.Estimands {
+		out.Estimands = append(out.Estimands, toEstimandJSON(e))
+	}
+	m := r.Map
+	pending := func(v float64) *float64 {
+		if m.Pending {
+			return nil
+		}
+		return num(v)
+	}
+	out.Map = mapJSON{Rows: t.Grid.Rows, Cols: t.Grid.Cols, Cells: t.Cells(), MeanAbsBias: pending(m.MeanAbsBias), MeanVariance: pending(m.MeanVariance),
+		RMSE: pending(m.RMSE), WithheldShare: pending(m.WithheldShare), WithheldEntries: pending(m.WithheldEntries), Exact: m.Exact}
+	if withCells {
+		out.Map.CellFigures = []cellJSON{}
+		for c := range m.Truth {
+			row, col := c/t.Grid.Cols, c%t.Grid.Cols
+			lat, lon := t.Grid.CellCentre(row, col)
+			cell := cellJSON{Row: row, Col: col, Lat: lat, Lon: lon, Truth: m.Truth[c], Withheld: pending(m.Withheld[c])}
+			if !m.Pending {
+				cell.Expected, cell.Bias, cell.SD = num(m.Expected[c]), num(m.Bias[c]), num(m.SD[c])
+			}
+			out.Map.CellFigures = append(out.Map.CellFigures, cell)
+		}
+	}
+	c := r.Crowd
+	out.Risk.Crowd = crowdJSON{AtRisk: map[string]float64{}, Exact: r.CrowdExact}
+	if !r.CrowdPending {
+		out.Risk.Crowd.Highest, out.Risk.Crowd.Mean, out.Risk.Crowd.UniquesPublished = num(c.Highest), num(c.Mean), num(c.Uniques)
+		for j, name := range sim.RiskThresholdNames {
+			out.Risk.Crowd.AtRisk[name] = c.AtRisk[j]
+		}
+	}
+	d := r.DP
+	out.Risk.DP = dpJSON{Guarantee: d.Guarantee, Epsilon: epsilonJSON(d.Epsilon), Delta: d.Delta, AdvantageBound: d.Advantage,
+		PosteriorBound: map[string]float64{}}
+	for j, name := range sim.PriorNames {
+		out.Risk.DP.PosteriorBound[name] = d.Posterior[j]
+	}
+	return out
+}
+
+func hasMeans(r *sim.Report) bool {
+	for _, e := range r.Estimands {
+		if e.Kind == sim.KindMean && !e.Exact {
+			return true
+		}
+	}
+	return false
+}
+
+func toEstimandJSON(e sim.Estimate) estimandJSON {
+	out := estimandJSON{Name: e.Name, Kind: e.Kind, Truth: num(e.Truth), Exact: e.Exact}
+	if e.Pending {
+		out.CI95 = []*float64{nil, nil}
+		return out
+	}
+	out.Expected, out.Bias, out.Variance, out.RMSE = num(e.Expected), num(e.Bias), num(e.Variance), num(e.RMSE)
+	out.BiasBySource = biasJSON{num(e.BiasBySource.Smoothing), num(e.BiasBySource.Suppression), num(e.BiasBySource.Clamping), num(e.BiasBySource.Noise)}
+	out.CI95 = []*float64{num(e.CI95[0]), num(e.CI95[1])}
+	zero := 0.0
+	out.MCSE, out.MCSEVariance = &zero, &zero
+	if !e.Exact {
+		out.MCSE, out.MCSEVariance = num(e.MCSE), num(e.MCSEVariance)
+	}
+	return out
+}

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"privtune/sim"
+)
+
+func newSweepCommand(data *dataFlags) *cobra.Command {
+	var knobs knobFlags
+	var asJSON bool
+	var estimand string
+	cmd := &cobra.Command{
+		Use:   "sweep",
+		Short: "One row of figures per combination of ε, k and r, for trade-off curves",
+		Example: `  privtune sweep --epsilon 0.1,0.5,1,2,inf --k 0,5,10 --radius 0,2 > curves.csv
+  privtune sweep --epsilon 0.25,1,4 --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			l, err := data.load()
+			if err != nil {
+				return err
+			}
+			list, err := knobs.grid(l.table.HasMeasure())
+			if err != nil {
+				return err
+			}
+			engine := sim.NewEngine(l.table)
+			bar := newProgressBar(os.Stderr, "sweep")
+			var rows []sweepRow
+			for i, p := range list {
+				bar.update(int64(i), int64(len(list)))
+				rep, err := evaluate(cmd.Context(), engine, p, &knobs, io.Discard)
+				if err != nil {
+					return err
+				}
+				row, err := newSweepRow(rep, estimand)
+				if err != nil {
+					return err
+				}
+				rows = append(rows, row)
+			}
+			bar.done()
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(rows)
+			}
+			return writeSweepCSV(cmd.OutOrStdout(), rows)
+		},
+	}
+	knobs.register(cmd.Flags(), true)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON list of objects instead of CSV")
+	cmd.Flags().StringVar(&estimand, "estimand", "total", "the estimand whose bias, variance and RMSE each row reports")
+	return cmd
+}
+
+// sweepRow is one setting's figures.
+type sweepRow struct {
+	Epsilon          *float64 `json:"epsilon"`
+	K                int      `json:"k"`
+	RadiusKM         float64  `json:"radius_km"`
+	Estimand         string   `json:"estimand"`
+	Bias             *float64 `json:"bias"`
+	Variance         *float64 `json:"variance"`
+	RMSE             *float64 `json:"rmse"`
+	Exact            bool     `json:"exact"`
+	MapRMSE          *float64 `json:"map_rmse"`
+	WithheldShare    *float64 `json:"withheld_share"`
+	RiskHighest      *float64 `json:"risk_highest"`
+	RiskMean         *float64 `json:"risk_mean"`
+	AtRisk05         *float64 `json:"at_risk_0.5"`
+	AtRisk02         *float64 `json:"at_risk_0.2"`
+	AtRisk01         *float64 `json:"at_risk_0.1"`
+	UniquesPublished *float64 `json:"uniques_published"`
+	DPAdvantage      float64  `json:"dp_advantage_bound"`
+}
+
+func newSweepRow(r *sim.Report, estimand string) (sweepRow, error) {
+	e, ok := r.Estimand(estimand)
+	if !ok {
+		return sweepRow{}, fmt.Errorf("--estimand %q: no such estimand (try total, \"district centre\", rural, \"group 18–34 · F\")", estimand)
+	}
+	row := sweepRow{Epsilon: epsilonJSON(r.Params.Epsilon), K: r.Params.K, RadiusKM: r.Params.RadiusKM, Estimand: e.Name,
+		Exact: e.Exact, DPAdvantage: r.DP.Advantage}
+	if !e.Pending {
+		row.Bias, row.Variance, row.RMSE = num(e.Bias), num(e.Variance), num(e.RMSE)
+	}
+	if !r.Map.Pending {
+		row.MapRMSE, row.WithheldShare = num(r.Map.RMSE), num(r.Map.WithheldShare)
+	}
+	if !r.CrowdPending {
+		c := r.Crowd
+		row.RiskHighest, row.RiskMean = num(c.Highest), num(c.Mean)
+		row.AtRisk05, row.AtRisk02, row.AtRisk01 = num(c.AtRisk[0]), num(c.AtRisk[1]), num(c.AtRisk[2])
+		row.UniquesPublished = num(c.Uniques)
+	}
+	return row, nil
+}
+
+func writeSweepCSV(w io.Writer, rows []sweepRow) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"epsilon", "k", "radius_km", "estimand", "bias", "variance", "rmse", "exact", "map_rmse", "withheld_share",
+		"risk_highest", "risk_mean", "at_risk_0.5", "at_risk_0.2", "at_risk_0.1", "uniques_published", "dp_advantage_bound"})
+	f := func(v *float64) string {
+		if v == nil {
+			return ""
+		}
+		return strconv.FormatFloat(*v, 'g', 8, 64)
+	}
+	for _, r := range rows {
+		eps := "inf"
+		if r.Epsilon != nil {
+			eps = f(r.Epsilon)
+		}
+		cw.Write([]string{eps, strconv.Itoa(r.K), strconv.FormatFloat(r.RadiusKM, 'g', -1, 64), r.Estimand, f(r.Bias), f(r.Variance),
+			f(r.RMSE), strconv.FormatBool(r.Exact), f(r.MapRMSE), f(r.WithheldShare), f(r.RiskHighest), f(r.RiskMean),
+			f(r.AtRisk05), f(r.AtRisk02), f(r.AtRisk01), f(r.UniquesPublished), strconv.FormatFloat(r.DPAdvantage, 'g', 8, 64)})
+	}
+	cw.Flush()
+	return cw.Error()
+}
