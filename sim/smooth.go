@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"math"
+	"sync"
 )
 
 // Smoother applies the mass-preserving disk kernel of radius r to one group's grid.
@@ -22,8 +23,9 @@ type Smoother struct {
 	radius    int
 	// inv[d] = 1/|D(d)|.
 	inv []float64
-	// prefix is scratch space for one row-prefix pass.
-	prefix []float64
+	// prefixes pools scratch space for the row-prefix pass, so that one Smoother can be
+	// used by several goroutines at once (Monte Carlo workers, a new evaluation).
+	prefixes sync.Pool
 }
 
 // NewSmoother returns the smoother of radius r km on grid; r = 0 is the identity.
@@ -46,7 +48,8 @@ func NewSmoother(grid Grid, radiusKM float64) *Smoother {
 	if s.radius == 0 {
 		return s
 	}
-	s.prefix = make([]float64, s.rows*(s.cols+1))
+	size := s.rows * (s.cols + 1)
+	s.prefixes.New = func() any { p := make([]float64, size); return &p }
 	ones := make([]float64, s.rows*s.cols)
 	for i := range ones {
 		ones[i] = 1
@@ -73,15 +76,19 @@ func (s *Smoother) DiskSize(c int) float64 {
 	return 1 / s.inv[c]
 }
 
-// DiskSum sets dst[c] = Σ_{d ∈ D(c)} src[d]. dst and src must not overlap.
+// DiskSum sets dst[c] = Σ_{d ∈ D(c)} src[d]. dst and src must not overlap. It is safe
+// for concurrent use.
 func (s *Smoother) DiskSum(dst, src []float64) {
 	if s.Identity() {
 		copy(dst, src)
 		return
 	}
+	buf := s.prefixes.Get().(*[]float64)
+	defer s.prefixes.Put(buf)
+	prefix := *buf
 	w := s.cols + 1
 	for r := 0; r < s.rows; r++ {
-		p := s.prefix[r*w : (r+1)*w]
+		p := prefix[r*w : (r+1)*w]
 		p[0] = 0
 		for c := 0; c < s.cols; c++ {
 			p[c+1] = p[c] + src[r*s.cols+c]
@@ -93,7 +100,7 @@ func (s *Smoother) DiskSum(dst, src []float64) {
 			sum := 0.0
 			for rr := lo; rr <= hi; rr++ {
 				h := s.halfWidth[rr-r+s.radius]
-				p := s.prefix[rr*w : (rr+1)*w]
+				p := prefix[rr*w : (rr+1)*w]
 				sum += p[min(c+h, s.cols-1)+1] - p[max(c-h, 0)]
 			}
 			dst[r*s.cols+c] = sum

@@ -103,3 +103,36 @@ func TestSmoothPreservesMassAndMatchesDirect(t *testing.T) {
 		}
 	}
 }
+
+// TestSmoothConcurrent: one Smoother serves several goroutines at once (Monte Carlo
+// workers and a new evaluation) and each gets its own exact result; run with -race.
+func TestSmoothConcurrent(t *testing.T) {
+	s := NewSmoother(testGrid(20, 30), 3)
+	src := make([]float64, 600)
+	for i := range src {
+		src[i] = float64(i % 7)
+	}
+	want := make([]float64, 600)
+	s.DiskSum(want, src)
+	errs := make(chan int, 8)
+	for w := 0; w < 8; w++ {
+		go func() {
+			dst := make([]float64, 600)
+			bad := 0
+			for it := 0; it < 50; it++ {
+				s.DiskSum(dst, src)
+				for i := range dst {
+					if dst[i] != want[i] {
+						bad++
+					}
+				}
+			}
+			errs <- bad
+		}()
+	}
+	for w := 0; w < 8; w++ {
+		if bad := <-errs; bad != 0 {
+			t.Fatalf("%d cells differ under concurrent use", bad)
+		}
+	}
+}
