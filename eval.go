@@ -134,9 +134,18 @@ func writeReport(w io.Writer, l *loaded, r *sim.Report) {
 		if !e.Exact {
 			how = fmt.Sprintf("MC ±%s", fmtNum(e.MCSE))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t[%s, %s]\t%s\t\n", e.Name, fmtNum(e.Truth), fmtNum(e.Expected),
-			fmtSigned(e.Bias), fmtSigned(e.BiasBySource.Smoothing), fmtSigned(e.BiasBySource.Suppression+e.BiasBySource.Noise),
-			fmtSigned(e.BiasBySource.Clamping), fmtNum(math.Sqrt(e.Variance)), fmtNum(e.RMSE), fmtNum(e.CI95[0]), fmtNum(e.CI95[1]), how)
+		// Rounding residue (e.g. a smoothing bias of 1e-11 on a total that smoothing
+		// cannot change) prints as 0.
+		scale := 1e-9 * math.Max(1, math.Abs(e.Truth))
+		tidy := func(v float64) float64 {
+			if math.Abs(v) < scale {
+				return 0
+			}
+			return v
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t[%s, %s]\t%s\t\n", e.Name, fmtNum(e.Truth), fmtNum(tidy(e.Expected)),
+			fmtSigned(tidy(e.Bias)), fmtSigned(tidy(e.BiasBySource.Smoothing)), fmtSigned(tidy(e.BiasBySource.Suppression+e.BiasBySource.Noise)),
+			fmtSigned(tidy(e.BiasBySource.Clamping)), fmtNum(tidy(math.Sqrt(e.Variance))), fmtNum(tidy(e.RMSE)), fmtNum(tidy(e.CI95[0])), fmtNum(tidy(e.CI95[1])), how)
 	}
 	tw.Flush()
 	m := r.Map

@@ -5,10 +5,10 @@ package datasets
 // metro is a fictional region 60 km × 60 km centred at 52° N, 5° E. Its people live in
 //
 //   - a dense core: 42 % of people, half in a round Gaussian around the centre with
-//     standard deviation 1.1 km and half in one of 3 km, so the central square kilometres
-//     hold about 2,500 people each;
-//   - suburbs: 16 %, a ring 4–9 km from the centre;
-//   - five towns: 25 % in all, Gaussians of 0.8–1.3 km 12–25 km out;
+//     standard deviation 0.8 km and half in one of 1.8 km, so the central square
+//     kilometres hold several thousand people each;
+//   - suburbs: 16 %, a ring 2.5–5.5 km from the centre;
+//   - five towns: 25 % in all, Gaussians of 0.6–1.0 km 12–25 km out;
 //   - a rural hinterland: 17 %, of which 40 villages of 5–60 people (Gaussians of 0.25 km)
 //     and the rest farms of 1–4 people at a single point, spread uniformly over the
 //     countryside at least 6 km from the centre.
@@ -49,8 +49,8 @@ const (
 	metroLat     = 52.0
 	metroLon     = 5.0
 	kmPerDegree  = 111.32
-	metroInnerSD = 1.1
-	metroOuterSD = 3.0
+	metroInnerSD = 0.8
+	metroOuterSD = 1.8
 	metroVillage = 0.25
 )
 
@@ -64,11 +64,11 @@ const (
 
 // metroTowns are the towns: centre (x, y) in km, spread in km and share of all people.
 var metroTowns = [...]struct{ x, y, sd, share float64 }{
-	{14, 8, 1.2, 0.06},
-	{-16, 5, 1.0, 0.05},
-	{6, -18, 1.3, 0.06},
-	{-10, -15, 0.8, 0.04},
-	{21, -7, 0.9, 0.04},
+	{14, 8, 0.9, 0.06},
+	{-16, 5, 0.8, 0.05},
+	{6, -18, 1.0, 0.06},
+	{-10, -15, 0.6, 0.04},
+	{21, -7, 0.7, 0.04},
 }
 
 // ageBandWeights are the relative sizes of the 5-year age bands 0–4 … 95–99.
@@ -133,7 +133,7 @@ func GenerateMetroN(w io.Writer, seed uint64, people int) error {
 	gaussian(share(0.21), 0, 0, metroInnerSD, areaCore)
 	gaussian(share(0.21), 0, 0, metroOuterSD, areaCore)
 	for i := 0; i < share(0.16); i++ {
-		rad, ang := 4+5*rng.uniform(), 2*math.Pi*rng.uniform()
+		rad, ang := 2.5+3*rng.uniform(), 2*math.Pi*rng.uniform()
 		g.person(rad*math.Cos(ang), rad*math.Sin(ang), areaSuburb)
 	}
 	for _, t := range metroTowns {

@@ -149,10 +149,10 @@ func converged(r *Report, target float64) bool {
 // mcAcc accumulates simulated releases. Sets are indexed as Engine.sets; means by district.
 type mcAcc struct {
 	n int
-	// Per count set: Σ D, Σ D², Σ D·L' with L' = L − E[L].
-	d, d2, dl []float64
+	// Per count set: Σ D, Σ D², Σ D·L', Σ L', Σ L'² with D = T − L and L' = L − E[L].
+	d, d2, dl, l, l2 []float64
 	// Per cell, likewise.
-	cd, cd2, cdl []float64
+	cd, cd2, cdl, cl, cl2 []float64
 	// Per district mean: Σ ratio, Σ ratio², defined ratios.
 	ratio, ratio2 []float64
 	ratioN        []int
@@ -164,8 +164,8 @@ func (e *Engine) newAcc(s *state) *mcAcc {
 	C, S := e.t.Cells(), len(e.sets)
 	a := &mcAcc{}
 	if s.mode == modeMonteCarlo {
-		a.d, a.d2, a.dl = make([]float64, S), make([]float64, S), make([]float64, S)
-		a.cd, a.cd2, a.cdl = make([]float64, C), make([]float64, C), make([]float64, C)
+		a.d, a.d2, a.dl, a.l, a.l2 = make([]float64, S), make([]float64, S), make([]float64, S), make([]float64, S), make([]float64, S)
+		a.cd, a.cd2, a.cdl, a.cl, a.cl2 = make([]float64, C), make([]float64, C), make([]float64, C), make([]float64, C), make([]float64, C)
 		a.published = make([]int32, len(e.t.Count))
 	}
 	if e.t.HasMeasure() {
@@ -185,9 +185,13 @@ func (a *mcAcc) merge(b *mcAcc) {
 	add(a.d, b.d)
 	add(a.d2, b.d2)
 	add(a.dl, b.dl)
+	add(a.l, b.l)
+	add(a.l2, b.l2)
 	add(a.cd, b.cd)
 	add(a.cd2, b.cd2)
 	add(a.cdl, b.cdl)
+	add(a.cl, b.cl)
+	add(a.cl2, b.cl2)
 	add(a.ratio, b.ratio)
 	add(a.ratio2, b.ratio2)
 	for i := range a.ratioN {
@@ -313,6 +317,8 @@ func (sim *simulator) run(acc *mcAcc) {
 		acc.cd[c] += d
 		acc.cd2[c] += d * d
 		acc.cdl[c] += d * l
+		acc.cl[c] += l
+		acc.cl2[c] += l * l
 		totT += sim.cellT[c]
 		totL += sim.cellL[c]
 		distT[t.District[c]] += sim.cellT[c]
@@ -338,6 +344,8 @@ func (sim *simulator) run(acc *mcAcc) {
 		acc.d[i] += d
 		acc.d2[i] += d * d
 		acc.dl[i] += d * l
+		acc.l[i] += l
+		acc.l2[i] += l * l
 	}
 }
 
@@ -366,7 +374,8 @@ func (e *Engine) variances(s *state, a *mcAcc) []float64 {
 			out = append(out, math.NaN())
 			continue
 		}
-		out = append(out, s.linVar[i]+controlVariance(a.d[i], a.d2[i], a.dl[i], n))
+		_, v, _ := controlVariate(a.d[i], a.d2[i], a.dl[i], a.l[i], a.l2[i], n, s.linVar[i])
+		out = append(out, v)
 	}
 	for j := range a.ratio {
 		out = append(out, sampleVariance(a.ratio[j], a.ratio2[j], float64(a.ratioN[j])))
@@ -374,13 +383,30 @@ func (e *Engine) variances(s *state, a *mcAcc) []float64 {
 	return out
 }
 
-// controlVariance returns Var(D) + 2·Cov(D, L') from Σ D, Σ D², Σ D·L' over n draws,
-// with E[L'] = 0 known: (Σ D² − (Σ D)²/n)/(n − 1) + 2·Σ D·L'/n.
-func controlVariance(d, d2, dl, n float64) float64 {
+// controlVariate estimates E[T] − E[L] and Var(T) from n releases with the regression
+// control variate L, whose mean and variance varL are known exactly.
+//
+// With T' = D + L' (T centred by E[L]) and β = Ĉov(T', L')/varL, R = T' − β·L' has mean
+// E[T] − E[L] and Var(T) = Var(R) + 2β·Cov(R, L') + β²·varL. β ≈ 1 when little is
+// withheld (T ≈ L, tiny Var(R)); β ≈ 0 when nearly everything is withheld (T ≈ 0, and
+// the plain sample variance of T is the better estimate). mcse is √(V̂ar(R)/n).
+// Inputs are Σ D, Σ D², Σ D·L', Σ L', Σ L'².
+func controlVariate(d, d2, dl, l, l2, n, varL float64) (mean, variance, mcse float64) {
 	if n < 2 {
-		return 0
+		return d / max(n, 1), math.NaN(), math.Inf(1)
 	}
-	return (d2-d*d/n)/(n-1) + 2*dl/n
+	t, t2, tl := d+l, d2+2*dl+l2, dl+l2 // Σ T', Σ T'², Σ T'·L'
+	beta := 0.0
+	if varL > 0 {
+		beta = (tl - t*l/n) / (n - 1) / varL
+	}
+	r := t - beta*l
+	r2 := t2 - 2*beta*tl + beta*beta*l2
+	rl := tl - beta*l2
+	varR := math.Max(0, (r2-r*r/n)/(n-1))
+	covRL := (rl - r*l/n) / (n - 1)
+	variance = math.Max(0, varR+2*beta*covRL+beta*beta*varL)
+	return r / n, variance, math.Sqrt(varR / n)
 }
 
 // sampleVariance returns (Σ x² − (Σ x)²/n)/(n − 1).
@@ -418,10 +444,10 @@ func (e *Engine) mcReport(s *state, base *Report, a *mcAcc, batchVar [][]float64
 		}
 		est.Pending = false
 		if j < len(e.sets) {
-			est.Expected = s.linMean[j] + a.d[j]/n
-			varD := sampleVariance(a.d[j], a.d2[j], n)
-			est.Variance = math.Max(0, s.linVar[j]+controlVariance(a.d[j], a.d2[j], a.dl[j], n))
-			est.MCSE = math.Sqrt(varD / n)
+			mean, variance, se := controlVariate(a.d[j], a.d2[j], a.dl[j], a.l[j], a.l2[j], n, s.linVar[j])
+			est.Expected = s.linMean[j] + mean
+			est.Variance = variance
+			est.MCSE = se
 			est.BiasBySource.Suppression = est.Expected - s.linMean[j]
 		} else {
 			d := j - len(e.sets)
@@ -448,10 +474,10 @@ func (e *Engine) mcReport(s *state, base *Report, a *mcAcc, batchVar [][]float64
 		m.Expected, m.Bias, m.SD, m.Withheld = make([]float64, C), make([]float64, C), make([]float64, C), make([]float64, C)
 		m.Pending = false
 		for c := 0; c < C; c++ {
-			m.Expected[c] = s.cellMu[c] + a.cd[c]/n
+			mean, v, _ := controlVariate(a.cd[c], a.cd2[c], a.cdl[c], a.cl[c], a.cl2[c], n, s.cellLinVar[c])
+			m.Expected[c] = s.cellMu[c] + mean
 			m.Bias[c] = m.Expected[c] - m.Truth[c]
-			v := s.cellLinVar[c] + controlVariance(a.cd[c], a.cd2[c], a.cdl[c], n)
-			m.SD[c] = math.Sqrt(math.Max(0, v))
+			m.SD[c] = math.Sqrt(v)
 		}
 		summariseMap(m)
 		publish := make([]float64, len(a.published))
