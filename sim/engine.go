@@ -11,9 +11,12 @@ type Engine struct {
 	t     *Table
 	sets  []countSet
 	count [][]float64 // count[g] = n as float64, per cell
+	truth []float64   // truth[i] = set i's true count
+	// cellTruth[c] = Σ_g n[g][c]; cellPeople the same as the share's denominator.
+	cellTruth []float64
 
 	mu        sync.Mutex
-	smoothers map[float64]*Smoother
+	smoothers map[float64]*smoothedState
 	noises    map[Mechanism]*IntNoise
 	adjSq     map[adjKey]float64
 }
@@ -34,7 +37,7 @@ type adjKey struct {
 
 // NewEngine returns an engine over t. t must not change afterwards.
 func NewEngine(t *Table) *Engine {
-	e := &Engine{t: t, smoothers: map[float64]*Smoother{}, noises: map[Mechanism]*IntNoise{}, adjSq: map[adjKey]float64{}}
+	e := &Engine{t: t, smoothers: map[float64]*smoothedState{}, noises: map[Mechanism]*IntNoise{}, adjSq: map[adjKey]float64{}}
 	C := t.Cells()
 	e.count = make([][]float64, len(t.Groups))
 	for g := range t.Groups {
@@ -59,6 +62,15 @@ func NewEngine(t *Table) *Engine {
 			e.sets = append(e.sets, countSet{name: "group " + name, kind: KindGroup, groups: []int{g}})
 		}
 	}
+	flat := make([]float64, len(t.Count))
+	for i, n := range t.Count {
+		flat[i] = float64(n)
+	}
+	e.truth = e.reduce(flat)
+	e.cellTruth = make([]float64, C)
+	for i, n := range flat {
+		e.cellTruth[i%C] += n
+	}
 	return e
 }
 
@@ -75,15 +87,68 @@ func indicator(labels []int, j int) []float64 {
 // Table returns the engine's table.
 func (e *Engine) Table() *Table { return e.t }
 
-func (e *Engine) smoother(r float64) *Smoother {
+func (e *Engine) smoother(r float64) *Smoother { return e.smoothed(r).sm }
+
+// smoothedState is everything that depends on the radius alone, computed once per radius
+// and shared read-only by every evaluation and Monte Carlo worker at that radius.
+type smoothedState struct {
+	sm *Smoother
+	// mu[e] = (K n)[e] and muS[e] = (K S)[e]; cellMu[c] = Σ_g mu[g][c].
+	mu, muS, cellMu []float64
+	// kss[c] = Σ_d K(c, d)².
+	kss []float64
+	// crowd[e] = Σ_{d ∈ D(c)} n[g][d], nil when r = 0.
+	crowd []float64
+	// linMean[i] = set i's Σ a·K n.
+	linMean []float64
+	totals  districtTotals
+}
+
+// maxSmoothedCache bounds the radii kept; a knob sweep rarely visits more.
+const maxSmoothedCache = 16
+
+// smoothed returns the radius-only state for r, computing it on first use.
+func (e *Engine) smoothed(r float64) *smoothedState {
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	s, ok := e.smoothers[r]
-	if !ok {
-		s = NewSmoother(e.t.Grid, r)
-		e.smoothers[r] = s
+	st, ok := e.smoothers[r]
+	e.mu.Unlock()
+	if ok {
+		return st
 	}
-	return s
+	t := e.t
+	G, C := len(t.Groups), t.Cells()
+	st = &smoothedState{sm: NewSmoother(t.Grid, r)}
+	scratch := make([]float64, C)
+	st.mu = make([]float64, G*C)
+	for g := 0; g < G; g++ {
+		st.sm.Apply(st.mu[g*C:(g+1)*C], e.count[g], scratch)
+	}
+	if t.HasMeasure() {
+		st.muS = make([]float64, G*C)
+		for g := 0; g < G; g++ {
+			st.sm.Apply(st.muS[g*C:(g+1)*C], t.Sum[g*C:(g+1)*C], scratch)
+		}
+	}
+	st.cellMu = make([]float64, C)
+	for g := 0; g < G; g++ {
+		for c, v := range st.mu[g*C : (g+1)*C] {
+			st.cellMu[c] += v
+		}
+	}
+	st.kss = make([]float64, C)
+	st.sm.KernelSquareSum(st.kss)
+	st.crowd = e.crowd(st.sm)
+	st.linMean = e.reduce(st.mu)
+	if t.HasMeasure() {
+		st.totals = e.districtTotalsOf(st.mu, st.muS)
+	}
+	e.mu.Lock()
+	if len(e.smoothers) >= maxSmoothedCache {
+		clear(e.smoothers)
+	}
+	e.smoothers[r] = st
+	e.mu.Unlock()
+	return st
 }
 
 func (e *Engine) intNoise(m Mechanism) *IntNoise {
@@ -150,6 +215,7 @@ func (e *Engine) modeOf(p Params, sm *Smoother) mode {
 type state struct {
 	p                  Params
 	sm                 *Smoother
+	smoothed           *smoothedState
 	mode               mode
 	countMech, sumMech Mechanism
 	countVar           float64 // variance of one count's noise
@@ -180,7 +246,8 @@ func (e *Engine) Evaluate(p Params) (*Report, error) {
 func (e *Engine) prepare(p Params) *state {
 	t := e.t
 	G, C := len(t.Groups), t.Cells()
-	s := &state{p: p, sm: e.smoother(p.RadiusKM)}
+	st := e.smoothed(p.RadiusKM)
+	s := &state{p: p, sm: st.sm, smoothed: st, mu: st.mu, muS: st.muS, cellMu: st.cellMu}
 	s.mode = e.modeOf(p, s.sm)
 	s.countMech = CountMechanism(p, t.HasMeasure())
 	if !s.countMech.None() {
@@ -188,17 +255,6 @@ func (e *Engine) prepare(p Params) *state {
 	}
 	if t.HasMeasure() {
 		s.sumMech = SumMechanism(p, t.Clamp)
-	}
-	scratch := make([]float64, C)
-	s.mu = make([]float64, G*C)
-	for g := 0; g < G; g++ {
-		s.sm.Apply(s.mu[g*C:(g+1)*C], e.count[g], scratch)
-	}
-	if t.HasMeasure() {
-		s.muS = make([]float64, G*C)
-		for g := 0; g < G; g++ {
-			s.sm.Apply(s.muS[g*C:(g+1)*C], t.Sum[g*C:(g+1)*C], scratch)
-		}
 	}
 	k := float64(p.K)
 	switch s.mode {
@@ -214,36 +270,76 @@ func (e *Engine) prepare(p Params) *state {
 	case modeEntrywise:
 		d := e.intNoise(s.countMech)
 		s.entryMean, s.entryVar, s.publish = make([]float64, G*C), make([]float64, G*C), make([]float64, G*C)
-		type moments struct{ mean, second, pub float64 }
-		cache := map[int64]moments{}
+		// Entries with the same count have the same moments: small counts (most
+		// entries) index a dense table, large ones a map.
+		type moments struct {
+			mean, variance, pub float64
+			done                bool
+		}
+		const dense = 4096
+		small := make([]moments, dense)
+		large := map[int64]moments{}
 		for i, n := range t.Count {
-			m, ok := cache[n]
-			if !ok {
-				m.mean, m.second, m.pub = d.ThresholdMoments(n, p.K)
-				cache[n] = m
+			var m moments
+			if n >= 0 && n < dense {
+				m = small[n]
+			} else {
+				m = large[n]
 			}
-			s.entryMean[i], s.entryVar[i], s.publish[i] = m.mean, math.Max(0, m.second-m.mean*m.mean), m.pub
+			if !m.done {
+				mean, second, pub := d.ThresholdMoments(n, p.K)
+				m = moments{mean, math.Max(0, second-mean*mean), pub, true}
+				if n >= 0 && n < dense {
+					small[n] = m
+				} else {
+					large[n] = m
+				}
+			}
+			s.entryMean[i], s.entryVar[i], s.publish[i] = m.mean, m.variance, m.pub
 		}
 	}
-	s.cellMu, s.cellLinVar = make([]float64, C), make([]float64, C)
-	s.sm.KernelSquareSum(s.cellLinVar)
-	for c := 0; c < C; c++ {
-		for g := 0; g < G; g++ {
-			s.cellMu[c] += s.mu[g*C+c]
-		}
-		s.cellLinVar[c] *= float64(G) * s.countVar
+	s.cellLinVar = make([]float64, C)
+	for c, v := range st.kss {
+		s.cellLinVar[c] = v * float64(G) * s.countVar
 	}
-	s.linMean, s.linVar = make([]float64, len(e.sets)), make([]float64, len(e.sets))
+	s.linMean, s.linVar = st.linMean, make([]float64, len(e.sets))
 	for i, set := range e.sets {
 		groups := set.groupsOr(G)
-		for _, g := range groups {
-			s.linMean[i] += weighted(s.mu[g*C:(g+1)*C], set.cells)
-		}
 		if s.countVar > 0 {
 			s.linVar[i] = s.countVar * float64(len(groups)) * e.adjointSquareSum(p.RadiusKM, s.sm, i)
 		}
 	}
 	return s
+}
+
+// reduce returns, for every count set i, Σ_{g ∈ G_i} Σ_c a_i[c]·x[g·C + c] over a
+// per-entry quantity x, in one pass over the entries: per-cell sums over all groups serve
+// the total, districts and density classes, per-group sums serve the groups.
+func (e *Engine) reduce(x []float64) []float64 {
+	t := e.t
+	G, C := len(t.Groups), t.Cells()
+	perCell := make([]float64, C)
+	perGroup := make([]float64, G)
+	for g := 0; g < G; g++ {
+		row := x[g*C : (g+1)*C]
+		sum := 0.0
+		for c, v := range row {
+			perCell[c] += v
+			sum += v
+		}
+		perGroup[g] = sum
+	}
+	out := make([]float64, len(e.sets))
+	for i, set := range e.sets {
+		if set.groups != nil {
+			for _, g := range set.groups {
+				out[i] += perGroup[g]
+			}
+			continue
+		}
+		out[i] = weighted(perCell, set.cells)
+	}
+	return out
 }
 
 func (set countSet) groupsOr(G int) []int {
@@ -276,16 +372,32 @@ func (e *Engine) exactReport(s *state) *Report {
 	t := e.t
 	G, C := len(t.Groups), t.Cells()
 	r := &Report{Params: s.p, DP: ComputeDPGuarantee(s.p), NeedsMC: s.mode == modeMonteCarlo}
-	kss := make([]float64, C)
-	s.sm.KernelSquareSum(kss)
+	kss := s.smoothed.kss
+
+	// The crowd risk and the withheld layer read only the Table and the publication
+	// probabilities: compute them on the second core while this one does the rest.
+	r.CrowdExact = s.mode != modeMonteCarlo
+	r.CrowdPending = s.mode == modeMonteCarlo
+	m := &r.Map
+	m.Withheld = make([]float64, C)
+	sideDone := make(chan struct{})
+	go func() {
+		defer close(sideDone)
+		e.withheld(s.publish, m)
+		if !r.CrowdPending {
+			r.Crowd = ComputeCrowdRisk(t.Count, s.smoothed.crowd, s.publish)
+		}
+	}()
 
 	// Count estimands.
+	var entryMean, entryVar []float64
+	if s.mode == modeEntrywise {
+		entryMean, entryVar = e.reduce(s.entryMean), e.reduce(s.entryVar)
+	}
 	for i, set := range e.sets {
 		est := Estimate{Name: set.name, Kind: set.kind, Exact: s.mode != modeMonteCarlo}
 		groups := set.groupsOr(G)
-		for _, g := range groups {
-			est.Truth += weighted(e.count[g], set.cells)
-		}
+		est.Truth = e.truth[i]
 		est.BiasBySource.Smoothing = s.linMean[i] - est.Truth
 		switch s.mode {
 		case modeLinear:
@@ -293,10 +405,8 @@ func (e *Engine) exactReport(s *state) *Report {
 		case modeMask:
 			est.Expected, est.Variance = e.maskedMoments(s, set, groups)
 		case modeEntrywise:
-			for _, g := range groups {
-				est.Expected += weighted(s.entryMean[g*C:(g+1)*C], set.cells)
-				est.Variance += weighted(s.entryVar[g*C:(g+1)*C], set.cells)
-			}
+			// Entries are independent without smoothing: variances add.
+			est.Expected, est.Variance = entryMean[i], entryVar[i]
 		case modeMonteCarlo:
 			est.Pending = true
 		}
@@ -309,19 +419,25 @@ func (e *Engine) exactReport(s *state) *Report {
 
 	// Means per district: exact only without noise.
 	if t.HasMeasure() {
+		totals := s.smoothed.totals
+		var num, den []float64
+		if s.countMech.None() {
+			// Without noise the published mean is Σ mask·K S / Σ mask·K n per district.
+			num, den = make([]float64, len(t.DistrictNames)), make([]float64, len(t.DistrictNames))
+			for i := range s.mu {
+				if s.mask == nil || s.mask[i] == 1 {
+					j := t.District[i%C]
+					num[j] += s.muS[i]
+					den[j] += s.mu[i]
+				}
+			}
+		}
 		for j, name := range t.DistrictNames {
 			est := Estimate{Name: "mean " + t.Measure + " " + name, Kind: KindMean}
-			e.meanTruth(s, j, &est)
+			totals.meanTruth(j, &est)
 			if s.countMech.None() {
 				est.Exact = true
-				num, den := 0.0, 0.0
-				for i := range s.mu {
-					if t.District[i%C] == j && (s.mask == nil || s.mask[i] == 1) {
-						num += s.muS[i]
-						den += s.mu[i]
-					}
-				}
-				est.Expected = num / den
+				est.Expected = num[j] / den[j]
 				est.BiasBySource.Suppression = est.Expected - est.Truth - est.BiasBySource.Clamping - est.BiasBySource.Smoothing
 				est.finish()
 			} else {
@@ -332,40 +448,39 @@ func (e *Engine) exactReport(s *state) *Report {
 	}
 
 	// Map layers.
-	m := &r.Map
-	m.Truth, m.Expected, m.Bias, m.SD, m.Withheld = make([]float64, C), make([]float64, C), make([]float64, C), make([]float64, C), make([]float64, C)
+	m.Truth, m.Expected, m.Bias, m.SD = make([]float64, C), make([]float64, C), make([]float64, C), make([]float64, C)
 	m.Exact, m.Pending = s.mode != modeMonteCarlo, s.mode == modeMonteCarlo
-	for c := 0; c < C; c++ {
-		var truth, exp, v float64
+	// Group-major loops, so every pass reads memory in order.
+	variance := make([]float64, C)
+	copy(m.Truth, e.cellTruth)
+	switch s.mode {
+	case modeLinear:
+		copy(m.Expected, s.cellMu)
+		copy(variance, s.cellLinVar)
+	case modeMask, modeEntrywise:
 		for g := 0; g < G; g++ {
-			i := g*C + c
-			truth += e.count[g][c]
-			switch s.mode {
-			case modeLinear:
-				exp += s.mu[i]
-				v += s.countVar * kss[c]
-			case modeMask:
-				exp += s.mask[i] * s.mu[i]
-				v += s.mask[i] * s.countVar * kss[c]
-			case modeEntrywise:
-				exp += s.entryMean[i]
-				v += s.entryVar[i]
+			lo := g * C
+			for c := 0; c < C; c++ {
+				i := lo + c
+				if s.mode == modeMask {
+					m.Expected[c] += s.mask[i] * s.mu[i]
+					variance[c] += s.mask[i] * s.countVar * kss[c]
+				} else {
+					m.Expected[c] += s.entryMean[i]
+					variance[c] += s.entryVar[i]
+				}
 			}
 		}
-		m.Truth[c], m.Expected[c], m.SD[c] = truth, exp, math.Sqrt(v)
-		m.Bias[c] = exp - truth
+	}
+	for c := 0; c < C; c++ {
+		m.SD[c] = math.Sqrt(variance[c])
+		m.Bias[c] = m.Expected[c] - m.Truth[c]
 	}
 	if !m.Pending {
 		summariseMap(m)
 	}
-	e.withheld(s.publish, m)
 
-	// Crowd risk.
-	r.CrowdExact = s.mode != modeMonteCarlo
-	r.CrowdPending = s.mode == modeMonteCarlo
-	if !r.CrowdPending {
-		r.Crowd = ComputeCrowdRisk(t.Count, e.crowd(s.sm), s.publish)
-	}
+	<-sideDone
 	return r
 }
 
@@ -395,25 +510,32 @@ func (e *Engine) maskedMoments(s *state, set countSet, groups []int) (mean, vari
 	return mean, s.countVar * variance
 }
 
+// districtTotals holds, per district, Σ n, Σ S (clamped), Σ R (raw), Σ K n and Σ K S.
+type districtTotals struct{ n, sum, raw, mu, muS []float64 }
+
+// districtTotalsOf sums the Table and the smoothed expectations per district in one pass.
+func (e *Engine) districtTotalsOf(mu, muS []float64) districtTotals {
+	t := e.t
+	C, D := t.Cells(), len(t.DistrictNames)
+	d := districtTotals{make([]float64, D), make([]float64, D), make([]float64, D), make([]float64, D), make([]float64, D)}
+	for i, cnt := range t.Count {
+		j := t.District[i%C]
+		d.n[j] += float64(cnt)
+		d.sum[j] += t.Sum[i]
+		d.raw[j] += t.Raw[i]
+		d.mu[j] += mu[i]
+		d.muS[j] += muS[i]
+	}
+	return d
+}
+
 // meanTruth fills the truth and the clamping and smoothing biases of district j's mean
 // measure: θ = R_A/n_A; clamping = S_A/n_A − θ; smoothing = (K S)_A/(K n)_A − S_A/n_A.
-func (e *Engine) meanTruth(s *state, j int, est *Estimate) {
-	t := e.t
-	C := t.Cells()
-	var n, sum, raw, mu, muS float64
-	for i, cnt := range t.Count {
-		if t.District[i%C] != j {
-			continue
-		}
-		n += float64(cnt)
-		sum += t.Sum[i]
-		raw += t.Raw[i]
-		mu += s.mu[i]
-		muS += s.muS[i]
-	}
-	est.Truth = raw / n
-	est.BiasBySource.Clamping = sum/n - raw/n
-	est.BiasBySource.Smoothing = muS/mu - sum/n
+func (d districtTotals) meanTruth(j int, est *Estimate) {
+	n := d.n[j]
+	est.Truth = d.raw[j] / n
+	est.BiasBySource.Clamping = d.sum[j]/n - d.raw[j]/n
+	est.BiasBySource.Smoothing = d.muS[j]/d.mu[j] - d.sum[j]/n
 }
 
 // crowd returns each entry's crowd m[g][c] = Σ_{d ∈ D(c)} n[g][d], or nil when r = 0 (m = n).
@@ -430,35 +552,36 @@ func (e *Engine) crowd(sm *Smoother) []float64 {
 }
 
 // withheld fills the withheld layer and shares from publication probabilities (nil: all
-// published).
+// published): Withheld[c] = Σ_g n[g][c]·(1 − P_gc) / Σ_g n[g][c].
 func (e *Engine) withheld(publish []float64, m *MapLayers) {
 	t := e.t
-	C := t.Cells()
-	people := make([]float64, C)
-	for c := range m.Withheld {
-		m.Withheld[c] = 0
-	}
+	G, C := len(t.Groups), t.Cells()
+	clear(m.Withheld)
 	m.WithheldShare, m.WithheldEntries = 0, 0
 	var total float64
-	for i, n := range t.Count {
-		if n == 0 {
-			continue
-		}
-		c := i % C
-		people[c] += float64(n)
-		total += float64(n)
-		if publish != nil {
-			w := 1 - publish[i]
-			m.Withheld[c] += float64(n) * w
-			m.WithheldShare += float64(n) * w
-			m.WithheldEntries += w
+	for _, n := range e.cellTruth {
+		total += n
+	}
+	if publish != nil {
+		for g := 0; g < G; g++ {
+			lo := g * C
+			count, pub := t.Count[lo:lo+C], publish[lo:lo+C]
+			for c, n := range count {
+				if n == 0 {
+					continue
+				}
+				w := 1 - pub[c]
+				m.Withheld[c] += float64(n) * w
+				m.WithheldShare += float64(n) * w
+				m.WithheldEntries += w
+			}
 		}
 	}
-	for c := range m.Withheld {
-		if people[c] == 0 {
+	for c, people := range e.cellTruth {
+		if people == 0 {
 			m.Withheld[c] = math.NaN()
 		} else {
-			m.Withheld[c] /= people[c]
+			m.Withheld[c] /= people
 		}
 	}
 	if total > 0 {

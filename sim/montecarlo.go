@@ -485,7 +485,7 @@ func (e *Engine) mcReport(s *state, base *Report, a *mcAcc, batchVar [][]float64
 			publish[i] = float64(k) / n
 		}
 		e.withheld(publish, m)
-		r.Crowd = ComputeCrowdRisk(t.Count, e.crowd(s.sm), publish)
+		r.Crowd = ComputeCrowdRisk(t.Count, s.smoothed.crowd, publish)
 		r.CrowdPending = false
 	}
 	return &r

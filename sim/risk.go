@@ -1,7 +1,5 @@
 package sim
 
-import "math"
-
 // RiskThresholds are the risk levels whose exceedance is reported: 1/2, 1/5 and 1/10.
 var RiskThresholds = [3]float64{1.0 / 2, 1.0 / 5, 1.0 / 10}
 
@@ -50,11 +48,17 @@ func ComputeCrowdRisk(count []int64, crowd []float64, publish []float64) CrowdRi
 			m = crowd[e]
 		}
 		rho := p / m
-		r.Highest = math.Max(r.Highest, rho)
+		if rho > r.Highest {
+			r.Highest = rho
+		}
 		sum += float64(n) * rho
-		for j, t := range RiskThresholds {
-			if rho > t {
-				atRisk[j] += n
+		if rho > RiskThresholds[2] {
+			atRisk[2] += n
+			if rho > RiskThresholds[1] {
+				atRisk[1] += n
+				if rho > RiskThresholds[0] {
+					atRisk[0] += n
+				}
 			}
 		}
 		if m == 1 {
