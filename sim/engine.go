@@ -104,6 +104,12 @@ type smoothedState struct {
 	totals  districtTotals
 }
 
+// localSmoother returns the smoother whose disk, radius 2r + 1 cell, holds every cell
+// whose smoothing disk of radius r can overlap a given cell's.
+func (e *Engine) localSmoother(r float64) *Smoother {
+	return e.smoothed(2*r + e.t.Grid.CellKM).sm
+}
+
 // maxSmoothedCache bounds the radii kept; a knob sweep rarely visits more.
 const maxSmoothedCache = 16
 

@@ -16,8 +16,8 @@ type MCOptions struct {
 	Workers int
 	// MaxIterations caps the number of simulated releases; 0 means 200,000.
 	MaxIterations int
-	// TargetRelSE stops the run once every pending variance has a relative standard
-	// error at or below it (after at least 8 batches); 0 means 0.005.
+	// TargetRelSE stops the run once every simulated figure's standard error is at most
+	// this share of its estimand's RMSE (after at least 8 batches); 0 means 0.005.
 	TargetRelSE float64
 	// BatchSize is the number of releases per batch; 0 means 64.
 	BatchSize int
@@ -134,12 +134,17 @@ func hasPending(r *Report) bool {
 }
 
 // converged reports whether every Monte Carlo variance has relative SE ≤ target.
+// converged reports whether every simulated figure is known to within target of its
+// estimand's RMSE: MCSE(E[T]) ≤ target·RMSE and SE(SD) ≈ SE(Var)/(2·SD) ≤ target·RMSE.
+// Measuring precision against the RMSE keeps a nearly withheld district (variance near 0,
+// bias large) from holding the run forever.
 func converged(r *Report, target float64) bool {
 	for _, est := range r.Estimands {
-		if est.Exact || est.Variance == 0 {
+		if est.Exact || est.Pending || est.Variance == 0 || math.IsNaN(est.Variance) {
 			continue
 		}
-		if !(est.MCSEVariance <= target*est.Variance) {
+		tol := target * est.RMSE
+		if !(est.MCSE <= tol) || !(est.MCSEVariance <= 2*math.Sqrt(est.Variance)*tol) {
 			return false
 		}
 	}
@@ -153,6 +158,11 @@ type mcAcc struct {
 	d, d2, dl, l, l2 []float64
 	// Per cell, likewise.
 	cd, cd2, cdl, cl, cl2 []float64
+	// Local covariance, per entry e = g·C + c: Σ X_e and Σ Y_e, where X_e is the published
+	// value and Y_e the sum of X over the entries of the same group whose noise overlaps
+	// e's; per group Σ_releases Σ_c X·Y.
+	sx, sy []float64
+	sxy    []float64
 	// Per district mean: Σ ratio, Σ ratio², defined ratios.
 	ratio, ratio2 []float64
 	ratioN        []int
@@ -167,6 +177,7 @@ func (e *Engine) newAcc(s *state) *mcAcc {
 		a.d, a.d2, a.dl, a.l, a.l2 = make([]float64, S), make([]float64, S), make([]float64, S), make([]float64, S), make([]float64, S)
 		a.cd, a.cd2, a.cdl, a.cl, a.cl2 = make([]float64, C), make([]float64, C), make([]float64, C), make([]float64, C), make([]float64, C)
 		a.published = make([]int32, len(e.t.Count))
+		a.sx, a.sy, a.sxy = make([]float64, len(e.t.Count)), make([]float64, len(e.t.Count)), make([]float64, len(e.t.Groups))
 	}
 	if e.t.HasMeasure() {
 		D := len(e.t.DistrictNames)
@@ -192,6 +203,9 @@ func (a *mcAcc) merge(b *mcAcc) {
 	add(a.cdl, b.cdl)
 	add(a.cl, b.cl)
 	add(a.cl2, b.cl2)
+	add(a.sx, b.sx)
+	add(a.sy, b.sy)
+	add(a.sxy, b.sxy)
 	add(a.ratio, b.ratio)
 	add(a.ratio2, b.ratio2)
 	for i := range a.ratioN {
@@ -211,6 +225,8 @@ type simulator struct {
 	sumScale         float64
 	x, z, xs, zs, sc []float64
 	cellT, cellL     []float64
+	pubX, localY     []float64 // one group's published values and their local sums
+	local            *Smoother // radius 2r + 1 cell: every entry whose noise overlaps
 	groupT, groupL   []float64
 	num, den         []float64
 }
@@ -220,6 +236,10 @@ func (e *Engine) newSimulator(s *state, rng *rand.Rand) *simulator {
 	sim := &simulator{e: e, s: s, rng: rng,
 		x: make([]float64, C), z: make([]float64, C), xs: make([]float64, C), zs: make([]float64, C), sc: make([]float64, C),
 		cellT: make([]float64, C), cellL: make([]float64, C), groupT: make([]float64, G), groupL: make([]float64, G)}
+	if s.mode == modeMonteCarlo {
+		sim.pubX, sim.localY = make([]float64, C), make([]float64, C)
+		sim.local = e.localSmoother(s.p.RadiusKM)
+	}
 	if !s.countMech.None() {
 		sim.ints = e.intNoise(s.countMech).NewSampler(rng)
 	}
@@ -265,6 +285,9 @@ func (sim *simulator) run(acc *mcAcc) {
 			s.sm.Apply(sim.zs, sim.xs, sim.sc)
 		}
 		var gT, gL float64
+		if sim.pubX != nil {
+			clear(sim.pubX)
+		}
 		for c := 0; c < C; c++ {
 			i := g*C + c
 			z := sim.z[c]
@@ -282,6 +305,9 @@ func (sim *simulator) run(acc *mcAcc) {
 			if pub {
 				sim.cellT[c] += z
 				gT += z
+				if sim.pubX != nil {
+					sim.pubX[c] = z
+				}
 				if acc.published != nil {
 					acc.published[i]++
 				}
@@ -293,6 +319,18 @@ func (sim *simulator) run(acc *mcAcc) {
 			}
 		}
 		sim.groupT[g], sim.groupL[g] = gT, gL
+		if sim.pubX != nil {
+			sim.local.DiskSum(sim.localY, sim.pubX)
+			sx, sy := acc.sx[g*C:(g+1)*C], acc.sy[g*C:(g+1)*C]
+			var xy float64
+			for c, x := range sim.pubX {
+				y := sim.localY[c]
+				sx[c] += x
+				sy[c] += y
+				xy += x * y
+			}
+			acc.sxy[g] += xy
+		}
 	}
 	acc.n++
 	for j := range sim.num {
@@ -357,11 +395,12 @@ func (sim *simulator) sumNoise() float64 {
 	if sim.s.sumMech.Kind == Gaussian {
 		return sim.rng.NormFloat64() * sim.sumScale
 	}
-	u := sim.rng.Float64() - 0.5
-	if u < 0 {
-		return sim.sumScale * math.Log1p(2*u)
+	// Laplace(b) = b·E·S with E ~ Exp(1) (ziggurat, exact) and a fair sign S.
+	x := sim.rng.ExpFloat64() * sim.sumScale
+	if sim.rng.Uint64()&1 == 0 {
+		return -x
 	}
-	return -sim.sumScale * math.Log1p(-2*u)
+	return x
 }
 
 // variances returns the estimate of Var(T) from one batch for every Monte Carlo figure,
@@ -369,9 +408,14 @@ func (sim *simulator) sumNoise() float64 {
 func (e *Engine) variances(s *state, a *mcAcc) []float64 {
 	var out []float64
 	n := float64(a.n)
+	groupVar := e.localGroupVariances(a)
 	for i := range e.sets {
 		if a.d == nil {
 			out = append(out, math.NaN())
+			continue
+		}
+		if v, ok := e.localVariance(i, groupVar); ok {
+			out = append(out, v)
 			continue
 		}
 		_, v, _ := controlVariate(a.d[i], a.d2[i], a.dl[i], a.l[i], a.l2[i], n, s.linVar[i])
@@ -381,6 +425,52 @@ func (e *Engine) variances(s *state, a *mcAcc) []float64 {
 		out = append(out, sampleVariance(a.ratio[j], a.ratio2[j], float64(a.ratioN[j])))
 	}
 	return out
+}
+
+// localGroupVariances returns, per group, Var(T_g) for T_g = Σ_c X_gc estimated by
+// local covariance: Var(T_g) = Σ_c Cov(X_gc, Y_gc), where Y_gc sums X over the cells
+// whose smoothing disks can overlap c's (all others are independent of X_gc, so their
+// covariance is 0 and leaving them out removes only noise):
+//
+//	V̂_g = (Σ_i Σ_c X·Y − (1/n)·Σ_c (Σ_i X_gc)(Σ_i Y_gc)) / (n − 1).
+//
+// Its relative error falls with the number of nearly independent neighbourhoods, so a
+// few hundred releases give what the plain sample variance of T needs tens of thousands for.
+func (e *Engine) localGroupVariances(a *mcAcc) []float64 {
+	G, C := len(e.t.Groups), e.t.Cells()
+	n := float64(a.n)
+	out := make([]float64, G)
+	if n < 2 || a.sx == nil {
+		for g := range out {
+			out[g] = math.NaN()
+		}
+		return out
+	}
+	for g := 0; g < G; g++ {
+		var cross float64
+		sx, sy := a.sx[g*C:(g+1)*C], a.sy[g*C:(g+1)*C]
+		for c := range sx {
+			cross += sx[c] * sy[c]
+		}
+		out[g] = math.Max(0, (a.sxy[g]-cross/n)/(n-1))
+	}
+	return out
+}
+
+// localVariance returns set i's local-covariance variance when the set is the total or
+// a group, or false.
+func (e *Engine) localVariance(i int, groupVar []float64) (float64, bool) {
+	switch set := e.sets[i]; set.kind {
+	case KindTotal:
+		v := 0.0
+		for _, x := range groupVar {
+			v += x
+		}
+		return v, true
+	case KindGroup:
+		return groupVar[set.groups[0]], true
+	}
+	return 0, false
 }
 
 // controlVariate estimates E[T] − E[L] and Var(T) from n releases with the regression
@@ -425,6 +515,7 @@ func (e *Engine) mcReport(s *state, base *Report, a *mcAcc, batchVar [][]float64
 	r.Estimands = append([]Estimate(nil), base.Estimands...)
 	r.Iterations = a.n
 	n := float64(a.n)
+	groupVar := e.localGroupVariances(a)
 	seVar := func(j int) float64 {
 		b := float64(len(batchVar))
 		if b < 2 {
@@ -445,6 +536,9 @@ func (e *Engine) mcReport(s *state, base *Report, a *mcAcc, batchVar [][]float64
 		est.Pending = false
 		if j < len(e.sets) {
 			mean, variance, se := controlVariate(a.d[j], a.d2[j], a.dl[j], a.l[j], a.l2[j], n, s.linVar[j])
+			if v, ok := e.localVariance(j, groupVar); ok {
+				variance = v
+			}
 			est.Expected = s.linMean[j] + mean
 			est.Variance = variance
 			est.MCSE = se

@@ -94,16 +94,30 @@ func (s *Smoother) DiskSum(dst, src []float64) {
 			p[c+1] = p[c] + src[r*s.cols+c]
 		}
 	}
+	// Row by row of the disk, so the inner loop runs over contiguous memory; columns
+	// whose window reaches past an edge are handled apart from the unclamped middle.
+	clear(dst[:s.rows*s.cols])
 	for r := 0; r < s.rows; r++ {
+		out := dst[r*s.cols : (r+1)*s.cols]
 		lo, hi := max(r-s.radius, 0), min(r+s.radius, s.rows-1)
-		for c := 0; c < s.cols; c++ {
-			sum := 0.0
-			for rr := lo; rr <= hi; rr++ {
-				h := s.halfWidth[rr-r+s.radius]
-				p := prefix[rr*w : (rr+1)*w]
-				sum += p[min(c+h, s.cols-1)+1] - p[max(c-h, 0)]
+		for rr := lo; rr <= hi; rr++ {
+			h := s.halfWidth[rr-r+s.radius]
+			p := prefix[rr*w : (rr+1)*w]
+			// Middle: h ≤ c < cols − h needs no clamping: p[c+h+1] − p[c−h].
+			midLo, midHi := min(h, s.cols), max(min(s.cols-h, s.cols), min(h, s.cols))
+			for c := 0; c < midLo; c++ {
+				out[c] += p[min(c+h, s.cols-1)+1] - p[max(c-h, 0)]
 			}
-			dst[r*s.cols+c] = sum
+			if midHi > midLo {
+				hi1, lo1 := p[midLo+h+1:midHi+h+1], p[midLo-h:midHi-h]
+				mid := out[midLo:midHi]
+				for i := range mid {
+					mid[i] += hi1[i] - lo1[i]
+				}
+			}
+			for c := midHi; c < s.cols; c++ {
+				out[c] += p[min(c+h, s.cols-1)+1] - p[max(c-h, 0)]
+			}
 		}
 	}
 }
