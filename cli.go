@@ -30,20 +30,25 @@ func exitCode(err error) int {
 
 func newRootCommand() *cobra.Command {
 	var data dataFlags
+	var knobs knobFlags
 	root := &cobra.Command{
 		Use:   "privtune",
 		Short: "Explore what differential privacy, minimum counts and smoothing cost and buy",
 		Long: `privtune loads a population (an embedded sample, or your CSV), aggregates it to a grid of
 map cells × demographic groups, and shows the bias, variance and re-identification risk of a
-protected release as you turn ε (noise), k (minimum count) and r (smoothing radius).`,
+protected release as you turn ε (noise), k (minimum count) and r (smoothing radius).
+
+With no command it opens the explorer (a terminal UI) at the setting the flags give.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Version:       version,
+		Args:          cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runInspect(cmd, &data, false)
+			return runExplorer(cmd, &data, &knobs)
 		},
 	}
 	data.register(root.PersistentFlags())
+	knobs.register(root.Flags(), false)
 	root.AddCommand(newInspectCommand(&data), newEvalCommand(&data), newSweepCommand(&data))
 	return root
 }

@@ -29,6 +29,10 @@ type dataFlags struct {
 	skipInvalid bool
 
 	flags *pflag.FlagSet
+	// forced marks flags set by the explorer's settings view rather than the command line.
+	forced map[string]bool
+	// replaceBands drops the sample's default bands in favour of bands.
+	replaceBands bool
 }
 
 func (d *dataFlags) register(fs *pflag.FlagSet) {
@@ -46,7 +50,9 @@ func (d *dataFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&d.skipInvalid, "skip-invalid", false, "drop invalid rows (reporting how many and why) instead of stopping")
 }
 
-func (d *dataFlags) changed(name string) bool { return d.flags != nil && d.flags.Changed(name) }
+func (d *dataFlags) changed(name string) bool {
+	return d.forced[name] || (d.flags != nil && d.flags.Changed(name))
+}
 
 // loaded is a population aggregated into its Table, with what inspect reports about it.
 type loaded struct {
@@ -102,7 +108,7 @@ func (d *dataFlags) options(meta *datasets.Metadata) (datasets.Options, datasets
 			}
 		}
 	}
-	if opt.Roles.Bands == nil {
+	if opt.Roles.Bands == nil || d.replaceBands {
 		opt.Roles.Bands = map[string]datasets.Banding{}
 	}
 	for _, s := range d.bands {

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/mattn/go-isatty"
+	"github.com/muesli/termenv"
+	"github.com/spf13/cobra"
+
+	"privtune/sim"
+	"privtune/tui"
+)
+
+// runExplorer opens the explorer on the data and at the setting the flags name. Without
+// a terminal it prints what inspect prints instead.
+func runExplorer(cmd *cobra.Command, data *dataFlags, knobs *knobFlags) error {
+	if !isatty.IsTerminal(os.Stdout.Fd()) || !isatty.IsTerminal(os.Stdin.Fd()) {
+		fmt.Fprintln(cmd.ErrOrStderr(), "privtune: not a terminal, so no explorer: printing the summary (privtune inspect)")
+		return runInspect(cmd, data, false)
+	}
+	if _, ok := os.LookupEnv("NO_COLOR"); ok {
+		lipgloss.SetColorProfile(termenv.Ascii)
+	}
+	l, err := data.load()
+	if err != nil {
+		return err
+	}
+	p, err := knobs.params(l.table.HasMeasure())
+	if err != nil {
+		return err
+	}
+	cfg := tui.Config{
+		Table: l.table, Source: l.pop.Source, People: l.pop.N, Params: p, Seed: knobs.seed,
+		Setup: setupOf(l),
+		Reload: func(s tui.Setup) (*sim.Table, error) {
+			d := data.withSetup(s)
+			re, err := d.load()
+			if err != nil {
+				return nil, err
+			}
+			return re.table, nil
+		},
+	}
+	_, err = tea.NewProgram(tui.New(cfg), tea.WithAltScreen()).Run()
+	return err
+}
+
+// setupOf describes how l was aggregated, for the settings view.
+func setupOf(l *loaded) tui.Setup {
+	s := tui.Setup{CellKM: l.table.Grid.CellKM, QIs: append([]string(nil), l.pop.Roles.QIs...)}
+	cols := make([]string, 0, len(l.pop.Roles.Bands))
+	for col := range l.pop.Roles.Bands {
+		cols = append(cols, col)
+	}
+	sort.Strings(cols)
+	for _, col := range cols {
+		b := l.pop.Roles.Bands[col]
+		if b.FromData() {
+			s.Bands = append(s.Bands, col+"="+strconv.FormatFloat(b.Width, 'g', -1, 64))
+			continue
+		}
+		cuts := make([]string, len(b.Cuts))
+		for i, c := range b.Cuts {
+			cuts[i] = strconv.FormatFloat(c, 'g', -1, 64)
+		}
+		s.Bands = append(s.Bands, col+"="+strings.Join(cuts, ","))
+	}
+	return s
+}
+
+// withSetup returns a copy of d that aggregates under s: its cell size, QIs and bands
+// replace the flags' (and the sample's defaults).
+func (d dataFlags) withSetup(s tui.Setup) *dataFlags {
+	d.cellKM, d.qi, d.bands = s.CellKM, s.QIs, s.Bands
+	d.forced = map[string]bool{"cell": true, "qi": true, "band": true}
+	d.replaceBands = true
+	return &d
+}

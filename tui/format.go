@@ -1,0 +1,88 @@
+package tui
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// num prints a figure with about four significant digits and thousands separators.
+func num(v float64) string {
+	switch a := math.Abs(v); {
+	case math.IsNaN(v):
+		return "n/a"
+	case math.IsInf(v, 0):
+		return "∞"
+	case a >= 1e4:
+		return thousands(int64(math.Round(v)))
+	case a >= 100:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case a >= 10:
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	case a >= 1:
+		return strconv.FormatFloat(v, 'f', 2, 64)
+	case a < 1e-9:
+		return "0"
+	case a < 0.01:
+		return "<0.01"
+	}
+	return strconv.FormatFloat(v, 'g', 2, 64)
+}
+
+// signed prints v with its sign.
+func signed(v float64) string {
+	if v > 0 && num(v) != "0" {
+		return "+" + num(v)
+	}
+	return num(v)
+}
+
+// percent prints a share as a percentage.
+func percent(v float64) string {
+	if math.IsNaN(v) {
+		return "n/a"
+	}
+	switch a := math.Abs(v * 100); {
+	case a == 0:
+		return "0 %"
+	case a < 0.1:
+		return fmt.Sprintf("%.2f %%", v*100)
+	case a < 10:
+		return fmt.Sprintf("%.1f %%", v*100)
+	}
+	return fmt.Sprintf("%.0f %%", v*100)
+}
+
+// relative prints bias/truth as a signed percentage, or "" when truth is 0.
+func relative(bias, truth float64) string {
+	if truth == 0 || math.IsNaN(bias) {
+		return ""
+	}
+	r := bias / truth
+	if math.Abs(r) < 5e-4 {
+		return "0 %"
+	}
+	s := percent(r)
+	if r > 0 {
+		s = "+" + s
+	}
+	return s
+}
+
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}

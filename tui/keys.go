@@ -1,0 +1,48 @@
+package tui
+
+import (
+	"github.com/charmbracelet/bubbles/key"
+
+	"privtune/tui/knobs"
+)
+
+// KeyMap holds every key of the explorer; it feeds the help view.
+type KeyMap struct {
+	Knobs                     knobs.KeyMap
+	Estimand, EstimandBack    key.Binding
+	Layer, LayerBack          key.Binding
+	Curves, Axis, Table       key.Binding
+	Pin, Settings, Help, Quit key.Binding
+}
+
+// DefaultKeyMap returns the explorer's keys.
+func DefaultKeyMap() KeyMap {
+	return KeyMap{
+		Knobs:        knobs.DefaultKeyMap(),
+		Estimand:     key.NewBinding(key.WithKeys("e"), key.WithHelp("e/E", "next/previous estimand")),
+		EstimandBack: key.NewBinding(key.WithKeys("E")),
+		Layer:        key.NewBinding(key.WithKeys("m"), key.WithHelp("m/M", "map layer")),
+		LayerBack:    key.NewBinding(key.WithKeys("M")),
+		Curves:       key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "map / trade-off curves")),
+		Axis:         key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "curves against ε, k or r")),
+		Table:        key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "districts / density table")),
+		Pin:          key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pin as A / unpin")),
+		Settings:     key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "settings")),
+		Help:         key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
+		Quit:         key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+	}
+}
+
+// ShortHelp is the one-line help.
+func (k KeyMap) ShortHelp() []key.Binding {
+	return []key.Binding{k.Knobs.Next, k.Knobs.Up, k.Knobs.Edit, k.Estimand, k.Layer, k.Pin, k.Settings, k.Help, k.Quit}
+}
+
+// FullHelp is the help on ?.
+func (k KeyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{k.Knobs.Next, k.Knobs.Prev, k.Knobs.Up, k.Knobs.Down, k.Knobs.Edit, k.Knobs.Cancel},
+		{k.Estimand, k.Table, k.Layer, k.Curves, k.Axis},
+		{k.Pin, k.Settings, k.Help, k.Quit},
+	}
+}

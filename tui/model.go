@@ -1,0 +1,421 @@
+// Package tui is privtune's explorer: the screen where privacy engineers and researchers
+// turn ε, k and r and see at once what each setting costs (bias, variance) and buys
+// (re-identification risk). The root model only routes messages; the knobs, the map and
+// the charts are components in their own packages.
+package tui
+
+import (
+	"context"
+	"math"
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"privtune/sim"
+	"privtune/tui/chart"
+	"privtune/tui/heatmap"
+	"privtune/tui/knobs"
+	"privtune/tui/theme"
+)
+
+// Setup is how the population is aggregated: what the settings view can change that
+// needs a new Table.
+type Setup struct {
+	CellKM float64
+	QIs    []string
+	// Bands are --band values, e.g. "age=0,18,35,65".
+	Bands []string
+}
+
+// Config is what the explorer opens on.
+type Config struct {
+	Table  *sim.Table
+	Source string
+	People int
+	Params sim.Params
+	// Seed seeds the Monte Carlo (never a release).
+	Seed uint64
+	// MonteCarloTime caps how long the Monte Carlo refines one setting; 0 means 30 s.
+	MonteCarloTime time.Duration
+	Setup          Setup
+	// Reload re-aggregates the population under a new Setup; nil keeps the Table fixed.
+	Reload func(Setup) (*sim.Table, error)
+}
+
+// Map layers.
+type layer int
+
+const (
+	layerTruth layer = iota
+	layerExpected
+	layerSample
+	layerBias
+	layerSD
+	layerWithheld
+	numLayers
+)
+
+var layerNames = [numLayers]string{"true counts (curator only)", "expected release", "one sampled release", "bias", "standard deviation", "withheld share"}
+
+// Axes of the trade-off curves.
+type axis int
+
+const (
+	axisEpsilon axis = iota
+	axisK
+	axisRadius
+	numAxes
+)
+
+// Model is the explorer.
+type Model struct {
+	cfg    Config
+	engine *sim.Engine
+	table  *sim.Table
+	styles theme.Styles
+	keys   KeyMap
+	help   help.Model
+
+	knobs    knobs.Model
+	heatmap  heatmap.Model
+	rmse     chart.Model
+	risk     chart.Model
+	settings settingsModel
+
+	width, height int
+
+	// gen numbers settings; results of an older gen are dropped.
+	gen      int
+	cancel   context.CancelFunc
+	ctx      context.Context
+	report   *sim.Report
+	mcActive bool
+	evalErr  string
+
+	sample []float64 // per-cell sum of one sampled release, for gen sampleGen
+	// sampleGen is the generation sample belongs to.
+	sampleGen int
+
+	estimand  int
+	layer     layer
+	showCurve bool
+	axis      axis
+	showDist  bool
+	curve     []curvePoint
+	curveOK   []bool
+	curveAxis axis
+	curveGen  int
+
+	pinned       *pin
+	showSettings bool
+	reloading    bool
+	status       string
+}
+
+// pin is the setting held as A for comparison.
+type pin struct {
+	params sim.Params
+	report *sim.Report
+}
+
+// New returns the explorer for cfg.
+func New(cfg Config) Model {
+	styles := theme.Default()
+	keys := DefaultKeyMap()
+	t := cfg.Table
+	m := Model{
+		cfg: cfg, engine: sim.NewEngine(t), table: t, styles: styles, keys: keys, help: help.New(),
+		knobs:   knobs.New(styles, keys.Knobs, cfg.Params, t.Grid.CellKM, t.HasMeasure(), t.Grid.Located),
+		heatmap: heatmap.New(styles), rmse: chart.New(styles), risk: chart.New(styles),
+		ctx: context.Background(), cancel: func() {}, layer: layerExpected,
+	}
+	if m.cfg.MonteCarloTime <= 0 {
+		m.cfg.MonteCarloTime = 30 * time.Second
+	}
+	m.settings = newSettings(styles, cfg.Params, cfg.Setup, cfg.Reload != nil, t.HasMeasure())
+	return m
+}
+
+// Init starts the first evaluation.
+func (m Model) Init() tea.Cmd {
+	return m.recompute()
+}
+
+// recompute starts everything a new setting needs. It must be called on a Model whose
+// gen was just bumped (or at Init).
+func (m *Model) recompute() tea.Cmd {
+	p := m.knobs.Params()
+	cmds := []tea.Cmd{evaluate(m.engine, p, m.gen), m.startCurves()}
+	if m.layer == layerSample {
+		cmds = append(cmds, sampleRelease(m.table, p, m.gen))
+	}
+	return tea.Batch(cmds...)
+}
+
+// changed bumps the generation, cancels the running simulations and recomputes.
+func (m *Model) changed() tea.Cmd {
+	m.cancel()
+	m.gen++
+	ctx, cancel := context.WithCancel(context.Background())
+	m.ctx, m.cancel = ctx, cancel
+	m.mcActive = false
+	m.settings.setParams(m.knobs.Params())
+	return m.recompute()
+}
+
+// axisValues returns the knob values the curves are drawn at.
+func (m Model) axisValues(a axis) []float64 {
+	switch a {
+	case axisK:
+		return knobs.KSteps
+	case axisRadius:
+		out := make([]float64, len(knobs.RadiusCells))
+		for i, c := range knobs.RadiusCells {
+			out[i] = c * m.table.Grid.CellKM
+		}
+		return out
+	}
+	return knobs.EpsilonSteps
+}
+
+// axisParams returns the current setting with the axis knob at value v.
+func axisParams(p sim.Params, a axis, v float64) sim.Params {
+	switch a {
+	case axisK:
+		p.K = int(v)
+	case axisRadius:
+		p.RadiusKM = v
+	default:
+		p.Epsilon = v
+	}
+	return p
+}
+
+// startCurves starts computing the curves from their first point.
+func (m *Model) startCurves() tea.Cmd {
+	vals := m.axisValues(m.axis)
+	m.curve, m.curveOK, m.curveAxis, m.curveGen = make([]curvePoint, len(vals)), make([]bool, len(vals)), m.axis, m.gen
+	return m.curvePoint(0)
+}
+
+func (m *Model) curvePoint(i int) tea.Cmd {
+	vals := m.axisValues(m.curveAxis)
+	if i >= len(vals) {
+		return nil
+	}
+	p := axisParams(m.knobs.Params(), m.curveAxis, vals[i])
+	if p.Validate(m.table.HasMeasure()) != nil {
+		return func() tea.Msg { return curveMsg{gen: m.curveGen, axis: m.curveAxis, i: i} }
+	}
+	return curvePointCmd(m.ctx, m.engine, p, m.curveAxis, i, m.cfg.Seed, min(400*time.Millisecond, m.cfg.MonteCarloTime), m.curveGen)
+}
+
+// Update routes each message to its handler.
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		return m, nil
+	case tea.KeyMsg:
+		return m.onKey(msg)
+	case knobs.ChangedMsg:
+		return m, m.changed()
+	case settingsChangedMsg:
+		return m.onSettings(msg)
+	case evalMsg:
+		return m.onEval(msg)
+	case mcMsg:
+		return m.onMonteCarlo(msg)
+	case sampleMsg:
+		if msg.gen == m.gen && msg.err == nil {
+			m.sample, m.sampleGen = msg.values, msg.gen
+		}
+		return m, nil
+	case curveMsg:
+		return m.onCurve(msg)
+	case reloadMsg:
+		return m.onReload(msg)
+	}
+	return m, nil
+}
+
+func (m Model) onKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
+	// Keys typed faster than the screen reads them (or a held key) arrive as one
+	// message with several runes: outside a text field, handle them one by one.
+	if k.Type == tea.KeyRunes && len(k.Runes) > 1 && !k.Paste && !m.knobs.Editing() && !m.settings.editing {
+		var cmds []tea.Cmd
+		var model tea.Model = m
+		for _, r := range k.Runes {
+			var cmd tea.Cmd
+			model, cmd = model.(Model).onKey(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: k.Alt})
+			cmds = append(cmds, cmd)
+		}
+		return model, tea.Batch(cmds...)
+	}
+	if k.String() == "ctrl+c" {
+		m.cancel()
+		return m, tea.Quit
+	}
+	if m.showSettings {
+		var cmd tea.Cmd
+		m.settings, cmd = m.settings.Update(k)
+		if m.settings.closed {
+			m.showSettings, m.settings.closed = false, false
+		}
+		return m, cmd
+	}
+	if m.knobs.Editing() {
+		var cmd tea.Cmd
+		m.knobs, cmd = m.knobs.Update(k)
+		return m, cmd
+	}
+	switch {
+	case key.Matches(k, m.keys.Quit):
+		m.cancel()
+		return m, tea.Quit
+	case key.Matches(k, m.keys.Help):
+		m.help.ShowAll = !m.help.ShowAll
+	case key.Matches(k, m.keys.Estimand):
+		m.estimand = m.cycle(m.estimand, +1, m.numEstimands())
+	case key.Matches(k, m.keys.EstimandBack):
+		m.estimand = m.cycle(m.estimand, -1, m.numEstimands())
+	case key.Matches(k, m.keys.Layer), key.Matches(k, m.keys.LayerBack):
+		dir := 1
+		if key.Matches(k, m.keys.LayerBack) {
+			dir = -1
+		}
+		m.layer = layer(m.cycle(int(m.layer), dir, int(numLayers)))
+		if m.layer == layerSample && (m.sample == nil || m.sampleGen != m.gen) {
+			m.sample = nil
+			return m, sampleRelease(m.table, m.knobs.Params(), m.gen)
+		}
+	case key.Matches(k, m.keys.Curves):
+		m.showCurve = !m.showCurve
+	case key.Matches(k, m.keys.Axis):
+		m.axis = axis(m.cycle(int(m.axis), 1, int(numAxes)))
+		return m, m.startCurves()
+	case key.Matches(k, m.keys.Table):
+		m.showDist = !m.showDist
+	case key.Matches(k, m.keys.Pin):
+		if m.pinned != nil {
+			m.pinned = nil
+		} else if m.report != nil {
+			m.pinned = &pin{params: m.knobs.Params(), report: m.report}
+		}
+	case key.Matches(k, m.keys.Settings):
+		m.showSettings = true
+		m.settings.setParams(m.knobs.Params())
+	default:
+		var cmd tea.Cmd
+		m.knobs, cmd = m.knobs.Update(k)
+		return m, cmd
+	}
+	return m, nil
+}
+
+func (m Model) cycle(i, dir, n int) int {
+	if n <= 0 {
+		return 0
+	}
+	return ((i+dir)%n + n) % n
+}
+
+func (m Model) numEstimands() int {
+	if m.report == nil {
+		return 1
+	}
+	return len(m.report.Estimands)
+}
+
+func (m Model) onEval(msg evalMsg) (tea.Model, tea.Cmd) {
+	if msg.gen != m.gen {
+		return m, nil
+	}
+	if msg.err != nil {
+		m.evalErr = msg.err.Error()
+		return m, nil
+	}
+	m.evalErr = ""
+	m.report = msg.report
+	m.estimand = min(m.estimand, len(m.report.Estimands)-1)
+	if !needsMonteCarlo(m.report) {
+		return m, nil
+	}
+	m.mcActive = true
+	stream := startMonteCarlo(m.ctx, m.engine, m.knobs.Params(), m.cfg.Seed, m.cfg.MonteCarloTime)
+	return m, waitMonteCarlo(stream, m.gen)
+}
+
+func needsMonteCarlo(r *sim.Report) bool {
+	if r.Map.Pending || r.CrowdPending {
+		return true
+	}
+	return hasPendingMeans(r)
+}
+
+func (m Model) onMonteCarlo(msg mcMsg) (tea.Model, tea.Cmd) {
+	if msg.gen != m.gen {
+		return m, nil // a cancelled run of an older setting: drop it, stop listening
+	}
+	if msg.done {
+		m.mcActive = false
+		return m, nil
+	}
+	m.report = msg.report
+	return m, waitMonteCarlo(msg.stream, msg.gen)
+}
+
+func (m Model) onCurve(msg curveMsg) (tea.Model, tea.Cmd) {
+	if msg.gen != m.curveGen || msg.axis != m.curveAxis || msg.i >= len(m.curve) {
+		return m, nil
+	}
+	if msg.ok {
+		m.curve[msg.i], m.curveOK[msg.i] = msg.point, true
+	}
+	return m, m.curvePoint(msg.i + 1)
+}
+
+func (m Model) onSettings(msg settingsChangedMsg) (tea.Model, tea.Cmd) {
+	m.knobs.SetParams(msg.params)
+	if msg.setup != nil && m.cfg.Reload != nil {
+		m.reloading = true
+		m.status = "re-aggregating…"
+		return m, reload(m.cfg.Reload, *msg.setup)
+	}
+	return m, m.changed()
+}
+
+func (m Model) onReload(msg reloadMsg) (tea.Model, tea.Cmd) {
+	m.reloading = false
+	if msg.err != nil {
+		m.status = ""
+		m.settings.err = msg.err.Error()
+		m.showSettings = true
+		return m, nil
+	}
+	m.status = ""
+	m.table, m.engine = msg.table, sim.NewEngine(msg.table)
+	m.cfg.Setup = msg.setup
+	m.knobs.SetGrid(msg.table.Grid.CellKM, msg.table.HasMeasure(), msg.table.Grid.Located)
+	m.settings.hasMeasure = msg.table.HasMeasure()
+	m.pinned, m.report, m.estimand = nil, nil, 0
+	return m, m.changed()
+}
+
+// selected returns the selected estimate and its index in the report.
+func (m Model) selected() (sim.Estimate, bool) {
+	if m.report == nil || len(m.report.Estimands) == 0 {
+		return sim.Estimate{}, false
+	}
+	return m.report.Estimands[min(m.estimand, len(m.report.Estimands)-1)], true
+}
+
+// finite returns v, or NaN for ±Inf (charts treat both as unknown).
+func finite(v float64) float64 {
+	if math.IsInf(v, 0) {
+		return math.NaN()
+	}
+	return v
+}

@@ -1,0 +1,291 @@
+package tui
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/cursor"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"privtune/datasets"
+	"privtune/sim"
+	"privtune/tui/theme"
+)
+
+// settingsChangedMsg applies the settings view: new parameters and, when the cell size,
+// QIs or bands changed, a new Setup to re-aggregate under.
+type settingsChangedMsg struct {
+	params sim.Params
+	setup  *Setup
+}
+
+// Settings fields, in display order.
+const (
+	fieldNoise = iota
+	fieldDelta
+	fieldSplit
+	fieldThreshold
+	fieldCell
+	fieldQIs
+	fieldBands
+	numFields
+)
+
+// settingsModel is the settings view: everything but the three knobs.
+type settingsModel struct {
+	styles    theme.Styles
+	params    sim.Params
+	setup     Setup
+	canReload bool
+	// hasMeasure says whether measure sums are released (for validating the split).
+	hasMeasure bool
+	cursor     int
+	editing    bool
+	input      textinput.Model
+	err, note  string
+	closed     bool
+}
+
+func newSettings(styles theme.Styles, p sim.Params, s Setup, canReload, hasMeasure bool) settingsModel {
+	in := textinput.New()
+	in.Prompt = "› "
+	in.CharLimit = 200
+	// A steady cursor: no blink timer running behind the screen.
+	in.Cursor.SetMode(cursor.CursorStatic)
+	return settingsModel{styles: styles, params: p, setup: s, canReload: canReload, hasMeasure: hasMeasure, input: in}
+}
+
+func (s *settingsModel) setParams(p sim.Params) { s.params = p }
+
+// reloads reports whether a field needs re-aggregation.
+func reloads(field int) bool { return field == fieldCell || field == fieldQIs || field == fieldBands }
+
+// Update handles a key in the settings view.
+func (s settingsModel) Update(k tea.KeyMsg) (settingsModel, tea.Cmd) {
+	if s.editing {
+		switch k.Type {
+		case tea.KeyEsc:
+			s.editing, s.err = false, ""
+			s.input.Blur()
+			return s, nil
+		case tea.KeyEnter:
+			return s.commit(s.input.Value())
+		}
+		var cmd tea.Cmd
+		s.input, cmd = s.input.Update(k)
+		return s, cmd
+	}
+	switch k.String() {
+	case "esc", "s", "q":
+		s.closed, s.err, s.note = true, "", ""
+	case "up", "k", "shift+tab":
+		s.cursor = (s.cursor + numFields - 1) % numFields
+		s.err, s.note = "", ""
+	case "down", "j", "tab":
+		s.cursor = (s.cursor + 1) % numFields
+		s.err, s.note = "", ""
+	case "left", "right", "h", "l", " ", "enter":
+		switch s.cursor {
+		case fieldNoise:
+			return s.toggleNoise()
+		case fieldThreshold:
+			p := s.params
+			if p.Threshold == sim.ThresholdNoisy {
+				p.Threshold = sim.ThresholdTrue
+			} else {
+				p.Threshold = sim.ThresholdNoisy
+			}
+			return s.apply(p, nil)
+		default:
+			if k.String() != "enter" {
+				return s, nil
+			}
+			if reloads(s.cursor) && !s.canReload {
+				s.err = "fixed for this data: restart privtune with other flags to change it"
+				return s, nil
+			}
+			s.editing, s.err, s.note = true, "", ""
+			s.input.SetValue(s.value(s.cursor))
+			s.input.CursorEnd()
+			return s, s.input.Focus()
+		}
+	}
+	return s, nil
+}
+
+func (s settingsModel) toggleNoise() (settingsModel, tea.Cmd) {
+	p := s.params
+	s.note = ""
+	if p.Noise == sim.Laplace {
+		p.Noise = sim.Gaussian
+		if p.Delta == 0 {
+			p.Delta = 1e-6
+			s.note = "δ set to 1e-6: gaussian noise needs δ > 0"
+		}
+	} else {
+		p.Noise = sim.Laplace
+		if p.Delta != 0 {
+			p.Delta = 0
+			s.note = "δ set to 0: laplace noise is pure ε-DP"
+		}
+	}
+	return s.apply(p, nil)
+}
+
+func (s settingsModel) apply(p sim.Params, setup *Setup) (settingsModel, tea.Cmd) {
+	if err := p.Validate(s.hasMeasure); err != nil && setup == nil {
+		s.err = err.Error()
+		return s, nil
+	}
+	s.params, s.err = p, ""
+	if setup != nil {
+		s.setup = *setup
+	}
+	return s, func() tea.Msg { return settingsChangedMsg{params: p, setup: setup} }
+}
+
+// commit validates a typed value and applies it.
+func (s settingsModel) commit(text string) (settingsModel, tea.Cmd) {
+	text = strings.TrimSpace(text)
+	p := s.params
+	var setup *Setup
+	switch s.cursor {
+	case fieldDelta:
+		v, err := strconv.ParseFloat(text, 64)
+		if err != nil || math.IsNaN(v) || v < 0 || v >= 1 {
+			s.err = "δ: want a number with 0 ≤ δ < 1"
+			return s, nil
+		}
+		p.Delta = v
+	case fieldSplit:
+		v, err := strconv.ParseFloat(text, 64)
+		if err != nil || math.IsNaN(v) || v < 0 || v > 1 {
+			s.err = "split: want a share of ε from 0 to 1 (0 = default)"
+			return s, nil
+		}
+		p.Split = v
+	case fieldCell:
+		v, err := strconv.ParseFloat(text, 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || v <= 0 {
+			s.err = "cell: want a positive size in km"
+			return s, nil
+		}
+		next := s.setup
+		next.CellKM = v
+		setup = &next
+	case fieldQIs:
+		next := s.setup
+		next.QIs = nil
+		for _, q := range strings.Split(text, ",") {
+			if q = strings.TrimSpace(q); q != "" {
+				next.QIs = append(next.QIs, q)
+			}
+		}
+		setup = &next
+	case fieldBands:
+		next := s.setup
+		next.Bands = nil
+		for _, b := range strings.Split(text, ";") {
+			if b = strings.TrimSpace(b); b == "" {
+				continue
+			}
+			if _, _, err := datasets.ParseBand(b); err != nil {
+				s.err = err.Error()
+				return s, nil
+			}
+			next.Bands = append(next.Bands, b)
+		}
+		setup = &next
+	}
+	if setup == nil {
+		if err := p.Validate(s.hasMeasure); err != nil {
+			s.err = err.Error()
+			return s, nil
+		}
+	}
+	s.editing = false
+	s.input.Blur()
+	return s.apply(p, setup)
+}
+
+func (s settingsModel) value(field int) string {
+	p := s.params
+	switch field {
+	case fieldNoise:
+		return p.Noise.String()
+	case fieldDelta:
+		return strconv.FormatFloat(p.Delta, 'g', -1, 64)
+	case fieldSplit:
+		return strconv.FormatFloat(p.Split, 'g', -1, 64)
+	case fieldThreshold:
+		return p.Threshold.String()
+	case fieldCell:
+		return strconv.FormatFloat(s.setup.CellKM, 'g', -1, 64)
+	case fieldQIs:
+		return strings.Join(s.setup.QIs, ",")
+	}
+	return strings.Join(s.setup.Bands, "; ")
+}
+
+var fieldNames = [numFields]string{"noise", "δ (delta)", "ε split", "threshold on", "cell size km", "quasi-identifiers", "bands"}
+
+func (s settingsModel) explain(field int) string {
+	p := s.params
+	switch field {
+	case fieldNoise:
+		return "←/→: laplace (pure ε-DP) or gaussian (needs δ > 0)"
+	case fieldDelta:
+		return "probability the ε bound may fail; 0 for laplace"
+	case fieldSplit:
+		return "share of ε on counts, the rest on measure sums (0 = default)"
+	case fieldThreshold:
+		if p.Threshold == sim.ThresholdTrue {
+			return "true counts: NOT differentially private — who is withheld leaks"
+		}
+		return "noisy counts: the threshold keeps the DP guarantee"
+	case fieldCell:
+		return "grid cell side; re-aggregates the data"
+	case fieldQIs:
+		return "comma-separated columns; re-aggregates the data"
+	}
+	return "COL=CUT,CUT,... or COL=WIDTH, separated by ;"
+}
+
+// View renders the settings form.
+func (s settingsModel) View(width int) string {
+	var lines []string
+	lines = append(lines, s.styles.Title.Render("Settings"), "")
+	for f := 0; f < numFields; f++ {
+		marker := "  "
+		name := s.styles.Label.Render(fmt.Sprintf("%-18s", fieldNames[f]))
+		if f == s.cursor {
+			marker = s.styles.Focused.Render("▸ ")
+			name = s.styles.Focused.Render(fmt.Sprintf("%-18s", fieldNames[f]))
+		}
+		value := s.styles.Value.Render(s.value(f))
+		if f == s.cursor && s.editing {
+			value = s.input.View()
+		}
+		explain := s.styles.Muted.Render(s.explain(f))
+		if f == fieldThreshold && s.params.Threshold == sim.ThresholdTrue {
+			explain = s.styles.Warn.Render(s.explain(f))
+		}
+		if reloads(f) && !s.canReload {
+			explain = s.styles.Muted.Render("fixed for this data")
+		}
+		lines = append(lines, marker+name+" "+value, "    "+explain)
+	}
+	lines = append(lines, "")
+	if s.err != "" {
+		lines = append(lines, s.styles.Error.Render(s.err))
+	}
+	if s.note != "" {
+		lines = append(lines, s.styles.Warn.Render(s.note))
+	}
+	lines = append(lines, s.styles.Help.Render("↑/↓ move · enter edit or toggle · ←/→ toggle · esc close"))
+	out := strings.Join(lines, "\n")
+	return s.styles.Panel.Width(max(20, width-2)).Render(out)
+}

@@ -1,0 +1,413 @@
+package tui
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/charmbracelet/lipgloss"
+
+	"privtune/sim"
+	"privtune/tui/chart"
+	"privtune/tui/heatmap"
+	"privtune/tui/knobs"
+)
+
+// View draws the screen.
+func (m Model) View() string {
+	if m.width == 0 {
+		return "loading…"
+	}
+	helpView := m.help.View(m.keys)
+	if !m.help.ShowAll {
+		m.help.Width = m.width
+		helpView = m.help.ShortHelpView(m.keys.ShortHelp())
+	}
+	l := computeLayout(m.width, m.height, lipgloss.Height(helpView))
+	if l.tooSmall {
+		return fmt.Sprintf("privtune needs a terminal of at least %d × %d; this one is %d × %d.\nEnlarge it, or press q to quit.",
+			MinWidth, MinHeight, m.width, m.height)
+	}
+	var body string
+	if m.showSettings {
+		body = m.settings.View(m.width)
+	} else {
+		left := lipgloss.NewStyle().Width(l.left).MaxWidth(l.left).MaxHeight(l.body).Render(m.leftColumn(l))
+		right := lipgloss.NewStyle().Width(l.right).MaxWidth(l.right).MaxHeight(l.body).Render(m.rightColumn(l))
+		body = lipgloss.JoinHorizontal(lipgloss.Top, left, " ", right)
+	}
+	body = lipgloss.NewStyle().Height(l.body).MaxHeight(l.body).Render(body)
+	helpView = lipgloss.NewStyle().MaxWidth(m.width).Render(helpView)
+	screen := lipgloss.JoinVertical(lipgloss.Left, m.header(), body, m.styles.Help.Render(helpView))
+	return lipgloss.NewStyle().MaxWidth(m.width).MaxHeight(m.height).Render(screen)
+}
+
+// header is the top line: the data, the setting and the computation's state.
+func (m Model) header() string {
+	t := m.table
+	grid := "plain microdata"
+	if t.Grid.Located {
+		grid = fmt.Sprintf("%d×%d cells of %g km", t.Grid.Rows, t.Grid.Cols, t.Grid.CellKM)
+	}
+	left := m.styles.Title.Render("privtune") + m.styles.Muted.Render(fmt.Sprintf(" · %s · %s people · %s · %d groups",
+		m.cfg.Source, thousands(int64(m.cfg.People)), grid, len(t.Groups)))
+	var state string
+	switch {
+	case m.reloading:
+		state = m.styles.BadgeMC.Render(m.status)
+	case m.evalErr != "":
+		state = m.styles.Error.Render(m.evalErr)
+	case m.report == nil:
+		state = m.styles.Muted.Render("computing…")
+	case m.mcActive:
+		state = m.styles.BadgeMC.Render(fmt.Sprintf("simulating · %s releases", thousands(int64(m.report.Iterations))))
+	case !m.knobs.Params().IsDP():
+		state = m.styles.Warn.Render("no DP guarantee")
+	default:
+		state = m.styles.Badge.Render("up to date")
+	}
+	// The state matters more than the description: shorten the left part first.
+	room := m.width - lipgloss.Width(state) - 1
+	if lipgloss.Width(left) > room {
+		left = lipgloss.NewStyle().MaxWidth(max(0, room)).Render(left)
+	}
+	gap := max(1, m.width-lipgloss.Width(left)-lipgloss.Width(state))
+	return left + strings.Repeat(" ", gap) + state
+}
+
+func (m Model) leftColumn(l layout) string {
+	m.knobs.SetWidth(l.left)
+	parts := []string{m.knobs.View(), m.utilityView()}
+	switch {
+	case l.tall:
+		parts = append(parts, m.classTable(true), m.classTable(false))
+	case m.pinned != nil:
+	default:
+		parts = append(parts, m.classTable(m.showDist))
+	}
+	if m.pinned != nil {
+		parts = append(parts, m.compareView())
+	}
+	parts = append(parts, m.riskView(l.wide, l.left))
+	// A blank line between sections when they fit; none when the screen is short.
+	spaced := strings.Join(parts, "\n\n")
+	if lipgloss.Height(spaced) <= l.body {
+		return spaced
+	}
+	return strings.Join(parts, "\n")
+}
+
+func (m Model) rightColumn(l layout) string {
+	located := m.table.Grid.Located
+	if (m.showCurve || !located) && l.curvesH == 0 {
+		return m.curvesView(l.right, l.body)
+	}
+	mapView := m.mapView(l.right, l.mapH)
+	if l.curvesH == 0 {
+		return mapView
+	}
+	return mapView + "\n\n" + m.curvesView(l.right, l.curvesH)
+}
+
+// utilityView shows the selected estimand's figures.
+func (m Model) utilityView() string {
+	s := m.styles
+	est, ok := m.selected()
+	if !ok {
+		return s.Title.Render("Utility") + "\n" + s.Muted.Render("computing…")
+	}
+	title := s.Title.Render("Utility · "+est.Name) + "  " + s.Muted.Render("(e: next)")
+	badge := s.Badge.Render("[exact]")
+	if !est.Exact {
+		badge = s.BadgeMC.Render(fmt.Sprintf("[Monte Carlo ±%s]", num(est.MCSE)))
+	}
+	if est.Pending {
+		badge = s.BadgeMC.Render("[simulating…]")
+	}
+	lines := []string{title + " " + badge}
+	if est.Pending {
+		lines = append(lines, s.Label.Render("truth ")+s.Value.Render(num(est.Truth))+s.Muted.Render(" (curator only)"),
+			s.Muted.Render("expected value and spread: simulating…"))
+		return strings.Join(lines, "\n")
+	}
+	b := est.BiasBySource
+	sources := fmt.Sprintf("smoothing %s, suppression %s", signed(b.Smoothing), signed(b.Suppression+b.Noise))
+	if est.Kind == sim.KindMean {
+		sources += ", clamping " + signed(b.Clamping)
+	}
+	lines = append(lines,
+		s.Label.Render("expected ")+s.Value.Render(num(est.Expected))+s.Label.Render(" · truth ")+s.Value.Render(num(est.Truth))+s.Muted.Render(" (curator)"),
+		s.Label.Render("bias ")+s.Value.Render(signed(est.Bias))+s.Muted.Render(" ("+relative(est.Bias, est.Truth)+")"),
+		s.Muted.Render("  from "+sources),
+		s.Label.Render("SD ")+s.Value.Render(num(math.Sqrt(est.Variance)))+s.Label.Render(" · RMSE ")+s.Value.Render(num(est.RMSE))+
+			s.Label.Render(" · 95 % ")+s.Value.Render(num(est.CI95[0])+" … "+num(est.CI95[1])),
+	)
+	return strings.Join(lines, "\n")
+}
+
+// classTable shows bias, SD and RMSE per district (districts true) or density class.
+func (m Model) classTable(districts bool) string {
+	s := m.styles
+	kind, title := sim.KindDensity, "by density class"
+	if districts {
+		kind, title = sim.KindDistrict, "by district"
+	}
+	if m.report == nil {
+		return ""
+	}
+	var rows []sim.Estimate
+	for _, e := range m.report.Estimands {
+		if e.Kind == kind {
+			rows = append(rows, e)
+		}
+	}
+	if len(rows) == 0 {
+		return s.Muted.Render("no map: no districts or density classes")
+	}
+	lines := []string{s.Title.Render("Counts "+title) + "  " + s.Muted.Render("(d: switch)"),
+		s.Muted.Render(fmt.Sprintf("%-11s%9s %6s %7s %8s", "", "bias", "bias%", "SD", "RMSE"))}
+	for _, e := range rows {
+		name := strings.TrimPrefix(e.Name, "district ")
+		if e.Pending {
+			lines = append(lines, fmt.Sprintf("%-11s%9s", name, "…"))
+			continue
+		}
+		lines = append(lines, fmt.Sprintf("%-11s%9s %6s %7s %8s", name, signed(e.Bias), relative(e.Bias, e.Truth), num(math.Sqrt(e.Variance)), num(e.RMSE)))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// riskView shows the crowd risk and the DP guarantee, each with a line of explanation.
+func (m Model) riskView(wide bool, width int) string {
+	s := m.styles
+	if m.report == nil {
+		return ""
+	}
+	r := m.report
+	var crowd []string
+	if r.CrowdPending {
+		crowd = append(crowd, s.Title.Render("Crowd risk ")+s.Muted.Render("simulating…"), "")
+	} else {
+		c := r.Crowd
+		crowd = append(crowd,
+			s.Title.Render("Crowd risk ")+s.Label.Render("highest ")+s.Value.Render(fmt.Sprintf("%.3g", c.Highest))+s.Label.Render(" · mean ")+s.Value.Render(fmt.Sprintf("%.3g", c.Mean)),
+			s.Label.Render("  above 1/5 ")+s.Value.Render(percent(c.AtRisk[1]))+s.Label.Render(" · uniques published ")+s.Value.Render(num(c.Uniques)),
+		)
+	}
+	crowd = append(crowd, s.Muted.Render("  odds of picking out a person by group+area"))
+	var dp []string
+	g := r.DP
+	if !g.Guarantee {
+		dp = append(dp, s.Title.Render("DP guarantee ")+s.Warn.Render("none (ε = ∞ or true-count k)"),
+			s.Muted.Render("  only the crowd risk limits what leaks"))
+	} else {
+		dp = append(dp,
+			s.Title.Render("DP guarantee ")+s.Label.Render("ε ")+s.Value.Render(knobs.FormatEpsilon(g.Epsilon))+s.Label.Render(" · advantage ≤ ")+s.Value.Render(fmt.Sprintf("%.2f", g.Advantage)),
+			s.Muted.Render(fmt.Sprintf("  a 10 %% suspicion rises to at most %s", percent(g.Posterior[1]))))
+	}
+	if wide {
+		half := (width - 2) / 2
+		left := lipgloss.NewStyle().Width(half).Render(strings.Join(crowd, "\n"))
+		right := lipgloss.NewStyle().Width(width - half - 2).Render(strings.Join(dp, "\n"))
+		return lipgloss.JoinHorizontal(lipgloss.Top, left, "  ", right)
+	}
+	return strings.Join(crowd, "\n") + "\n" + strings.Join(dp, "\n")
+}
+
+// compareView shows pinned setting A next to the current one.
+func (m Model) compareView() string {
+	s := m.styles
+	a, b := m.pinned.report, m.report
+	if b == nil {
+		return ""
+	}
+	est, _ := m.selected()
+	ea, _ := a.Estimand(est.Name)
+	label := func(p sim.Params) string {
+		return fmt.Sprintf("ε %s k %d r %g", knobs.FormatEpsilon(p.Epsilon), p.K, p.RadiusKM)
+	}
+	lines := []string{s.Title.Render("Compare") + "  " + s.Muted.Render("(p: unpin)"),
+		s.Muted.Render("A: " + label(m.pinned.params) + "   now: " + label(b.Params)),
+		s.Muted.Render(fmt.Sprintf("%-13s%10s %10s %9s", est.Name, "A", "now", "Δ"))}
+	row := func(name string, va, vb float64, pend bool, f func(float64) string) {
+		if pend {
+			lines = append(lines, fmt.Sprintf("%-13s%10s %10s", name, f(va), "…"))
+			return
+		}
+		lines = append(lines, fmt.Sprintf("%-13s%10s %10s %9s", name, f(va), f(vb), signedWith(vb-va, f)))
+	}
+	row("bias", ea.Bias, est.Bias, est.Pending, num)
+	row("SD", math.Sqrt(ea.Variance), math.Sqrt(est.Variance), est.Pending, num)
+	row("RMSE", ea.RMSE, est.RMSE, est.Pending, num)
+	row("crowd mean", a.Crowd.Mean, b.Crowd.Mean, b.CrowdPending, func(v float64) string { return fmt.Sprintf("%.3g", v) })
+	row("uniques pub.", a.Crowd.Uniques, b.Crowd.Uniques, b.CrowdPending, num)
+	row("DP advantage", a.DP.Advantage, b.DP.Advantage, false, func(v float64) string { return fmt.Sprintf("%.2f", v) })
+	return strings.Join(lines, "\n")
+}
+
+func signedWith(v float64, f func(float64) string) string {
+	if v > 0 {
+		return "+" + f(v)
+	}
+	return f(v)
+}
+
+// mapView draws the selected layer with its title and legend.
+func (m Model) mapView(w, h int) string {
+	s := m.styles
+	t := m.table
+	if !t.Grid.Located {
+		return s.Muted.Render("no map: plain microdata (one cell)")
+	}
+	title := s.Title.Render("Map · "+layerNames[m.layer]) + "  " + s.Muted.Render("(m: layer)")
+	if m.report == nil {
+		return title + "\n" + s.Muted.Render("computing…")
+	}
+	mp := m.report.Map
+	d := heatmap.Data{Rows: t.Grid.Rows, Cols: t.Grid.Cols, Scale: heatmap.Log, Unit: "people/cell"}
+	blankEmpty := func(v []float64) []float64 {
+		out := make([]float64, len(v))
+		for c := range v {
+			out[c] = v[c]
+			if mp.Truth[c] == 0 && math.Abs(v[c]) < 1e-9 {
+				out[c] = math.NaN()
+			}
+		}
+		return out
+	}
+	note := ""
+	switch m.layer {
+	case layerTruth:
+		d.Values = blankEmpty(mp.Truth)
+		note = s.Warn.Render("curator only: true counts are never published")
+	case layerExpected, layerBias, layerSD:
+		if mp.Pending {
+			return title + "\n" + s.Muted.Render("simulating…")
+		}
+		switch m.layer {
+		case layerExpected:
+			d.Values = blankEmpty(mp.Expected)
+		case layerBias:
+			d.Values, d.Scale, d.Unit = blankEmpty(mp.Bias), heatmap.Diverging, "bias, people/cell"
+		default:
+			d.Values, d.Scale, d.Unit = blankEmpty(mp.SD), heatmap.Linear, "SD, people/cell"
+		}
+	case layerSample:
+		if m.sample == nil || m.sampleGen != m.gen {
+			return title + "\n" + s.Muted.Render("drawing a release with the library's noise…")
+		}
+		d.Values, d.Unit = m.sample, "published people/cell"
+		note = s.Muted.Render("one draw of the library's noise; blank: withheld")
+	case layerWithheld:
+		if mp.Pending && m.report.CrowdPending {
+			return title + "\n" + s.Muted.Render("simulating…")
+		}
+		d.Values, d.Scale, d.Unit = mp.Withheld, heatmap.Linear, "share withheld"
+	}
+	lines := 1
+	if note != "" {
+		lines = 2
+	}
+	hm := m.heatmap
+	hm.SetSize(w, h-lines)
+	hm.SetData(d)
+	out := title + "\n" + hm.View()
+	if note != "" {
+		out += "\n" + note
+	}
+	return out
+}
+
+// curvesView draws RMSE and risk against the curve axis.
+func (m Model) curvesView(w, h int) string {
+	s := m.styles
+	vals := m.axisValues(m.curveAxis)
+	labels := make([]string, len(vals))
+	for i, v := range vals {
+		switch m.curveAxis {
+		case axisEpsilon:
+			labels[i] = knobs.FormatEpsilon(v)
+		case axisK:
+			labels[i] = fmt.Sprintf("%g", v)
+		default:
+			labels[i] = fmt.Sprintf("%g", v)
+		}
+	}
+	est, _ := m.selected()
+	rmse := make([]float64, len(vals))
+	crowd := make([]float64, len(vals))
+	adv := make([]float64, len(vals))
+	for i := range vals {
+		rmse[i], crowd[i], adv[i] = math.NaN(), math.NaN(), math.NaN()
+		if i < len(m.curveOK) && m.curveOK[i] {
+			pt := m.curve[i]
+			for _, e := range pt.estimands {
+				if e.Name == est.Name && !e.Pending {
+					rmse[i] = finite(e.RMSE)
+				}
+			}
+			crowd[i], adv[i] = pt.crowd.Mean, pt.dp.Advantage
+		}
+	}
+	p := m.knobs.Params()
+	var cur float64
+	name := map[axis]string{axisEpsilon: "ε", axisK: "k", axisRadius: "r km"}[m.curveAxis]
+	switch m.curveAxis {
+	case axisK:
+		cur = float64(p.K)
+	case axisRadius:
+		cur = p.RadiusKM
+	default:
+		cur = p.Epsilon
+	}
+	marker := -1
+	for i, v := range vals {
+		if v == cur || (math.IsInf(v, 1) && math.IsInf(cur, 1)) {
+			marker = i
+		}
+	}
+	if marker < 0 && !math.IsInf(cur, 1) {
+		marker = knobs.NearestStep(vals[:len(vals)-boolInt(math.IsInf(vals[len(vals)-1], 1))], cur)
+	}
+	logY := false
+	lo, hi := math.Inf(1), 0.0
+	for _, v := range rmse {
+		if v > 0 {
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
+		}
+	}
+	if hi > 20*lo {
+		logY = true
+	}
+	title := s.Muted.Render(fmt.Sprintf("Trade-off vs %s (x: axis, c: map)", name))
+	rm := m.rmse
+	rk := m.risk
+	rm.SetData(chart.Data{Title: "RMSE · " + est.Name, XLabels: labels, Marker: marker, LogY: logY,
+		Series: []chart.Series{{Name: "RMSE", Y: rmse}}})
+	riskLo, riskHi := math.Inf(1), 0.0
+	for i := range crowd {
+		for _, v := range []float64{crowd[i], adv[i]} {
+			if v > 0 {
+				riskLo, riskHi = math.Min(riskLo, v), math.Max(riskHi, v)
+			}
+		}
+	}
+	rk.SetData(chart.Data{Title: "Risk", XLabels: labels, Marker: marker, LogY: riskHi > 20*riskLo,
+		Series: []chart.Series{{Name: "crowd mean", Y: crowd}, {Name: "DP advantage", Y: adv, Glyph: '○'}}})
+	if w >= 100 {
+		half := (w - 2) / 2
+		rm.SetSize(half, h-1)
+		rk.SetSize(w-half-2, h-1)
+		return title + "\n" + lipgloss.JoinHorizontal(lipgloss.Top, rm.View(), "  ", rk.View())
+	}
+	rm.SetSize(w, (h-1)/2)
+	rk.SetSize(w, h-1-(h-1)/2)
+	return title + "\n" + rm.View() + "\n" + rk.View()
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
