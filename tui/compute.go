@@ -2,7 +2,6 @@ package tui
 
 import (
 	"context"
-	"errors"
 	"math"
 	"time"
 
@@ -83,13 +82,23 @@ func startMonteCarlo(ctx context.Context, e *sim.Engine, p sim.Params, seed uint
 	}
 	go func() {
 		defer close(ch)
-		ctx, cancel := context.WithTimeout(ctx, budget)
-		defer cancel()
+		// The budget ends the run only once it has produced figures: on a slow machine or
+		// a huge grid the first batch may take longer than the budget.
+		run, stop := context.WithCancel(ctx)
+		defer stop()
+		start := time.Now()
+		budgetSpent := false
 		opt := sim.MCOptions{Seed: seed, TargetRelSE: 0.01, ProgressEvery: 150 * time.Millisecond}
-		r, err := e.MonteCarlo(ctx, p, opt, push)
-		// At the time budget the last report stands; a cancelled run (a new setting)
-		// sends nothing more.
-		if r != nil && (err == nil || errors.Is(err, context.DeadlineExceeded)) {
+		r, err := e.MonteCarlo(run, p, opt, func(r *sim.Report) {
+			push(r)
+			if r.Iterations > 0 && time.Since(start) > budget {
+				budgetSpent = true
+				stop()
+			}
+		})
+		// Converged, or stopped at the budget: the last report stands. Cancelled for a new
+		// setting: nothing more is sent.
+		if r != nil && (err == nil || (budgetSpent && ctx.Err() == nil)) {
 			push(r)
 		}
 	}()

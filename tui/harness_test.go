@@ -16,7 +16,12 @@ import (
 	"privtune/sim"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files")
+// updating reports whether -update was given (the flag is defined by the golden
+// package that teatest brings in).
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
 
 func TestMain(m *testing.M) {
 	// Golden views are plain text: no colour codes, whatever the terminal running the tests.
@@ -27,7 +32,10 @@ func TestMain(m *testing.M) {
 // smallTable aggregates the small metro fixture (2,000 people) on the sample's grid,
 // without a measure, so that every figure at r = 0 is exact and the screens are
 // deterministic.
-func smallTable(t testing.TB) *sim.Table {
+func smallTable(t testing.TB) *sim.Table { return fixtureTable(t, 1) }
+
+// fixtureTable is smallTable with cells of cellKM.
+func fixtureTable(t testing.TB, cellKM float64) *sim.Table {
 	t.Helper()
 	meta := datasets.MetroMetadata()
 	roles := meta.Roles
@@ -36,7 +44,7 @@ func smallTable(t testing.TB) *sim.Table {
 	if err != nil {
 		t.Fatal(err)
 	}
-	table, err := datasets.Aggregate(p, datasets.GridOptions{CellKM: meta.CellKM, Extent: &meta.Extent})
+	table, err := datasets.Aggregate(p, datasets.GridOptions{CellKM: cellKM, Extent: &meta.Extent})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +54,7 @@ func smallTable(t testing.TB) *sim.Table {
 func testConfig(t testing.TB) Config {
 	return Config{Table: smallTable(t), Source: "metro_small.csv", People: 2000,
 		Params: sim.Params{Epsilon: 1, K: 10}, Seed: 1, Setup: Setup{CellKM: 1, QIs: []string{"age", "sex"}},
-		MonteCarloTime: 50 * time.Millisecond}
+		MonteCarloTime: 600 * time.Millisecond}
 }
 
 // drive delivers msg and then runs every command it returns, synchronously, feeding
@@ -121,7 +129,7 @@ func keys(t testing.TB, m Model, ks ...string) Model {
 func golden(t *testing.T, name, got string) {
 	t.Helper()
 	path := filepath.Join("testdata", name+".golden")
-	if *update {
+	if updating() {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -209,7 +209,7 @@ func (m *Model) curvePoint(i int) tea.Cmd {
 	if p.Validate(m.table.HasMeasure()) != nil {
 		return func() tea.Msg { return curveMsg{gen: m.curveGen, axis: m.curveAxis, i: i} }
 	}
-	return curvePointCmd(m.ctx, m.engine, p, m.curveAxis, i, m.cfg.Seed, min(400*time.Millisecond, m.cfg.MonteCarloTime), m.curveGen)
+	return curvePointCmd(m.ctx, m.engine, p, m.curveAxis, i, m.cfg.Seed, min(400*time.Millisecond, m.cfg.MonteCarloTime/4), m.curveGen)
 }
 
 // Update routes each message to its handler.

@@ -72,13 +72,14 @@ func TestKnobsStepAndRecompute(t *testing.T) {
 	if p := m.knobs.Params(); p.RadiusKM != 1 {
 		t.Fatalf("r = %v, want 1", p.RadiusKM)
 	}
-	// Several runes in one message (fast typing) are several presses.
-	m = keys(t, m, "shift+tab", "shift+tab", "ll")
+	// Back to r = 0 (exact figures), then several runes in one message (fast typing)
+	// are several presses.
+	m = keys(t, m, "-", "shift+tab", "shift+tab", "ll")
 	if p := m.knobs.Params(); p.Epsilon != 3 {
 		t.Fatalf("ll on ε = 1.5 gives %v, want 3", p.Epsilon)
 	}
 	// ε at ∞ and back.
-	for i := 0; i < 20; i++ {
+	for i := 0; i < 12; i++ {
 		m = keys(t, m, "right")
 	}
 	if !m.knobs.Params().NoNoise() || !strings.Contains(m.View(), "no DP") {

@@ -1,0 +1,81 @@
+package tui
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/teatest"
+
+	"privtune/sim"
+)
+
+// waitScreen waits until the program's output contains every one of want.
+func waitScreen(t *testing.T, tm *teatest.TestModel, want ...string) {
+	t.Helper()
+	teatest.WaitFor(t, tm.Output(), func(out []byte) bool {
+		for _, w := range want {
+			if !bytes.Contains(out, []byte(w)) {
+				return false
+			}
+		}
+		return true
+	}, teatest.WithDuration(30*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
+}
+
+// TestEndToEnd runs the explorer as a program, turns each knob and sees the figures change.
+func TestEndToEnd(t *testing.T) {
+	// 3 km cells keep the Monte Carlo quick even under the race detector.
+	cfg := testConfig(t)
+	cfg.Table = fixtureTable(t, 3)
+	cfg.MonteCarloTime = 2 * time.Second
+	engine := sim.NewEngine(cfg.Table)
+	expected := func(p sim.Params) string {
+		r, err := engine.Evaluate(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tot, _ := r.Estimand("total")
+		return "expected " + num(tot.Expected)
+	}
+	tm := teatest.NewTestModel(t, New(cfg), teatest.WithInitialTermSize(100, 30))
+	waitScreen(t, tm, "Utility · total", expected(cfg.Params))
+
+	tm.Send(tea.KeyMsg{Type: tea.KeyRight}) // ε 1 → 1.5
+	waitScreen(t, tm, "1.5", expected(sim.Params{Epsilon: 1.5, K: 10}), "advantage ≤ 0.64")
+
+	tm.Send(tea.KeyMsg{Type: tea.KeyTab})
+	tm.Send(tea.KeyMsg{Type: tea.KeyLeft}) // k 10 → 5
+	waitScreen(t, tm, "withhold entries below 5")
+
+	tm.Send(tea.KeyMsg{Type: tea.KeyTab})
+	tm.Send(tea.KeyMsg{Type: tea.KeyRight}) // r 0 → 3 km (one cell): needs the Monte Carlo
+	waitScreen(t, tm, "spread over 5 cells", "Monte Carlo ±")
+
+	tm.Type("q")
+	final := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(Model)
+	p := final.knobs.Params()
+	if p.Epsilon != 1.5 || p.K != 5 || p.RadiusKM != 3 {
+		t.Fatalf("final setting %+v", p)
+	}
+	if final.report == nil || final.report.Params != p {
+		t.Fatal("the final report is not for the final setting")
+	}
+}
+
+// TestEndToEndResize: the program adapts to a resize and says when the terminal is too small.
+func TestEndToEndResize(t *testing.T) {
+	tm := teatest.NewTestModel(t, New(testConfig(t)), teatest.WithInitialTermSize(140, 45))
+	waitScreen(t, tm, "Counts by district", "Counts by density class")
+	tm.Send(tea.WindowSizeMsg{Width: 60, Height: 20})
+	waitScreen(t, tm, "at least 80 × 24")
+	tm.Send(tea.WindowSizeMsg{Width: 80, Height: 24})
+	waitScreen(t, tm, "(d: switch)")
+	tm.Send(tea.KeyMsg{Type: tea.KeyCtrlC})
+	final := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(Model)
+	if final.width != 80 || final.height != 24 || strings.Contains(final.View(), "at least") {
+		t.Fatalf("final size %d×%d", final.width, final.height)
+	}
+}

@@ -1,0 +1,99 @@
+package heatmap
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"privtune/tui/theme"
+)
+
+// TestResample: a 4 × 4 grid into 2 × 2 pixels averages 2 × 2 blocks, north up, and
+// leaves out empty (NaN) cells.
+func TestResample(t *testing.T) {
+	nan := math.NaN()
+	// Rows from the south: row 0 is the bottom.
+	d := Data{Rows: 4, Cols: 4, Values: []float64{
+		1, 1, 2, 2,
+		1, 1, 2, 2,
+		3, 3, nan, nan,
+		3, 5, nan, 8,
+	}}
+	px := Resample(d, 2, 2)
+	if px.W != 2 || px.H != 2 {
+		t.Fatalf("%d × %d pixels, want 2 × 2", px.W, px.H)
+	}
+	// North-west block: rows 2–3, cols 0–1: 3, 3, 3, 5 → 3.5; north-east: only 8.
+	want := []float64{3.5, 8, 1, 2}
+	for i, w := range want {
+		if px.Values[i] != w {
+			t.Fatalf("pixel %d = %v, want %v (all %v)", i, px.Values[i], w, px.Values)
+		}
+	}
+	// Aspect ratio: a 2-row × 8-column grid into 8 × 8 stays 8 × 2.
+	wide := Data{Rows: 2, Cols: 8, Values: make([]float64, 16)}
+	if px := Resample(wide, 8, 8); px.W != 8 || px.H != 2 {
+		t.Fatalf("wide grid: %d × %d, want 8 × 2", px.W, px.H)
+	}
+	// Upscaling: each cell covers several pixels, none empty.
+	small := Data{Rows: 2, Cols: 2, Values: []float64{1, 2, 3, 4}}
+	px = Resample(small, 4, 4)
+	if px.W != 4 || px.H != 4 || px.Values[0] != 3 || px.Values[15] != 2 {
+		t.Fatalf("upscaled %d × %d %v", px.W, px.H, px.Values)
+	}
+}
+
+func TestLevel(t *testing.T) {
+	cases := []struct {
+		v, lo, hi float64
+		s         Scale
+		want      float64
+	}{
+		{5, 0, 10, Linear, 0.5},
+		{-5, -10, 10, Diverging, 0.25},
+		{0, -10, 10, Diverging, 0.5},
+		{math.E - 1, 0, math.E*math.E - 1, Log, 0.5},
+		{20, 0, 10, Linear, 1},
+		{3, 3, 3, Linear, 0},
+	}
+	for _, c := range cases {
+		if got := Level(c.v, c.lo, c.hi, c.s); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("Level(%v, %v, %v, %v) = %v, want %v", c.v, c.lo, c.hi, c.s, got, c.want)
+		}
+	}
+	if !math.IsNaN(Level(math.NaN(), 0, 1, Linear)) {
+		t.Error("NaN must stay NaN")
+	}
+}
+
+// TestViewNoColour: without colour, a cell is two ramp characters (a square pixel), the
+// lowest value the first ramp character, the highest the last, empty cells blank, and
+// a legend line.
+func TestViewNoColour(t *testing.T) {
+	m := New(theme.Default())
+	m.SetColor(false)
+	m.SetSize(20, 3)
+	m.SetData(Data{Rows: 2, Cols: 2, Values: []float64{0, 100, math.NaN(), 50}, Scale: Linear, Unit: "people"})
+	lines := strings.Split(m.View(), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("%d lines: %q", len(lines), lines)
+	}
+	if lines[0] != "  ++" || lines[1] != "..@@" {
+		t.Fatalf("map %q", lines[:2])
+	}
+	if lines[2] != "0 .:-=+*#%@ 100  peo" { // cut to the width
+		t.Fatalf("legend %q", lines[2])
+	}
+}
+
+func TestViewColourHalfBlocks(t *testing.T) {
+	m := New(theme.Default())
+	m.SetColor(true)
+	m.SetSize(10, 2)
+	m.SetData(Data{Rows: 2, Cols: 2, Values: []float64{1, 2, 3, 4}, Scale: Linear})
+	lines := strings.Split(m.View(), "\n")
+	// Two grid rows fit in one line of half blocks.
+	if len(lines) != 2 || strings.Count(lines[0], "▀") != 2 {
+		t.Fatalf("%q", lines)
+	}
+}

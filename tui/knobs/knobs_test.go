@@ -1,0 +1,87 @@
+package knobs
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"privtune/sim"
+	"privtune/tui/theme"
+)
+
+func press(m Model, k tea.KeyMsg) (Model, *sim.Params) {
+	m, cmd := m.Update(k)
+	if cmd == nil {
+		return m, nil
+	}
+	if c, ok := cmd().(ChangedMsg); ok {
+		return m, &c.Params
+	}
+	return m, nil
+}
+
+var (
+	right = tea.KeyMsg{Type: tea.KeyRight}
+	left  = tea.KeyMsg{Type: tea.KeyLeft}
+	tab   = tea.KeyMsg{Type: tea.KeyTab}
+	enter = tea.KeyMsg{Type: tea.KeyEnter}
+)
+
+func TestSteps(t *testing.T) {
+	m := New(theme.Default(), DefaultKeyMap(), sim.Params{Epsilon: 0.8, K: 12, RadiusKM: 0}, 0.5, true, true)
+	// From a typed value between steps, the arrows go to the neighbouring steps.
+	m, p := press(m, right)
+	if p == nil || p.Epsilon != 1 {
+		t.Fatalf("→ from 0.8: %v", p)
+	}
+	m, p = press(m, left)
+	m, p = press(m, left)
+	if p == nil || p.Epsilon != 0.5 {
+		t.Fatalf("←← from 1: %v", p)
+	}
+	// At the ends nothing changes and no message is sent.
+	m.SetParams(sim.Params{Epsilon: math.Inf(1), K: 12})
+	if _, p = press(m, right); p != nil {
+		t.Fatal("→ at ∞ should do nothing")
+	}
+	m, _ = press(m, tab)
+	m, p = press(m, left)
+	if p == nil || p.K != 10 {
+		t.Fatalf("← from k = 12: %v", p)
+	}
+	// r steps in cells of 0.5 km.
+	m, _ = press(m, tab)
+	m, p = press(m, right)
+	if p == nil || p.RadiusKM != 0.5 {
+		t.Fatalf("→ from r = 0 with 0.5 km cells: %v", p)
+	}
+	if !strings.Contains(m.Meaning(Radius), "spread over 5 cells") {
+		t.Fatalf("meaning %q", m.Meaning(Radius))
+	}
+}
+
+func TestTyping(t *testing.T) {
+	m := New(theme.Default(), DefaultKeyMap(), sim.DefaultParams(), 1, false, true)
+	m, _ = press(m, enter)
+	if !m.Editing() {
+		t.Fatal("enter starts typing")
+	}
+	for i := 0; i < 3; i++ {
+		m, _ = press(m, tea.KeyMsg{Type: tea.KeyBackspace})
+	}
+	m, _ = press(m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("nan")})
+	m, p := press(m, enter)
+	if p != nil || !m.Editing() || !strings.Contains(m.View(), "not a number") {
+		t.Fatalf("nan accepted: %v\n%s", p, m.View())
+	}
+	for i := 0; i < 3; i++ {
+		m, _ = press(m, tea.KeyMsg{Type: tea.KeyBackspace})
+	}
+	m, _ = press(m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("0.25")})
+	m, p = press(m, enter)
+	if p == nil || p.Epsilon != 0.25 || m.Editing() {
+		t.Fatalf("typed 0.25: %v", p)
+	}
+}
