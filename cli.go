@@ -49,6 +49,6 @@ With no command it opens the explorer (a terminal UI) at the setting the flags g
 	}
 	data.register(root.PersistentFlags())
 	knobs.register(root.Flags(), false)
-	root.AddCommand(newInspectCommand(&data), newEvalCommand(&data), newSweepCommand(&data))
+	root.AddCommand(newInspectCommand(&data), newEvalCommand(&data), newSweepCommand(&data), newReleaseCommand(&data))
 	return root
 }

@@ -134,15 +134,7 @@ func writeReport(w io.Writer, l *loaded, r *sim.Report) {
 		if !e.Exact {
 			how = fmt.Sprintf("MC ±%s", fmtNum(e.MCSE))
 		}
-		// Rounding residue (e.g. a smoothing bias of 1e-11 on a total that smoothing
-		// cannot change) prints as 0.
-		scale := 1e-9 * math.Max(1, math.Abs(e.Truth))
-		tidy := func(v float64) float64 {
-			if math.Abs(v) < scale {
-				return 0
-			}
-			return v
-		}
+		tidy := func(v float64) float64 { return tidyResidue(v, e.Truth) }
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t[%s, %s]\t%s\t\n", e.Name, fmtNum(e.Truth), fmtNum(tidy(e.Expected)),
 			fmtSigned(tidy(e.Bias)), fmtSigned(tidy(e.BiasBySource.Smoothing)), fmtSigned(tidy(e.BiasBySource.Suppression+e.BiasBySource.Noise)),
 			fmtSigned(tidy(e.BiasBySource.Clamping)), fmtNum(tidy(math.Sqrt(e.Variance))), fmtNum(tidy(e.RMSE)), fmtNum(tidy(e.CI95[0])), fmtNum(tidy(e.CI95[1])), how)
@@ -181,6 +173,15 @@ func writeReport(w io.Writer, l *loaded, r *sim.Report) {
 	for _, n := range l.table.Notes {
 		fmt.Fprintln(w, "note:", n)
 	}
+}
+
+// tidyResidue returns 0 for rounding residue: |v| below 10⁻⁹ of the estimand's scale
+// (e.g. a smoothing bias of 1e−11 on a total that smoothing cannot change).
+func tidyResidue(v, truth float64) float64 {
+	if math.Abs(v) < 1e-9*math.Max(1, math.Abs(truth)) {
+		return 0
+	}
+	return v
 }
 
 func exactness(exact bool) string {
