@@ -31,6 +31,7 @@ func exitCode(err error) int {
 func newRootCommand() *cobra.Command {
 	var data dataFlags
 	var knobs knobFlags
+	var decisionFile string
 	root := &cobra.Command{
 		Use:   "privtune",
 		Short: "Explore what differential privacy, minimum counts and smoothing cost and buy",
@@ -44,11 +45,12 @@ With no command it opens the explorer (a terminal UI) at the setting the flags g
 		Version:       version,
 		Args:          cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runExplorer(cmd, &data, &knobs)
+			return runExplorer(cmd, &data, &knobs, decisionFile)
 		},
 	}
 	data.register(root.PersistentFlags())
 	knobs.register(root.Flags(), false)
+	root.Flags().StringVar(&decisionFile, "decision", "", "open the explorer at the setting recorded in this decision.json")
 	root.AddCommand(newInspectCommand(&data), newEvalCommand(&data), newSweepCommand(&data), newReleaseCommand(&data))
 	return root
 }

@@ -1,11 +1,16 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"math"
 	"os"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
@@ -13,13 +18,14 @@ import (
 	"github.com/muesli/termenv"
 	"github.com/spf13/cobra"
 
+	"privtune/release"
 	"privtune/sim"
 	"privtune/tui"
 )
 
 // runExplorer opens the explorer on the data and at the setting the flags name. Without
 // a terminal it prints what inspect prints instead.
-func runExplorer(cmd *cobra.Command, data *dataFlags, knobs *knobFlags) error {
+func runExplorer(cmd *cobra.Command, data *dataFlags, knobs *knobFlags, decisionFile string) error {
 	if !isatty.IsTerminal(os.Stdout.Fd()) || !isatty.IsTerminal(os.Stdin.Fd()) {
 		fmt.Fprintln(cmd.ErrOrStderr(), "privtune: not a terminal, so no explorer: printing the summary (privtune inspect)")
 		return runInspect(cmd, data, false)
@@ -35,9 +41,33 @@ func runExplorer(cmd *cobra.Command, data *dataFlags, knobs *knobFlags) error {
 	if err != nil {
 		return err
 	}
+	notice := ""
+	if decisionFile != "" {
+		d, err := readDecision(decisionFile)
+		if err != nil {
+			return err
+		}
+		if p, err = paramsFromDecision(d, l.table.HasMeasure()); err != nil {
+			return fmt.Errorf("%s: %w", decisionFile, err)
+		}
+		notice = fmt.Sprintf("opened at the setting recorded in %s (%s)", decisionFile, d.Created)
+		if d.Data.SHA256 != l.pop.SHA256 {
+			notice = fmt.Sprintf("warning: this is not the data %s was made on (sha256 differs)", decisionFile)
+		}
+	}
 	cfg := tui.Config{
 		Table: l.table, Source: l.pop.Source, People: l.pop.N, Params: p, Seed: knobs.seed,
-		Setup: setupOf(l),
+		Setup: setupOf(l), Notice: notice,
+		WriteRelease: func(dir string, p sim.Params, stage func(string)) error {
+			stage("predicting the figures and drawing the library's noise")
+			b, err := buildRelease(context.Background(), l, p, knobs, sim.SecureNoise(p.Noise),
+				signOff{Note: "written from the explorer"}, time.Now().UTC(), io.Discard)
+			if err != nil {
+				return err
+			}
+			stage("writing " + dir)
+			return release.WriteFolder(dir, b.files(), false)
+		},
 		Reload: func(s tui.Setup) (*sim.Table, error) {
 			d := data.withSetup(s)
 			re, err := d.load()
@@ -81,4 +111,37 @@ func (d dataFlags) withSetup(s tui.Setup) *dataFlags {
 	d.forced = map[string]bool{"cell": true, "qi": true, "band": true}
 	d.replaceBands = true
 	return &d
+}
+
+// readDecision reads a decision record.
+func readDecision(path string) (decision, error) {
+	var d decision
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return d, err
+	}
+	if err := json.Unmarshal(raw, &d); err != nil {
+		return d, fmt.Errorf("%s: not a decision record: %w", path, err)
+	}
+	return d, nil
+}
+
+// paramsFromDecision returns the setting a decision records (ε null is ∞).
+func paramsFromDecision(d decision, hasMeasure bool) (sim.Params, error) {
+	r := d.Params
+	p := sim.Params{Epsilon: math.Inf(1), Delta: r.Delta, K: r.K, RadiusKM: r.RadiusKM}
+	if r.Epsilon != nil {
+		p.Epsilon = *r.Epsilon
+	}
+	var err error
+	if p.Noise, err = sim.ParseNoise(r.Noise); err != nil {
+		return p, err
+	}
+	if p.Threshold, err = sim.ParseThreshold(r.Threshold); err != nil {
+		return p, err
+	}
+	if hasMeasure {
+		p.Split = r.Split
+	}
+	return p, p.Validate(hasMeasure)
 }

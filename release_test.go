@@ -260,3 +260,31 @@ func TestReleaseCommand(t *testing.T) {
 		t.Fatalf("report.md starts %q", string(report)[:80])
 	}
 }
+
+func TestDecisionReopens(t *testing.T) {
+	l := loadSmall(t)
+	for _, p := range []sim.Params{
+		{Epsilon: 0.7, K: 5, RadiusKM: 3, Split: 0.5},
+		{Epsilon: math.Inf(1), K: 10, Split: 0.5},
+		{Epsilon: 2, Delta: 1e-6, Noise: sim.Gaussian, K: 3, Threshold: sim.ThresholdTrue, Split: 0.8},
+	} {
+		b, err := buildRelease(nil, l, p, knobsFor(200*time.Millisecond), offsetNoise{}, signOff{}, time.Now(), io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), "decision.json")
+		raw, _ := json.Marshal(b.decision)
+		os.WriteFile(path, raw, 0o600)
+		d, err := readDecision(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := paramsFromDecision(d, true)
+		if err != nil || got != p {
+			t.Fatalf("reopened %+v (%v), recorded %+v", got, err, p)
+		}
+	}
+	if _, err := readDecision("testdata/metro_small.csv"); err == nil {
+		t.Fatal("a CSV read as a decision")
+	}
+}

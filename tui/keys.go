@@ -13,6 +13,7 @@ type KeyMap struct {
 	Layer, LayerBack          key.Binding
 	Curves, Axis, Table       key.Binding
 	Pin, Settings, Help, Quit key.Binding
+	Release                   key.Binding
 }
 
 // DefaultKeyMap returns the explorer's keys.
@@ -28,6 +29,7 @@ func DefaultKeyMap() KeyMap {
 		Table:        key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "districts / density table")),
 		Pin:          key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pin as A / unpin")),
 		Settings:     key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "settings")),
+		Release:      key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "write the release")),
 		Help:         key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:         key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 	}
@@ -43,6 +45,6 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Knobs.Next, k.Knobs.Prev, k.Knobs.Up, k.Knobs.Down, k.Knobs.Edit, k.Knobs.Cancel},
 		{k.Estimand, k.Table, k.Layer, k.Curves, k.Axis},
-		{k.Pin, k.Settings, k.Help, k.Quit},
+		{k.Pin, k.Settings, k.Release, k.Help, k.Quit},
 	}
 }

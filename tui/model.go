@@ -42,6 +42,11 @@ type Config struct {
 	Setup          Setup
 	// Reload re-aggregates the population under a new Setup; nil keeps the Table fixed.
 	Reload func(Setup) (*sim.Table, error)
+	// WriteRelease draws the release of the current setting with the library's noise
+	// and writes it with its decision record to dir, reporting its stage; nil hides the key.
+	WriteRelease func(dir string, p sim.Params, stage func(string)) error
+	// Notice is shown in the header at the start (e.g. a recorded decision's data check).
+	Notice string
 }
 
 // Map layers.
@@ -109,6 +114,7 @@ type Model struct {
 	curveGen  int
 
 	pinned       *pin
+	writer       releaseWriter
 	showSettings bool
 	reloading    bool
 	status       string
@@ -130,7 +136,9 @@ func New(cfg Config) Model {
 		knobs:   knobs.New(styles, keys.Knobs, cfg.Params, t.Grid.CellKM, t.HasMeasure(), t.Grid.Located),
 		heatmap: heatmap.New(styles), rmse: chart.New(styles), risk: chart.New(styles),
 		ctx: context.Background(), cancel: func() {}, layer: layerExpected,
+		writer: newReleaseWriter(styles),
 	}
+	m.writer.status = cfg.Notice
 	if m.cfg.MonteCarloTime <= 0 {
 		m.cfg.MonteCarloTime = 30 * time.Second
 	}
@@ -162,6 +170,9 @@ func (m *Model) changed() tea.Cmd {
 	m.ctx, m.cancel = ctx, cancel
 	m.mcActive = false
 	m.settings.setParams(m.knobs.Params())
+	if !m.writer.running && !m.writer.asking {
+		m.writer.status, m.writer.err = "", ""
+	}
 	return m.recompute()
 }
 
@@ -237,6 +248,10 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.onCurve(msg)
 	case reloadMsg:
 		return m.onReload(msg)
+	case releaseMsg:
+		var cmd tea.Cmd
+		m.writer, cmd = m.writer.onProgress(msg)
+		return m, cmd
 	}
 	return m, nil
 }
@@ -269,6 +284,11 @@ func (m Model) onKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if m.knobs.Editing() {
 		var cmd tea.Cmd
 		m.knobs, cmd = m.knobs.Update(k)
+		return m, cmd
+	}
+	if m.writer.asking {
+		var cmd tea.Cmd
+		m.writer, cmd = m.writer.Update(k, m.knobs.Params(), m.cfg.WriteRelease)
 		return m, cmd
 	}
 	switch {
@@ -304,6 +324,8 @@ func (m Model) onKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		} else if m.report != nil {
 			m.pinned = &pin{params: m.knobs.Params(), report: m.report}
 		}
+	case key.Matches(k, m.keys.Release) && m.cfg.WriteRelease != nil:
+		return m, m.writer.ask()
 	case key.Matches(k, m.keys.Settings):
 		m.showSettings = true
 		m.settings.setParams(m.knobs.Params())

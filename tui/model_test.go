@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -255,5 +256,46 @@ func TestKnobStepsMatchIssue(t *testing.T) {
 		if knobs.KSteps[i] != v {
 			t.Fatalf("k steps %v, want %v", knobs.KSteps, want)
 		}
+	}
+}
+
+func TestWriteReleaseKey(t *testing.T) {
+	cfg := testConfig(t)
+	var gotDir string
+	var gotParams sim.Params
+	cfg.WriteRelease = func(dir string, p sim.Params, stage func(string)) error {
+		stage("drawing noise")
+		gotDir, gotParams = dir, p
+		return nil
+	}
+	m := New(cfg)
+	m = drive(t, m, tea.WindowSizeMsg{Width: 100, Height: 30})
+	m = drive(t, m, m.Init()())
+	m = keys(t, m, "right", "w")
+	if !strings.Contains(m.View(), "write release to folder") {
+		t.Fatalf("no folder prompt:\n%s", m.View())
+	}
+	for i := 0; i < len("release"); i++ {
+		m = keys(t, m, "backspace")
+	}
+	m = keys(t, m, "out/rel-1", "enter")
+	if gotDir != "out/rel-1" || gotParams != m.knobs.Params() {
+		t.Fatalf("wrote %q with %+v", gotDir, gotParams)
+	}
+	if !strings.Contains(m.View(), "wrote out/rel-1") {
+		t.Fatalf("no outcome shown:\n%s", m.View())
+	}
+	// A failure is shown, and ε = ∞ is refused from the explorer.
+	cfg.WriteRelease = func(string, sim.Params, func(string)) error { return errors.New("disk full") }
+	m = New(cfg)
+	m = drive(t, m, tea.WindowSizeMsg{Width: 100, Height: 30})
+	m = drive(t, m, m.Init()())
+	m = keys(t, m, "w", "enter")
+	if !strings.Contains(m.View(), "release not written: disk full") {
+		t.Fatalf("failure not shown:\n%s", m.View())
+	}
+	m = keys(t, m, "enter", "backspace", "inf", "enter", "w", "enter")
+	if !strings.Contains(m.View(), "ε = ∞ publishes exact counts") {
+		t.Fatalf("ε = ∞ not refused:\n%s", m.View())
 	}
 }

@@ -42,8 +42,12 @@ func (m Model) View() string {
 	return lipgloss.NewStyle().MaxWidth(m.width).MaxHeight(m.height).Render(screen)
 }
 
-// header is the top line: the data, the setting and the computation's state.
+// header is the top line: the data, the setting and the computation's state; or the
+// release prompt, progress or outcome while there is one.
 func (m Model) header() string {
+	if line := m.writer.View(); line != "" {
+		return lipgloss.NewStyle().MaxWidth(m.width).Render(line)
+	}
 	t := m.table
 	grid := "plain microdata"
 	if t.Grid.Located {

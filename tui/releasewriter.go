@@ -1,0 +1,135 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/cursor"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"privtune/sim"
+	"privtune/tui/theme"
+)
+
+// releaseMsg reports a stage of writing a release, or its end (done, with err).
+type releaseMsg struct {
+	stage  string
+	done   bool
+	err    error
+	dir    string
+	stream <-chan releaseMsg
+}
+
+// releaseWriter asks for a folder and writes the release of the current setting there.
+type releaseWriter struct {
+	styles  theme.Styles
+	asking  bool
+	running bool
+	input   textinput.Model
+	status  string
+	err     string
+}
+
+func newReleaseWriter(styles theme.Styles) releaseWriter {
+	in := textinput.New()
+	in.Prompt = "write release to folder › "
+	in.CharLimit = 500
+	in.Cursor.SetMode(cursor.CursorStatic)
+	return releaseWriter{styles: styles, input: in}
+}
+
+func (w *releaseWriter) ask() tea.Cmd {
+	if w.running {
+		return nil
+	}
+	w.asking, w.err = true, ""
+	if w.input.Value() == "" {
+		w.input.SetValue("release")
+	}
+	w.input.CursorEnd()
+	return w.input.Focus()
+}
+
+// Update handles a key while the folder is asked for.
+func (w releaseWriter) Update(k tea.KeyMsg, p sim.Params, write func(string, sim.Params, func(string)) error) (releaseWriter, tea.Cmd) {
+	switch k.Type {
+	case tea.KeyEsc:
+		w.asking, w.err = false, ""
+		w.input.Blur()
+		return w, nil
+	case tea.KeyEnter:
+		dir := strings.TrimSpace(w.input.Value())
+		switch {
+		case dir == "":
+			w.err = "type a folder name"
+			return w, nil
+		case p.NoNoise():
+			w.err = "ε = ∞ publishes exact counts: use privtune release --no-noise to do that deliberately"
+			return w, nil
+		}
+		w.asking, w.running, w.err = false, true, ""
+		w.input.Blur()
+		w.status = "writing the release to " + dir + "…"
+		return w, startRelease(write, dir, p)
+	}
+	var cmd tea.Cmd
+	w.input, cmd = w.input.Update(k)
+	return w, cmd
+}
+
+// startRelease runs write in the background and streams its stages.
+func startRelease(write func(string, sim.Params, func(string)) error, dir string, p sim.Params) tea.Cmd {
+	ch := make(chan releaseMsg, 16)
+	go func() {
+		defer close(ch)
+		err := write(dir, p, func(stage string) {
+			select {
+			case ch <- releaseMsg{stage: stage, dir: dir}:
+			default: // the screen is behind: skip a stage rather than block the release
+			}
+		})
+		ch <- releaseMsg{done: true, err: err, dir: dir}
+	}()
+	return waitRelease(ch)
+}
+
+func waitRelease(ch <-chan releaseMsg) tea.Cmd {
+	return func() tea.Msg {
+		msg, ok := <-ch
+		if !ok {
+			return nil
+		}
+		msg.stream = ch
+		return msg
+	}
+}
+
+func (w releaseWriter) onProgress(msg releaseMsg) (releaseWriter, tea.Cmd) {
+	if msg.done {
+		w.running = false
+		if msg.err != nil {
+			w.status, w.err = "", "release not written: "+msg.err.Error()
+			return w, nil
+		}
+		w.status = fmt.Sprintf("wrote %s: release.csv, decision.json, report.md, tradeoff.svg", msg.dir)
+		return w, nil
+	}
+	w.status = msg.stage + "…"
+	return w, waitRelease(msg.stream)
+}
+
+// View is one line: the folder prompt, the progress, or the outcome.
+func (w releaseWriter) View() string {
+	switch {
+	case w.asking && w.err != "":
+		return w.input.View() + "  " + w.styles.Error.Render(w.err)
+	case w.asking:
+		return w.input.View() + w.styles.Muted.Render("  (enter: write, esc: cancel)")
+	case w.err != "":
+		return w.styles.Error.Render(w.err)
+	case w.status != "":
+		return w.styles.Accent.Render(w.status)
+	}
+	return ""
+}
