@@ -104,6 +104,10 @@ type smoothedState struct {
 	totals  districtTotals
 }
 
+// MinMeanCount is the least published count of a district for which its mean measure
+// is defined (sum / count); below it the mean is missing, as for a researcher.
+const MinMeanCount = 1.0
+
 // localSmoother returns the smoother whose disk, radius 2r + 1 cell, holds every cell
 // whose smoothing disk of radius r can overlap a given cell's.
 func (e *Engine) localSmoother(r float64) *Smoother {
@@ -443,7 +447,10 @@ func (e *Engine) exactReport(s *state) *Report {
 			totals.meanTruth(j, &est)
 			if s.countMech.None() {
 				est.Exact = true
-				est.Expected = num[j] / den[j]
+				est.Expected = math.NaN()
+				if den[j] >= MinMeanCount {
+					est.Expected = num[j] / den[j]
+				}
 				est.BiasBySource.Suppression = est.Expected - est.Truth - est.BiasBySource.Clamping - est.BiasBySource.Smoothing
 				est.finish()
 			} else {

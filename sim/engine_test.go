@@ -45,7 +45,7 @@ func releasedFigures(t *Table, r *Released) (total, district0, mean0 float64) {
 			den += r.Count[i]
 		}
 	}
-	if den <= 0 {
+	if den < MinMeanCount {
 		return total, district0, math.NaN()
 	}
 	return total, district0, num / den

@@ -334,7 +334,10 @@ func (sim *simulator) run(acc *mcAcc) {
 	}
 	acc.n++
 	for j := range sim.num {
-		if sim.den[j] > 0 {
+		// A mean is defined when the district's published count is at least one person:
+		// below that a researcher has no mean (and a ratio over a count near 0 has no
+		// finite moments).
+		if sim.den[j] >= MinMeanCount {
 			r := sim.num[j] / sim.den[j]
 			acc.ratio[j] += r
 			acc.ratio2[j] += r * r
