@@ -78,3 +78,17 @@ func BenchmarkMonteCarloMetroSized(b *testing.B) {
 		b.ReportMetric(tot.MCSEVariance/tot.Variance, "relSE")
 	}
 }
+
+// BenchmarkEvaluate256x256x8RadiusChange is the costliest knob press: every call has a
+// radius the engine has not smoothed at (more radii than it caches), at k = 0 so that
+// every figure is exact.
+func BenchmarkEvaluate256x256x8RadiusChange(b *testing.B) {
+	e := NewEngine(benchTable(256, 256, 8))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p := Params{Epsilon: 1, RadiusKM: 1 + float64(i%(2*maxSmoothedCache))*0.25}
+		if _, err := e.Evaluate(p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

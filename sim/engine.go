@@ -2,6 +2,7 @@ package sim
 
 import (
 	"math"
+	"runtime"
 	"sync"
 )
 
@@ -18,7 +19,6 @@ type Engine struct {
 	mu        sync.Mutex
 	smoothers map[float64]*smoothedState
 	noises    map[Mechanism]*IntNoise
-	adjSq     map[adjKey]float64
 }
 
 // countSet is a linear count estimand: Σ over groups G and cells weighted by a ∈ {0,1}.
@@ -30,14 +30,9 @@ type countSet struct {
 	class      int       // for density sets: the class
 }
 
-type adjKey struct {
-	radius float64
-	set    int
-}
-
 // NewEngine returns an engine over t. t must not change afterwards.
 func NewEngine(t *Table) *Engine {
-	e := &Engine{t: t, smoothers: map[float64]*smoothedState{}, noises: map[Mechanism]*IntNoise{}, adjSq: map[adjKey]float64{}}
+	e := &Engine{t: t, smoothers: map[float64]*smoothedState{}, noises: map[Mechanism]*IntNoise{}}
 	C := t.Cells()
 	e.count = make([][]float64, len(t.Groups))
 	for g := range t.Groups {
@@ -99,9 +94,9 @@ type smoothedState struct {
 	kss []float64
 	// crowd[e] = Σ_{d ∈ D(c)} n[g][d], nil when r = 0.
 	crowd []float64
-	// linMean[i] = set i's Σ a·K n.
-	linMean []float64
-	totals  districtTotals
+	// linMean[i] = set i's Σ a·K n; adjSq[i] = Σ_d (Kᵀa_i)[d]².
+	linMean, adjSq []float64
+	totals         districtTotals
 }
 
 // MinMeanCount is the least published count of a district for which its mean measure
@@ -112,6 +107,28 @@ const MinMeanCount = 1.0
 // whose smoothing disk of radius r can overlap a given cell's.
 func (e *Engine) localSmoother(r float64) *Smoother {
 	return e.smoothed(2*r + e.t.Grid.CellKM).sm
+}
+
+// runParallel runs tasks on GOMAXPROCS goroutines, giving each a scratch slice of n floats.
+func runParallel(tasks []func(scratch []float64), n int) {
+	workers := min(runtime.GOMAXPROCS(0), len(tasks))
+	next := make(chan func([]float64))
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			scratch := make([]float64, n)
+			for task := range next {
+				task(scratch)
+			}
+		}()
+	}
+	for _, task := range tasks {
+		next <- task
+	}
+	close(next)
+	wg.Wait()
 }
 
 // maxSmoothedCache bounds the radii kept; a knob sweep rarely visits more.
@@ -128,26 +145,39 @@ func (e *Engine) smoothed(r float64) *smoothedState {
 	t := e.t
 	G, C := len(t.Groups), t.Cells()
 	st = &smoothedState{sm: NewSmoother(t.Grid, r)}
-	scratch := make([]float64, C)
 	st.mu = make([]float64, G*C)
-	for g := 0; g < G; g++ {
-		st.sm.Apply(st.mu[g*C:(g+1)*C], e.count[g], scratch)
-	}
 	if t.HasMeasure() {
 		st.muS = make([]float64, G*C)
-		for g := 0; g < G; g++ {
-			st.sm.Apply(st.muS[g*C:(g+1)*C], t.Sum[g*C:(g+1)*C], scratch)
+	}
+	if !st.sm.Identity() {
+		st.crowd = make([]float64, G*C)
+	}
+	st.kss = make([]float64, C)
+	st.adjSq = make([]float64, len(e.sets))
+	// The disk sums are independent: spread them over the cores, each worker with its
+	// own scratch row.
+	var tasks []func(scratch []float64)
+	for g := 0; g < G; g++ {
+		lo, hi := g*C, (g+1)*C
+		tasks = append(tasks, func(sc []float64) { st.sm.Apply(st.mu[lo:hi], e.count[g], sc) })
+		if st.muS != nil {
+			tasks = append(tasks, func(sc []float64) { st.sm.Apply(st.muS[lo:hi], t.Sum[lo:hi], sc) })
+		}
+		if st.crowd != nil {
+			tasks = append(tasks, func([]float64) { st.sm.DiskSum(st.crowd[lo:hi], e.count[g]) })
 		}
 	}
+	tasks = append(tasks, func([]float64) { st.sm.KernelSquareSum(st.kss) })
+	for i := range e.sets {
+		tasks = append(tasks, func(sc []float64) { st.adjSq[i] = e.adjointSquareSum(st.sm, i, sc) })
+	}
+	runParallel(tasks, C)
 	st.cellMu = make([]float64, C)
 	for g := 0; g < G; g++ {
 		for c, v := range st.mu[g*C : (g+1)*C] {
 			st.cellMu[c] += v
 		}
 	}
-	st.kss = make([]float64, C)
-	st.sm.KernelSquareSum(st.kss)
-	st.crowd = e.crowd(st.sm)
 	st.linMean = e.reduce(st.mu)
 	if t.HasMeasure() {
 		st.totals = e.districtTotalsOf(st.mu, st.muS)
@@ -173,29 +203,17 @@ func (e *Engine) intNoise(m Mechanism) *IntNoise {
 }
 
 // adjointSquareSum returns Σ_d (Kᵀa)[d]² for set i's cell weights a, the factor that turns
-// a noise variance into the set's variance per group.
-func (e *Engine) adjointSquareSum(r float64, sm *Smoother, i int) float64 {
-	key := adjKey{r, i}
-	e.mu.Lock()
-	v, ok := e.adjSq[key]
-	e.mu.Unlock()
-	if ok {
-		return v
-	}
+// a noise variance into the set's variance per group. adj is scratch of the grid's size.
+func (e *Engine) adjointSquareSum(sm *Smoother, i int, adj []float64) float64 {
 	a := e.sets[i].cells
-	C := e.t.Cells()
 	if a == nil {
-		v = float64(C) // Kᵀ1 = 1: the kernel preserves mass
-	} else {
-		adj := make([]float64, C)
-		sm.Adjoint(adj, a)
-		for _, x := range adj {
-			v += x * x
-		}
+		return float64(e.t.Cells()) // Kᵀ1 = 1: the kernel preserves mass
 	}
-	e.mu.Lock()
-	e.adjSq[key] = v
-	e.mu.Unlock()
+	sm.Adjoint(adj, a)
+	v := 0.0
+	for _, x := range adj {
+		v += x * x
+	}
 	return v
 }
 
@@ -316,7 +334,7 @@ func (e *Engine) prepare(p Params) *state {
 	for i, set := range e.sets {
 		groups := set.groupsOr(G)
 		if s.countVar > 0 {
-			s.linVar[i] = s.countVar * float64(len(groups)) * e.adjointSquareSum(p.RadiusKM, s.sm, i)
+			s.linVar[i] = s.countVar * float64(len(groups)) * st.adjSq[i]
 		}
 	}
 	return s
@@ -551,18 +569,6 @@ func (d districtTotals) meanTruth(j int, est *Estimate) {
 	est.BiasBySource.Smoothing = d.muS[j]/d.mu[j] - d.sum[j]/n
 }
 
-// crowd returns each entry's crowd m[g][c] = Σ_{d ∈ D(c)} n[g][d], or nil when r = 0 (m = n).
-func (e *Engine) crowd(sm *Smoother) []float64 {
-	if sm.Identity() {
-		return nil
-	}
-	C := e.t.Cells()
-	m := make([]float64, len(e.t.Count))
-	for g := range e.t.Groups {
-		sm.DiskSum(m[g*C:(g+1)*C], e.count[g])
-	}
-	return m
-}
 
 // withheld fills the withheld layer and shares from publication probabilities (nil: all
 // published): Withheld[c] = Σ_g n[g][c]·(1 − P_gc) / Σ_g n[g][c].
