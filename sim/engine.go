@@ -569,7 +569,6 @@ func (d districtTotals) meanTruth(j int, est *Estimate) {
 	est.BiasBySource.Smoothing = d.muS[j]/d.mu[j] - d.sum[j]/n
 }
 
-
 // withheld fills the withheld layer and shares from publication probabilities (nil: all
 // published): Withheld[c] = Σ_g n[g][c]·(1 − P_gc) / Σ_g n[g][c].
 func (e *Engine) withheld(publish []float64, m *MapLayers) {
