@@ -84,7 +84,12 @@ func Aggregate(p *Population, opt GridOptions) (*sim.Table, error) {
 	}
 	for q, fromData := range p.QIDomainFromData {
 		if fromData {
-			notes = append(notes, fmt.Sprintf("domain of %s read off the data: not private (set --band with cuts)", p.Roles.QIs[q]))
+			name := p.Roles.QIs[q]
+			if _, banded := p.Roles.Bands[name]; banded {
+				notes = append(notes, fmt.Sprintf("bands of %s read off the data: not private (give --band %s=CUT,CUT,... instead of a width)", name, name))
+			} else {
+				notes = append(notes, fmt.Sprintf("values of %s read off the data: the group labels are not private", name))
+			}
 		}
 	}
 
