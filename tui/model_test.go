@@ -86,6 +86,12 @@ func TestKnobsStepAndRecompute(t *testing.T) {
 	if !m.knobs.Params().NoNoise() || !strings.Contains(m.View(), "no DP") {
 		t.Fatalf("ε should stop at ∞ and say there is no DP guarantee: %v", m.knobs.Params().Epsilon)
 	}
+	// Without noise, smoothing can be undone: the crowd risk says what it assumes.
+	m = keys(t, m, "tab", "tab", "+")
+	if !strings.Contains(m.View(), "assumes no one undoes the smoothing") {
+		t.Fatalf("no caveat for ε = ∞ with r > 0:\n%s", m.View())
+	}
+	m = keys(t, m, "-", "tab")
 	m = keys(t, m, "left")
 	if m.knobs.Params().Epsilon != 10 {
 		t.Fatalf("← from ∞ gives %v, want 10", m.knobs.Params().Epsilon)

@@ -198,7 +198,12 @@ func (m Model) riskView(wide bool, width int) string {
 			s.Label.Render("  above 1/5 ")+s.Value.Render(percent(c.AtRisk[1]))+s.Label.Render(" · uniques published ")+s.Value.Render(num(c.Uniques)),
 		)
 	}
-	crowd = append(crowd, s.Muted.Render("  odds of picking out a person by group+area"))
+	if r.Params.NoNoise() && r.Params.RadiusKM > 0 {
+		// Without noise the smoothing is a known linear map and can be undone.
+		crowd = append(crowd, s.Warn.Render("  assumes no one undoes the smoothing"))
+	} else {
+		crowd = append(crowd, s.Muted.Render("  odds of picking out a person by group+area"))
+	}
 	var dp []string
 	g := r.DP
 	if !g.Guarantee {
