@@ -68,7 +68,8 @@ func TestEndToEnd(t *testing.T) {
 // TestEndToEndResize: the program adapts to a resize and says when the terminal is too small.
 func TestEndToEndResize(t *testing.T) {
 	tm := teatest.NewTestModel(t, New(testConfig(t)), teatest.WithInitialTermSize(140, 45))
-	waitScreen(t, tm, "Counts by district", "Counts by density class")
+	// The curves are drawn from the start, with the current setting marked.
+	waitScreen(t, tm, "Counts by district", "Counts by density class", "RMSE · total", "◆")
 	tm.Send(tea.WindowSizeMsg{Width: 60, Height: 20})
 	waitScreen(t, tm, "at least 80 × 24")
 	tm.Send(tea.WindowSizeMsg{Width: 80, Height: 24})

@@ -139,6 +139,7 @@ func New(cfg Config) Model {
 		writer: newReleaseWriter(styles),
 	}
 	m.writer.status = cfg.Notice
+	m.resetCurves()
 	if m.cfg.MonteCarloTime <= 0 {
 		m.cfg.MonteCarloTime = 30 * time.Second
 	}
@@ -146,9 +147,10 @@ func New(cfg Config) Model {
 	return m
 }
 
-// Init starts the first evaluation.
+// Init starts the first evaluation and the curves (their state was laid out by New:
+// Init cannot change the model).
 func (m Model) Init() tea.Cmd {
-	return m.recompute()
+	return tea.Batch(evaluate(m.engine, m.knobs.Params(), m.gen), m.curvePoint(0))
 }
 
 // recompute starts everything a new setting needs. It must be called on a Model whose
@@ -206,9 +208,14 @@ func axisParams(p sim.Params, a axis, v float64) sim.Params {
 
 // startCurves starts computing the curves from their first point.
 func (m *Model) startCurves() tea.Cmd {
+	m.resetCurves()
+	return m.curvePoint(0)
+}
+
+// resetCurves empties the curves for the current axis and generation.
+func (m *Model) resetCurves() {
 	vals := m.axisValues(m.axis)
 	m.curve, m.curveOK, m.curveAxis, m.curveGen = make([]curvePoint, len(vals)), make([]bool, len(vals)), m.axis, m.gen
-	return m.curvePoint(0)
 }
 
 func (m *Model) curvePoint(i int) tea.Cmd {
