@@ -344,7 +344,7 @@ func (m Model) View() string {
 func (m Model) display(k Knob) string {
 	switch k {
 	case Radius:
-		return strconv.FormatFloat(m.params.RadiusKM, 'g', 3, 64) + "km"
+		return strconv.FormatFloat(m.params.RadiusKM, 'g', 3, 64) + " km"
 	}
 	return m.valueText(k)
 }
