@@ -26,11 +26,7 @@ func newEvalCommand(data *dataFlags) *cobra.Command {
   privtune eval --epsilon inf --k 5 --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			l, err := data.load()
-			if err != nil {
-				return err
-			}
-			p, err := knobs.params(l.table.HasMeasure())
+			l, p, err := loadAt(data, &knobs)
 			if err != nil {
 				return err
 			}
@@ -64,7 +60,7 @@ func evaluate(ctx context.Context, engine *sim.Engine, p sim.Params, knobs *knob
 	if err != nil {
 		return nil, err
 	}
-	if !pending(rep) {
+	if !rep.Pending() {
 		return rep, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, knobs.mcTime)
@@ -78,18 +74,6 @@ func evaluate(ctx context.Context, engine *sim.Engine, p sim.Params, knobs *knob
 		return nil, err
 	}
 	return rep, nil
-}
-
-func pending(r *sim.Report) bool {
-	if r.Map.Pending || r.CrowdPending {
-		return true
-	}
-	for _, e := range r.Estimands {
-		if e.Pending {
-			return true
-		}
-	}
-	return false
 }
 
 // describeParams is a one-line statement of a setting.

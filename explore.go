@@ -33,11 +33,7 @@ func runExplorer(cmd *cobra.Command, data *dataFlags, knobs *knobFlags, decision
 	if _, ok := os.LookupEnv("NO_COLOR"); ok {
 		lipgloss.SetColorProfile(termenv.Ascii)
 	}
-	l, err := data.load()
-	if err != nil {
-		return err
-	}
-	p, err := knobs.params(l.table.HasMeasure())
+	l, p, err := loadAt(data, knobs)
 	if err != nil {
 		return err
 	}

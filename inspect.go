@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"privtune/internal/numfmt"
 	"privtune/sim"
 )
 
@@ -199,19 +200,4 @@ func (s summary) write(w io.Writer) {
 }
 
 // thousands formats n with comma thousands separators.
-func thousands(n int64) string {
-	s := fmt.Sprint(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
+func thousands(n int64) string { return numfmt.Thousands(n) }

@@ -127,3 +127,17 @@ func formatEpsilon(e float64) string {
 	}
 	return strconv.FormatFloat(e, 'g', 4, 64)
 }
+
+// loadAt loads the data the data flags name and returns it with the one setting the knob
+// flags give for it.
+func loadAt(data *dataFlags, knobs *knobFlags) (*loaded, sim.Params, error) {
+	l, err := data.load()
+	if err != nil {
+		return nil, sim.Params{}, err
+	}
+	p, err := knobs.params(l.table.HasMeasure())
+	if err != nil {
+		return nil, sim.Params{}, err
+	}
+	return l, p, nil
+}

@@ -46,11 +46,7 @@ decision in DIR was made on (exit status 0 if so, 1 if not).`,
 			if out == "" {
 				return fmt.Errorf("--out DIR is required: the folder to write the release to")
 			}
-			l, err := data.load()
-			if err != nil {
-				return err
-			}
-			p, err := knobs.params(l.table.HasMeasure())
+			l, p, err := loadAt(data, &knobs)
 			if err != nil {
 				return err
 			}
@@ -223,7 +219,7 @@ func tradeoffPoints(ctx context.Context, e *sim.Engine, p sim.Params, seed uint6
 		if err != nil {
 			continue
 		}
-		if pending(r) {
+		if r.Pending() {
 			mctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 			if mr, _ := e.MonteCarlo(mctx, q, sim.MCOptions{Seed: seed, TargetRelSE: 0.02}, nil); mr != nil {
 				r = mr

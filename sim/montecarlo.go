@@ -64,7 +64,7 @@ func (e *Engine) MonteCarlo(ctx context.Context, p Params, opt MCOptions, progre
 	opt = opt.withDefaults()
 	s := e.prepare(p)
 	base := e.exactReport(s)
-	if !hasPending(base) {
+	if !base.Pending() {
 		return base, nil
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -119,18 +119,6 @@ func (e *Engine) MonteCarlo(ctx context.Context, p Params, opt MCOptions, progre
 			}
 		}
 	}
-}
-
-func hasPending(r *Report) bool {
-	if r.Map.Pending || r.CrowdPending {
-		return true
-	}
-	for _, est := range r.Estimands {
-		if est.Pending {
-			return true
-		}
-	}
-	return false
 }
 
 // converged reports whether every Monte Carlo variance has relative SE ≤ target.

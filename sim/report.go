@@ -129,6 +129,19 @@ type Report struct {
 	NeedsMC bool
 }
 
+// Pending reports whether any figure still waits for the Monte Carlo.
+func (r *Report) Pending() bool {
+	if r.Map.Pending || r.CrowdPending {
+		return true
+	}
+	for _, est := range r.Estimands {
+		if est.Pending {
+			return true
+		}
+	}
+	return false
+}
+
 // Estimand returns the estimate named name, or false.
 func (r *Report) Estimand(name string) (Estimate, bool) {
 	for _, e := range r.Estimands {

@@ -147,7 +147,7 @@ func curvePointCmd(ctx context.Context, e *sim.Engine, p sim.Params, ax axis, i 
 		if err != nil {
 			return curveMsg{gen: gen, axis: ax, i: i}
 		}
-		if r.NeedsMC || hasPendingMeans(r) {
+		if r.Pending() {
 			mctx, cancel := context.WithTimeout(ctx, budget)
 			if mr, _ := e.MonteCarlo(mctx, p, sim.MCOptions{Seed: seed, TargetRelSE: 0.02}, nil); mr != nil {
 				r = mr
@@ -160,15 +160,6 @@ func curvePointCmd(ctx context.Context, e *sim.Engine, p sim.Params, ax axis, i 
 		return curveMsg{gen: gen, axis: ax, i: i, ok: true,
 			point: curvePoint{estimands: r.Estimands, crowd: r.Crowd, dp: r.DP}}
 	}
-}
-
-func hasPendingMeans(r *sim.Report) bool {
-	for _, e := range r.Estimands {
-		if e.Pending {
-			return true
-		}
-	}
-	return false
 }
 
 // reload re-aggregates the population under a new setup.

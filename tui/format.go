@@ -3,8 +3,8 @@ package tui
 import (
 	"fmt"
 	"math"
+	"privtune/internal/numfmt"
 	"strconv"
-	"strings"
 )
 
 // num prints a figure with about four significant digits and thousands separators.
@@ -70,19 +70,5 @@ func relative(bias, truth float64) string {
 	return s
 }
 
-func thousands(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
+// thousands formats n with comma thousands separators.
+func thousands(n int64) string { return numfmt.Thousands(n) }

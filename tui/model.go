@@ -369,19 +369,12 @@ func (m Model) onEval(msg evalMsg) (tea.Model, tea.Cmd) {
 	m.evalErr = ""
 	m.report = msg.report
 	m.estimand = min(m.estimand, len(m.report.Estimands)-1)
-	if !needsMonteCarlo(m.report) {
+	if !m.report.Pending() {
 		return m, nil
 	}
 	m.mcActive = true
 	stream := startMonteCarlo(m.ctx, m.engine, m.knobs.Params(), m.cfg.Seed, m.cfg.MonteCarloTime)
 	return m, waitMonteCarlo(stream, m.gen)
-}
-
-func needsMonteCarlo(r *sim.Report) bool {
-	if r.Map.Pending || r.CrowdPending {
-		return true
-	}
-	return hasPendingMeans(r)
 }
 
 func (m Model) onMonteCarlo(msg mcMsg) (tea.Model, tea.Cmd) {
