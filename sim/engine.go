@@ -13,6 +13,10 @@ type Engine struct {
 	sets  []countSet
 	count [][]float64 // count[g] = n as float64, per cell
 	truth []float64   // truth[i] = set i's true count
+	// cellSum[c] = Σ_g S[g][c], the clamped sums per cell (nil without a measure).
+	cellSum []float64
+	// districtTruth holds the per-district Σ n, Σ S and Σ R.
+	districtTruth districtTotals
 	// cellTruth[c] = Σ_g n[g][c]; cellPeople the same as the share's denominator.
 	cellTruth []float64
 
@@ -66,6 +70,19 @@ func NewEngine(t *Table) *Engine {
 	for i, n := range flat {
 		e.cellTruth[i%C] += n
 	}
+	if t.HasMeasure() {
+		D := len(t.DistrictNames)
+		e.cellSum = make([]float64, C)
+		e.districtTruth = districtTotals{n: make([]float64, D), sum: make([]float64, D), raw: make([]float64, D)}
+		for i, n := range t.Count {
+			c := i % C
+			j := t.District[c]
+			e.cellSum[c] += t.Sum[i]
+			e.districtTruth.n[j] += float64(n)
+			e.districtTruth.sum[j] += t.Sum[i]
+			e.districtTruth.raw[j] += t.Raw[i]
+		}
+	}
 	return e
 }
 
@@ -89,14 +106,19 @@ func (e *Engine) smoother(r float64) *Smoother { return e.smoothed(r).sm }
 type smoothedState struct {
 	sm *Smoother
 	// mu[e] = (K n)[e] and muS[e] = (K S)[e]; cellMu[c] = Σ_g mu[g][c].
-	mu, muS, cellMu []float64
+	mu, cellMu []float64
+	// muS[e] = (K S)[e], computed on first use (only exact means without noise under a
+	// threshold need it entry by entry); muSOnce guards it.
+	muS     []float64
+	muSOnce sync.Once
 	// kss[c] = Σ_d K(c, d)².
 	kss []float64
 	// crowd[e] = Σ_{d ∈ D(c)} n[g][d], nil when r = 0.
 	crowd []float64
-	// linMean[i] = set i's Σ a·K n; adjSq[i] = Σ_d (Kᵀa_i)[d]².
-	linMean, adjSq []float64
-	totals         districtTotals
+	// linMean[i] = set i's Σ a·K n; adjSq[i] = Σ_d (Kᵀa_i)[d]²; adjSum[i] = Σ a·K S,
+	// set i's smoothed clamped sum (with a measure).
+	linMean, adjSq, adjSum []float64
+	totals                 districtTotals
 }
 
 // MinMeanCount is the least published count of a district for which its mean measure
@@ -146,30 +168,24 @@ func (e *Engine) smoothed(r float64) *smoothedState {
 	G, C := len(t.Groups), t.Cells()
 	st = &smoothedState{sm: NewSmoother(t.Grid, r)}
 	st.mu = make([]float64, G*C)
-	if t.HasMeasure() {
-		st.muS = make([]float64, G*C)
-	}
 	if !st.sm.Identity() {
 		st.crowd = make([]float64, G*C)
 	}
 	st.kss = make([]float64, C)
-	st.adjSq = make([]float64, len(e.sets))
+	st.adjSq, st.adjSum = make([]float64, len(e.sets)), make([]float64, len(e.sets))
 	// The disk sums are independent: spread them over the cores, each worker with its
 	// own scratch row.
 	var tasks []func(scratch []float64)
 	for g := 0; g < G; g++ {
 		lo, hi := g*C, (g+1)*C
 		tasks = append(tasks, func(sc []float64) { st.sm.Apply(st.mu[lo:hi], e.count[g], sc) })
-		if st.muS != nil {
-			tasks = append(tasks, func(sc []float64) { st.sm.Apply(st.muS[lo:hi], t.Sum[lo:hi], sc) })
-		}
 		if st.crowd != nil {
 			tasks = append(tasks, func([]float64) { st.sm.DiskSum(st.crowd[lo:hi], e.count[g]) })
 		}
 	}
 	tasks = append(tasks, func([]float64) { st.sm.KernelSquareSum(st.kss) })
 	for i := range e.sets {
-		tasks = append(tasks, func(sc []float64) { st.adjSq[i] = e.adjointSquareSum(st.sm, i, sc) })
+		tasks = append(tasks, func(sc []float64) { st.adjSq[i], st.adjSum[i] = e.adjointSums(st.sm, i, sc) })
 	}
 	runParallel(tasks, C)
 	st.cellMu = make([]float64, C)
@@ -180,7 +196,7 @@ func (e *Engine) smoothed(r float64) *smoothedState {
 	}
 	st.linMean = e.reduce(st.mu)
 	if t.HasMeasure() {
-		st.totals = e.districtTotalsOf(st.mu, st.muS)
+		st.totals = e.districtTotalsOf(st)
 	}
 	e.mu.Lock()
 	if len(e.smoothers) >= maxSmoothedCache {
@@ -202,19 +218,39 @@ func (e *Engine) intNoise(m Mechanism) *IntNoise {
 	return d
 }
 
-// adjointSquareSum returns Σ_d (Kᵀa)[d]² for set i's cell weights a, the factor that turns
-// a noise variance into the set's variance per group. adj is scratch of the grid's size.
-func (e *Engine) adjointSquareSum(sm *Smoother, i int, adj []float64) float64 {
+// adjointSums returns Σ_d (Kᵀa)[d]², the factor that turns a noise variance into set i's
+// variance per group, and Σ_d (Kᵀa)[d]·S[d] = Σ_c a[c]·(K S)[c], the set's smoothed
+// clamped sum (0 without a measure). adj is scratch of the grid's size.
+func (e *Engine) adjointSums(sm *Smoother, i int, adj []float64) (square, sum float64) {
 	a := e.sets[i].cells
 	if a == nil {
-		return float64(e.t.Cells()) // Kᵀ1 = 1: the kernel preserves mass
+		// Kᵀ1 = 1: the kernel preserves mass.
+		for _, v := range e.cellSum {
+			sum += v
+		}
+		return float64(e.t.Cells()), sum
 	}
 	sm.Adjoint(adj, a)
-	v := 0.0
-	for _, x := range adj {
-		v += x * x
+	for d, x := range adj {
+		square += x * x
+		if e.cellSum != nil {
+			sum += x * e.cellSum[d]
+		}
 	}
-	return v
+	return square, sum
+}
+
+// entryMuS returns (K S)[e] for every entry, smoothing the sums on first use.
+func (e *Engine) entryMuS(st *smoothedState) []float64 {
+	st.muSOnce.Do(func() {
+		G, C := len(e.t.Groups), e.t.Cells()
+		st.muS = make([]float64, G*C)
+		scratch := make([]float64, C)
+		for g := 0; g < G; g++ {
+			st.sm.Apply(st.muS[g*C:(g+1)*C], e.t.Sum[g*C:(g+1)*C], scratch)
+		}
+	})
+	return st.muS
 }
 
 // mode is how the threshold enters a setting.
@@ -247,8 +283,8 @@ type state struct {
 	mode               mode
 	countMech, sumMech Mechanism
 	countVar           float64 // variance of one count's noise
-	// mu[e] = (K n)[e], the expected smoothed count; muS the same for clamped sums.
-	mu, muS []float64
+	// mu[e] = (K n)[e], the expected smoothed count.
+	mu []float64
 	// mask[e] ∈ {0,1} in modeMask; publish[e] = P(entry e published) when known.
 	mask, publish []float64
 	// entryMean and entryVar are each entry's published moments in modeEntrywise.
@@ -275,7 +311,7 @@ func (e *Engine) prepare(p Params) *state {
 	t := e.t
 	G, C := len(t.Groups), t.Cells()
 	st := e.smoothed(p.RadiusKM)
-	s := &state{p: p, sm: st.sm, smoothed: st, mu: st.mu, muS: st.muS, cellMu: st.cellMu}
+	s := &state{p: p, sm: st.sm, smoothed: st, mu: st.mu, cellMu: st.cellMu}
 	s.mode = e.modeOf(p, s.sm)
 	s.countMech = CountMechanism(p, t.HasMeasure())
 	if !s.countMech.None() {
@@ -449,13 +485,18 @@ func (e *Engine) exactReport(s *state) *Report {
 	if t.HasMeasure() {
 		totals := s.smoothed.totals
 		var num, den []float64
-		if s.countMech.None() {
+		switch {
+		case s.countMech.None() && s.mask == nil:
+			// Without noise or threshold the published mean is (K S)_A / (K n)_A.
+			num, den = totals.muS, totals.mu
+		case s.countMech.None():
 			// Without noise the published mean is Σ mask·K S / Σ mask·K n per district.
+			muS := e.entryMuS(s.smoothed)
 			num, den = make([]float64, len(t.DistrictNames)), make([]float64, len(t.DistrictNames))
 			for i := range s.mu {
-				if s.mask == nil || s.mask[i] == 1 {
+				if s.mask[i] == 1 {
 					j := t.District[i%C]
-					num[j] += s.muS[i]
+					num[j] += muS[i]
 					den[j] += s.mu[i]
 				}
 			}
@@ -544,18 +585,19 @@ func (e *Engine) maskedMoments(s *state, set countSet, groups []int) (mean, vari
 // districtTotals holds, per district, Σ n, Σ S (clamped), Σ R (raw), Σ K n and Σ K S.
 type districtTotals struct{ n, sum, raw, mu, muS []float64 }
 
-// districtTotalsOf sums the Table and the smoothed expectations per district in one pass.
-func (e *Engine) districtTotalsOf(mu, muS []float64) districtTotals {
-	t := e.t
-	C, D := t.Cells(), len(t.DistrictNames)
-	d := districtTotals{make([]float64, D), make([]float64, D), make([]float64, D), make([]float64, D), make([]float64, D)}
-	for i, cnt := range t.Count {
-		j := t.District[i%C]
-		d.n[j] += float64(cnt)
-		d.sum[j] += t.Sum[i]
-		d.raw[j] += t.Raw[i]
-		d.mu[j] += mu[i]
-		d.muS[j] += muS[i]
+// districtTotalsOf returns the per-district totals at one radius: the true ones from the
+// engine, Σ K n from the district sets' smoothed means, Σ K S from their adjoints.
+func (e *Engine) districtTotalsOf(st *smoothedState) districtTotals {
+	D := len(e.t.DistrictNames)
+	d := e.districtTruth
+	d.mu, d.muS = make([]float64, D), make([]float64, D)
+	for i, set := range e.sets {
+		switch {
+		case set.kind == KindDistrict:
+			d.mu[set.district], d.muS[set.district] = st.linMean[i], st.adjSum[i]
+		case set.kind == KindTotal && D == 1:
+			d.mu[0], d.muS[0] = st.linMean[i], st.adjSum[i]
+		}
 	}
 	return d
 }
