@@ -32,6 +32,8 @@ type countSet struct {
 	groups     []int     // nil: every group
 	district   int       // for district sets: the district index
 	class      int       // for density sets: the class
+	// rowLo and rowHi bound the grid rows where cells is non-zero.
+	rowLo, rowHi int
 }
 
 // NewEngine returns an engine over t. t must not change afterwards.
@@ -61,6 +63,9 @@ func NewEngine(t *Table) *Engine {
 			e.sets = append(e.sets, countSet{name: "group " + name, kind: KindGroup, groups: []int{g}})
 		}
 	}
+	for i := range e.sets {
+		e.sets[i].rowLo, e.sets[i].rowHi = rowBounds(e.sets[i].cells, t.Grid)
+	}
 	flat := make([]float64, len(t.Count))
 	for i, n := range t.Count {
 		flat[i] = float64(n)
@@ -84,6 +89,24 @@ func NewEngine(t *Table) *Engine {
 		}
 	}
 	return e
+}
+
+// rowBounds returns the first and last grid rows where a is non-zero (all rows for nil).
+func rowBounds(a []float64, g Grid) (lo, hi int) {
+	lo, hi = g.Rows-1, 0
+	if a == nil {
+		return 0, g.Rows - 1
+	}
+	for c, v := range a {
+		if v != 0 {
+			r := c / g.Cols
+			lo, hi = min(lo, r), max(hi, r)
+		}
+	}
+	if lo > hi {
+		return 0, 0
+	}
+	return lo, hi
 }
 
 func indicator(labels []int, j int) []float64 {
@@ -230,7 +253,8 @@ func (e *Engine) adjointSums(sm *Smoother, i int, adj []float64) (square, sum fl
 		}
 		return float64(e.t.Cells()), sum
 	}
-	sm.Adjoint(adj, a)
+	set := e.sets[i]
+	sm.AdjointRows(adj, a, set.rowLo, set.rowHi)
 	for d, x := range adj {
 		square += x * x
 		if e.cellSum != nil {

@@ -136,3 +136,31 @@ func TestSmoothConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestAdjointRowsMatchesAdjoint: the banded adjoint equals the full one for an a that is
+// zero outside the band, at bands touching either edge and in the middle.
+func TestAdjointRowsMatchesAdjoint(t *testing.T) {
+	g := testGrid(17, 13)
+	for _, r := range []float64{1, 2.5, 4} {
+		s := NewSmoother(g, r)
+		for _, band := range [][2]int{{0, 3}, {5, 9}, {14, 16}, {8, 8}} {
+			a := make([]float64, g.Cells())
+			for c := range a {
+				if row := c / g.Cols; row >= band[0] && row <= band[1] {
+					a[c] = float64(c%5) + 0.5
+				}
+			}
+			full, banded := make([]float64, len(a)), make([]float64, len(a))
+			for i := range banded {
+				banded[i] = 99 // must be overwritten: rows outside the reach are zero
+			}
+			s.Adjoint(full, a)
+			s.AdjointRows(banded, a, band[0], band[1])
+			for i := range full {
+				if math.Abs(full[i]-banded[i]) > 1e-12 {
+					t.Fatalf("r %v band %v cell %d: banded %v, full %v", r, band, i, banded[i], full[i])
+				}
+			}
+		}
+	}
+}
