@@ -177,13 +177,14 @@ func buildRelease(ctx context.Context, l *loaded, p sim.Params, knobs *knobFlags
 
 	b := &bundle{table: t, released: rel, report: rep, points: points}
 	s := summarise(l)
+	predicted := toReportJSON(t, rep, false)
 	d := decision{
 		DPGuarantee: rep.DP.Guarantee, PrivtuneVersion: version, DPLibrary: dpLibraryVersion(),
 		Created: now.Format(time.RFC3339), SignedOff: who,
 		Data:   dataRecord{Source: l.pop.Source, SHA256: l.pop.SHA256, Rows: l.pop.Rows, People: l.pop.N, Skipped: l.pop.Skipped},
 		Roles:  s.Roles,
 		Grid:   s.Grid,
-		Params: toReportJSON(t, rep, false).Params, Predicted: toReportJSON(t, rep, false),
+		Params: predicted.Params, Predicted: predicted,
 		Notes: t.Notes,
 	}
 	if !rep.DP.Guarantee {
@@ -215,16 +216,9 @@ func tradeoffPoints(ctx context.Context, e *sim.Engine, p sim.Params, seed uint6
 	for _, eps := range tradeoffEpsilons {
 		q := p
 		q.Epsilon = eps
-		r, err := e.Evaluate(q)
+		r, err := e.EvaluateWithin(ctx, q, 300*time.Millisecond, seed)
 		if err != nil {
 			continue
-		}
-		if r.Pending() {
-			mctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
-			if mr, _ := e.MonteCarlo(mctx, q, sim.MCOptions{Seed: seed, TargetRelSE: 0.02}, nil); mr != nil {
-				r = mr
-			}
-			cancel()
 		}
 		tot, _ := r.Estimand("total")
 		rmse := tot.RMSE

@@ -575,3 +575,16 @@ func (e *Engine) mcReport(s *state, base *Report, a *mcAcc, batchVar [][]float64
 	}
 	return &r
 }
+
+// EvaluateWithin returns the report of p: the exact figures, and those without a closed
+// form simulated for at most budget (they stay Pending if no batch finished in time).
+// Only an invalid p is an error.
+func (e *Engine) EvaluateWithin(ctx context.Context, p Params, budget time.Duration, seed uint64) (*Report, error) {
+	ctx, cancel := context.WithTimeout(ctx, budget)
+	defer cancel()
+	r, err := e.MonteCarlo(ctx, p, MCOptions{Seed: seed, TargetRelSE: 0.02}, nil)
+	if r == nil {
+		return nil, err
+	}
+	return r, nil
+}

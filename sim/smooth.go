@@ -28,6 +28,29 @@ type Smoother struct {
 	prefixes sync.Pool
 }
 
+// diskHalfWidths returns, for a radius of rc cells (capped at limit whole cells), the
+// largest dx with dx² + dy² ≤ rc² for each dy = −R … R, R = ⌊rc⌋: the disk's rows.
+func diskHalfWidths(rc float64, limit int) []int {
+	// A tiny slack so that a radius of exactly one cell includes the neighbours.
+	rc2 := rc*rc*(1+1e-12) + 1e-12
+	radius := min(int(math.Floor(rc+1e-9)), limit)
+	out := make([]int, 0, 2*radius+1)
+	for dy := -radius; dy <= radius; dy++ {
+		out = append(out, int(math.Floor(math.Sqrt(math.Max(0, rc2-float64(dy*dy))))))
+	}
+	return out
+}
+
+// DiskCells returns the number of cells of side cellKM whose centres lie within radiusKM
+// of a cell's centre, away from the map's edges: Σ_dy (2·halfwidth(dy) + 1).
+func DiskCells(radiusKM, cellKM float64) int {
+	n := 0
+	for _, h := range diskHalfWidths(radiusKM/cellKM, math.MaxInt32) {
+		n += 2*h + 1
+	}
+	return n
+}
+
 // NewSmoother returns the smoother of radius r km on grid; r = 0 is the identity.
 func NewSmoother(grid Grid, radiusKM float64) *Smoother {
 	if radiusKM < 0 || math.IsNaN(radiusKM) || math.IsInf(radiusKM, 0) {
@@ -37,14 +60,8 @@ func NewSmoother(grid Grid, radiusKM float64) *Smoother {
 	if !grid.Located {
 		return s // one cell: nothing to spread over
 	}
-	rc := radiusKM / grid.CellKM
-	// A tiny slack so that a radius of exactly one cell includes the neighbours.
-	rc2 := rc*rc*(1+1e-12) + 1e-12
-	s.radius = int(math.Floor(rc + 1e-9))
-	s.radius = min(s.radius, max(grid.Rows, grid.Cols))
-	for dy := -s.radius; dy <= s.radius; dy++ {
-		s.halfWidth = append(s.halfWidth, int(math.Floor(math.Sqrt(math.Max(0, rc2-float64(dy*dy))))))
-	}
+	s.halfWidth = diskHalfWidths(radiusKM/grid.CellKM, max(grid.Rows, grid.Cols))
+	s.radius = len(s.halfWidth) / 2
 	if s.radius == 0 {
 		return s
 	}

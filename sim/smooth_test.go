@@ -164,3 +164,16 @@ func TestAdjointRowsMatchesAdjoint(t *testing.T) {
 		}
 	}
 }
+
+// TestDiskCells: counts by hand — r = 1 cell is the centre and its 4 neighbours, 1.5 adds
+// the 4 diagonals (√2 ≤ 1.5), 2 adds the 4 cells two steps away.
+func TestDiskCells(t *testing.T) {
+	for r, want := range map[float64]int{0: 1, 0.9: 1, 1: 5, 1.5: 9, 2: 13} {
+		if got := DiskCells(r, 1); got != want {
+			t.Errorf("DiskCells(%v, 1) = %d, want %d", r, got, want)
+		}
+	}
+	if got := DiskCells(3, 1.5); got != 13 {
+		t.Errorf("3 km on 1.5 km cells = %d cells, want 13", got)
+	}
+}

@@ -143,18 +143,8 @@ func sampleRelease(t *sim.Table, p sim.Params, gen int) tea.Cmd {
 // Monte Carlo when it has pending figures.
 func curvePointCmd(ctx context.Context, e *sim.Engine, p sim.Params, ax axis, i int, seed uint64, budget time.Duration, gen int) tea.Cmd {
 	return func() tea.Msg {
-		r, err := e.Evaluate(p)
-		if err != nil {
-			return curveMsg{gen: gen, axis: ax, i: i}
-		}
-		if r.Pending() {
-			mctx, cancel := context.WithTimeout(ctx, budget)
-			if mr, _ := e.MonteCarlo(mctx, p, sim.MCOptions{Seed: seed, TargetRelSE: 0.02}, nil); mr != nil {
-				r = mr
-			}
-			cancel()
-		}
-		if ctx.Err() != nil {
+		r, err := e.EvaluateWithin(ctx, p, budget, seed)
+		if err != nil || ctx.Err() != nil {
 			return curveMsg{gen: gen, axis: ax, i: i}
 		}
 		return curveMsg{gen: gen, axis: ax, i: i, ok: true,

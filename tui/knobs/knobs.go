@@ -311,12 +311,7 @@ func (m Model) Meaning(k Knob) string {
 	if p.RadiusKM < m.cellKM {
 		return "no smoothing"
 	}
-	cells := 0
-	rc := p.RadiusKM / m.cellKM
-	for dy := -int(rc); dy <= int(rc); dy++ {
-		cells += 2*int(math.Floor(math.Sqrt(math.Max(0, rc*rc*(1+1e-12)+1e-12-float64(dy*dy))))) + 1
-	}
-	return fmt.Sprintf("spread over %d cells", cells)
+	return fmt.Sprintf("spread over %d cells", sim.DiskCells(p.RadiusKM, m.cellKM))
 }
 
 // View renders the three knobs, the value being typed and any error.
