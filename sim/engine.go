@@ -324,11 +324,27 @@ type state struct {
 // marked Pending for the Monte Carlo (see MonteCarlo). Its cost grows with cells × groups,
 // never with the number of people.
 func (e *Engine) Evaluate(p Params) (*Report, error) {
-	if err := p.Validate(e.t.HasMeasure()); err != nil {
+	if err := e.validate(p); err != nil {
 		return nil, err
 	}
 	s := e.prepare(p)
 	return e.exactReport(s), nil
+}
+
+// validate checks p and the table's clamp bounds, before any work or goroutine starts.
+func (e *Engine) validate(p Params) error {
+	return validateFor(e.t, p)
+}
+
+// validateFor checks p against t: the knobs, and the clamp bounds when t has a measure.
+func validateFor(t *Table, p Params) error {
+	if err := p.Validate(t.HasMeasure()); err != nil {
+		return err
+	}
+	if t.HasMeasure() {
+		return ValidateClamp(t.Clamp)
+	}
+	return nil
 }
 
 func (e *Engine) prepare(p Params) *state {

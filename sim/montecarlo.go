@@ -58,7 +58,7 @@ func (o MCOptions) withDefaults() MCOptions {
 // The run ends at the target precision, at MaxIterations, or when ctx is done; it then
 // returns the last report and ctx.Err().
 func (e *Engine) MonteCarlo(ctx context.Context, p Params, opt MCOptions, progress func(*Report)) (*Report, error) {
-	if err := p.Validate(e.t.HasMeasure()); err != nil {
+	if err := e.validate(p); err != nil {
 		return nil, err
 	}
 	opt = opt.withDefaults()
