@@ -129,7 +129,7 @@ type MapLayers struct {
 	// WithheldShare is the expected share of people whose entry is withheld;
 	// WithheldEntries the expected number of non-empty entries withheld.
 	WithheldShare, WithheldEntries float64
-	Exact bool
+	Exact                          bool
 	// Pending is true while the layers wait for the Monte Carlo; they are then NaN.
 	Pending bool
 }
