@@ -188,7 +188,7 @@ func reportMarkdown(l *loaded, r *sim.Report, d decision, summary string) string
 	b.WriteString("RMSE of the overall total and the risk figures at other values of ε (same k and r); the dashed line is the chosen ε.\n\n")
 	b.WriteString("![RMSE and risk against ε](tradeoff.svg)\n\n")
 	b.WriteString("## Files\n\n")
-	b.WriteString("- `release.csv`: one row per map cell and group; an empty count means the entry is withheld.\n")
+	b.WriteString("- `release.csv`: one row per published map cell and group, a column per QI; a withheld entry is absent.\n")
 	b.WriteString("- `decision.json`: the setting, the data's SHA-256 fingerprint, the predicted figures and the sign-off. ")
 	b.WriteString("It is computed from the true data: share it as the data's curator decides.\n")
 	b.WriteString("- `tradeoff.svg`: the chart above.\n")
