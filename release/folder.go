@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 )
 
 // File is one file of a release folder: its name and what writes its content.
@@ -95,8 +96,9 @@ func WriteFolder(dir string, files []File, force bool) error {
 // Holding the lock, a run removes the .new-* and .old folders of earlier, killed runs for
 // the same DIR (the lock proves their writer is gone) when they are empty or carry the
 // marker and nothing else, and likewise the .DIR.tmp-* and .DIR.old-* folders of earlier
-// privtune versions when they hold only files of the release being written. A second
-// writer of the same DIR while one runs gets ErrBusy at once.
+// privtune versions (which took no lock) when they hold only files of the release being
+// written and have not changed for 10 minutes. A second writer of the same DIR while one
+// runs gets ErrBusy at once.
 func WriteFolders(force bool, folders ...Folder) (err error) {
 	targets := make([]*target, 0, len(folders))
 	defer func() {
@@ -512,11 +514,38 @@ func (t *target) removeLeftovers() {
 		case strings.HasPrefix(n, ours+"new-") || n == ours+"old":
 			removeIfOurs(path, nil)
 		case strings.HasPrefix(n, "."+t.base+".tmp-") || strings.HasPrefix(n, "."+t.base+".old-"):
-			// Left by a privtune before the marker: recognised by holding only files of
-			// the release being written now.
-			removeIfOurs(path, names)
+			// Left by a privtune before the marker, which took no lock: recognised by
+			// holding only files of the release being written now, and by being idle
+			// long enough that no such writer can still be filling it.
+			if idleSince(path, legacyIdle) {
+				removeIfOurs(path, names)
+			}
 		}
 	}
+}
+
+// legacyIdle is how long a folder left by a privtune before the marker must be unchanged
+// before it is removed. Such a writer wrote its files within seconds of creating it.
+const legacyIdle = 10 * time.Minute
+
+// idleSince reports whether the folder path and its entries were all last modified more
+// than d ago.
+func idleSince(path string, d time.Duration) bool {
+	info, err := os.Stat(path)
+	if err != nil || time.Since(info.ModTime()) < d {
+		return false
+	}
+	entries, err := os.ReadDir(path)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil || time.Since(info.ModTime()) < d {
+			return false
+		}
+	}
+	return true
 }
 
 // removeIfOurs removes the folder path if it is empty, carries our marker and nothing

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func text(s string) func(io.Writer) error {
@@ -277,18 +278,28 @@ func TestLeftoversRemoved(t *testing.T) {
 	os.WriteFile(filepath.Join(legacy, "a.csv"), []byte("a 0"), 0o644)
 	legacyOld := filepath.Join(parent, ".rel.old-777")
 	os.Mkdir(legacyOld, 0o755)
+	// A recent one may still be being written by an older privtune, which takes no lock.
+	recent := filepath.Join(parent, ".rel.tmp-recent")
+	os.Mkdir(recent, 0o755)
+	os.WriteFile(filepath.Join(recent, "a.csv"), []byte("a 0"), 0o644)
+	long := time.Now().Add(-time.Hour)
+	for _, p := range []string{filepath.Join(legacy, "a.csv"), legacy, legacyOld} {
+		os.Chtimes(p, long, long)
+	}
 	// A folder with a matching name holding something else.
 	stranger := filepath.Join(parent, ".rel.tmp-999")
 	os.Mkdir(stranger, 0o755)
 	os.WriteFile(filepath.Join(stranger, "notes.txt"), []byte("mine"), 0o644)
-	if n := len(entries(t, parent)); n != 5 { // lock file, .new-*, three legacy names
+	os.Chtimes(filepath.Join(stranger, "notes.txt"), long, long)
+	os.Chtimes(stranger, long, long)
+	if n := len(entries(t, parent)); n != 6 { // lock file, .new-*, four legacy names
 		t.Fatalf("setup: %v", entries(t, parent))
 	}
 
 	if err := WriteFolder(dir, version("2"), false); err != nil {
 		t.Fatal(err)
 	}
-	if names := entries(t, parent); !slices.Equal(names, []string{".rel.tmp-999", "rel"}) {
+	if names := entries(t, parent); !slices.Equal(names, []string{".rel.tmp-999", ".rel.tmp-recent", "rel"}) {
 		t.Fatalf("after the next run: %v", names)
 	}
 	if got := read(t, filepath.Join(stranger, "notes.txt")); got != "mine" {
