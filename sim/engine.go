@@ -311,6 +311,9 @@ type state struct {
 	mu []float64
 	// mask[e] ∈ {0,1} in modeMask; publish[e] = P(entry e published) when known.
 	mask, publish []float64
+	// entryRisk[e] = 1/m_e, the risk of a person of entry e once published (0 for an
+	// empty entry); only in modeMonteCarlo, where each release's risk is simulated.
+	entryRisk []float64
 	// entryMean and entryVar are each entry's published moments in modeEntrywise.
 	entryMean, entryVar []float64
 	// cellMu[c] = Σ_g mu[g][c]; cellLinVar[c] = G·σ²·Σ_d K(c, d)², the cell's variance
@@ -411,6 +414,18 @@ func (e *Engine) prepare(p Params) *state {
 		s.cellLinVar[c] = v * float64(G) * s.countVar
 	}
 	e.quietRelease(s)
+	if s.mode == modeMonteCarlo {
+		s.entryRisk = make([]float64, len(t.Count))
+		for i, n := range t.Count {
+			if n > 0 {
+				m := float64(n)
+				if st.crowd != nil {
+					m = st.crowd[i]
+				}
+				s.entryRisk[i] = 1 / m
+			}
+		}
+	}
 	s.linMean, s.linVar = st.linMean, make([]float64, len(e.sets))
 	for i, set := range e.sets {
 		groups := set.groupsOr(G)
