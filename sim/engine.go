@@ -557,7 +557,7 @@ func (e *Engine) exactReport(s *state) *Report {
 		entryMean, entryVar = e.reduce(s.entryMean), e.reduce(s.entryVar)
 	}
 	for i, set := range e.sets {
-		est := Estimate{Name: set.name, Kind: set.kind, Exact: s.mode != modeMonteCarlo, PDefined: 1}
+		est := Estimate{Name: set.name, Kind: set.kind, Exact: s.mode != modeMonteCarlo, PDefined: 1, CuratorOnly: set.kind == KindDensity}
 		groups := set.groupsOr(G)
 		est.Truth = e.truth[i]
 		est.BiasBySource.Smoothing = s.linMean[i] - est.Truth

@@ -1,6 +1,9 @@
 package sim_test
 
 import (
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"privtune/datasets"
@@ -45,23 +48,42 @@ func TestRiskAsReaderMeetsItMetro(t *testing.T) {
 			t.Errorf("share above %s predicted %.4f; the issue measured %.4f in releases", sim.RiskThresholdNames[j], c.AtRisk[j], issue)
 		}
 	}
+	const releases = 200
 	cm := sim.CountMechanism(p, tbl.HasMeasure())
 	src := sim.SecureNoise(p.Noise)
-	draw := func() []bool {
-		published := make([]bool, len(tbl.Count))
-		for e, n := range tbl.Count {
-			if n == 0 || n >= 10 {
-				continue
+	// The library's noise is safe for concurrent use: draw the releases on every core.
+	drawn := make([][]bool, releases)
+	var wg sync.WaitGroup
+	var failed atomic.Value
+	next := atomic.Int64{}
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := next.Add(1) - 1; i < releases; i = next.Add(1) - 1 {
+				published := make([]bool, len(tbl.Count))
+				for e, n := range tbl.Count {
+					if n == 0 || n >= 10 {
+						continue
+					}
+					v, err := src.AddNoiseInt64(n, 1, 1, cm.Epsilon, cm.Delta)
+					if err != nil {
+						failed.Store(err)
+						return
+					}
+					published[e] = v >= int64(p.K)
+				}
+				drawn[i] = published
 			}
-			v, err := src.AddNoiseInt64(n, 1, 1, cm.Epsilon, cm.Delta)
-			if err != nil {
-				t.Fatal(err)
-			}
-			published[e] = v >= int64(p.K)
-		}
-		return published
+		}()
 	}
-	realised := sim.CheckRiskAgainstReleases(t, tbl, p, c, 200, draw, false)
+	wg.Wait()
+	if err := failed.Load(); err != nil {
+		t.Fatal(err)
+	}
+	i := 0
+	draw := func() []bool { i++; return drawn[i-1] }
+	realised := sim.CheckRiskAgainstReleases(t, tbl, p, c, releases, draw, false)
 	t.Logf("predicted shares %.4f %.4f %.4f, realised %.4f %.4f %.4f; uniques published mean %.1f SD %.2f P95 %v (%s); highest P95 %v",
 		c.AtRisk[0], c.AtRisk[1], c.AtRisk[2], realised[0], realised[1], realised[2], c.UniquesPublished.Mean, c.UniquesPublished.SD,
 		c.UniquesPublished.P95, c.UniquesPublished.Method, c.HighestRisk.P95)

@@ -69,6 +69,10 @@ type Estimate struct {
 	// Variance and CI95 are conditional on it existing, and are NaN when PDefined is
 	// below MinPDefined or rests on fewer than MinDefinedDraws simulated releases.
 	PDefined float64
+	// CuratorOnly marks an estimand defined by a grouping that only the curator has:
+	// the density classes are computed from the true counts and are not in the release,
+	// so a researcher can neither reproduce the estimand nor see the class map.
+	CuratorOnly bool
 	// DefinedDraws is the number of simulated releases in which a mean existed (0 when exact).
 	DefinedDraws int
 	// Pending is true while a Monte Carlo figure has not arrived yet; every figure that
