@@ -555,6 +555,7 @@ func (e *Engine) mcReport(s *state, base *Report, a *mcAcc, batchVar [][]float64
 			est.MCSE = se
 			est.BiasBySource.Suppression = s.quietMean[j] - s.linMean[j]
 			est.BiasBySource.NoiseThreshold = est.Expected - s.quietMean[j]
+			est.BiasBySource.Noise = 0
 		} else {
 			d := j - len(e.sets)
 			m := float64(a.ratioN[d])
@@ -578,8 +579,11 @@ func (e *Engine) mcReport(s *state, base *Report, a *mcAcc, batchVar [][]float64
 		for c := 0; c < C; c++ {
 			mean, v, _ := controlVariate(a.cd[c], a.cd2[c], a.cdl[c], a.cl[c], a.cl2[c], n, s.cellLinVar[c])
 			m.Expected[c] = s.cellMu[c] + mean
-			m.Bias[c] = m.Expected[c] - m.Truth[c]
 			m.SD[c] = math.Sqrt(v)
+			if s.cellNever[c] {
+				m.Expected[c], m.SD[c] = 0, 0 // certainly withheld: exactly nothing
+			}
+			m.Bias[c] = m.Expected[c] - m.Truth[c]
 		}
 		summariseMap(m)
 		publish := make([]float64, len(a.published))
