@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"privtune/internal/safetext"
 	"privtune/sim"
 )
 
@@ -130,7 +131,7 @@ func writeReport(w io.Writer, l *loaded, r *sim.Report) {
 	curatorOnly := false
 	for _, e := range r.Estimands {
 		curatorOnly = curatorOnly || e.CuratorOnly
-		name := e.Name
+		name := safetext.Terminal(e.Name) // group labels come from the data
 		if e.CuratorOnly {
 			name += " *"
 		}
