@@ -70,7 +70,7 @@ type rolesJSON struct {
 	Bands     map[string]string `json:"bands,omitempty"`
 	Measure   string            `json:"measure,omitempty"`
 	Bounds    *[2]float64       `json:"bounds,omitempty"`
-	Sensitive string            `json:"sensitive,omitempty"`
+	Sensitive []string          `json:"sensitive,omitempty"`
 }
 
 type extentJSON struct {
@@ -169,8 +169,8 @@ func (s summary) write(w io.Writer) {
 	if s.Roles.Measure != "" {
 		row("  measure", "%s, clamped to [%g, %g]", s.Roles.Measure, s.Roles.Bounds[0], s.Roles.Bounds[1])
 	}
-	if s.Roles.Sensitive != "" {
-		row("  sensitive", "%s (never released)", s.Roles.Sensitive)
+	if len(s.Roles.Sensitive) > 0 {
+		row("  sensitive", "%s (never released)", strings.Join(s.Roles.Sensitive, ", "))
 	}
 	if s.Extent != nil {
 		row("extent", "lat %.4f to %.4f, lon %.4f to %.4f", s.Extent.MinLat, s.Extent.MaxLat, s.Extent.MinLon, s.Extent.MaxLon)
