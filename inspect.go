@@ -61,6 +61,8 @@ type summary struct {
 	EntrySizes    map[string]int `json:"entry_sizes"`
 	Risk          riskJSON       `json:"risk"`
 	Notes         []string       `json:"notes,omitempty"`
+	// ReadOffData lists what was read off the data rather than given (datasets.ReadOff).
+	ReadOffData []string `json:"read_off_data,omitempty"`
 }
 
 type rolesJSON struct {
@@ -100,7 +102,7 @@ func summarise(l *loaded) summary {
 		SkipReasons: p.SkipReasons, Columns: p.Columns,
 		Grid:   gridJSON{Rows: t.Grid.Rows, Cols: t.Grid.Cols, CellKM: t.Grid.CellKM},
 		Groups: len(t.Groups), GroupLabels: t.Groups, Cells: t.Cells(), Entries: t.Entries(),
-		Notes: t.Notes,
+		Notes: t.Notes, ReadOffData: p.ReadOff.Items(),
 	}
 	s.Roles = rolesJSON{Lat: p.Roles.Lat, Lon: p.Roles.Lon, QIs: p.Roles.QIs, Measure: p.Roles.Measure, Sensitive: p.Roles.Sensitive}
 	if s.Roles.QIs == nil {

@@ -197,6 +197,15 @@ func TestAggregateLimitsAndMessages(t *testing.T) {
 		t.Fatalf("groups: %v", err)
 	}
 
+	huge, err := ReadCSV(strings.NewReader(goodCSV+"4,52,5,30,F,1.7e308\n"), "in.csv", Options{Roles: geoRoles()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Aggregate(huge, GridOptions{CellKM: 1})
+	if err == nil || err.Error() != "in.csv: the values of income reach 1.7e+308, beyond ±1e+15, too far to take bounds from the data: give public --bounds L:U" {
+		t.Fatalf("bounds from 1.7e308: %v", err)
+	}
+
 	q, err := ReadCSV(strings.NewReader(goodCSV), "in.csv", Options{Roles: geoRoles()})
 	if err != nil {
 		t.Fatal(err)
