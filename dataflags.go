@@ -61,6 +61,8 @@ type loaded struct {
 	meta     *datasets.Metadata // nil for a user's file
 	extent   datasets.Extent
 	clampSet bool // clamp bounds given, not read off the data
+	// extentSet is true when the map extent was given (flag or metadata), not read off the data.
+	extentSet bool
 }
 
 // options turns the flags into loader and grid options, starting from meta's defaults
@@ -174,7 +176,7 @@ func (d *dataFlags) load() (*loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &loaded{pop: pop, table: table, meta: meta, clampSet: gridOpt.Bounds != nil}
+	l := &loaded{pop: pop, table: table, meta: meta, clampSet: gridOpt.Bounds != nil, extentSet: gridOpt.Extent != nil}
 	if gridOpt.Extent != nil {
 		l.extent = *gridOpt.Extent
 	} else if pop.HasLocation() {

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"privtune/release"
 	"privtune/sim"
 )
 
@@ -99,7 +98,7 @@ func TestReleasesMatchDecision(t *testing.T) {
 		{Epsilon: 1},                    // linear: exact
 		{Epsilon: 1, K: 5, RadiusKM: 6}, // threshold after smoothing: Monte Carlo
 	} {
-		b, err := buildRelease(nil, l, p, knobsFor(5*time.Second), sim.SecureNoise(p.Noise), signOff{}, time.Now(), io.Discard)
+		b, err := buildRelease(nil, l, p, knobsFor(5*time.Second), sim.SecureNoise(p.Noise), signOff{}, time.Now(), io.Discard, "rel")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -150,12 +149,12 @@ func (offsetNoise) AddNoiseFloat64(x float64, l0 int64, lInf, eps, delta float64
 func TestEveryPublishedValueWentThroughNoise(t *testing.T) {
 	l := loadSmall(t)
 	p := sim.Params{Epsilon: 1}
-	b, err := buildRelease(nil, l, p, knobsFor(time.Second), offsetNoise{}, signOff{}, time.Now(), io.Discard)
+	b, err := buildRelease(nil, l, p, knobsFor(time.Second), offsetNoise{}, signOff{}, time.Now(), io.Discard, "rel")
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), "rel")
-	if err := release.WriteFolder(dir, b.files(), false); err != nil {
+	if err := b.write(dir, false); err != nil {
 		t.Fatal(err)
 	}
 	f, err := os.Open(filepath.Join(dir, "release.csv"))
@@ -186,105 +185,191 @@ func TestEveryPublishedValueWentThroughNoise(t *testing.T) {
 	}
 }
 
-func TestReleaseCommand(t *testing.T) {
-	dir := t.TempDir()
-	out := filepath.Join(dir, "rel")
-	flags := []string{"--data", "testdata/metro_small.csv", "--lat", "lat", "--lon", "lon", "--qi", "age,sex",
+// fixtureFlags are the command-line flags of the small fixture on 3 km cells, with public
+// bounds and extent (sex's values are still read off the data).
+func smallFlags(file string) []string {
+	return []string{"--data", file, "--lat", "lat", "--lon", "lon", "--qi", "age,sex",
 		"--band", "age=0,18,35,65", "--measure", "income", "--bounds", "0:250000", "--cell", "3",
-		"--extent", "51.73,4.56,52.27,5.44", "--mc-time", "500ms"}
-	args := append([]string{"release", "--out", out, "--epsilon", "1", "--k", "5", "--by", "Test Curator", "--note", "agreed"}, flags...)
-	if _, err := run(t, args...); err != nil {
+		"--extent", "51.73,4.56,52.27,5.44", "--mc-time", "0s"}
+}
+
+// noSimulation forces every Monte Carlo budget (the figures' and the chart's) to zero for
+// the test, as on a machine too busy to finish a single simulated release.
+func noSimulation(t *testing.T) *knobFlags {
+	t.Helper()
+	old := tradeoffBudget
+	tradeoffBudget = 0
+	t.Cleanup(func() { tradeoffBudget = old })
+	return knobsFor(0)
+}
+
+// writeBundle builds the release of p on l with src and writes both folders under a
+// temporary directory; it returns the shareable folder.
+func writeBundle(t *testing.T, l *loaded, p sim.Params, knobs *knobFlags, src sim.NoiseSource) (string, *bundle) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "rel")
+	b, err := buildRelease(nil, l, p, knobs, src, signOff{By: "Test"}, time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC), io.Discard, "rel")
+	if err != nil {
+		t.Fatalf("%+v: %v", p, err)
+	}
+	if err := b.write(dir, false); err != nil {
+		t.Fatalf("%+v: %v", p, err)
+	}
+	return dir, b
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"release.csv", "decision.json", "report.md", "tradeoff.svg"} {
-		if st, err := os.Stat(filepath.Join(out, name)); err != nil || st.Size() == 0 {
-			t.Fatalf("%s: %v", name, err)
+	return string(raw)
+}
+
+// TestReleaseCompletesWithoutSimulation: with every simulation budget at zero, releases
+// over settings with k > 0 and r > 0 (where figures need the Monte Carlo) still write
+// both folders, and the curator's report says "not computed" for the figures that
+// could not be computed. (Before, the chart's NaN aborted the release.)
+func TestReleaseCompletesWithoutSimulation(t *testing.T) {
+	knobs := noSimulation(t)
+	l := loadFixture(t, 3, true)
+	settings := []sim.Params{
+		{Epsilon: 1, K: 10, RadiusKM: 3},
+		{Epsilon: 0.1, K: 5, RadiusKM: 6},
+		{Epsilon: 1, K: 10, RadiusKM: 3, Threshold: sim.ThresholdTrue},
+		{Epsilon: 2, Delta: 1e-6, Noise: sim.Gaussian, K: 3, RadiusKM: 9, Split: 0.7},
+		{Epsilon: math.Inf(1), K: 5, RadiusKM: 3},
+		{Epsilon: 1, K: 10},
+	}
+	for i, p := range settings {
+		var src sim.NoiseSource = offsetNoise{}
+		if i == 0 {
+			src = sim.SecureNoise(p.Noise)
 		}
-	}
-	raw, _ := os.ReadFile(filepath.Join(out, "decision.json"))
-	var d decision
-	if err := json.Unmarshal(raw, &d); err != nil {
-		t.Fatal(err)
-	}
-	if d.SignedOff.By != "Test Curator" || d.Data.Rows != 2000 || len(d.Data.SHA256) != 64 || !d.DPGuarantee || d.Warning != "" {
-		t.Fatalf("decision %+v", d)
-	}
-	report, _ := os.ReadFile(filepath.Join(out, "report.md"))
-	if !strings.HasPrefix(string(report), "# Protected release") || !strings.Contains(string(report), "tradeoff.svg") {
-		t.Fatalf("report.md starts %q", string(report)[:60])
-	}
-	svg, _ := os.ReadFile(filepath.Join(out, "tradeoff.svg"))
-	if !strings.Contains(string(svg), "<svg") {
-		t.Fatal("tradeoff.svg is not SVG")
-	}
-
-	// The folder is not overwritten without --force.
-	if _, err := run(t, args...); err == nil || !strings.Contains(err.Error(), "--force") {
-		t.Fatalf("second release into the same folder: %v", err)
-	}
-
-	// --check: the same data matches (exit 0); changed data does not (exit 1).
-	if out, err := run(t, append([]string{"release", "--check", filepath.Join(dir, "rel")}, flags...)...); err != nil || !strings.HasPrefix(out, "match:") {
-		t.Fatalf("check on the same data: %v %q", err, out)
-	}
-	changed := filepath.Join(dir, "changed.csv")
-	orig, _ := os.ReadFile("testdata/metro_small.csv")
-	os.WriteFile(changed, append(orig, []byte("99999,52.0,5.0,40,F,1000,no\n")...), 0o600)
-	checkFlags := append([]string{"release", "--check", filepath.Join(dir, "rel")}, flags...)
-	checkFlags[4] = changed
-	if checkFlags[3] != "--data" {
-		t.Fatal("flag layout changed")
-	}
-	o, err := run(t, checkFlags...)
-	if err == nil || exitCode(err) != 1 || !strings.HasPrefix(o, "MISMATCH:") {
-		t.Fatalf("check on changed data: %v (exit %d) %q", err, exitCode(err), o)
-	}
-
-	// ε = ∞ is refused without --no-noise; with it the record and report say so first.
-	inf := append([]string{"release", "--out", filepath.Join(dir, "inf"), "--epsilon", "inf", "--k", "5"}, flags...)
-	if _, err := run(t, inf...); err == nil || !strings.Contains(err.Error(), "--no-noise") {
-		t.Fatalf("ε = ∞ without --no-noise: %v", err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "inf")); err == nil {
-		t.Fatal("a refused release left a folder")
-	}
-	if _, err := run(t, append(inf, "--no-noise")...); err != nil {
-		t.Fatal(err)
-	}
-	raw, _ = os.ReadFile(filepath.Join(dir, "inf", "decision.json"))
-	if !strings.HasPrefix(string(raw), "{\n  \"warning\": \"NO DIFFERENTIAL-PRIVACY GUARANTEE") {
-		t.Fatalf("decision.json starts %q", string(raw)[:80])
-	}
-	report, _ = os.ReadFile(filepath.Join(dir, "inf", "report.md"))
-	if !strings.HasPrefix(string(report), "# This release has NO differential-privacy guarantee") {
-		t.Fatalf("report.md starts %q", string(report)[:80])
+		dir, b := writeBundle(t, l, p, knobs, src)
+		for _, f := range []string{"release.csv", "report.md", "mechanism.json"} {
+			if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+				t.Errorf("%+v: %v", p, err)
+			}
+		}
+		report := readFile(t, filepath.Join(curatorDir(dir), "curator-report.md"))
+		if b.report.Pending() && !strings.Contains(report, "not computed") {
+			t.Errorf("%+v: figures are pending but curator-report.md never says \"not computed\"", p)
+		}
+		for _, pt := range b.points {
+			if math.IsNaN(pt.RMSE) && !strings.Contains(report, "| "+formatEpsilon(pt.Epsilon)+" | not computed |") {
+				t.Errorf("%+v: the chart point ε = %g has no RMSE and the report does not say so", p, pt.Epsilon)
+			}
+		}
 	}
 }
 
-func TestDecisionReopens(t *testing.T) {
-	l := loadSmall(t)
-	for _, p := range []sim.Params{
-		{Epsilon: 0.7, K: 5, RadiusKM: 3, Split: 0.5},
-		{Epsilon: math.Inf(1), K: 10, Split: 0.5},
-		{Epsilon: 2, Delta: 1e-6, Noise: sim.Gaussian, K: 3, Threshold: sim.ThresholdTrue, Split: 0.8},
-	} {
-		b, err := buildRelease(nil, l, p, knobsFor(200*time.Millisecond), offsetNoise{}, signOff{}, time.Now(), io.Discard)
-		if err != nil {
-			t.Fatal(err)
-		}
-		path := filepath.Join(t.TempDir(), "decision.json")
-		raw, _ := json.Marshal(b.decision)
-		os.WriteFile(path, raw, 0o600)
-		d, err := readDecision(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := paramsFromDecision(d, true)
-		if err != nil || got != p {
-			t.Fatalf("reopened %+v (%v), recorded %+v", got, err, p)
+// TestReleaseCommandOnTheSample: the README's release on the embedded sample (coarser
+// cells to stay quick) completes with no simulation and no --acknowledge-data-read (the
+// sample's bounds, extent and bands are public), and says which folder is which.
+func TestReleaseCommandOnTheSample(t *testing.T) {
+	noSimulation(t)
+	out := filepath.Join(t.TempDir(), "rel-2026-11")
+	o, err := run(t, "release", "--epsilon", "1", "--k", "10", "--radius", "6", "--cell", "3", "--mc-time", "0s", "--out", out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"shareable:        " + out + "/", "curator only:     " + out + curatorSuffix + "/", "do NOT share",
+		"DP claim: (ε = 1, δ = 0)-differentially private for the counts and sums."} {
+		if !strings.Contains(o, want) {
+			t.Errorf("output lacks %q:\n%s", want, o)
 		}
 	}
-	if _, err := readDecision("testdata/metro_small.csv"); err == nil {
-		t.Fatal("a CSV read as a decision")
+	if _, err := os.Stat(filepath.Join(out+curatorSuffix, recordName)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(out, recordName)); err == nil {
+		t.Fatal("the curator record is in the shareable folder")
+	}
+}
+
+// constNoise ignores the true value: every count becomes 7 and every sum 700.5, so two
+// populations give the same released values.
+type constNoise struct{}
+
+func (constNoise) AddNoiseInt64(x, l0, lInf int64, eps, delta float64) (int64, error) { return 7, nil }
+func (constNoise) AddNoiseFloat64(x float64, l0 int64, lInf, eps, delta float64) (float64, error) {
+	return 700.5, nil
+}
+
+// shuffledFixture writes a copy of the fixture in which people's ages, incomes and homes
+// are moved around: other true values, the same public metadata.
+func shuffledFixture(t *testing.T) string {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(readFile(t, "testdata/metro_small.csv")), "\n")
+	var b strings.Builder
+	b.WriteString(lines[0] + "\n")
+	rows := lines[1:]
+	for i, row := range rows {
+		f := strings.Split(row, ",")
+		g := strings.Split(rows[(i*7+3)%len(rows)], ",")
+		f[1], f[3], f[5] = g[1], g[3], g[5] // another person's latitude, age and income
+		if i%3 == 0 {
+			f[6] = "no"
+			f[3] = "70"
+		}
+		b.WriteString(strings.Join(f, ",") + "\n")
+	}
+	path := filepath.Join(t.TempDir(), "metro_small.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// shareableFiles reads every file of a folder.
+func shareableFiles(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, e := range entries {
+		out[e.Name()] = readFile(t, filepath.Join(dir, e.Name()))
+	}
+	return out
+}
+
+// TestShareableFolderIsAFunctionOfTheRelease: two populations with different true values
+// but the same public metadata, released with noise that ignores the truth (so the
+// released values are the same), give byte-identical shareable folders. Whatever the
+// shareable folder says is then computed from the release and the public metadata alone.
+// The curator's report, which holds biases and risk, differs: the comparison can fail.
+func TestShareableFolderIsAFunctionOfTheRelease(t *testing.T) {
+	knobs := knobsFor(300 * time.Millisecond)
+	a := loadFixture(t, 3, true)
+	other := smallData(3, true)
+	other.file = shuffledFixture(t)
+	b, err := other.load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.pop.SHA256 == b.pop.SHA256 {
+		t.Fatal("the shuffled fixture is the fixture")
+	}
+	for _, p := range []sim.Params{{Epsilon: 1, K: 10, RadiusKM: 3}, {Epsilon: 0.5}} {
+		dirA, _ := writeBundle(t, a, p, knobs, constNoise{})
+		dirB, _ := writeBundle(t, b, p, knobs, constNoise{})
+		fa, fb := shareableFiles(t, dirA), shareableFiles(t, dirB)
+		if len(fa) != 3 {
+			t.Errorf("shareable folder holds %d files", len(fa))
+		}
+		for name, content := range fa {
+			if fb[name] != content {
+				t.Errorf("%+v: %s differs between two populations with the same release: it depends on the true data", p, name)
+			}
+		}
+		ra := readFile(t, filepath.Join(curatorDir(dirA), "curator-report.md"))
+		rb := readFile(t, filepath.Join(curatorDir(dirB), "curator-report.md"))
+		if ra == rb {
+			t.Errorf("%+v: the curator reports of two populations are the same: the comparison cannot fail", p)
+		}
 	}
 }
