@@ -124,8 +124,12 @@ var requiredFields = []string{
 func decodeDecision(raw []byte, path string) (decision, error) {
 	var d decision
 	var generic any
-	if err := json.Unmarshal(raw, &generic); err != nil {
+	gen := json.NewDecoder(bytes.NewReader(raw))
+	if err := gen.Decode(&generic); err != nil {
 		return d, fmt.Errorf("%s: not a decision record (not JSON: %v)", path, err)
+	}
+	if _, err := gen.Token(); err != io.EOF {
+		return d, fmt.Errorf("%s: not a decision record: data after the JSON object", path)
 	}
 	obj, ok := generic.(map[string]any)
 	if !ok {
@@ -147,9 +151,6 @@ func decodeDecision(raw []byte, path string) (decision, error) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&d); err != nil {
 		return d, fmt.Errorf("%s: not a decision record: %w", path, err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return d, fmt.Errorf("%s: not a decision record: data after the JSON object", path)
 	}
 	return d, nil
 }

@@ -16,7 +16,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"privtune/datasets"
 	"privtune/release"
 	"privtune/sim"
 )
@@ -269,8 +268,11 @@ func setupRecordOf(l *loaded) setupRecord {
 	s := setupOf(l)
 	r := setupRecord{Lat: l.pop.Roles.Lat, Lon: l.pop.Roles.Lon, QI: s.QIs, Bands: s.Bands,
 		Measure: l.pop.Roles.Measure, CellKM: l.table.Grid.CellKM}
-	if l.pop.Source != datasets.MetroSource {
-		r.Data = l.pop.Source
+	if l.path != "" {
+		r.Data = l.path
+		if abs, err := filepath.Abs(l.path); err == nil {
+			r.Data = abs
+		}
 	}
 	if r.QI == nil {
 		r.QI = []string{}
