@@ -23,9 +23,16 @@ type knobFlags struct {
 	threshold string
 	seed      uint64
 	mcTime    time.Duration
+	// flags is the set the knobs were registered on, to tell a given --split from none.
+	flags *pflag.FlagSet
 }
 
+// maxSweepSettings caps the combinations a sweep evaluates: each takes from milliseconds
+// to --mc-time, and 10,000 rows already draw any trade-off curve.
+const maxSweepSettings = 10_000
+
 func (f *knobFlags) register(fs *pflag.FlagSet, lists bool) {
+	f.flags = fs
 	what := "total privacy budget ε per person: a number > 0, or inf for no noise"
 	if lists {
 		what = "comma list of ε values (numbers or inf)"
@@ -33,7 +40,7 @@ func (f *knobFlags) register(fs *pflag.FlagSet, lists bool) {
 	fs.StringVar(&f.epsilon, "epsilon", "1", what)
 	fs.Float64Var(&f.delta, "delta", 0, "total δ (gaussian noise needs δ > 0)")
 	fs.StringVar(&f.noise, "noise", "laplace", "noise distribution: laplace or gaussian")
-	fs.Float64Var(&f.split, "split", 0, "share of ε spent on counts, the rest on measure sums (default 0.5 with a measure, 1 without)")
+	fs.Float64Var(&f.split, "split", 0, "share of ε spent on counts, strictly between 0 and 1, the rest on measure sums (default 0.5 with a measure, 1 without)")
 	kWhat, rWhat := "minimum count k (0: withhold nothing)", "smoothing radius r in km (0: none)"
 	if lists {
 		kWhat, rWhat = "comma list of k values", "comma list of radii in km"
@@ -60,6 +67,10 @@ func (f *knobFlags) params(hasMeasure bool) (sim.Params, error) {
 // grid returns every combination of the listed ε, k and r, ε varying slowest.
 func (f *knobFlags) grid(hasMeasure bool) ([]sim.Params, error) {
 	base := sim.Params{Delta: f.delta, Split: f.split}
+	// sim.Params reads Split = 0 as "the default"; a --split the user typed is never that.
+	if f.flags != nil && f.flags.Changed("split") && !(f.split > 0) {
+		return nil, fmt.Errorf("--split %v: want the share of ε spent on counts, strictly between 0 and 1", f.split)
+	}
 	var err error
 	if base.Noise, err = sim.ParseNoise(strings.ToLower(f.noise)); err != nil {
 		return nil, fmt.Errorf("--noise: %w", err)
@@ -81,6 +92,10 @@ func (f *knobFlags) grid(hasMeasure bool) ([]sim.Params, error) {
 	radii, err := parseList("--radius", f.radius, parseFinite)
 	if err != nil {
 		return nil, err
+	}
+	if n := len(eps) * len(ks) * len(radii); n > maxSweepSettings {
+		return nil, fmt.Errorf("--epsilon, --k and --radius give %d × %d × %d = %d settings: at most %d can be evaluated in one run (each takes up to --mc-time)",
+			len(eps), len(ks), len(radii), n, maxSweepSettings)
 	}
 	var out []sim.Params
 	for _, e := range eps {

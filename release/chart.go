@@ -25,20 +25,22 @@ type TradeoffPoint struct {
 
 // WriteTradeoffSVG draws RMSE (top panel) and risk (bottom panel: mean crowd risk and
 // the DP advantage bound) against ε on a log axis, with the chosen ε marked, as SVG.
+//
+// A figure that was not computed (NaN or ±Inf, e.g. a simulation that got no time) leaves
+// a gap: each curve is split at such points and its legend says "gaps: not computed". A
+// curve with no computed point is named "not computed" in the legend, and a panel with
+// none at all is drawn as bare axes with "not computed" in its middle. So the chart never
+// fails because of what the engine could not compute.
 func WriteTradeoffSVG(w io.Writer, estimand string, points []TradeoffPoint, chosen float64) error {
-	if len(points) == 0 {
-		return fmt.Errorf("no points to draw")
-	}
-	var rmse, crowd, adv plotter.XYs
+	var eps, rmse, crowd, adv []float64
 	for _, p := range points {
-		if p.Epsilon <= 0 || math.IsInf(p.Epsilon, 0) {
+		if p.Epsilon <= 0 || math.IsInf(p.Epsilon, 0) || math.IsNaN(p.Epsilon) {
 			continue
 		}
-		if !math.IsNaN(p.RMSE) && !math.IsInf(p.RMSE, 0) {
-			rmse = append(rmse, plotter.XY{X: p.Epsilon, Y: p.RMSE})
-		}
-		crowd = append(crowd, plotter.XY{X: p.Epsilon, Y: p.CrowdMean})
-		adv = append(adv, plotter.XY{X: p.Epsilon, Y: p.Advantage})
+		eps = append(eps, p.Epsilon)
+		rmse = append(rmse, p.RMSE)
+		crowd = append(crowd, p.CrowdMean)
+		adv = append(adv, p.Advantage)
 	}
 	ticks := epsilonTicks(points)
 	top := plot.New()
@@ -57,14 +59,30 @@ func WriteTradeoffSVG(w io.Writer, estimand string, points []TradeoffPoint, chos
 		p.X.Tick.Marker = plot.ConstantTicks(ticks)
 		p.Add(plotter.NewGrid())
 	}
-	if err := addLine(top, rmse, blue, "RMSE", draw.CircleGlyph{}); err != nil {
+	drawnTop, err := addCurve(top, eps, rmse, blue, "RMSE", draw.CircleGlyph{})
+	if err != nil {
 		return err
 	}
-	if err := addLine(bottom, crowd, blue, "mean crowd risk", draw.CircleGlyph{}); err != nil {
+	drawnCrowd, err := addCurve(bottom, eps, crowd, blue, "mean crowd risk", draw.CircleGlyph{})
+	if err != nil {
 		return err
 	}
-	if err := addLine(bottom, adv, orange, "DP advantage bound", draw.SquareGlyph{}); err != nil {
+	drawnAdv, err := addCurve(bottom, eps, adv, orange, "DP advantage bound", draw.SquareGlyph{})
+	if err != nil {
 		return err
+	}
+	xlo, xhi := epsilonRange(eps, chosen)
+	top.X.Min, top.X.Max = xlo, xhi
+	bottom.X.Min, bottom.X.Max = xlo, xhi
+	if !drawnTop {
+		if err := markNotComputed(top, xlo, xhi); err != nil {
+			return err
+		}
+	}
+	if !drawnCrowd && !drawnAdv {
+		if err := markNotComputed(bottom, xlo, xhi); err != nil {
+			return err
+		}
 	}
 	bottom.Legend.Top = true
 	if !math.IsInf(chosen, 0) && chosen > 0 {
@@ -85,22 +103,97 @@ func WriteTradeoffSVG(w io.Writer, estimand string, points []TradeoffPoint, chos
 	canvases := plot.Align([][]*plot.Plot{{top}, {bottom}}, tiles, dc)
 	top.Draw(canvases[0][0])
 	bottom.Draw(canvases[1][0])
-	_, err := canvas.WriteTo(w)
+	_, err = canvas.WriteTo(w)
 	return err
 }
 
-func addLine(p *plot.Plot, xys plotter.XYs, c color.Color, name string, glyph draw.GlyphDrawer) error {
-	if len(xys) == 0 {
-		return nil
+// addCurve draws ys against xs as a line broken at every non-finite y, with a glyph at
+// each finite point, and names it in the legend. It reports whether any point was drawn.
+func addCurve(p *plot.Plot, xs, ys []float64, c color.Color, name string, glyph draw.GlyphDrawer) (bool, error) {
+	segments, all := splitAtGaps(xs, ys)
+	if len(all) == 0 {
+		if len(ys) > 0 {
+			p.Legend.Add(name + ": not computed")
+		}
+		return false, nil
 	}
-	line, points, err := plotter.NewLinePoints(xys)
+	var line *plotter.Line
+	for _, seg := range segments {
+		l, err := plotter.NewLine(seg)
+		if err != nil {
+			return false, err
+		}
+		l.Color = c
+		p.Add(l)
+		line = l
+	}
+	points, err := plotter.NewScatter(all)
+	if err != nil {
+		return false, err
+	}
+	points.Color, points.Shape = c, glyph
+	p.Add(points)
+	if len(all) < len(ys) {
+		name += " (gaps: not computed)"
+	}
+	p.Legend.Add(name, line, points)
+	return true, nil
+}
+
+// splitAtGaps returns the runs of consecutive points (xs[i], ys[i]) with a finite y, and
+// all those points together.
+func splitAtGaps(xs, ys []float64) (segments []plotter.XYs, all plotter.XYs) {
+	var current plotter.XYs
+	for i, y := range ys {
+		if math.IsNaN(y) || math.IsInf(y, 0) {
+			if len(current) > 0 {
+				segments = append(segments, current)
+			}
+			current = nil
+			continue
+		}
+		current = append(current, plotter.XY{X: xs[i], Y: y})
+		all = append(all, plotter.XY{X: xs[i], Y: y})
+	}
+	if len(current) > 0 {
+		segments = append(segments, current)
+	}
+	return segments, all
+}
+
+// epsilonRange returns the ε range of the x axis: that of the points and the chosen ε,
+// widened to [ε/2, 2ε] around a single value (a log axis cannot widen by ±1 as gonum does),
+// or [0.1, 10] when there is none.
+func epsilonRange(eps []float64, chosen float64) (lo, hi float64) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for _, e := range append(eps, chosen) {
+		if e > 0 && !math.IsInf(e, 0) {
+			lo, hi = min(lo, e), max(hi, e)
+		}
+	}
+	switch {
+	case lo > hi:
+		return 0.1, 10
+	case lo == hi:
+		return lo / 2, hi * 2
+	}
+	return lo, hi
+}
+
+// markNotComputed gives a panel with no computed point a y range of [0, 1] and the words
+// "not computed" in its middle (at the geometric mean of the x range [xlo, xhi], since the
+// axis is logarithmic).
+func markNotComputed(p *plot.Plot, xlo, xhi float64) error {
+	p.Y.Min, p.Y.Max = 0, 1
+	note, err := plotter.NewLabels(plotter.XYLabels{
+		XYs:    plotter.XYs{{X: math.Sqrt(xlo * xhi), Y: 0.5}},
+		Labels: []string{"not computed"},
+	})
 	if err != nil {
 		return err
 	}
-	line.Color = c
-	points.Color, points.Shape = c, glyph
-	p.Add(line, points)
-	p.Legend.Add(name, line, points)
+	note.TextStyle[0].XAlign, note.TextStyle[0].YAlign = draw.XCenter, draw.YCenter
+	p.Add(note)
 	return nil
 }
 

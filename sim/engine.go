@@ -318,17 +318,37 @@ type state struct {
 	cellMu, cellLinVar []float64
 	// linMean[i] and linVar[i] are E and Var of set i's count without a threshold.
 	linMean, linVar []float64
+	// quietMean[i] = Σ_{g∈G_i} Σ_c a_i[c]·1{(K n) ≥ k}·(K n), set i's count withheld below
+	// k without noise (= linMean with k = 0); quietNum and quietDen are the same sums
+	// of K S and K n per district, for the means (nil without a measure).
+	quietMean, quietNum, quietDen []float64
 }
 
 // Evaluate returns the exact report for p: every figure with a closed form, and the others
 // marked Pending for the Monte Carlo (see MonteCarlo). Its cost grows with cells × groups,
 // never with the number of people.
 func (e *Engine) Evaluate(p Params) (*Report, error) {
-	if err := p.Validate(e.t.HasMeasure()); err != nil {
+	if err := e.validate(p); err != nil {
 		return nil, err
 	}
 	s := e.prepare(p)
 	return e.exactReport(s), nil
+}
+
+// validate checks p and the table's clamp bounds, before any work or goroutine starts.
+func (e *Engine) validate(p Params) error {
+	return validateFor(e.t, p)
+}
+
+// validateFor checks p against t: the knobs, and the clamp bounds when t has a measure.
+func validateFor(t *Table, p Params) error {
+	if err := p.Validate(t.HasMeasure()); err != nil {
+		return err
+	}
+	if t.HasMeasure() {
+		return ValidateClamp(t.Clamp)
+	}
+	return nil
 }
 
 func (e *Engine) prepare(p Params) *state {
@@ -390,6 +410,7 @@ func (e *Engine) prepare(p Params) *state {
 	for c, v := range st.kss {
 		s.cellLinVar[c] = v * float64(G) * s.countVar
 	}
+	e.quietRelease(s)
 	s.linMean, s.linVar = st.linMean, make([]float64, len(e.sets))
 	for i, set := range e.sets {
 		groups := set.groupsOr(G)
@@ -398,6 +419,42 @@ func (e *Engine) prepare(p Params) *state {
 		}
 	}
 	return s
+}
+
+// quietRelease fills s.quietMean (and, with a measure, s.quietNum and s.quietDen): the
+// release's expectation with the setting's k and r but no noise, the reference that
+// splits the threshold's bias into Suppression and NoiseThreshold.
+func (e *Engine) quietRelease(s *state) {
+	t := e.t
+	C := t.Cells()
+	if s.p.K == 0 {
+		s.quietMean = s.smoothed.linMean
+		if t.HasMeasure() {
+			s.quietNum, s.quietDen = s.smoothed.totals.muS, s.smoothed.totals.mu
+		}
+		return
+	}
+	k := float64(s.p.K)
+	masked := make([]float64, len(s.mu))
+	for i, m := range s.mu {
+		if m >= k-thresholdSlack {
+			masked[i] = m
+		}
+	}
+	s.quietMean = e.reduce(masked)
+	if !t.HasMeasure() {
+		return
+	}
+	muS := e.entryMuS(s.smoothed)
+	D := len(t.DistrictNames)
+	s.quietNum, s.quietDen = make([]float64, D), make([]float64, D)
+	for i, m := range masked {
+		if m != 0 {
+			j := t.District[i%C]
+			s.quietNum[j] += muS[i]
+			s.quietDen[j] += m
+		}
+	}
 }
 
 // reduce returns, for every count set i, Σ_{g ∈ G_i} Σ_c a_i[c]·x[g·C + c] over a
@@ -472,7 +529,9 @@ func (e *Engine) exactReport(s *state) *Report {
 	go func() {
 		defer close(sideDone)
 		e.withheld(s.publish, m)
-		if !r.CrowdPending {
+		if r.CrowdPending {
+			r.Crowd = PendingCrowdRisk(t.People())
+		} else {
 			r.Crowd = ComputeCrowdRisk(t.Count, s.smoothed.crowd, s.publish)
 		}
 	}()
@@ -483,7 +542,7 @@ func (e *Engine) exactReport(s *state) *Report {
 		entryMean, entryVar = e.reduce(s.entryMean), e.reduce(s.entryVar)
 	}
 	for i, set := range e.sets {
-		est := Estimate{Name: set.name, Kind: set.kind, Exact: s.mode != modeMonteCarlo}
+		est := Estimate{Name: set.name, Kind: set.kind, Exact: s.mode != modeMonteCarlo, PDefined: 1}
 		groups := set.groupsOr(G)
 		est.Truth = e.truth[i]
 		est.BiasBySource.Smoothing = s.linMean[i] - est.Truth
@@ -496,10 +555,11 @@ func (e *Engine) exactReport(s *state) *Report {
 			// Entries are independent without smoothing: variances add.
 			est.Expected, est.Variance = entryMean[i], entryVar[i]
 		case modeMonteCarlo:
-			est.Pending = true
+			est.markPending()
 		}
 		if !est.Pending {
-			est.BiasBySource.Suppression = est.Expected - s.linMean[i]
+			est.BiasBySource.Suppression = s.quietMean[i] - s.linMean[i]
+			est.BiasBySource.NoiseThreshold = est.Expected - s.quietMean[i]
 			est.finish()
 		}
 		r.Estimands = append(r.Estimands, est)
@@ -507,37 +567,24 @@ func (e *Engine) exactReport(s *state) *Report {
 
 	// Means per district: exact only without noise.
 	if t.HasMeasure() {
-		totals := s.smoothed.totals
-		var num, den []float64
-		switch {
-		case s.countMech.None() && s.mask == nil:
-			// Without noise or threshold the published mean is (K S)_A / (K n)_A.
-			num, den = totals.muS, totals.mu
-		case s.countMech.None():
-			// Without noise the published mean is Σ mask·K S / Σ mask·K n per district.
-			muS := e.entryMuS(s.smoothed)
-			num, den = make([]float64, len(t.DistrictNames)), make([]float64, len(t.DistrictNames))
-			for i := range s.mu {
-				if s.mask[i] == 1 {
-					j := t.District[i%C]
-					num[j] += muS[i]
-					den[j] += s.mu[i]
-				}
-			}
-		}
+		// Without noise the published mean is Σ mask·K S / Σ mask·K n per district (no
+		// mask without a threshold), the quiet release; on a true-count threshold the
+		// mask is the same with noise, but the counts are noisy.
 		for j, name := range t.DistrictNames {
 			est := Estimate{Name: "mean " + t.Measure + " " + name, Kind: KindMean}
-			totals.meanTruth(j, &est)
+			s.smoothed.totals.meanTruth(j, &est)
 			if s.countMech.None() {
 				est.Exact = true
 				est.Expected = math.NaN()
-				if den[j] >= MinMeanCount {
-					est.Expected = num[j] / den[j]
+				est.PDefined = 0
+				if s.quietDen[j] >= MinMeanCount {
+					est.Expected = s.quietNum[j] / s.quietDen[j]
+					est.PDefined = 1
 				}
-				est.BiasBySource.Suppression = est.Expected - est.Truth - est.BiasBySource.Clamping - est.BiasBySource.Smoothing
+				e.splitMeanBias(s, j, &est)
 				est.finish()
 			} else {
-				est.Pending = true
+				est.markPending()
 			}
 			r.Estimands = append(r.Estimands, est)
 		}
@@ -572,12 +619,41 @@ func (e *Engine) exactReport(s *state) *Report {
 		m.SD[c] = math.Sqrt(variance[c])
 		m.Bias[c] = m.Expected[c] - m.Truth[c]
 	}
-	if !m.Pending {
+	<-sideDone
+	if m.Pending {
+		m.markPending()
+	} else {
 		summariseMap(m)
 	}
-
-	<-sideDone
 	return r
+}
+
+// splitMeanBias fills district j's Suppression, NoiseThreshold and Noise from the mean's
+// expectation and the quiet release (see BiasBySource): with m_lin = (K S)_A/(K n)_A and
+// m₀ the mean without noise under k, Suppression = m₀ − m_lin and the rest E[T] − m₀ is
+// NoiseThreshold for k > 0 and Noise for k = 0. A district that publishes nobody
+// without noise has no m₀: the whole E[T] − m_lin is then NoiseThreshold.
+func (e *Engine) splitMeanBias(s *state, j int, est *Estimate) {
+	totals := s.smoothed.totals
+	mLin := totals.muS[j] / totals.mu[j]
+	b := &est.BiasBySource
+	b.Suppression, b.NoiseThreshold, b.Noise = 0, 0, 0
+	if s.p.K == 0 || s.p.Threshold == ThresholdTrue {
+		// The mask does not depend on the noise: what noise adds is the ratio's own bias.
+		b.Suppression = 0
+		if s.quietDen[j] >= MinMeanCount {
+			b.Suppression = s.quietNum[j]/s.quietDen[j] - mLin
+		}
+		b.Noise = est.Expected - mLin - b.Suppression
+		return
+	}
+	if s.quietDen[j] < MinMeanCount {
+		b.NoiseThreshold = est.Expected - mLin
+		return
+	}
+	m0 := s.quietNum[j] / s.quietDen[j]
+	b.Suppression = m0 - mLin
+	b.NoiseThreshold = est.Expected - m0
 }
 
 // maskedMoments returns E and Var of Σ_{g∈G} Σ_c a[c]·mask[g][c]·z[g][c] with z = K ñ:

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 )
@@ -18,17 +19,14 @@ type IntNoise struct {
 }
 
 // IntNoise tabulates the mechanism's integer noise. Without noise it is the point mass at 0.
+// The table has 2·IntNoiseHalfWidth() + 1 entries; Params.Validate keeps that half width
+// at most MaxIntNoiseHalfWidth, and a larger one here is a programmer error.
 func (m Mechanism) IntNoise() *IntNoise {
-	var half int64
-	switch {
-	case m.None():
-		half = 0
-	case m.Kind == Gaussian:
-		half = int64(math.Ceil(10*m.Scale())) + 2 // P(|Z| > 10σ) < 10⁻²³
-	default:
-		_, beta := m.laplaceRates()
-		half = int64(math.Ceil(45/beta)) + 2 // e^{−45} < 3·10⁻²⁰
+	w := m.IntNoiseHalfWidth()
+	if !(w <= MaxIntNoiseHalfWidth) {
+		panic(fmt.Sprintf("sim: integer noise table of half width %v (validate Params first)", w))
 	}
+	half := int64(w)
 	d := &IntNoise{Lo: -half, Hi: half, P: make([]float64, 2*half+1)}
 	for v := int64(0); v <= half; v++ {
 		p := m.IntPMF(v)
@@ -45,6 +43,24 @@ func (m Mechanism) IntNoise() *IntNoise {
 	}
 	d.Variance = d.m2[0]
 	return d
+}
+
+// IntNoiseHalfWidth returns the half width of the integer-noise table: 0 without noise,
+// ⌈10σ⌉ + 2 for Gaussian noise (P(|Z| > 10σ) < 10⁻²³), ⌈45/β⌉ + 2 for Laplace noise of
+// decay β = ε/(L1 + g) per unit (e^{−45} < 3·10⁻²⁰). It is a float so that absurd
+// settings report their size instead of overflowing.
+func (m Mechanism) IntNoiseHalfWidth() float64 {
+	switch {
+	case m.None():
+		return 0
+	case !(m.Epsilon*MaxIntNoiseHalfWidth > 1e-12):
+		// ε so small (or 0 by underflow) that the scale overflows: far beyond any table.
+		return math.Inf(1)
+	case m.Kind == Gaussian:
+		return math.Ceil(10*m.Scale()) + 2
+	}
+	_, beta := m.laplaceRates()
+	return math.Ceil(45/beta) + 2
 }
 
 // TailMoments returns P(N ≥ t), E[N; N ≥ t] and E[N²; N ≥ t].

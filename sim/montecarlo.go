@@ -58,7 +58,7 @@ func (o MCOptions) withDefaults() MCOptions {
 // The run ends at the target precision, at MaxIterations, or when ctx is done; it then
 // returns the last report and ctx.Err().
 func (e *Engine) MonteCarlo(ctx context.Context, p Params, opt MCOptions, progress func(*Report)) (*Report, error) {
-	if err := p.Validate(e.t.HasMeasure()); err != nil {
+	if err := e.validate(p); err != nil {
 		return nil, err
 	}
 	opt = opt.withDefaults()
@@ -504,6 +504,9 @@ func (e *Engine) mcReport(s *state, base *Report, a *mcAcc, batchVar [][]float64
 	C := t.Cells()
 	r := *base
 	r.Estimands = append([]Estimate(nil), base.Estimands...)
+	if a.n == 0 {
+		return &r // nothing simulated yet: the pending figures stay pending (NaN)
+	}
 	r.Iterations = a.n
 	n := float64(a.n)
 	groupVar := e.localGroupVariances(a)
@@ -525,6 +528,7 @@ func (e *Engine) mcReport(s *state, base *Report, a *mcAcc, batchVar [][]float64
 			continue
 		}
 		est.Pending = false
+		est.MCSEVariance = seVar(j)
 		if j < len(e.sets) {
 			mean, variance, se := controlVariate(a.d[j], a.d2[j], a.dl[j], a.l[j], a.l2[j], n, s.linVar[j])
 			if v, ok := e.localVariance(j, groupVar); ok {
@@ -533,10 +537,13 @@ func (e *Engine) mcReport(s *state, base *Report, a *mcAcc, batchVar [][]float64
 			est.Expected = s.linMean[j] + mean
 			est.Variance = variance
 			est.MCSE = se
-			est.BiasBySource.Suppression = est.Expected - s.linMean[j]
+			est.BiasBySource.Suppression = s.quietMean[j] - s.linMean[j]
+			est.BiasBySource.NoiseThreshold = est.Expected - s.quietMean[j]
 		} else {
 			d := j - len(e.sets)
 			m := float64(a.ratioN[d])
+			est.DefinedDraws = a.ratioN[d]
+			est.PDefined = m / n
 			if m == 0 {
 				est.Expected, est.Variance = math.NaN(), math.NaN()
 			} else {
@@ -544,14 +551,8 @@ func (e *Engine) mcReport(s *state, base *Report, a *mcAcc, batchVar [][]float64
 				est.Variance = sampleVariance(a.ratio[d], a.ratio2[d], m)
 				est.MCSE = math.Sqrt(est.Variance / m)
 			}
-			rest := est.Expected - est.Truth - est.BiasBySource.Clamping - est.BiasBySource.Smoothing
-			if s.p.K > 0 {
-				est.BiasBySource.Suppression = rest
-			} else {
-				est.BiasBySource.Noise = rest
-			}
+			e.splitMeanBias(s, d, est)
 		}
-		est.MCSEVariance = seVar(j)
 		est.finish()
 	}
 	if a.published != nil {

@@ -70,6 +70,14 @@ const (
 	MaxEpsilon = 1e3
 	// MaxK is the largest minimum count.
 	MaxK = 1_000_000
+	// MaxRadiusKM is the largest smoothing radius: a quarter of the Earth's circumference,
+	// beyond which the flat projection of Grid means nothing (and larger numbers overflow
+	// the integer cell arithmetic).
+	MaxRadiusKM = 10_000
+	// MaxIntNoiseHalfWidth bounds the integer-noise table of the counts, which spans
+	// ±45·b entries for a Laplace scale b = 1/(ε·split) (±10σ for Gaussian noise): 10⁶
+	// entries each side take about 100 MB with the simulation's alias table.
+	MaxIntNoiseHalfWidth = 1_000_000
 )
 
 // Params is one setting of the knobs.
@@ -148,10 +156,44 @@ func (p Params) Validate(hasMeasure bool) error {
 	if math.IsNaN(p.RadiusKM) || math.IsInf(p.RadiusKM, 0) || p.RadiusKM < 0 {
 		errs = append(errs, fmt.Errorf("r = %v km: want a finite radius ≥ 0", p.RadiusKM))
 	}
+	if p.RadiusKM > MaxRadiusKM {
+		errs = append(errs, fmt.Errorf("r = %v km: want at most %v km (a quarter of the Earth's circumference)", p.RadiusKM, float64(MaxRadiusKM)))
+	}
 	if p.Threshold != ThresholdNoisy && p.Threshold != ThresholdTrue {
 		errs = append(errs, fmt.Errorf("threshold target %d is unknown", p.Threshold))
 	}
+	if len(errs) == 0 {
+		// Only once ε, δ and split are known good: the table's size follows from them.
+		if m := CountMechanism(p, hasMeasure); !m.None() {
+			if half := m.IntNoiseHalfWidth(); half > MaxIntNoiseHalfWidth {
+				errs = append(errs, fmt.Errorf("the count noise scale 1/(ε·split) = %.4g (ε = %v, split = %v) is too large: "+
+					"simulating it needs a table of ±%.3g noise values, more than the %d this tool allows; raise ε or the split",
+					1/m.Epsilon, p.Epsilon, p.CountShare(hasMeasure), half, MaxIntNoiseHalfWidth))
+			}
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// MaxAbsBound is the largest magnitude of a measure's clamp bound: sums of up to 10⁶
+// such values stay well inside float64's exact range for the noise lattice, and the
+// library's noise scale and granularity stay finite.
+const MaxAbsBound = 1e15
+
+// ValidateClamp returns an error unless the measure's clamp bounds L ≤ U are finite and
+// at most MaxAbsBound in magnitude.
+func ValidateClamp(clamp [2]float64) error {
+	lo, hi := clamp[0], clamp[1]
+	switch {
+	case math.IsNaN(lo) || math.IsNaN(hi) || math.IsInf(lo, 0) || math.IsInf(hi, 0):
+		return fmt.Errorf("measure bounds [%v, %v]: want finite numbers", lo, hi)
+	case math.Abs(lo) > MaxAbsBound || math.Abs(hi) > MaxAbsBound:
+		return fmt.Errorf("measure bounds [%v, %v]: want bounds of at most %g in magnitude (give --bounds with the measure's "+
+			"plausible range; the noise on sums grows with the larger bound)", lo, hi, MaxAbsBound)
+	case lo > hi:
+		return fmt.Errorf("measure bounds [%v, %v]: the lower bound exceeds the upper", lo, hi)
+	}
+	return nil
 }
 
 // IsDP reports whether the setting carries a differential privacy guarantee: finite ε

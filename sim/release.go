@@ -35,7 +35,7 @@ type Released struct {
 // then smoothing, then the threshold: ñ = n + noise; z = K ñ; published iff k = 0 or
 // z ≥ k (or (K n) ≥ k when thresholding true counts).
 func Release(t *Table, p Params, src NoiseSource) (*Released, error) {
-	if err := p.Validate(t.HasMeasure()); err != nil {
+	if err := validateFor(t, p); err != nil {
 		return nil, err
 	}
 	G, C := len(t.Groups), t.Cells()

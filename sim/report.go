@@ -12,16 +12,36 @@ const (
 	KindCell     = "cell"
 )
 
-// BiasBySource splits an estimand's bias E[T] − θ by cause. The parts add up to the bias.
+// BiasBySource splits an estimand's bias E[T] − θ by cause. The parts add up to the bias:
+//
+//	E[T] − θ = Clamping + Smoothing + Suppression + NoiseThreshold + Noise.
+//
+// Each part is the change of the estimate's expectation as one more step of the release
+// is switched on, in the order clamp, smooth, withhold below k without noise, add noise:
+// with T(noise, k) the estimate under the setting's radius and clamp bounds,
+// Suppression = E[T(no noise, k)] − E[T(no noise, k = 0)] and
+// NoiseThreshold = E[T(noise, k)] − E[T(no noise, k)].
 type BiasBySource struct {
-	// Smoothing is what smoothing alone moves: Σ_A (K n − n) (with clamped sums for means).
+	// Smoothing is what smoothing alone moves: Σ_A (K n − n) for counts, and
+	// (K S)_A/(K n)_A − S_A/n_A for means.
 	Smoothing float64
-	// Suppression is what withholding entries below k removes (including the selection
-	// effect of thresholding noisy counts).
+	// Suppression is what withholding the entries whose smoothed true count is below k
+	// removes: Σ_A 1{K n < k}·(−K n) for counts. It is what a reader would lose if the
+	// counts carried no noise.
 	Suppression float64
+	// NoiseThreshold is the part that exists only because noise and the threshold act
+	// together: phantom entries (true count below k, often 0) that noise pushes to k or
+	// above, and real entries that noise pushes below k:
+	// E[Σ_A 1{K ñ ≥ k}·K ñ] − Σ_A 1{K n ≥ k}·K n for counts (zero for k = 0, for ε = ∞
+	// and for a threshold on true counts). For a mean it is E[T] minus the mean without
+	// noise under the same k, so it also holds the ratio's own noise bias; when the
+	// district publishes nobody without noise the mean exists only through noise, and
+	// NoiseThreshold is E[T] − (K S)_A/(K n)_A with Suppression 0.
+	NoiseThreshold float64
 	// Clamping is S − R over the estimand, for measure estimands: clamped minus raw.
 	Clamping float64
-	// Noise is the bias of a ratio of noisy sums when nothing is withheld; zero for totals.
+	// Noise is the bias of a ratio of noisy sums when nothing is withheld (k = 0); zero
+	// for counts.
 	Noise float64
 }
 
@@ -43,12 +63,53 @@ type Estimate struct {
 	// MCSE is the Monte Carlo standard error of Expected (0 when exact); MCSEVariance that
 	// of Variance.
 	MCSE, MCSEVariance float64
-	// Pending is true while a Monte Carlo figure has not arrived yet.
+	// PDefined is the probability that the estimate exists in a release: 1 for counts;
+	// for a mean, the probability that its district publishes at least MinMeanCount
+	// person (exact without noise, simulated otherwise). A mean's Expected, Bias,
+	// Variance and CI95 are conditional on it existing, and are NaN when PDefined is
+	// below MinPDefined or rests on fewer than MinDefinedDraws simulated releases.
+	PDefined float64
+	// DefinedDraws is the number of simulated releases in which a mean existed (0 when exact).
+	DefinedDraws int
+	// Pending is true while a Monte Carlo figure has not arrived yet; every figure that
+	// depends on it is then NaN (never 0).
 	Pending bool
 }
 
-// finish derives Bias, RMSE and CI95 from Truth, Expected and Variance.
+// markPending sets every figure that waits for the Monte Carlo to NaN: a pending figure
+// must never read as a value. Truth, Smoothing and Clamping are exact and stay.
+func (e *Estimate) markPending() {
+	nan := math.NaN()
+	e.Pending = true
+	e.Expected, e.Bias, e.Variance, e.RMSE = nan, nan, nan, nan
+	e.CI95 = [2]float64{nan, nan}
+	e.MCSE, e.MCSEVariance = nan, nan
+	e.BiasBySource.Suppression, e.BiasBySource.NoiseThreshold, e.BiasBySource.Noise = nan, nan, nan
+}
+
+// MinPDefined is the least probability of existing for which a mean is given an
+// expected value, bias and interval: below it the mean is "not defined in most releases".
+const MinPDefined = 0.95
+
+// MinDefinedDraws is the least number of simulated releases in which a mean existed for
+// its simulated moments to be reported.
+const MinDefinedDraws = 100
+
+// Undefined reports whether the estimate is too rarely defined (or seen too rarely in
+// simulation) to carry an expected value, bias or interval.
+func (e *Estimate) Undefined() bool {
+	return !e.Pending && (e.PDefined < MinPDefined || (!e.Exact && e.Kind == KindMean && e.DefinedDraws < MinDefinedDraws))
+}
+
+// finish derives Bias, RMSE and CI95 from Truth, Expected and Variance; an Undefined
+// estimate gets NaN for all of them and for the parts of the bias that depend on E[T].
 func (e *Estimate) finish() {
+	if e.Undefined() {
+		nan := math.NaN()
+		e.Expected, e.Variance, e.MCSE, e.MCSEVariance = nan, nan, nan, nan
+		b := &e.BiasBySource
+		b.Suppression, b.NoiseThreshold, b.Noise = nan, nan, nan
+	}
 	e.Bias = e.Expected - e.Truth
 	e.RMSE = math.Sqrt(e.Bias*e.Bias + e.Variance)
 	half := 1.959963984540054 * math.Sqrt(e.Variance)
@@ -69,7 +130,20 @@ type MapLayers struct {
 	// WithheldEntries the expected number of non-empty entries withheld.
 	WithheldShare, WithheldEntries float64
 	Exact                          bool
-	Pending                        bool
+	// Pending is true while the layers wait for the Monte Carlo; they are then NaN.
+	Pending bool
+}
+
+// markPending sets every layer but the truth, and the summaries, to NaN.
+func (m *MapLayers) markPending() {
+	m.Pending = true
+	for _, layer := range [][]float64{m.Expected, m.Bias, m.SD, m.Withheld} {
+		for c := range layer {
+			layer[c] = math.NaN()
+		}
+	}
+	nan := math.NaN()
+	m.MeanAbsBias, m.MeanVariance, m.RMSE, m.WithheldShare, m.WithheldEntries = nan, nan, nan, nan, nan
 }
 
 // DPGuarantee is what differential privacy promises about one person.
@@ -120,7 +194,8 @@ type Report struct {
 	Crowd     CrowdRisk
 	// CrowdExact is false when publication probabilities come from the Monte Carlo.
 	CrowdExact bool
-	// CrowdPending is true while those probabilities have not arrived.
+	// CrowdPending is true while those probabilities have not arrived; every crowd figure
+	// is then NaN (never 0).
 	CrowdPending bool
 	DP           DPGuarantee
 	// Iterations is the number of Monte Carlo releases behind the estimated figures.

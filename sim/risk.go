@@ -1,5 +1,7 @@
 package sim
 
+import "math"
+
 // RiskThresholds are the risk levels whose exceedance is reported: 1/2, 1/5 and 1/10.
 var RiskThresholds = [3]float64{1.0 / 2, 1.0 / 5, 1.0 / 10}
 
@@ -20,6 +22,13 @@ type CrowdRisk struct {
 	Uniques float64
 	// People is N, the population the shares are taken over.
 	People int64
+}
+
+// PendingCrowdRisk returns the crowd risk of a release whose publication probabilities
+// are not known yet: every figure NaN, so that it never reads as "no risk".
+func PendingCrowdRisk(people int64) CrowdRisk {
+	nan := math.NaN()
+	return CrowdRisk{Highest: nan, Mean: nan, AtRisk: [3]float64{nan, nan, nan}, Uniques: nan, People: people}
 }
 
 // ComputeCrowdRisk returns the crowd risk of a release.

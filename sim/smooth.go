@@ -32,6 +32,9 @@ type Smoother struct {
 // largest dx with dx² + dy² ≤ rc² for each dy = −R … R, R = ⌊rc⌋: the disk's rows.
 func diskHalfWidths(rc float64, limit int) []int {
 	// A tiny slack so that a radius of exactly one cell includes the neighbours.
+	// Cap in floating point first: converting a radius beyond the int range would wrap.
+	// Any radius past 2·limit covers every cell of a limit × limit grid from every cell.
+	rc = math.Min(rc, 2*float64(limit)+2)
 	rc2 := rc*rc*(1+1e-12) + 1e-12
 	radius := min(int(math.Floor(rc+1e-9)), limit)
 	out := make([]int, 0, 2*radius+1)
