@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"privtune/internal/safetext"
 	"privtune/release"
 	"privtune/sim"
 )
@@ -116,8 +117,8 @@ func (b *bundle) printOutcome(w io.Writer, out, setting string) {
 	fmt.Fprintf(w, "wrote the release: %d entries, %d published (%s)\n", d.Release.Entries, d.Release.Published, setting)
 	fmt.Fprintf(w, "  shareable:        %s/ (%s)\n", filepath.Clean(out), names(b.shareable))
 	fmt.Fprintf(w, "  curator only:     %s/ (%s): computed from the true data, do NOT share\n", curatorDir(out), names(b.curator))
-	fmt.Fprintf(w, "DP claim: %s.\n", d.DPGuarantee.Statement)
-	fmt.Fprintf(w, "curator summary (from the true data, not for sharing): %s\n", b.summary)
+	fmt.Fprintf(w, "DP claim: %s.\n", safetext.Terminal(d.DPGuarantee.Statement))
+	fmt.Fprintf(w, "curator summary (from the true data, not for sharing): %s\n", safetext.Terminal(b.summary))
 }
 
 // bundle is everything a release writes, built in memory before anything is written: the

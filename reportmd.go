@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 
+	"privtune/internal/safetext"
 	"privtune/release"
 	"privtune/sim"
 )
@@ -125,33 +126,43 @@ func curatorMarkdown(l *loaded, r *sim.Report, d decision, summary string, point
 	p := r.Params
 	b.WriteString("# CURATOR ONLY: not for sharing\n\n")
 	b.WriteString("Everything below is computed from the true data (biases, their share of the truth, withheld shares, crowd risk). ")
-	fmt.Fprintf(&b, "Share the release folder `%s`, never this one.\n\n", d.Shareable.Folder)
+	fmt.Fprintf(&b, "Share the release folder %s, never this one.\n\n", safetext.Markdown(d.Shareable.Folder))
 	if !r.DP.Guarantee {
 		fmt.Fprintf(&b, "**This release has NO differential-privacy guarantee (%s).**\n\n", noGuaranteeReason(p))
 	}
-	fmt.Fprintf(&b, "Release of %s, %s, privtune %s, %s.\n\n", l.pop.Source, d.Created, d.PrivtuneVersion, d.DPLibrary)
+	fmt.Fprintf(&b, "Release of %s, %s, privtune %s, %s.\n\n", safetext.Markdown(l.pop.Source), d.Created, d.PrivtuneVersion, d.DPLibrary)
 	fmt.Fprintf(&b, "Setting: %s.\n\n", describeParams(p, l.table.HasMeasure()))
-	fmt.Fprintf(&b, "DP claim: %s.\n\n", d.DPGuarantee.Statement)
+	fmt.Fprintf(&b, "DP claim: %s.\n\n", safetext.Markdown(d.DPGuarantee.Statement))
 	if d.SignedOff.By != "" || d.SignedOff.Note != "" {
-		fmt.Fprintf(&b, "Signed off by %s. %s\n\n", orNone(d.SignedOff.By), d.SignedOff.Note)
+		fmt.Fprintf(&b, "Signed off by %s. %s\n\n", safetext.Markdown(orNone(d.SignedOff.By)), safetext.Markdown(d.SignedOff.Note))
 	}
 	b.WriteString("## In short\n\n")
-	b.WriteString(summary + "\n\n")
+	b.WriteString(safetext.Markdown(summary) + "\n\n")
 
 	b.WriteString("## What the release does to each figure\n\n")
 	b.WriteString("Bias is the expected difference between the figure computed from the release and the true figure; ")
 	b.WriteString("SD is the spread from release to release; RMSE combines both. Figures marked MC come from a ")
 	b.WriteString("simulation of many releases and carry its standard error.\n\n")
-	b.WriteString("| figure | bias | bias % | of which smoothing | suppression | clamping | SD | RMSE | how |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---|\n")
+	b.WriteString("Suppression is what withholding entries below k would remove without noise; noise × threshold is what noise ")
+	b.WriteString("and the threshold do together (phantom entries pushed over k, real ones pushed under it, and a mean's ratio noise).\n\n")
+	b.WriteString("| figure | bias | bias % | of which smoothing | suppression | noise × threshold | clamping | SD | RMSE | how |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, e := range r.Estimands {
+		name := safetext.Markdown(e.Name)
 		if e.Pending {
-			fmt.Fprintf(&b, "| %s | – | – | – | – | – | – | – | not computed (no simulation finished in time) |\n", e.Name)
+			fmt.Fprintf(&b, "| %s | – | – | – | – | – | – | – | – | not computed (no simulation finished in time) |\n", name)
+			continue
+		}
+		if e.Undefined() {
+			fmt.Fprintf(&b, "| %s | – | – | – | – | – | – | – | – | defined in only %s of releases: no expected value |\n", name, percentWords(e.PDefined))
 			continue
 		}
 		how := "exact"
 		if !e.Exact {
 			how = "MC ±" + fmtNum(e.MCSE)
+		}
+		if e.Kind == sim.KindMean && e.PDefined < 1 {
+			how += fmt.Sprintf("; defined in %s of releases", percentWords(e.PDefined))
 		}
 		relBias := "–"
 		if e.Truth != 0 {
@@ -159,8 +170,8 @@ func curatorMarkdown(l *loaded, r *sim.Report, d decision, summary string, point
 		}
 		bs := e.BiasBySource
 		tidy := func(v float64) float64 { return tidyResidue(v, e.Truth) }
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", e.Name, fmtSigned(tidy(e.Bias)), relBias,
-			fmtSigned(tidy(bs.Smoothing)), fmtSigned(tidy(bs.Suppression+bs.Noise)), fmtSigned(tidy(bs.Clamping)),
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", name, fmtSigned(tidy(e.Bias)), relBias,
+			fmtSigned(tidy(bs.Smoothing)), fmtSigned(tidy(bs.Suppression)), fmtSigned(tidy(bs.NoiseThreshold+bs.Noise)), fmtSigned(tidy(bs.Clamping)),
 			fmtNum(tidy(math.Sqrt(e.Variance))), fmtNum(tidy(e.RMSE)), how)
 	}
 	b.WriteString("\n")
@@ -225,7 +236,7 @@ func researcherMarkdown(l *loaded, p sim.Params, mech mechanismJSON, rel *sim.Re
 	b.WriteString("the same parameters are in `mechanism.json`.\n\n")
 
 	b.WriteString("## Privacy\n\n")
-	fmt.Fprintf(&b, "The release is %s.", mech.DP.Statement)
+	fmt.Fprintf(&b, "The release is %s.", safetext.Markdown(mech.DP.Statement))
 	if mech.DP.Holds {
 		g := sim.ComputeDPGuarantee(p)
 		b.WriteString(" Whatever an attacker already knows, seeing the release changes the odds about any one person only a little: ")
@@ -240,13 +251,13 @@ func researcherMarkdown(l *loaded, p sim.Params, mech mechanismJSON, rel *sim.Re
 	fmt.Fprintf(&b, "| noise | %s from the Google differential-privacy library |\n", p.Noise)
 	fmt.Fprintf(&b, "| ε, δ | %s, %g |\n", formatEpsilon(p.Epsilon), p.Delta)
 	if t.HasMeasure() {
-		fmt.Fprintf(&b, "| budget split | %s of ε and δ on counts, the rest on sums of %s |\n", percentWords(mech.Split), t.Measure)
+		fmt.Fprintf(&b, "| budget split | %s of ε and δ on counts, the rest on sums of %s |\n", percentWords(mech.Split), safetext.Markdown(t.Measure))
 	}
 	fmt.Fprintf(&b, "| count noise SD per entry | %s before smoothing, %s after (away from the map's edges) |\n",
 		fmtNum(mech.Counts.SD), fmtNum(mech.Counts.SmoothedSD))
 	if mech.Sums != nil {
 		fmt.Fprintf(&b, "| %s sum noise SD per entry | %s before smoothing, %s after; values clamped to [%g, %g] |\n",
-			t.Measure, fmtNum(mech.Sums.SD), fmtNum(mech.Sums.SmoothedSD), mech.Measure.Bounds[0], mech.Measure.Bounds[1])
+			safetext.Markdown(t.Measure), fmtNum(mech.Sums.SD), fmtNum(mech.Sums.SmoothedSD), mech.Measure.Bounds[0], mech.Measure.Bounds[1])
 	}
 	if p.RadiusKM > 0 && t.Grid.Located {
 		fmt.Fprintf(&b, "| smoothing | r = %g km: each cell's noisy value spread evenly over the %d cells whose centres lie within r (fewer at the edges) |\n",
@@ -268,7 +279,11 @@ func researcherMarkdown(l *loaded, p sim.Params, mech mechanismJSON, rel *sim.Re
 		if q.FromData {
 			from = " (read off the data)"
 		}
-		fmt.Fprintf(&b, "| %s | %s%s |\n", q.Name, strings.Join(q.Domain, ", "), from)
+		labels := make([]string, len(q.Domain))
+		for i, v := range q.Domain {
+			labels[i] = safetext.Markdown(v)
+		}
+		fmt.Fprintf(&b, "| %s | %s%s |\n", safetext.Markdown(q.Name), strings.Join(labels, ", "), from)
 	}
 	b.WriteString("\n")
 
@@ -286,7 +301,7 @@ func researcherMarkdown(l *loaded, p sim.Params, mech mechanismJSON, rel *sim.Re
 	fmt.Fprintf(&b, "- published entries: %d of %d\n", mech.Release.Published, mech.Release.Entries)
 	fmt.Fprintf(&b, "- sum of the published counts: %s\n", fmtNum(total))
 	if rel.Sum != nil && total > 0 {
-		fmt.Fprintf(&b, "- mean %s over the published entries (sum of sums ÷ sum of counts): %s\n", t.Measure, fmtNum(sum/total))
+		fmt.Fprintf(&b, "- mean %s over the published entries (sum of sums ÷ sum of counts): %s\n", safetext.Markdown(t.Measure), fmtNum(sum/total))
 	}
 	b.WriteString("\n")
 
@@ -309,7 +324,7 @@ func researcherMarkdown(l *loaded, p sim.Params, mech mechanismJSON, rel *sim.Re
 	}
 	if t.HasMeasure() {
 		fmt.Fprintf(&b, "- **Clamping** counts every %s outside [%g, %g] at the bound: sums and means run low where values exceed the upper bound.\n",
-			t.Measure, t.Clamp[0], t.Clamp[1])
+			safetext.Markdown(t.Measure), t.Clamp[0], t.Clamp[1])
 	}
 	b.WriteString("\n## Files\n\n")
 	b.WriteString("- `release.csv`: one row per map cell and group; an empty count means the entry is withheld.\n")

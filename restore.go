@@ -80,6 +80,9 @@ func (d decision) knobsFor(user *knobFlags, fs *pflag.FlagSet) (*knobFlags, []co
 		out.epsilon = formatFloat(*r.Epsilon)
 	}
 	out.delta, out.noise, out.split = r.Delta, r.Noise, r.Split
+	if r.Split == 1 {
+		out.split = 0 // no measure: all of ε on counts, which --split does not take
+	}
 	out.k, out.radius, out.threshold = strconv.Itoa(r.K), formatFloat(r.RadiusKM), r.Threshold
 	var cs []conflict
 	same := func(flag, given, recorded string, eq func(a, b string) bool) {
