@@ -415,11 +415,7 @@ func numbersIn(line string) []printed {
 }
 
 // leakScan holds what must not appear in a shareable file: true values (each estimand's
-// truth, each true cell count, each true entry count) and the data's fingerprint.
-//
-// True values below 10 are left out: small integers are everywhere in any text (k, ε,
-// grid indices), so a scan cannot tell them from a leak; the byte-for-byte comparison in
-// TestShareableFolderIsAFunctionOfTheRelease covers them.
+// truth, each true cell count, each true entry count ≥ 1) and the data's fingerprint.
 type leakScan struct {
 	truths  map[float64]string
 	strings []string
@@ -428,7 +424,7 @@ type leakScan struct {
 func newLeakScan(l *loaded, rep *sim.Report) leakScan {
 	s := leakScan{truths: map[float64]string{}, strings: []string{l.pop.SHA256}}
 	add := func(v float64, what string) {
-		if !math.IsNaN(v) && !math.IsInf(v, 0) && math.Abs(v) >= 10 {
+		if !math.IsNaN(v) && !math.IsInf(v, 0) && math.Abs(v) >= 1 {
 			if _, ok := s.truths[v]; !ok {
 				s.truths[v] = what
 			}
@@ -472,8 +468,8 @@ func publicTokens(text string) map[string]bool {
 // scan returns a finding per true value in text: a number that is one, or two numbers
 // on one line from which one follows (b − a, a + b, or a ÷ b % as bias ÷ bias % gives
 // the truth); numbers in public (see publicTokens) are not suspects, alone or both of a
-// pair. release.csv is scanned in its value columns only (the others are the grid and
-// group labels), one value at a time.
+// pair. release.csv is scanned in its count and sum columns only (the others are the
+// grid and group labels), one value at a time.
 func (s leakScan) scan(name, text string, public map[string]bool) []string {
 	var out []string
 	for _, str := range s.strings {
@@ -487,7 +483,8 @@ func (s leakScan) scan(name, text string, public map[string]bool) []string {
 			return append(out, fmt.Sprintf("%s: %v", name, err))
 		}
 		for j, col := range rows[0] {
-			if col != "count" && !strings.HasSuffix(col, "_sum") && !strings.HasSuffix(col, "_mean") {
+			// A mean column is published sum ÷ published count, both scanned.
+			if col != "count" && !strings.HasSuffix(col, "_sum") {
 				continue
 			}
 			for _, row := range rows[1:] {
