@@ -38,6 +38,12 @@ func runExplorer(cmd *cobra.Command, data *dataFlags, knobs *knobFlags, decision
 		if d.Data.SHA256 != l.pop.SHA256 {
 			notice = fmt.Sprintf("warning: this is not the data %s was made on (sha256 differs)", decisionFile)
 		}
+		if recordIntegrity(d) != d.Integrity {
+			notice = fmt.Sprintf("warning: %s was edited after the release: its setting may not be the released one", decisionFile)
+		}
+		if strings.HasPrefix(notice, "warning") {
+			fmt.Fprintln(cmd.ErrOrStderr(), "privtune:", notice)
+		}
 	}
 	if !isatty.IsTerminal(os.Stdout.Fd()) || !isatty.IsTerminal(os.Stdin.Fd()) {
 		fmt.Fprintln(cmd.ErrOrStderr(), "privtune: not a terminal, so no explorer: printing the summary (privtune inspect)")

@@ -61,6 +61,10 @@ if all match, 1 naming what differs).`,
 			if strings.HasSuffix(filepath.Clean(out), curatorSuffix) {
 				return fmt.Errorf("--out %s: the name ends in %s, which privtune keeps for the curator's record", out, curatorSuffix)
 			}
+			if n := len(filepath.Base(curatorDir(out))); n > maxNameBytes {
+				return fmt.Errorf("--out: the folder name is too long: the curator's record beside it, %s, would be %d bytes, more than the %d a file name may have",
+					filepath.Base(out)[:20]+"…"+curatorSuffix, n, maxNameBytes)
+			}
 			l, p, err := loadAt(data, &knobs)
 			if err != nil {
 				return err
@@ -100,6 +104,9 @@ if all match, 1 naming what differs).`,
 	cmd.Flags().StringVar(&check, "check", "", "verify the release in this folder (or its curator record) against its record and the data")
 	return cmd
 }
+
+// maxNameBytes is the longest file name most filesystems allow (NAME_MAX).
+const maxNameBytes = 255
 
 // acknowledgeFlag is the flag that accepts public facts read off the data.
 const acknowledgeFlag = "acknowledge-data-read"

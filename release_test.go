@@ -812,3 +812,39 @@ func TestCheckVerifiesTheWholeRelease(t *testing.T) {
 		t.Fatalf("check after undoing every edit: %v %q", err, o)
 	}
 }
+
+// TestDecisionRefusesARecordedSettingOutOfRange: a record edited to a split that would
+// size the noise table beyond memory (or any setting out of range) is an error naming it,
+// not a crash at start-up.
+func TestDecisionRefusesARecordedSettingOutOfRange(t *testing.T) {
+	noSimulation(t)
+	l := loadFixture(t, 6, true)
+	dir, _ := writeBundle(t, l, sim.Params{Epsilon: 1, K: 5}, knobsFor(0), offsetNoise{})
+	rec := filepath.Join(curatorDir(dir), recordName)
+	raw := readFile(t, rec)
+	for _, c := range []struct{ from, to, want string }{
+		{`"split": 0.5`, `"split": 1e-8`, "split"},
+		{`"radius_km": 0`, `"radius_km": 1e19`, "r = 1e+19 km"},
+		{`"noise": "laplace"`, `"noise": "cauchy"`, "cauchy"},
+	} {
+		if !strings.Contains(raw, c.from) {
+			t.Fatalf("the record has no %s", c.from)
+		}
+		if err := os.WriteFile(rec, []byte(strings.Replace(raw, c.from, c.to, 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := run(t, "--decision", dir, "--data", "testdata/metro_small.csv")
+		if err == nil || exitCode(err) != 1 || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("a record with %s: %v (exit %d), want an error naming %q", c.to, err, exitCode(err), c.want)
+		}
+	}
+}
+
+// TestReleaseRefusesAnOutWhoseRecordNameIsTooLong: the curator folder's name must fit too.
+func TestReleaseRefusesAnOutWhoseRecordNameIsTooLong(t *testing.T) {
+	out := filepath.Join(t.TempDir(), strings.Repeat("r", 250))
+	_, err := run(t, "release", "--out", out, "--cell", "6", "--mc-time", "0s")
+	if err == nil || !strings.Contains(err.Error(), "too long") {
+		t.Fatalf("a 250-byte --out: %v", err)
+	}
+}

@@ -185,6 +185,9 @@ func openRecorded(cmd *cobra.Command, path string, user *dataFlags, userKnobs *k
 	if diffs := d.tableDifferences(l); len(diffs) > 0 {
 		return d, nil, nil, fmt.Errorf("%s: this data does not give the recorded table: %s", loc.record, strings.Join(diffs, "; "))
 	}
+	if _, err := knobs.params(l.table.HasMeasure()); err != nil {
+		return d, nil, nil, fmt.Errorf("%s: the recorded setting: %w", loc.record, err)
+	}
 	return d, l, knobs, nil
 }
 
