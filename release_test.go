@@ -848,3 +848,32 @@ func TestReleaseRefusesAnOutWhoseRecordNameIsTooLong(t *testing.T) {
 		t.Fatalf("a 250-byte --out: %v", err)
 	}
 }
+
+// TestReleaseNoNoiseAndForce: ε = ∞ is refused without --no-noise and, with it, the record
+// and both reports say first that there is no DP guarantee; a release is not written over
+// an existing one without --force.
+func TestReleaseNoNoiseAndForce(t *testing.T) {
+	noSimulation(t)
+	dir := t.TempDir()
+	flags := append(smallFlags("testdata/metro_small.csv"), "--"+acknowledgeFlag)
+	inf := append([]string{"release", "--out", filepath.Join(dir, "inf"), "--epsilon", "inf", "--k", "5"}, flags...)
+	if _, err := run(t, inf...); err == nil || !strings.Contains(err.Error(), "--no-noise") {
+		t.Fatalf("ε = ∞ without --no-noise: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "inf")); err == nil {
+		t.Fatal("a refused release left a folder")
+	}
+	if _, err := run(t, append(inf, "--no-noise")...); err != nil {
+		t.Fatal(err)
+	}
+	raw := readFile(t, filepath.Join(curatorDir(filepath.Join(dir, "inf")), recordName))
+	if !strings.HasPrefix(raw, "{\n  \"warning\": \"NO DIFFERENTIAL-PRIVACY GUARANTEE") {
+		t.Fatalf("decision.json starts %q", raw[:80])
+	}
+	if report := readFile(t, filepath.Join(dir, "inf", "report.md")); !strings.HasPrefix(report, "# This release has NO differential-privacy guarantee") {
+		t.Fatalf("report.md starts %q", report[:80])
+	}
+	if _, err := run(t, append(inf, "--no-noise")...); err == nil || !strings.Contains(err.Error(), "--force") {
+		t.Fatalf("a second release into the same folder: %v", err)
+	}
+}
