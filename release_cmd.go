@@ -174,9 +174,13 @@ func (b *bundle) write(dir string, force bool) error {
 // tradeoffEpsilons are the ε values of the trade-off chart.
 var tradeoffEpsilons = []float64{0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10}
 
-// tradeoffBudget is the Monte Carlo time each trade-off point may take; tests set it to 0
-// to show that a release completes when no simulation finishes.
-var tradeoffBudget = 300 * time.Millisecond
+// tradeoffBudget returns the Monte Carlo time each trade-off point may take: an eighth of
+// --mc-time each, so the chart costs about as much as the figures (on a busy machine a
+// few hundred milliseconds finish no simulated release of the sample). Tests replace it
+// with zero to show that a release completes when no simulation finishes.
+var tradeoffBudget = func(mcTime time.Duration) time.Duration {
+	return max(300*time.Millisecond, mcTime/time.Duration(len(tradeoffEpsilons)))
+}
 
 // buildRelease predicts the figures of p, draws the release with src, and assembles the
 // shareable files and the curator record. src is the library's secure noise except in
@@ -199,7 +203,7 @@ func buildRelease(ctx context.Context, l *loaded, p sim.Params, knobs *knobFlags
 		return nil, err
 	}
 	bar.status("drawing the trade-off chart")
-	points := tradeoffPoints(ctx, engine, p, knobs.seed)
+	points := tradeoffPoints(ctx, engine, p, knobs.seed, tradeoffBudget(knobs.mcTime))
 	bar.done()
 
 	b := &bundle{table: t, released: rel, report: rep, points: points}
@@ -308,14 +312,14 @@ func noGuaranteeReason(p sim.Params) string {
 }
 
 // tradeoffPoints evaluates the chart's settings: p with each ε of tradeoffEpsilons, with a
-// short Monte Carlo (tradeoffBudget) where a figure has no closed form. A figure the
+// short Monte Carlo (budget per point) where a figure has no closed form. A figure the
 // simulation did not reach is NaN: the chart leaves a gap and the report says "not computed".
-func tradeoffPoints(ctx context.Context, e *sim.Engine, p sim.Params, seed uint64) []release.TradeoffPoint {
+func tradeoffPoints(ctx context.Context, e *sim.Engine, p sim.Params, seed uint64, budget time.Duration) []release.TradeoffPoint {
 	var out []release.TradeoffPoint
 	for _, eps := range tradeoffEpsilons {
 		q := p
 		q.Epsilon = eps
-		r, err := e.EvaluateWithin(ctx, q, tradeoffBudget, seed)
+		r, err := e.EvaluateWithin(ctx, q, budget, seed)
 		if err != nil || r == nil {
 			continue
 		}

@@ -202,7 +202,7 @@ func smallFlags(file string) []string {
 func noSimulation(t *testing.T) *knobFlags {
 	t.Helper()
 	old := tradeoffBudget
-	tradeoffBudget = 0
+	tradeoffBudget = func(time.Duration) time.Duration { return 0 }
 	t.Cleanup(func() { tradeoffBudget = old })
 	return knobsFor(0)
 }

@@ -165,14 +165,15 @@ func curatorMarkdown(l *loaded, r *sim.Report, d decision, summary string, point
 			how += fmt.Sprintf("; defined in %s of releases", percentWords(e.PDefined))
 		}
 		relBias := "–"
-		if e.Truth != 0 {
+		if e.Truth != 0 && !math.IsNaN(e.Bias) {
 			relBias = fmt.Sprintf("%+.1f %%", 100*e.Bias/e.Truth)
 		}
 		bs := e.BiasBySource
 		tidy := func(v float64) float64 { return tidyResidue(v, e.Truth) }
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", name, fmtSigned(tidy(e.Bias)), relBias,
-			fmtSigned(tidy(bs.Smoothing)), fmtSigned(tidy(bs.Suppression)), fmtSigned(tidy(bs.NoiseThreshold+bs.Noise)), fmtSigned(tidy(bs.Clamping)),
-			fmtNum(tidy(math.Sqrt(e.Variance))), fmtNum(tidy(e.RMSE)), how)
+		signed := func(v float64) string { return orNotComputed(tidy(v), fmtSigned) }
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", name, signed(e.Bias), relBias,
+			signed(bs.Smoothing), signed(bs.Suppression), signed(bs.NoiseThreshold+bs.Noise), signed(bs.Clamping),
+			orNotComputed(tidy(math.Sqrt(e.Variance)), fmtNum), orNotComputed(tidy(e.RMSE), fmtNum), how)
 	}
 	b.WriteString("\n")
 	m := r.Map
