@@ -51,6 +51,7 @@ With no command it opens the explorer (a terminal UI) at the setting the flags g
 	data.register(root.PersistentFlags())
 	knobs.register(root.Flags(), false)
 	root.Flags().StringVar(&decisionFile, "decision", "", "open the explorer at the setting recorded in this decision.json")
+	root.Flags().String("audience", "curator", "who sees the explorer: curator (true values shown) or researcher (a shareable screen: the setting, the mechanism and one release, nothing computed from the true data; a cannot switch back)")
 	root.AddCommand(newInspectCommand(&data), newEvalCommand(&data), newSweepCommand(&data), newReleaseCommand(&data))
 	return root
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -26,7 +27,14 @@ import (
 // runExplorer opens the explorer on the data and at the setting the flags name. Without
 // a terminal it prints what inspect prints instead.
 func runExplorer(cmd *cobra.Command, data *dataFlags, knobs *knobFlags, decisionFile string) error {
+	audience, err := explorerAudience(cmd)
+	if err != nil {
+		return err
+	}
 	if !isatty.IsTerminal(os.Stdout.Fd()) || !isatty.IsTerminal(os.Stdin.Fd()) {
+		if audience == tui.Researcher {
+			return errors.New("--audience researcher needs a terminal: without one privtune prints the summary of privtune inspect, which holds true values")
+		}
 		fmt.Fprintln(cmd.ErrOrStderr(), "privtune: not a terminal, so no explorer: printing the summary (privtune inspect)")
 		return runInspect(cmd, data, false)
 	}
@@ -53,7 +61,7 @@ func runExplorer(cmd *cobra.Command, data *dataFlags, knobs *knobFlags, decision
 	}
 	cfg := tui.Config{
 		Table: l.table, Source: l.pop.Source, People: l.pop.N, Params: p, Seed: knobs.seed,
-		Setup: setupOf(l), Notice: notice,
+		Setup: setupOf(l), Notice: notice, Audience: audience,
 		WriteRelease: func(dir string, p sim.Params, stage func(string)) error {
 			stage("predicting the figures and drawing the library's noise")
 			b, err := buildRelease(context.Background(), l, p, knobs, sim.SecureNoise(p.Noise),
@@ -74,7 +82,20 @@ func runExplorer(cmd *cobra.Command, data *dataFlags, knobs *knobFlags, decision
 		},
 	}
 	_, err = tea.NewProgram(tui.New(cfg), tea.WithAltScreen()).Run()
+	if errors.Is(err, tea.ErrProgramPanic) {
+		// bubbletea has restored the terminal and printed the panic above.
+		return errors.New("the explorer stopped on an internal error (printed above; please report it); the terminal was restored")
+	}
 	return err
+}
+
+// explorerAudience reads --audience (tui owns it; default curator).
+func explorerAudience(cmd *cobra.Command) (tui.Audience, error) {
+	f := cmd.Flags().Lookup("audience")
+	if f == nil {
+		return tui.Curator, nil
+	}
+	return tui.ParseAudience(f.Value.String())
 }
 
 // setupOf describes how l was aggregated, for the settings view.

@@ -32,8 +32,12 @@ func (m Model) View() string {
 	if m.showSettings {
 		body = m.settings.View(m.width)
 	} else {
-		left := lipgloss.NewStyle().Width(l.left).MaxWidth(l.left).MaxHeight(l.body).Render(m.leftColumn(l))
-		right := lipgloss.NewStyle().Width(l.right).MaxWidth(l.right).MaxHeight(l.body).Render(m.rightColumn(l))
+		leftColumn, rightColumn := m.leftColumn, m.rightColumn
+		if m.researcher() {
+			leftColumn, rightColumn = m.researcherLeft, m.researcherRight
+		}
+		left := lipgloss.NewStyle().Width(l.left).MaxWidth(l.left).MaxHeight(l.body).Render(leftColumn(l))
+		right := lipgloss.NewStyle().Width(l.right).MaxWidth(l.right).MaxHeight(l.body).Render(rightColumn(l))
 		body = lipgloss.JoinHorizontal(lipgloss.Top, left, " ", right)
 	}
 	body = lipgloss.NewStyle().Height(l.body).MaxHeight(l.body).Render(body)
@@ -42,41 +46,62 @@ func (m Model) View() string {
 	return lipgloss.NewStyle().MaxWidth(m.width).MaxHeight(m.height).Render(screen)
 }
 
-// header is the top line: the data, the setting and the computation's state; or the
-// release prompt, progress or outcome while there is one.
+// header is the top line: the audience, the data, the setting and the computation's
+// state; or, after the audience, the release prompt, progress or outcome while there is one.
 func (m Model) header() string {
 	if line := m.writer.View(); line != "" {
-		return lipgloss.NewStyle().MaxWidth(m.width).Render(line)
+		return lipgloss.NewStyle().MaxWidth(m.width).Render(m.audienceBadge(true) + " " + line)
 	}
 	t := m.table
 	grid := "plain microdata"
 	if t.Grid.Located {
 		grid = fmt.Sprintf("%d×%d cells of %g km", t.Grid.Rows, t.Grid.Cols, t.Grid.CellKM)
 	}
-	left := m.styles.Title.Render("privtune") + m.styles.Muted.Render(fmt.Sprintf(" · %s · %s people · %s · %d groups",
-		m.cfg.Source, thousands(int64(m.cfg.People)), grid, len(t.Groups)))
-	var state string
-	switch {
-	case m.reloading:
-		state = m.styles.BadgeMC.Render(m.status)
-	case m.evalErr != "":
-		state = m.styles.Error.Render(m.evalErr)
-	case m.report == nil:
-		state = m.styles.Muted.Render("computing…")
-	case m.mcActive:
-		state = m.styles.BadgeMC.Render(fmt.Sprintf("simulating · %s releases", thousands(int64(m.report.Iterations))))
-	case !m.knobs.Params().IsDP():
-		state = m.styles.Warn.Render("no DP guarantee")
-	default:
-		state = m.styles.Badge.Render("up to date")
+	about := []string{m.cfg.Source}
+	if !m.researcher() {
+		// The number of people is a true figure.
+		about = append(about, thousands(int64(m.cfg.People))+" people")
 	}
-	// The state matters more than the description: shorten the left part first.
+	about = append(about, grid, fmt.Sprintf("%d groups", len(t.Groups)))
+	left := m.styles.Title.Render("privtune") + m.styles.Muted.Render(" · ") + m.audienceBadge(false) + m.styles.Muted.Render(" · "+strings.Join(about, " · "))
+	// The audience comes first, then the state (shortened only if it would hide the
+	// audience), then as much of the description as fits.
+	short := m.audienceBadge(true)
+	state := lipgloss.NewStyle().MaxWidth(max(0, m.width-lipgloss.Width(short)-1)).Render(m.stateBadge())
 	room := m.width - lipgloss.Width(state) - 1
-	if lipgloss.Width(left) > room {
-		left = lipgloss.NewStyle().MaxWidth(max(0, room)).Render(left)
+	switch {
+	case room < lipgloss.Width("privtune · ")+lipgloss.Width(m.audienceBadge(false)):
+		left = short
+	case lipgloss.Width(left) > room:
+		left = lipgloss.NewStyle().MaxWidth(room).Render(left)
 	}
 	gap := max(1, m.width-lipgloss.Width(left)-lipgloss.Width(state))
 	return left + strings.Repeat(" ", gap) + state
+}
+
+// stateBadge says what the screen is doing: computing, simulating, up to date, or why not.
+func (m Model) stateBadge() string {
+	s := m.styles
+	p := m.knobs.Params()
+	switch {
+	case m.reloading, m.status != "":
+		return s.BadgeMC.Render(m.status)
+	case m.evalErr != "" && m.evaluates():
+		return s.Error.Render(m.evalErr)
+	case m.researcher() && drawable(p) == "" && m.currentDraw() == nil && m.sampleErr == "":
+		return s.Muted.Render("drawing…")
+	case m.researcher() && !p.IsDP():
+		return s.Warn.Render("no DP guarantee")
+	case m.researcher():
+		return s.Badge.Render("up to date")
+	case m.report == nil:
+		return s.Muted.Render("computing…")
+	case m.mcActive:
+		return s.BadgeMC.Render(fmt.Sprintf("simulating · %s releases", thousands(int64(m.report.Iterations))))
+	case !p.IsDP():
+		return s.Warn.Render("no DP guarantee")
+	}
+	return s.Badge.Render("up to date")
 }
 
 func (m Model) leftColumn(l layout) string {
@@ -204,16 +229,7 @@ func (m Model) riskView(wide bool, width int) string {
 	} else {
 		crowd = append(crowd, s.Muted.Render("  odds of picking out a person by group+area"))
 	}
-	var dp []string
-	g := r.DP
-	if !g.Guarantee {
-		dp = append(dp, s.Title.Render("DP guarantee ")+s.Warn.Render("none (ε = ∞ or true-count k)"),
-			s.Muted.Render("  only the crowd risk limits what leaks"))
-	} else {
-		dp = append(dp,
-			s.Title.Render("DP guarantee ")+s.Label.Render("ε ")+s.Value.Render(knobs.FormatEpsilon(g.Epsilon))+s.Label.Render(" · advantage ≤ ")+s.Value.Render(fmt.Sprintf("%.2f", g.Advantage)),
-			s.Muted.Render(fmt.Sprintf("  a 10 %% suspicion rises to at most %s", percent(g.Posterior[1]))))
-	}
+	dp := m.dpLines(r.DP)
 	if wide {
 		half := (width - 2) / 2
 		left := lipgloss.NewStyle().Width(half).Render(strings.Join(crowd, "\n"))
@@ -221,6 +237,18 @@ func (m Model) riskView(wide bool, width int) string {
 		return lipgloss.JoinHorizontal(lipgloss.Top, left, "  ", right)
 	}
 	return strings.Join(crowd, "\n") + "\n" + strings.Join(dp, "\n")
+}
+
+// dpLines states the DP guarantee g, which depends on the setting alone.
+func (m Model) dpLines(g sim.DPGuarantee) []string {
+	s := m.styles
+	if !g.Guarantee {
+		return []string{s.Title.Render("DP guarantee ") + s.Warn.Render("none (ε = ∞ or true-count k)"),
+			s.Muted.Render("  only the crowd risk limits what leaks")}
+	}
+	return []string{
+		s.Title.Render("DP guarantee ") + s.Label.Render("ε ") + s.Value.Render(knobs.FormatEpsilon(g.Epsilon)) + s.Label.Render(" · advantage ≤ ") + s.Value.Render(fmt.Sprintf("%.2f", g.Advantage)),
+		s.Muted.Render(fmt.Sprintf("  a 10 %% suspicion rises to at most %s", percent(g.Posterior[1])))}
 }
 
 // compareView shows pinned setting A next to the current one.
@@ -268,6 +296,9 @@ func (m Model) mapView(w, h int) string {
 	if !t.Grid.Located {
 		return s.Muted.Render("no map: plain microdata (one cell)")
 	}
+	if m.layer == layerSample {
+		return m.sampleMapView(w, h)
+	}
 	title := s.Title.Render("Map · "+layerNames[m.layer]) + "  " + s.Muted.Render("(m: layer)")
 	if m.report == nil {
 		return title + "\n" + s.Muted.Render("computing…")
@@ -291,25 +322,20 @@ func (m Model) mapView(w, h int) string {
 		note = s.Warn.Render("curator only: true counts are never published")
 	case layerExpected, layerBias, layerSD:
 		if mp.Pending {
-			return title + "\n" + s.Muted.Render("simulating…")
+			return title + "\n" + s.Muted.Render(m.pendingWord())
 		}
 		switch m.layer {
 		case layerExpected:
-			d.Values = blankEmpty(mp.Expected)
+			d.Values, d.Top = expectedLayer(mp.Expected), 1
+			note = s.Muted.Render("blank: none expected")
 		case layerBias:
 			d.Values, d.Scale, d.Unit = blankEmpty(mp.Bias), heatmap.Diverging, "bias, people/cell"
 		default:
 			d.Values, d.Scale, d.Unit = blankEmpty(mp.SD), heatmap.Linear, "SD, people/cell"
 		}
-	case layerSample:
-		if m.sample == nil || m.sampleGen != m.gen {
-			return title + "\n" + s.Muted.Render("drawing a release with the library's noise…")
-		}
-		d.Values, d.Unit = m.sample, "published people/cell"
-		note = s.Muted.Render("one draw of the library's noise; blank: withheld")
 	case layerWithheld:
 		if mp.Pending && m.report.CrowdPending {
-			return title + "\n" + s.Muted.Render("simulating…")
+			return title + "\n" + s.Muted.Render(m.pendingWord())
 		}
 		d.Values, d.Scale, d.Unit = mp.Withheld, heatmap.Linear, "share withheld"
 	}
@@ -325,6 +351,30 @@ func (m Model) mapView(w, h int) string {
 		out += "\n" + note
 	}
 	return out
+}
+
+// expectedLayer returns the expected release per cell with the cells that publish
+// nothing on average (|E| < 1e-9 people) blank. Which cells are blank depends on the
+// expected values alone, never on where people truly live: with k = 10⁶ the whole map is
+// blank, not the footprint of the population.
+func expectedLayer(expected []float64) []float64 {
+	out := make([]float64, len(expected))
+	for c, v := range expected {
+		out[c] = v
+		if math.Abs(v) < 1e-9 {
+			out[c] = math.NaN()
+		}
+	}
+	return out
+}
+
+// pendingWord is what a figure the Monte Carlo has not given yet shows: "simulating…"
+// while it runs, "not computed" once it has stopped without it.
+func (m Model) pendingWord() string {
+	if m.mcActive {
+		return "simulating…"
+	}
+	return "not computed"
 }
 
 // curvesView draws RMSE and risk against the curve axis.
