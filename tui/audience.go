@@ -143,7 +143,7 @@ func (m Model) mechanismView() string {
 		lines = append(lines, s.Label.Render(noise+" · SD per count ")+s.Value.Render(num(math.Sqrt(cm.IntVariance())))+s.Muted.Render(share))
 		if t.HasMeasure() {
 			sm := sim.SumMechanism(p, t.Clamp)
-			lines = append(lines, s.Label.Render(t.Measure+" sums clamped to ")+s.Value.Render(fmt.Sprintf("[%g, %g]", t.Clamp[0], t.Clamp[1]))+
+			lines = append(lines, s.Label.Render(safeLabel(t.Measure)+" sums clamped to ")+s.Value.Render(fmt.Sprintf("[%g, %g]", t.Clamp[0], t.Clamp[1]))+
 				s.Label.Render(" · SD ")+s.Value.Render(num(math.Sqrt(sm.FloatVariance()))))
 		}
 	}
@@ -175,7 +175,7 @@ func (m Model) releaseSummary() string {
 	case drawable(p) != "":
 		lines = append(lines, s.Warn.Render(drawable(p)))
 	case m.sampleErr != "":
-		lines = append(lines, s.Error.Render(m.sampleErr))
+		lines = append(lines, s.Error.Render(safeLabel(m.sampleErr)))
 	case draw == nil:
 		lines = append(lines, s.Muted.Render("drawing…"))
 	default:
@@ -211,7 +211,7 @@ func (m Model) sampleMapView(w, h int) string {
 	case m.researcher() && drawable(p) != "":
 		return title + "\n" + s.Warn.Render(drawable(p))
 	case m.sampleErr != "":
-		return title + "\n" + s.Error.Render(m.sampleErr)
+		return title + "\n" + s.Error.Render(safeLabel(m.sampleErr))
 	case draw == nil:
 		return title + "\n" + s.Muted.Render("drawing a release with the library's noise…")
 	}

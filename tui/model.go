@@ -151,7 +151,7 @@ func New(cfg Config) Model {
 	}
 	m.keys.setAudience(m.audience)
 	m.cfg.WriteRelease = recoveredWrite(cfg.WriteRelease)
-	m.writer.status = cfg.Notice
+	m.writer.status = safeLabel(cfg.Notice)
 	m.resetCurves()
 	if m.cfg.MonteCarloTime <= 0 {
 		m.cfg.MonteCarloTime = 30 * time.Second

@@ -106,13 +106,13 @@ func (w releaseWriter) onProgress(msg releaseMsg) (releaseWriter, tea.Cmd) {
 	if msg.done {
 		w.running = false
 		if msg.err != nil {
-			w.status, w.err = "", "release not written: "+msg.err.Error()
+			w.status, w.err = "", "release not written: "+safeLabel(msg.err.Error())
 			return w, nil
 		}
-		w.status = fmt.Sprintf("wrote %s: release.csv, decision.json, report.md, tradeoff.svg", msg.dir)
+		w.status = fmt.Sprintf("wrote %s: release.csv, decision.json, report.md, tradeoff.svg", safeLabel(msg.dir))
 		return w, nil
 	}
-	w.status = msg.stage + "…"
+	w.status = safeLabel(msg.stage) + "…"
 	return w, waitRelease(msg.stream)
 }
 

@@ -261,7 +261,7 @@ func (s settingsModel) View(width int) string {
 			marker = s.styles.Focused.Render("▸ ")
 			name = s.styles.Focused.Render(fmt.Sprintf("%-18s", fieldNames[f]))
 		}
-		value := s.styles.Value.Render(s.value(f))
+		value := s.styles.Value.Render(safeLabel(s.value(f)))
 		if f == s.cursor && s.editing {
 			value = s.input.View()
 		}
@@ -276,7 +276,7 @@ func (s settingsModel) View(width int) string {
 	}
 	lines = append(lines, "")
 	if s.err != "" {
-		lines = append(lines, s.styles.Error.Render(s.err))
+		lines = append(lines, s.styles.Error.Render(safeLabel(s.err)))
 	}
 	if s.note != "" {
 		lines = append(lines, s.styles.Warn.Render(s.note))

@@ -57,7 +57,7 @@ func (m Model) header() string {
 	if t.Grid.Located {
 		grid = fmt.Sprintf("%d×%d cells of %g km", t.Grid.Rows, t.Grid.Cols, t.Grid.CellKM)
 	}
-	about := []string{m.cfg.Source}
+	about := []string{safeLabel(m.cfg.Source)}
 	if !m.researcher() {
 		// The number of people is a true figure.
 		about = append(about, thousands(int64(m.cfg.People))+" people")
@@ -85,9 +85,9 @@ func (m Model) stateBadge() string {
 	p := m.knobs.Params()
 	switch {
 	case m.reloading, m.status != "":
-		return s.BadgeMC.Render(m.status)
+		return s.BadgeMC.Render(safeLabel(m.status))
 	case m.evalErr != "" && m.evaluates():
-		return s.Error.Render(m.evalErr)
+		return s.Error.Render(safeLabel(m.evalErr))
 	case m.researcher() && drawable(p) == "" && m.currentDraw() == nil && m.sampleErr == "":
 		return s.Muted.Render("drawing…")
 	case m.researcher() && !p.IsDP():
@@ -145,33 +145,57 @@ func (m Model) utilityView() string {
 	if !ok {
 		return s.Title.Render("Utility") + "\n" + s.Muted.Render("computing…")
 	}
-	title := s.Title.Render("Utility · "+est.Name) + "  " + s.Muted.Render("(e: next)")
-	badge := s.Badge.Render("[exact]")
-	if !est.Exact {
+	title := s.Title.Render("Utility · "+safeLabel(est.Name)) + "  " + s.Muted.Render("(e: next)")
+	var badge string
+	switch {
+	case est.Pending:
+		badge = s.BadgeMC.Render("[" + m.pendingWord() + "]")
+	case est.Exact:
+		badge = s.Badge.Render("[exact]")
+	case est.MCSE > 0 && !math.IsInf(est.MCSE, 0):
 		badge = s.BadgeMC.Render(fmt.Sprintf("[Monte Carlo ±%s]", num(est.MCSE)))
+	default:
+		// A standard error of 0 (or none) would claim more than a simulation knows.
+		badge = s.BadgeMC.Render(fmt.Sprintf("[Monte Carlo, %s releases]", thousands(int64(m.report.Iterations))))
 	}
-	if est.Pending {
-		badge = s.BadgeMC.Render("[simulating…]")
-	}
+	truth := s.Label.Render("truth ") + s.Value.Render(num(est.Truth)) + s.Muted.Render(" (curator)")
 	lines := []string{title + " " + badge}
 	if est.Pending {
-		lines = append(lines, s.Label.Render("truth ")+s.Value.Render(num(est.Truth))+s.Muted.Render(" (curator only)"),
-			s.Muted.Render("expected value and spread: simulating…"))
-		return strings.Join(lines, "\n")
+		return strings.Join(append(lines, truth, s.Muted.Render("expected value and spread: "+m.pendingWord())), "\n")
+	}
+	if est.Kind == sim.KindMean {
+		lines = append(lines, s.Label.Render("defined in ")+s.Value.Render(percent(est.PDefined))+s.Muted.Render(" of releases (its district publishes someone)"))
+	}
+	if est.Undefined() {
+		return strings.Join(append(lines, truth, s.Warn.Render("too rarely defined for an expected value, bias or interval")), "\n")
 	}
 	b := est.BiasBySource
-	sources := fmt.Sprintf("smoothing %s, suppression %s", signed(b.Smoothing), signed(b.Suppression+b.Noise))
+	sources := "smoothing " + signed(b.Smoothing) + ", suppression " + signed(b.Suppression)
+	if b.NoiseThreshold != 0 {
+		sources += ", noise × k " + signed(b.NoiseThreshold)
+	}
+	if b.Noise != 0 {
+		sources += ", noise " + signed(b.Noise)
+	}
 	if est.Kind == sim.KindMean {
 		sources += ", clamping " + signed(b.Clamping)
 	}
 	lines = append(lines,
-		s.Label.Render("expected ")+s.Value.Render(num(est.Expected))+s.Label.Render(" · truth ")+s.Value.Render(num(est.Truth))+s.Muted.Render(" (curator)"),
-		s.Label.Render("bias ")+s.Value.Render(signed(est.Bias))+s.Muted.Render(" ("+relative(est.Bias, est.Truth)+")"),
+		s.Label.Render("expected ")+s.Value.Render(num(est.Expected))+s.Label.Render(" · ")+truth,
+		s.Label.Render("bias ")+s.Value.Render(signed(est.Bias))+s.Muted.Render(inParens(relative(est.Bias, est.Truth))),
 		s.Muted.Render("  from "+sources),
 		s.Label.Render("SD ")+s.Value.Render(num(math.Sqrt(est.Variance)))+s.Label.Render(" · RMSE ")+s.Value.Render(num(est.RMSE))+
 			s.Label.Render(" · 95 % ")+s.Value.Render(num(est.CI95[0])+" … "+num(est.CI95[1])),
 	)
 	return strings.Join(lines, "\n")
+}
+
+// inParens returns " (s)", or "" for an empty s.
+func inParens(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " (" + s + ")"
 }
 
 // classTable shows bias, SD and RMSE per district (districts true) or density class.
@@ -196,7 +220,7 @@ func (m Model) classTable(districts bool) string {
 	lines := []string{s.Title.Render("Counts "+title) + "  " + s.Muted.Render("(d: switch)"),
 		s.Muted.Render(fmt.Sprintf("%-11s%9s %6s %7s %8s", "", "bias", "bias%", "SD", "RMSE"))}
 	for _, e := range rows {
-		name := strings.TrimPrefix(e.Name, "district ")
+		name := safeLabel(strings.TrimPrefix(e.Name, "district "))
 		if e.Pending {
 			lines = append(lines, fmt.Sprintf("%-11s%9s", name, "…"))
 			continue
@@ -215,7 +239,7 @@ func (m Model) riskView(wide bool, width int) string {
 	r := m.report
 	var crowd []string
 	if r.CrowdPending {
-		crowd = append(crowd, s.Title.Render("Crowd risk ")+s.Muted.Render("simulating…"), "")
+		crowd = append(crowd, s.Title.Render("Crowd risk ")+s.Muted.Render(m.pendingWord()), "")
 	} else {
 		c := r.Crowd
 		crowd = append(crowd,
@@ -259,26 +283,35 @@ func (m Model) compareView() string {
 		return ""
 	}
 	est, _ := m.selected()
-	ea, _ := a.Estimand(est.Name)
+	ea, found := a.Estimand(est.Name)
+	ea.Pending = ea.Pending || !found
 	label := func(p sim.Params) string {
 		return fmt.Sprintf("ε %s k %d r %g", knobs.FormatEpsilon(p.Epsilon), p.K, p.RadiusKM)
 	}
 	lines := []string{s.Title.Render("Compare") + "  " + s.Muted.Render("(p: unpin)"),
 		s.Muted.Render("A: " + label(m.pinned.params) + "   now: " + label(b.Params)),
-		s.Muted.Render(fmt.Sprintf("%-13s%10s %10s %9s", est.Name, "A", "now", "Δ"))}
-	row := func(name string, va, vb float64, pend bool, f func(float64) string) {
-		if pend {
-			lines = append(lines, fmt.Sprintf("%-13s%10s %10s", name, f(va), "…"))
-			return
+		s.Muted.Render(fmt.Sprintf("%-13s%10s %10s %9s", safeLabel(est.Name), "A", "now", "Δ"))}
+	// A figure not computed (pending, or NaN) shows as … on either side, never as 0.
+	row := func(name string, va, vb float64, pendA, pendB bool, f func(float64) string) {
+		fa, fb, delta := f(va), f(vb), ""
+		if pendA || math.IsNaN(va) {
+			fa = "…"
 		}
-		lines = append(lines, fmt.Sprintf("%-13s%10s %10s %9s", name, f(va), f(vb), signedWith(vb-va, f)))
+		if pendB || math.IsNaN(vb) {
+			fb = "…"
+		}
+		if fa != "…" && fb != "…" {
+			delta = signedWith(vb-va, f)
+		}
+		lines = append(lines, strings.TrimRight(fmt.Sprintf("%-13s%10s %10s %9s", name, fa, fb, delta), " "))
 	}
-	row("bias", ea.Bias, est.Bias, est.Pending, num)
-	row("SD", math.Sqrt(ea.Variance), math.Sqrt(est.Variance), est.Pending, num)
-	row("RMSE", ea.RMSE, est.RMSE, est.Pending, num)
-	row("crowd mean", a.Crowd.Mean, b.Crowd.Mean, b.CrowdPending, func(v float64) string { return fmt.Sprintf("%.3g", v) })
-	row("uniques pub.", a.Crowd.Uniques, b.Crowd.Uniques, b.CrowdPending, num)
-	row("DP advantage", a.DP.Advantage, b.DP.Advantage, false, func(v float64) string { return fmt.Sprintf("%.2f", v) })
+	g3 := func(v float64) string { return fmt.Sprintf("%.3g", v) }
+	row("bias", ea.Bias, est.Bias, ea.Pending, est.Pending, num)
+	row("SD", math.Sqrt(ea.Variance), math.Sqrt(est.Variance), ea.Pending, est.Pending, num)
+	row("RMSE", ea.RMSE, est.RMSE, ea.Pending, est.Pending, num)
+	row("crowd mean", a.Crowd.Mean, b.Crowd.Mean, a.CrowdPending, b.CrowdPending, g3)
+	row("uniques pub.", a.Crowd.Uniques, b.Crowd.Uniques, a.CrowdPending, b.CrowdPending, num)
+	row("DP advantage", a.DP.Advantage, b.DP.Advantage, false, false, func(v float64) string { return fmt.Sprintf("%.2f", v) })
 	return strings.Join(lines, "\n")
 }
 
@@ -441,7 +474,7 @@ func (m Model) curvesView(w, h int) string {
 	title := s.Muted.Render(fmt.Sprintf("Trade-off vs %s (x: axis, c: map)", name))
 	rm := m.rmse
 	rk := m.risk
-	rm.SetData(chart.Data{Title: "RMSE · " + est.Name, XLabels: labels, Marker: marker, LogY: logY,
+	rm.SetData(chart.Data{Title: "RMSE · " + safeLabel(est.Name), XLabels: labels, Marker: marker, LogY: logY,
 		Series: []chart.Series{{Name: "RMSE", Y: rmse}}})
 	riskLo, riskHi := math.Inf(1), 0.0
 	for i := range crowd {
