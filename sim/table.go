@@ -107,7 +107,9 @@ type Table struct {
 	// District[c] is cell c's district, an index into DistrictNames.
 	District      []int
 	DistrictNames []string
-	// DensityClass[c] is Urban, Suburban or Rural; nil without locations.
+	// DensityClass[c] is Urban, Suburban or Rural; nil without locations. The classes
+	// come from the true counts: they are the curator's grouping, not part of the
+	// release (see Estimate.CuratorOnly).
 	DensityClass []int
 
 	// Notes records where public facts were read off the data (extent, bounds, domains),
