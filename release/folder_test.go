@@ -1,9 +1,12 @@
 package release
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -386,5 +389,36 @@ func TestWriteFoldersInOrder(t *testing.T) {
 	}
 	if _, err := os.Stat(other + ".curator-only"); !errors.Is(err, os.ErrNotExist) {
 		t.Fatal("the record was written although the shareable folder was refused")
+	}
+}
+
+// TestDigest: a folder's Digest is the SHA-256 of sha256sum's listing of its files, so a
+// reader can check it with standard tools; it changes when a file does.
+func TestDigest(t *testing.T) {
+	sum, err := exec.LookPath("sha256sum")
+	if err != nil {
+		t.Skip("no sha256sum to compare with")
+	}
+	dir := filepath.Join(t.TempDir(), "rel")
+	if err := WriteFolder(dir, version("1"), false); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(sum, "a.csv", "b.json")
+	cmd.Dir = dir
+	listing, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := sha256.Sum256(listing)
+	got, err := Digest(dir)
+	if err != nil || got != hex.EncodeToString(want[:]) {
+		t.Fatalf("Digest = %s, %v; sha256 of sha256sum's listing = %x", got, err, want)
+	}
+	os.WriteFile(filepath.Join(dir, "a.csv"), []byte("edited"), 0o644)
+	if again, _ := Digest(dir); again == got {
+		t.Fatal("the digest did not change with a file")
+	}
+	if _, err := Digest(t.TempDir()); !errors.Is(err, ErrNotRelease) {
+		t.Fatalf("an empty folder: %v", err)
 	}
 }
