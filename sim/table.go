@@ -91,6 +91,9 @@ type Table struct {
 	Groups []string
 	// QINames are the quasi-identifier columns forming the groups.
 	QINames []string
+	// GroupValues[g][q] is group g's value of QI q (QINames[q]), the parts of Groups[g];
+	// nil when the table was built without them (then only Groups names the groups).
+	GroupValues [][]string
 
 	Count []int64
 	Sum   []float64
