@@ -243,7 +243,7 @@ func TestRoleAndFlagMessages(t *testing.T) {
 		{[]string{"inspect", "--data", ids, "--qi", "id"},
 			ids + " (id): 300 distinct values among 300 people: the quasi-identifier id looks like an identifier…"},
 		{append(fixtureFlags(town), "inspect", "--extent", "1,1,2,2"),
-			"town.csv: 43 of 43 people lie outside the map extent lat 1 to 2, lon 1 to 2 (--extent 1,1,2,2): widen --extent"},
+			town + ": 43 of 43 people lie outside the map extent lat 1 to 2, lon 1 to 2 (--extent 1,1,2,2): widen --extent"},
 		{[]string{"inspect", "--data", "/dev/zero"}, "/dev/zero: is a device, not a regular file…"},
 		{[]string{"inspect", "--band", "age=1e-300"}, "embedded:metro:2:4 (age): 44 is 4.4e+301 band widths of 1e-300 from 0…"},
 		{[]string{"inspect", "--band", "age=0.1"}, "embedded:metro (age): --band age=0.1: every value of age is a whole number…"},

@@ -33,6 +33,11 @@ const (
 	MaxQIValues = 10_000
 	// MaxGroups bounds the number of groups (QI combinations) of a Table.
 	MaxGroups = 100_000
+	// MaxRows bounds the data rows of one file: a gzip of a few MB can hold billions of
+	// short valid rows. Each person kept costs 8 bytes per location and measure column
+	// and 4 per QI (24 + 4·QIs bytes), so 50 M people with two QIs hold 1.6 GB of columns
+	// (up to twice that while a column grows).
+	MaxRows = 50_000_000
 	// quoteRunes is how much of an offending value an error message quotes.
 	quoteRunes = 40
 	// csvReadAhead is how far encoding/csv's bufio.Reader (default size) reads ahead of

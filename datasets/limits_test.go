@@ -331,3 +331,15 @@ func TestSniffEncodings(t *testing.T) {
 		t.Errorf("CRLF: %v", err)
 	}
 }
+
+// TestLoadRowLimit: past MaxRows (lowered here) the load stops with the row's place.
+func TestLoadRowLimit(t *testing.T) {
+	text := goodCSV + "4,52,5,30,F,1\n"
+	if _, err := ReadCSV(strings.NewReader(text), "in.csv", Options{Roles: geoRoles(), maxRows: 4}); err != nil {
+		t.Fatalf("at the limit: %v", err)
+	}
+	_, err := ReadCSV(strings.NewReader(text), "in.csv", Options{Roles: geoRoles(), maxRows: 3})
+	if err == nil || err.Error() != "in.csv:5: more than 3 data rows: the limit of one file (split it, or sample it)" {
+		t.Fatalf("over the limit: %v", err)
+	}
+}

@@ -3,6 +3,7 @@ package datasets
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/csv"
@@ -160,7 +161,7 @@ func read(raw io.Reader, name, source string, size int64, opt Options) (*Populat
 	if err != nil {
 		return nil, err
 	}
-	l.pop.Source = source
+	l.pop.Source, l.pop.Path = source, name
 	if !gzipped {
 		l.sizeHint = size
 	}
@@ -482,6 +483,11 @@ func (l *loader) run() error {
 			break
 		}
 		p.Rows++
+		if limit := cmp.Or(l.opt.maxRows, MaxRows); p.Rows > limit {
+			line, _ := l.cr.FieldPos(0)
+			return &InputError{File: l.name, Line: line,
+				Msg: fmt.Sprintf("more than %s data rows: the limit of one file (split it, or sample it)", numfmt.Thousands(int64(limit)))}
+		}
 		if err != nil {
 			var pe *csv.ParseError
 			var ie *InputError
