@@ -533,17 +533,18 @@ func (l *loader) run() error {
 	if p.N == 0 {
 		return &InputError{File: l.name, Msg: fmt.Sprintf("all %d data rows are invalid; the first reasons: %s", p.Rows, strings.Join(p.SkipReasons, "; "))}
 	}
-	if err := l.refuseIdentifiers(); err != nil {
+	if err := l.checkObservedDomains(); err != nil {
 		return err
 	}
 	l.finishQIs()
 	return nil
 }
 
-// refuseIdentifiers refuses a quasi-identifier whose domain is read off the data and holds
-// about one value per person: more than IdentifierMinValues distinct values and more than
-// IdentifierShare of the people. Publishing its labels would publish the people.
-func (l *loader) refuseIdentifiers() error {
+// checkObservedDomains refuses a quasi-identifier whose domain is read off the data and
+// holds about one value per person: more than IdentifierMinValues distinct values and more
+// than IdentifierShare of the people, as publishing its labels would publish the people;
+// and width bands narrower than 1 on whole numbers, which hold one value each.
+func (l *loader) checkObservedDomains() error {
 	n := l.pop.N
 	for _, st := range l.qis {
 		distinct := len(st.exact)
