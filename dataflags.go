@@ -63,6 +63,10 @@ type loaded struct {
 	meta     *datasets.Metadata // nil for a user's file
 	extent   datasets.Extent
 	clampSet bool // clamp bounds given, not read off the data
+	// extentSet is true when the map extent was given (flag or metadata), not read off the data.
+	extentSet bool
+	// path is the --data file as given ("" for the embedded sample).
+	path string
 }
 
 // options turns the flags into loader and grid options, starting from meta's defaults
@@ -189,7 +193,7 @@ func (d *dataFlags) load() (*loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &loaded{pop: pop, table: table, meta: meta, clampSet: gridOpt.Bounds != nil}
+	l := &loaded{pop: pop, table: table, meta: meta, clampSet: gridOpt.Bounds != nil, extentSet: gridOpt.Extent != nil, path: d.file}
 	if gridOpt.Extent != nil {
 		l.extent = *gridOpt.Extent
 	} else if pop.HasLocation() {

@@ -113,6 +113,7 @@ func Aggregate(p *Population, opt GridOptions) (*sim.Table, error) {
 
 	t := sim.NewTable(grid, groups, p.Roles.Measure, clamp)
 	t.QINames = append([]string(nil), p.Roles.QIs...)
+	t.GroupValues = grouping.values
 	t.Notes = notes
 	outside := 0
 	for i := 0; i < p.N; i++ {
@@ -204,6 +205,8 @@ func DataExtent(p *Population) Extent {
 // grouping assigns people to groups and names the groups.
 type grouping struct {
 	labels []string
+	// values[g][q] is group g's value of QI q; nil without QIs.
+	values [][]string
 	of     func(i int) int
 	// observed is true when the groups are the QI combinations present in the data.
 	observed bool
@@ -239,21 +242,22 @@ func groupsFor(p *Population, cells int) (grouping, error) {
 		}
 		return k
 	}
-	label := func(k uint64) string {
+	values := func(k uint64) []string {
 		parts := make([]string, len(p.QIDomains))
 		for q := len(p.QIDomains) - 1; q >= 0; q-- {
 			n := uint64(len(p.QIDomains[q]))
 			parts[q] = p.QIDomains[q][k%n]
 			k /= n
 		}
-		return strings.Join(parts, " · ")
+		return parts
 	}
 	if fits {
-		labels := make([]string, product)
+		labels, groupValues := make([]string, product), make([][]string, product)
 		for k := range labels {
-			labels[k] = label(uint64(k))
+			groupValues[k] = values(uint64(k))
+			labels[k] = strings.Join(groupValues[k], " · ")
 		}
-		return grouping{labels: labels, of: func(i int) int { return int(key(i)) }}, nil
+		return grouping{labels: labels, values: groupValues, of: func(i int) int { return int(key(i)) }}, nil
 	}
 	index := map[uint64]int{}
 	for i := 0; i < p.N; i++ {
@@ -268,10 +272,11 @@ func groupsFor(p *Population, cells int) (grouping, error) {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	labels := make([]string, len(keys))
+	labels, groupValues := make([]string, len(keys)), make([][]string, len(keys))
 	for g, k := range keys {
 		index[k] = g
-		labels[g] = label(k)
+		groupValues[g] = values(k)
+		labels[g] = strings.Join(groupValues[g], " · ")
 	}
-	return grouping{labels: labels, of: func(i int) int { return index[key(i)] }, observed: true}, nil
+	return grouping{labels: labels, values: groupValues, of: func(i int) int { return index[key(i)] }, observed: true}, nil
 }
