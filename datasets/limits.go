@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"unicode"
 	"unicode/utf8"
 
 	"privtune/internal/numfmt"
+	"privtune/internal/safetext"
 )
 
 // Limits on what one input file may hold. They bound the loader's memory whatever the file
@@ -79,12 +79,16 @@ func quotePrefix(s string) string {
 func bytesText(n int) string { return numfmt.Thousands(int64(n)) + " bytes" }
 
 // controlChar returns the first character of s that must never reach a terminal or a file
-// raw: C0 controls (tab, CR and LF included), DEL, C1 controls (which include the 8-bit
-// CSI and OSC introducers), and the bidirectional overrides and isolates that reorder text
-// on screen.
+// raw: exactly those safetext.Terminal escapes (C0 controls with tab, CR and LF, DEL, C1
+// controls with the 8-bit CSI and OSC introducers, the bidirectional overrides and
+// isolates, the line and paragraph separators), so the loader refuses what the sinks
+// would have to escape. s is valid UTF-8 (checked before).
 func controlChar(s string) (rune, bool) {
+	if safetext.Terminal(s) == s {
+		return 0, false
+	}
 	for _, r := range s {
-		if unicode.IsControl(r) || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 {
+		if c := string(r); safetext.Terminal(c) != c {
 			return r, true
 		}
 	}

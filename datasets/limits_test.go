@@ -193,6 +193,7 @@ func TestLoadControlCharacters(t *testing.T) {
 		{"line break in quotes", "\"F\nM\"", `"F\nM" holds the control character U+000A (line break)`},
 		{"CR in quotes", "\"F\rM\"", `"F\rM" holds the control character U+000D (carriage return)`},
 		{"bidi override", "F\u202eM", `"F\u202eM" holds the control character U+202E`},
+		{"line separator", "F\u2028M", `"F\u2028M" holds the control character U+2028`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
