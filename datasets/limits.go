@@ -31,7 +31,9 @@ const (
 	// MaxQIValues bounds the distinct values (or observed width bands, or cut points) of
 	// one quasi-identifier.
 	MaxQIValues = 10_000
-	// MaxGroups bounds the number of groups (QI combinations) of a Table.
+	// MaxGroups bounds the number of groups (QI combinations) of a Table. Measured at
+	// 99,384 observed groups of 300,000 people in one cell: Aggregate allocates 16 MiB,
+	// sim's Evaluate 192 MiB in 1.2 s (one estimand per group).
 	MaxGroups = 100_000
 	// MaxRows bounds the data rows of one file: a gzip of a few MB can hold billions of
 	// short valid rows. Each person kept costs 8 bytes per location and measure column
