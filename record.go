@@ -93,10 +93,18 @@ type shareableRecord struct {
 	Files  map[string]string `json:"sha256"`
 }
 
-// recordIntegrity returns the hex SHA-256 of d's JSON encoding with Integrity empty.
+// recordIntegrity returns the hex SHA-256 of d's JSON encoding with Integrity empty, after
+// one decoding round trip (so that text the encoder had to replace, such as invalid
+// UTF-8, hashes the same when the record is read back).
 func recordIntegrity(d decision) string {
 	d.Integrity = ""
 	raw, err := json.Marshal(d)
+	if err == nil {
+		var back decision
+		if err = json.Unmarshal(raw, &back); err == nil {
+			raw, err = json.Marshal(back)
+		}
+	}
 	if err != nil {
 		panic("privtune: a decision record does not encode: " + err.Error())
 	}

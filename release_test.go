@@ -877,3 +877,30 @@ func TestReleaseNoNoiseAndForce(t *testing.T) {
 		t.Fatalf("a second release into the same folder: %v", err)
 	}
 }
+
+// TestExplorerReleaseWriter: the explorer's w refuses data-read facts unless the explorer
+// was started with --acknowledge-data-read, writes both folders when it was, and releases
+// the data the settings view last loaded.
+func TestExplorerReleaseWriter(t *testing.T) {
+	knobs := noSimulation(t)
+	l := loadFixture(t, 6, false) // sex's values are read off the data
+	current := &currentData{l: l}
+	dir := filepath.Join(t.TempDir(), "rel")
+	p := sim.Params{Epsilon: 1, K: 5}
+	err := current.releaseWriter(knobs, false)(dir, p, func(string) {})
+	if err == nil || !strings.Contains(err.Error(), "the values of sex") || !strings.Contains(err.Error(), "--"+acknowledgeFlag) {
+		t.Fatalf("w without the acknowledgement: %v", err)
+	}
+	reloaded := loadFixture(t, 3, false)
+	current.set(reloaded)
+	if err := current.releaseWriter(knobs, true)(dir, p, func(string) {}); err != nil {
+		t.Fatal(err)
+	}
+	d, _, err := readDecision(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Grid.CellKM != 3 || len(d.DPGuarantee.QualifiedBy) != 1 {
+		t.Errorf("w released cell %v km with qualification %v; want the reloaded 3 km data, qualified", d.Grid.CellKM, d.DPGuarantee.QualifiedBy)
+	}
+}
