@@ -267,7 +267,7 @@ func researcherMarkdown(l *loaded, p sim.Params, mech mechanismJSON, rel *sim.Re
 		b.WriteString("| smoothing | none |\n")
 	}
 	if p.K > 0 {
-		fmt.Fprintf(&b, "| minimum count | k = %d on %s smoothed counts: entries below it are withheld (empty in release.csv) |\n", p.K, p.Threshold)
+		fmt.Fprintf(&b, "| minimum count | k = %d on %s smoothed counts: entries below it are withheld (absent from release.csv) |\n", p.K, p.Threshold)
 	} else {
 		b.WriteString("| minimum count | none: every entry is published |\n")
 	}
@@ -328,7 +328,7 @@ func researcherMarkdown(l *loaded, p sim.Params, mech mechanismJSON, rel *sim.Re
 			safetext.Markdown(t.Measure), t.Clamp[0], t.Clamp[1])
 	}
 	b.WriteString("\n## Files\n\n")
-	b.WriteString("- `release.csv`: one row per map cell and group; an empty count means the entry is withheld.\n")
+	b.WriteString("- `release.csv`: one row per published map cell and group, a column per QI; a withheld entry is absent.\n")
 	b.WriteString("- `mechanism.json`: the parameters above, machine-readable.\n")
 	b.WriteString("- `report.md`: this report.\n")
 	return b.String()
