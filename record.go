@@ -83,9 +83,11 @@ type setupRecord struct {
 	QI      []string `json:"qi"`
 	Bands   []string `json:"bands"`
 	Measure string   `json:"measure"`
-	Bounds  string   `json:"bounds"`
-	Extent  string   `json:"extent"`
-	CellKM  float64  `json:"cell_km"`
+	// Sensitive lists every sensitive column (the sample's own included).
+	Sensitive []string `json:"sensitive"`
+	Bounds    string   `json:"bounds"`
+	Extent    string   `json:"extent"`
+	CellKM    float64  `json:"cell_km"`
 }
 
 type shareableRecord struct {

@@ -394,8 +394,13 @@ type printed struct {
 // numbersIn returns the numbers of a line.
 func numbersIn(line string) []printed {
 	var out []printed
+	isWordByte := func(b byte) bool { return b == '_' || 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' }
 	for _, loc := range numberToken.FindAllStringIndex(line, -1) {
 		text := line[loc[0]:loc[1]]
+		// Digits inside a word (a hex id, "l0_sensitivity", "v3") are not a number.
+		if loc[0] > 0 && isWordByte(line[loc[0]-1]) || loc[1] < len(line) && isWordByte(line[loc[1]]) {
+			continue
+		}
 		v, err := strconv.ParseFloat(strings.ReplaceAll(text, ",", ""), 64)
 		if err != nil {
 			continue
@@ -643,7 +648,7 @@ func TestDecisionRestoresEverything(t *testing.T) {
 		"--radius", "12", "--threshold", "true"}
 	roles := []string{"--data", "testdata/metro_small.csv", "--lat", "lat", "--lon", "lon", "--qi", "age",
 		"--band", "age=0,30,60", "--measure", "income", "--bounds", "0:100000", "--cell", "6",
-		"--extent", "51.7,4.5,52.3,5.5", "--mc-time", "0s"}
+		"--extent", "51.7,4.5,52.3,5.5", "--sensitive", "condition", "--mc-time", "0s"}
 	if _, err := run(t, append(append([]string{"release", "--out", out}, setting...), roles...)...); err != nil {
 		t.Fatal(err)
 	}
@@ -654,8 +659,8 @@ func TestDecisionRestoresEverything(t *testing.T) {
 			t.Fatal(err)
 		}
 		s := summarise(l)
-		if got := fmt.Sprintf("%v %v %v %v %v %v", s.Roles.QIs, s.Roles.Bands, s.Roles.Measure, *s.Roles.Bounds, s.Grid, *s.Extent); got !=
-			"[age] map[age:0–29, 30–59, 60+] income [0 100000] {12 12 6} {51.7 4.5 52.3 5.5}" {
+		if got := fmt.Sprintf("%v %v %v %v %v %v %v", s.Roles.QIs, s.Roles.Bands, s.Roles.Measure, *s.Roles.Bounds, s.Grid, *s.Extent, s.Roles.Sensitive); got !=
+			"[age] map[age:0–29, 30–59, 60+] income [0 100000] {12 12 6} {51.7 4.5 52.3 5.5} [condition]" {
 			t.Errorf("%s reopened the data as %s", target, got)
 		}
 		p, err := k.params(l.table.HasMeasure())
