@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -26,6 +27,10 @@ import (
 // curator record decisionFile names. Without a terminal it prints what inspect prints
 // instead (after checking the record, so that a bad record still fails).
 func runExplorer(cmd *cobra.Command, data *dataFlags, knobs *knobFlags, decisionFile string, acknowledged bool) error {
+	audience, err := explorerAudience(cmd)
+	if err != nil {
+		return err
+	}
 	var l *loaded
 	notice := ""
 	if decisionFile != "" {
@@ -46,6 +51,9 @@ func runExplorer(cmd *cobra.Command, data *dataFlags, knobs *knobFlags, decision
 		}
 	}
 	if !isatty.IsTerminal(os.Stdout.Fd()) || !isatty.IsTerminal(os.Stdin.Fd()) {
+		if audience == tui.Researcher {
+			return errors.New("--audience researcher needs a terminal: without one privtune prints the summary of privtune inspect, which holds true values")
+		}
 		fmt.Fprintln(cmd.ErrOrStderr(), "privtune: not a terminal, so no explorer: printing the summary (privtune inspect)")
 		if l != nil {
 			summarise(l).write(cmd.OutOrStdout())
@@ -70,7 +78,7 @@ func runExplorer(cmd *cobra.Command, data *dataFlags, knobs *knobFlags, decision
 	current := &currentData{l: l}
 	cfg := tui.Config{
 		Table: l.table, Source: l.pop.Source, People: l.pop.N, Params: p, Seed: knobs.seed,
-		Setup: setupOf(l), Notice: notice,
+		Setup: setupOf(l), Notice: notice, Audience: audience,
 		WriteRelease: current.releaseWriter(knobs, acknowledged),
 		Reload: func(s tui.Setup) (*sim.Table, error) {
 			d := data.withSetup(s)
@@ -83,6 +91,10 @@ func runExplorer(cmd *cobra.Command, data *dataFlags, knobs *knobFlags, decision
 		},
 	}
 	_, err = tea.NewProgram(tui.New(cfg), tea.WithAltScreen()).Run()
+	if errors.Is(err, tea.ErrProgramPanic) {
+		// bubbletea has restored the terminal and printed the panic above.
+		return errors.New("the explorer stopped on an internal error (printed above; please report it); the terminal was restored")
+	}
 	return err
 }
 
@@ -123,6 +135,15 @@ func (c *currentData) releaseWriter(knobs *knobFlags, acknowledged bool) func(di
 		stage("writing " + curatorDir(dir) + " and " + dir)
 		return b.write(dir, false)
 	}
+}
+
+// explorerAudience reads --audience (tui owns it; default curator).
+func explorerAudience(cmd *cobra.Command) (tui.Audience, error) {
+	f := cmd.Flags().Lookup("audience")
+	if f == nil {
+		return tui.Curator, nil
+	}
+	return tui.ParseAudience(f.Value.String())
 }
 
 // setupOf describes how l was aggregated, for the settings view.

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"time"
 
@@ -15,6 +16,23 @@ import (
 // generation it was started for; Update drops messages of an older generation, so a
 // stale figure is never shown.
 
+// recovered returns cmd run so that a panic inside it (a defect, in our code or a
+// library's) becomes the message onPanic builds from it, shown on screen, instead of
+// ending the program: bubbletea would recover it too, but then quits.
+func recovered(cmd tea.Cmd, onPanic func(error) tea.Msg) tea.Cmd {
+	return func() (msg tea.Msg) {
+		defer func() {
+			if r := recover(); r != nil {
+				msg = onPanic(panicError(r))
+			}
+		}()
+		return cmd()
+	}
+}
+
+// panicError is the short report of a recovered panic.
+func panicError(r any) error { return fmt.Errorf("internal error (please report it): %v", r) }
+
 // evalMsg carries the exact report of a setting.
 type evalMsg struct {
 	gen    int
@@ -22,17 +40,30 @@ type evalMsg struct {
 	err    error
 }
 
-// mcMsg carries a Monte Carlo refinement; done is true when the run has ended.
+// mcMsg carries a Monte Carlo refinement, or the error that ended the run; done is true
+// when the run has ended.
 type mcMsg struct {
 	gen    int
 	report *sim.Report
+	err    error
 	done   bool
-	stream <-chan *sim.Report
+	stream <-chan mcUpdate
 }
 
-// sampleMsg carries one sampled release, summed per cell (NaN where nothing is published).
+// mcUpdate is one item of a Monte Carlo stream: a report, or the error that ended it.
+type mcUpdate struct {
+	report *sim.Report
+	err    error
+}
+
+// monteCarloFunc runs a Monte Carlo (sim.Engine.MonteCarlo, or a test's).
+type monteCarloFunc func(ctx context.Context, p sim.Params, opt sim.MCOptions, progress func(*sim.Report)) (*sim.Report, error)
+
+// sampleMsg carries one sampled release of table under params, summed per cell (NaN
+// where nothing is published).
 type sampleMsg struct {
-	gen    int
+	table  *sim.Table
+	params sim.Params
 	values []float64
 	err    error
 }
@@ -62,26 +93,32 @@ type reloadMsg struct {
 
 // evaluate returns the exact report of p.
 func evaluate(e *sim.Engine, p sim.Params, gen int) tea.Cmd {
-	return func() tea.Msg {
+	return recovered(func() tea.Msg {
 		r, err := e.Evaluate(p)
 		return evalMsg{gen: gen, report: r, err: err}
-	}
+	}, func(err error) tea.Msg { return evalMsg{gen: gen, err: err} })
 }
 
 // startMonteCarlo runs the Monte Carlo for p until ctx is done or it converges, sending
 // its latest report on the returned channel (older ones are dropped when the screen is
-// slower than the simulation), and closes the channel at the end.
-func startMonteCarlo(ctx context.Context, e *sim.Engine, p sim.Params, seed uint64, budget time.Duration) <-chan *sim.Report {
-	ch := make(chan *sim.Report, 1)
-	push := func(r *sim.Report) {
+// slower than the simulation), and closes the channel at the end. A panic in the run
+// (this goroutine is outside bubbletea's recovery) is sent as the run's error.
+func startMonteCarlo(ctx context.Context, mc monteCarloFunc, p sim.Params, seed uint64, budget time.Duration) <-chan mcUpdate {
+	ch := make(chan mcUpdate, 1)
+	push := func(u mcUpdate) {
 		select {
 		case <-ch:
 		default:
 		}
-		ch <- r
+		ch <- u
 	}
 	go func() {
 		defer close(ch)
+		defer func() {
+			if r := recover(); r != nil {
+				push(mcUpdate{err: panicError(r)})
+			}
+		}()
 		// The budget ends the run only once it has produced figures: on a slow machine or
 		// a huge grid the first batch may take longer than the budget.
 		run, stop := context.WithCancel(ctx)
@@ -89,8 +126,8 @@ func startMonteCarlo(ctx context.Context, e *sim.Engine, p sim.Params, seed uint
 		start := time.Now()
 		budgetSpent := false
 		opt := sim.MCOptions{Seed: seed, TargetRelSE: 0.01, ProgressEvery: 150 * time.Millisecond}
-		r, err := e.MonteCarlo(run, p, opt, func(r *sim.Report) {
-			push(r)
+		r, err := mc(run, p, opt, func(r *sim.Report) {
+			push(mcUpdate{report: r})
 			if r.Iterations > 0 && time.Since(start) > budget {
 				budgetSpent = true
 				stop()
@@ -98,28 +135,31 @@ func startMonteCarlo(ctx context.Context, e *sim.Engine, p sim.Params, seed uint
 		})
 		// Converged, or stopped at the budget: the last report stands. Cancelled for a new
 		// setting: nothing more is sent.
-		if r != nil && (err == nil || (budgetSpent && ctx.Err() == nil)) {
-			push(r)
+		switch {
+		case r != nil && (err == nil || (budgetSpent && ctx.Err() == nil)):
+			push(mcUpdate{report: r})
+		case err != nil && ctx.Err() == nil && !budgetSpent:
+			push(mcUpdate{err: err})
 		}
 	}()
 	return ch
 }
 
 // waitMonteCarlo returns the next report of a Monte Carlo stream.
-func waitMonteCarlo(stream <-chan *sim.Report, gen int) tea.Cmd {
+func waitMonteCarlo(stream <-chan mcUpdate, gen int) tea.Cmd {
 	return func() tea.Msg {
-		r, ok := <-stream
-		return mcMsg{gen: gen, report: r, done: !ok, stream: stream}
+		u, ok := <-stream
+		return mcMsg{gen: gen, report: u.report, err: u.err, done: !ok, stream: stream}
 	}
 }
 
-// sampleRelease draws one release of t under p with the library's secure noise, as a
-// release would, and sums the published counts per cell.
-func sampleRelease(t *sim.Table, p sim.Params, gen int) tea.Cmd {
-	return func() tea.Msg {
-		rel, err := sim.Release(t, p, sim.SecureNoise(p.Noise))
+// sampleRelease draws one release of t under p with src (the library's secure noise, as
+// a release would) and sums the published counts per cell.
+func sampleRelease(t *sim.Table, p sim.Params, src sim.NoiseSource) tea.Cmd {
+	return recovered(func() tea.Msg {
+		rel, err := sim.Release(t, p, src)
 		if err != nil {
-			return sampleMsg{gen: gen, err: err}
+			return sampleMsg{table: t, params: p, err: err}
 		}
 		C := t.Cells()
 		values := make([]float64, C)
@@ -135,27 +175,43 @@ func sampleRelease(t *sim.Table, p sim.Params, gen int) tea.Cmd {
 				values[c] = math.NaN()
 			}
 		}
-		return sampleMsg{gen: gen, values: values}
-	}
+		return sampleMsg{table: t, params: p, values: values}
+	}, func(err error) tea.Msg { return sampleMsg{table: t, params: p, err: err} })
 }
 
 // curvePointCmd evaluates point i of the curves: the exact report, refined by a short
 // Monte Carlo when it has pending figures.
 func curvePointCmd(ctx context.Context, e *sim.Engine, p sim.Params, ax axis, i int, seed uint64, budget time.Duration, gen int) tea.Cmd {
-	return func() tea.Msg {
+	return recovered(func() tea.Msg {
 		r, err := e.EvaluateWithin(ctx, p, budget, seed)
 		if err != nil || ctx.Err() != nil {
 			return curveMsg{gen: gen, axis: ax, i: i}
 		}
 		return curveMsg{gen: gen, axis: ax, i: i, ok: true,
 			point: curvePoint{estimands: r.Estimands, crowd: r.Crowd, dp: r.DP}}
-	}
+	}, func(error) tea.Msg { return curveMsg{gen: gen, axis: ax, i: i} })
 }
 
 // reload re-aggregates the population under a new setup.
 func reload(fn func(Setup) (*sim.Table, error), s Setup) tea.Cmd {
-	return func() tea.Msg {
+	return recovered(func() tea.Msg {
 		t, err := fn(s)
 		return reloadMsg{table: t, setup: s, err: err}
+	}, func(err error) tea.Msg { return reloadMsg{setup: s, err: err} })
+}
+
+// recoveredWrite returns write made safe to run in a goroutine of its own: a panic
+// becomes the error the release reports on screen.
+func recoveredWrite(write func(string, sim.Params, func(string)) error) func(string, sim.Params, func(string)) error {
+	if write == nil {
+		return nil
+	}
+	return func(dir string, p sim.Params, stage func(string)) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = panicError(r)
+			}
+		}()
+		return write(dir, p, stage)
 	}
 }

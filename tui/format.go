@@ -3,9 +3,15 @@ package tui
 import (
 	"fmt"
 	"math"
-	"privtune/internal/numfmt"
 	"strconv"
+
+	"privtune/internal/numfmt"
+	"privtune/internal/safetext"
 )
+
+// safeLabel makes text from the data or the user (a file name, a column, a group's label,
+// an error quoting them) safe to draw: no control or escape sequence reaches the terminal.
+func safeLabel(s string) string { return safetext.Terminal(s) }
 
 // num prints a figure with about four significant digits and thousands separators.
 func num(v float64) string {

@@ -13,7 +13,7 @@ type KeyMap struct {
 	Layer, LayerBack          key.Binding
 	Curves, Axis, Table       key.Binding
 	Pin, Settings, Help, Quit key.Binding
-	Release                   key.Binding
+	Release, Audience         key.Binding
 }
 
 // DefaultKeyMap returns the explorer's keys.
@@ -30,14 +30,23 @@ func DefaultKeyMap() KeyMap {
 		Pin:          key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pin as A / unpin")),
 		Settings:     key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "settings")),
 		Release:      key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "write the release")),
+		Audience:     key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "curator / researcher screen")),
 		Help:         key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:         key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 	}
 }
 
+// setAudience turns off the keys of views a researcher screen does not have (figures
+// computed from the true data), so that they neither act nor show in the help.
+func (k *KeyMap) setAudience(a Audience) {
+	for _, b := range []*key.Binding{&k.Estimand, &k.EstimandBack, &k.Layer, &k.LayerBack, &k.Curves, &k.Axis, &k.Table, &k.Pin} {
+		b.SetEnabled(a == Curator)
+	}
+}
+
 // ShortHelp is the one-line help.
 func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Knobs.Next, k.Knobs.Up, k.Knobs.Edit, k.Estimand, k.Layer, k.Pin, k.Settings, k.Help, k.Quit}
+	return []key.Binding{k.Knobs.Next, k.Knobs.Up, k.Knobs.Edit, k.Audience, k.Estimand, k.Layer, k.Pin, k.Settings, k.Help, k.Quit}
 }
 
 // FullHelp is the help on ?.
@@ -45,6 +54,6 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Knobs.Next, k.Knobs.Prev, k.Knobs.Up, k.Knobs.Down, k.Knobs.Edit, k.Knobs.Cancel},
 		{k.Estimand, k.Table, k.Layer, k.Curves, k.Axis},
-		{k.Pin, k.Settings, k.Release, k.Help, k.Quit},
+		{k.Audience, k.Pin, k.Settings, k.Release, k.Help, k.Quit},
 	}
 }

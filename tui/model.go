@@ -47,6 +47,9 @@ type Config struct {
 	WriteRelease func(dir string, p sim.Params, stage func(string)) error
 	// Notice is shown in the header at the start (e.g. a recorded decision's data check).
 	Notice string
+	// Audience is who the screen is for. Researcher hides every figure computed from the
+	// true data and cannot be switched back from the keyboard.
+	Audience Audience
 }
 
 // Map layers.
@@ -99,9 +102,15 @@ type Model struct {
 	mcActive bool
 	evalErr  string
 
-	sample []float64 // per-cell sum of one sampled release, for gen sampleGen
-	// sampleGen is the generation sample belongs to.
-	sampleGen int
+	// audience is who the screen is for; audienceLocked when the flag chose researcher.
+	audience       Audience
+	audienceLocked bool
+	// draws holds the release drawn for each setting shown; drawing is the one being drawn.
+	draws     *releaseDraws
+	drawing   drawKey
+	sampleErr string
+	// noiseFor is the noise a drawn release uses: the library's secure noise (tests seed it).
+	noiseFor func(sim.NoiseKind) sim.NoiseSource
 
 	estimand  int
 	layer     layer
@@ -136,9 +145,13 @@ func New(cfg Config) Model {
 		knobs:   knobs.New(styles, keys.Knobs, cfg.Params, t.Grid.CellKM, t.HasMeasure(), t.Grid.Located),
 		heatmap: heatmap.New(styles), rmse: chart.New(styles), risk: chart.New(styles),
 		ctx: context.Background(), cancel: func() {}, layer: layerExpected,
-		writer: newReleaseWriter(styles),
+		writer:   newReleaseWriter(styles),
+		audience: cfg.Audience, audienceLocked: cfg.Audience == Researcher,
+		draws: newReleaseDraws(), noiseFor: sim.SecureNoise,
 	}
-	m.writer.status = cfg.Notice
+	m.keys.setAudience(m.audience)
+	m.cfg.WriteRelease = recoveredWrite(cfg.WriteRelease)
+	m.writer.status = safeLabel(cfg.Notice)
 	m.resetCurves()
 	if m.cfg.MonteCarloTime <= 0 {
 		m.cfg.MonteCarloTime = 30 * time.Second
@@ -150,18 +163,40 @@ func New(cfg Config) Model {
 // Init starts the first evaluation and the curves (their state was laid out by New:
 // Init cannot change the model).
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(evaluate(m.engine, m.knobs.Params(), m.gen), m.curvePoint(0))
+	if !m.evaluates() {
+		return m.drawRelease()
+	}
+	return tea.Batch(evaluate(m.engine, m.knobs.Params(), m.gen), m.curvePoint(0), m.drawRelease())
 }
 
 // recompute starts everything a new setting needs. It must be called on a Model whose
 // gen was just bumped (or at Init).
 func (m *Model) recompute() tea.Cmd {
-	p := m.knobs.Params()
-	cmds := []tea.Cmd{evaluate(m.engine, p, m.gen), m.startCurves()}
-	if m.layer == layerSample {
-		cmds = append(cmds, sampleRelease(m.table, p, m.gen))
+	m.sampleErr = ""
+	draw := m.drawRelease()
+	if draw != nil {
+		m.drawing = drawKey{m.table, m.knobs.Params()}
 	}
-	return tea.Batch(cmds...)
+	if !m.evaluates() {
+		return draw
+	}
+	return tea.Batch(evaluate(m.engine, m.knobs.Params(), m.gen), m.startCurves(), draw)
+}
+
+// drawRelease draws the release of the current setting when the screen shows it and it
+// has not been drawn (or is being drawn) yet.
+func (m Model) drawRelease() tea.Cmd {
+	p := m.knobs.Params()
+	key := drawKey{m.table, p}
+	switch {
+	case !m.researcher() && m.layer != layerSample:
+		return nil
+	case m.researcher() && drawable(p) != "":
+		return nil
+	case m.draws.cells[key] != nil || m.drawing == key:
+		return nil
+	}
+	return sampleRelease(m.table, p, m.noiseFor(p.Noise))
 }
 
 // changed bumps the generation, cancels the running simulations and recomputes.
@@ -247,10 +282,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case mcMsg:
 		return m.onMonteCarlo(msg)
 	case sampleMsg:
-		if msg.gen == m.gen && msg.err == nil {
-			m.sample, m.sampleGen = msg.values, msg.gen
-		}
-		return m, nil
+		return m.onSample(msg), nil
 	case curveMsg:
 		return m.onCurve(msg)
 	case reloadMsg:
@@ -298,10 +330,15 @@ func (m Model) onKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		m.writer, cmd = m.writer.Update(k, m.knobs.Params(), m.cfg.WriteRelease)
 		return m, cmd
 	}
+	if !m.reloading {
+		m.status = ""
+	}
 	switch {
 	case key.Matches(k, m.keys.Quit):
 		m.cancel()
 		return m, tea.Quit
+	case key.Matches(k, m.keys.Audience):
+		return m.toggleAudience()
 	case key.Matches(k, m.keys.Help):
 		m.help.ShowAll = !m.help.ShowAll
 	case key.Matches(k, m.keys.Estimand):
@@ -314,10 +351,7 @@ func (m Model) onKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 			dir = -1
 		}
 		m.layer = layer(m.cycle(int(m.layer), dir, int(numLayers)))
-		if m.layer == layerSample && (m.sample == nil || m.sampleGen != m.gen) {
-			m.sample = nil
-			return m, sampleRelease(m.table, m.knobs.Params(), m.gen)
-		}
+		return m, m.startDraw()
 	case key.Matches(k, m.keys.Curves):
 		m.showCurve = !m.showCurve
 	case key.Matches(k, m.keys.Axis):
@@ -342,6 +376,45 @@ func (m Model) onKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m, cmd
 	}
 	return m, nil
+}
+
+// startDraw starts drawing the current setting's release if the screen needs it.
+func (m *Model) startDraw() tea.Cmd {
+	cmd := m.drawRelease()
+	if cmd != nil {
+		m.drawing, m.sampleErr = drawKey{m.table, m.knobs.Params()}, ""
+	}
+	return cmd
+}
+
+// onSample keeps a drawn release: the first drawn for a setting stays the one shown.
+func (m Model) onSample(msg sampleMsg) Model {
+	key := drawKey{msg.table, msg.params}
+	if m.drawing == key {
+		m.drawing = drawKey{}
+	}
+	switch {
+	case msg.err != nil:
+		if key == (drawKey{m.table, m.knobs.Params()}) {
+			m.sampleErr = "no release drawn: " + msg.err.Error()
+		}
+	case m.draws.cells[key] == nil:
+		m.draws.cells[key] = msg.values
+	}
+	return m
+}
+
+// toggleAudience switches between the curator's and the researcher's screen, unless
+// the flag chose the researcher's.
+func (m Model) toggleAudience() (Model, tea.Cmd) {
+	if m.audienceLocked {
+		m.status = "started with --audience researcher: restart without it to see true values"
+		return m, nil
+	}
+	m.audience = 1 - m.audience
+	m.keys.setAudience(m.audience)
+	m.help.ShowAll = false
+	return m, m.startDraw()
 }
 
 func (m Model) cycle(i, dir, n int) int {
@@ -373,7 +446,7 @@ func (m Model) onEval(msg evalMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	m.mcActive = true
-	stream := startMonteCarlo(m.ctx, m.engine, m.knobs.Params(), m.cfg.Seed, m.cfg.MonteCarloTime)
+	stream := startMonteCarlo(m.ctx, m.engine.MonteCarlo, m.knobs.Params(), m.cfg.Seed, m.cfg.MonteCarloTime)
 	return m, waitMonteCarlo(stream, m.gen)
 }
 
@@ -384,6 +457,10 @@ func (m Model) onMonteCarlo(msg mcMsg) (tea.Model, tea.Cmd) {
 	if msg.done {
 		m.mcActive = false
 		return m, nil
+	}
+	if msg.err != nil {
+		m.evalErr = "simulation stopped: " + msg.err.Error()
+		return m, waitMonteCarlo(msg.stream, msg.gen)
 	}
 	m.report = msg.report
 	return m, waitMonteCarlo(msg.stream, msg.gen)

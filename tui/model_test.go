@@ -176,11 +176,11 @@ func TestEstimandsLayersAndCompare(t *testing.T) {
 	}
 	// The sampled release is drawn with the library's noise when its layer is shown.
 	m = keys(t, m, "m")
-	if m.layer != layerSample || m.sample == nil || m.sampleGen != m.gen {
-		t.Fatalf("sample layer: layer %v sample %v", m.layer, m.sample != nil)
+	if m.layer != layerSample || m.currentDraw() == nil {
+		t.Fatalf("sample layer: layer %v sample %v", m.layer, m.currentDraw() != nil)
 	}
 	published := 0.0
-	for _, v := range m.sample {
+	for _, v := range m.currentDraw() {
 		if !math.IsNaN(v) {
 			published += v
 		}

@@ -4,11 +4,11 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"privtune/sim"
+	"privtune/tui/safeinput"
 	"privtune/tui/theme"
 )
 
@@ -32,10 +32,7 @@ type releaseWriter struct {
 }
 
 func newReleaseWriter(styles theme.Styles) releaseWriter {
-	in := textinput.New()
-	in.Prompt = "write release to folder › "
-	in.CharLimit = 500
-	in.Cursor.SetMode(cursor.CursorStatic)
+	in := safeinput.New("write release to folder › ", 500)
 	return releaseWriter{styles: styles, input: in}
 }
 
@@ -74,7 +71,7 @@ func (w releaseWriter) Update(k tea.KeyMsg, p sim.Params, write func(string, sim
 		return w, startRelease(write, dir, p)
 	}
 	var cmd tea.Cmd
-	w.input, cmd = w.input.Update(k)
+	w.input, cmd = safeinput.Update(w.input, k)
 	return w, cmd
 }
 
@@ -109,14 +106,14 @@ func (w releaseWriter) onProgress(msg releaseMsg) (releaseWriter, tea.Cmd) {
 	if msg.done {
 		w.running = false
 		if msg.err != nil {
-			w.status, w.err = "", "release not written: "+msg.err.Error()
+			w.status, w.err = "", "release not written: "+safeLabel(msg.err.Error())
 			return w, nil
 		}
 		w.status = fmt.Sprintf("wrote %s (shareable: release.csv, report.md, mechanism.json) and %s.curator-only (NOT for sharing: decision.json, curator-report.md, tradeoff.svg)",
-			msg.dir, strings.TrimRight(msg.dir, "/"))
+			safeLabel(msg.dir), safeLabel(strings.TrimRight(msg.dir, "/")))
 		return w, nil
 	}
-	w.status = msg.stage + "…"
+	w.status = safeLabel(msg.stage) + "…"
 	return w, waitRelease(msg.stream)
 }
 

@@ -6,12 +6,12 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"privtune/datasets"
 	"privtune/sim"
+	"privtune/tui/safeinput"
 	"privtune/tui/theme"
 )
 
@@ -50,11 +50,7 @@ type settingsModel struct {
 }
 
 func newSettings(styles theme.Styles, p sim.Params, s Setup, canReload, hasMeasure bool) settingsModel {
-	in := textinput.New()
-	in.Prompt = "› "
-	in.CharLimit = 200
-	// A steady cursor: no blink timer running behind the screen.
-	in.Cursor.SetMode(cursor.CursorStatic)
+	in := safeinput.New("› ", 200)
 	return settingsModel{styles: styles, params: p, setup: s, canReload: canReload, hasMeasure: hasMeasure, input: in}
 }
 
@@ -75,7 +71,7 @@ func (s settingsModel) Update(k tea.KeyMsg) (settingsModel, tea.Cmd) {
 			return s.commit(s.input.Value())
 		}
 		var cmd tea.Cmd
-		s.input, cmd = s.input.Update(k)
+		s.input, cmd = safeinput.Update(s.input, k)
 		return s, cmd
 	}
 	switch k.String() {
@@ -265,7 +261,7 @@ func (s settingsModel) View(width int) string {
 			marker = s.styles.Focused.Render("▸ ")
 			name = s.styles.Focused.Render(fmt.Sprintf("%-18s", fieldNames[f]))
 		}
-		value := s.styles.Value.Render(s.value(f))
+		value := s.styles.Value.Render(safeLabel(s.value(f)))
 		if f == s.cursor && s.editing {
 			value = s.input.View()
 		}
@@ -280,7 +276,7 @@ func (s settingsModel) View(width int) string {
 	}
 	lines = append(lines, "")
 	if s.err != "" {
-		lines = append(lines, s.styles.Error.Render(s.err))
+		lines = append(lines, s.styles.Error.Render(safeLabel(s.err)))
 	}
 	if s.note != "" {
 		lines = append(lines, s.styles.Warn.Render(s.note))

@@ -32,8 +32,12 @@ func (m Model) View() string {
 	if m.showSettings {
 		body = m.settings.View(m.width)
 	} else {
-		left := lipgloss.NewStyle().Width(l.left).MaxWidth(l.left).MaxHeight(l.body).Render(m.leftColumn(l))
-		right := lipgloss.NewStyle().Width(l.right).MaxWidth(l.right).MaxHeight(l.body).Render(m.rightColumn(l))
+		leftColumn, rightColumn := m.leftColumn, m.rightColumn
+		if m.researcher() {
+			leftColumn, rightColumn = m.researcherLeft, m.researcherRight
+		}
+		left := lipgloss.NewStyle().Width(l.left).MaxWidth(l.left).MaxHeight(l.body).Render(leftColumn(l))
+		right := lipgloss.NewStyle().Width(l.right).MaxWidth(l.right).MaxHeight(l.body).Render(rightColumn(l))
 		body = lipgloss.JoinHorizontal(lipgloss.Top, left, " ", right)
 	}
 	body = lipgloss.NewStyle().Height(l.body).MaxHeight(l.body).Render(body)
@@ -42,41 +46,62 @@ func (m Model) View() string {
 	return lipgloss.NewStyle().MaxWidth(m.width).MaxHeight(m.height).Render(screen)
 }
 
-// header is the top line: the data, the setting and the computation's state; or the
-// release prompt, progress or outcome while there is one.
+// header is the top line: the audience, the data, the setting and the computation's
+// state; or, after the audience, the release prompt, progress or outcome while there is one.
 func (m Model) header() string {
 	if line := m.writer.View(); line != "" {
-		return lipgloss.NewStyle().MaxWidth(m.width).Render(line)
+		return lipgloss.NewStyle().MaxWidth(m.width).Render(m.audienceBadge(true) + " " + line)
 	}
 	t := m.table
 	grid := "plain microdata"
 	if t.Grid.Located {
 		grid = fmt.Sprintf("%d×%d cells of %g km", t.Grid.Rows, t.Grid.Cols, t.Grid.CellKM)
 	}
-	left := m.styles.Title.Render("privtune") + m.styles.Muted.Render(fmt.Sprintf(" · %s · %s people · %s · %d groups",
-		m.cfg.Source, thousands(int64(m.cfg.People)), grid, len(t.Groups)))
-	var state string
-	switch {
-	case m.reloading:
-		state = m.styles.BadgeMC.Render(m.status)
-	case m.evalErr != "":
-		state = m.styles.Error.Render(m.evalErr)
-	case m.report == nil:
-		state = m.styles.Muted.Render("computing…")
-	case m.mcActive:
-		state = m.styles.BadgeMC.Render(fmt.Sprintf("simulating · %s releases", thousands(int64(m.report.Iterations))))
-	case !m.knobs.Params().IsDP():
-		state = m.styles.Warn.Render("no DP guarantee")
-	default:
-		state = m.styles.Badge.Render("up to date")
+	about := []string{safeLabel(m.cfg.Source)}
+	if !m.researcher() {
+		// The number of people is a true figure.
+		about = append(about, thousands(int64(m.cfg.People))+" people")
 	}
-	// The state matters more than the description: shorten the left part first.
+	about = append(about, grid, fmt.Sprintf("%d groups", len(t.Groups)))
+	left := m.styles.Title.Render("privtune") + m.styles.Muted.Render(" · ") + m.audienceBadge(false) + m.styles.Muted.Render(" · "+strings.Join(about, " · "))
+	// The audience comes first, then the state (shortened only if it would hide the
+	// audience), then as much of the description as fits.
+	short := m.audienceBadge(true)
+	state := lipgloss.NewStyle().MaxWidth(max(0, m.width-lipgloss.Width(short)-1)).Render(m.stateBadge())
 	room := m.width - lipgloss.Width(state) - 1
-	if lipgloss.Width(left) > room {
-		left = lipgloss.NewStyle().MaxWidth(max(0, room)).Render(left)
+	switch {
+	case room < lipgloss.Width("privtune · ")+lipgloss.Width(m.audienceBadge(false)):
+		left = short
+	case lipgloss.Width(left) > room:
+		left = lipgloss.NewStyle().MaxWidth(room).Render(left)
 	}
 	gap := max(1, m.width-lipgloss.Width(left)-lipgloss.Width(state))
 	return left + strings.Repeat(" ", gap) + state
+}
+
+// stateBadge says what the screen is doing: computing, simulating, up to date, or why not.
+func (m Model) stateBadge() string {
+	s := m.styles
+	p := m.knobs.Params()
+	switch {
+	case m.reloading, m.status != "":
+		return s.BadgeMC.Render(safeLabel(m.status))
+	case m.evalErr != "" && m.evaluates():
+		return s.Error.Render(safeLabel(m.evalErr))
+	case m.researcher() && drawable(p) == "" && m.currentDraw() == nil && m.sampleErr == "":
+		return s.Muted.Render("drawing…")
+	case m.researcher() && !p.IsDP():
+		return s.Warn.Render("no DP guarantee")
+	case m.researcher():
+		return s.Badge.Render("up to date")
+	case m.report == nil:
+		return s.Muted.Render("computing…")
+	case m.mcActive:
+		return s.BadgeMC.Render(fmt.Sprintf("simulating · %s releases", thousands(int64(m.report.Iterations))))
+	case !p.IsDP():
+		return s.Warn.Render("no DP guarantee")
+	}
+	return s.Badge.Render("up to date")
 }
 
 func (m Model) leftColumn(l layout) string {
@@ -120,33 +145,57 @@ func (m Model) utilityView() string {
 	if !ok {
 		return s.Title.Render("Utility") + "\n" + s.Muted.Render("computing…")
 	}
-	title := s.Title.Render("Utility · "+est.Name) + "  " + s.Muted.Render("(e: next)")
-	badge := s.Badge.Render("[exact]")
-	if !est.Exact {
+	title := s.Title.Render("Utility · "+safeLabel(est.Name)) + "  " + s.Muted.Render("(e: next)")
+	var badge string
+	switch {
+	case est.Pending:
+		badge = s.BadgeMC.Render("[" + m.pendingWord() + "]")
+	case est.Exact:
+		badge = s.Badge.Render("[exact]")
+	case est.MCSE > 0 && !math.IsInf(est.MCSE, 0):
 		badge = s.BadgeMC.Render(fmt.Sprintf("[Monte Carlo ±%s]", num(est.MCSE)))
+	default:
+		// A standard error of 0 (or none) would claim more than a simulation knows.
+		badge = s.BadgeMC.Render(fmt.Sprintf("[Monte Carlo, %s releases]", thousands(int64(m.report.Iterations))))
 	}
-	if est.Pending {
-		badge = s.BadgeMC.Render("[simulating…]")
-	}
+	truth := s.Label.Render("truth ") + s.Value.Render(num(est.Truth)) + s.Muted.Render(" (curator)")
 	lines := []string{title + " " + badge}
 	if est.Pending {
-		lines = append(lines, s.Label.Render("truth ")+s.Value.Render(num(est.Truth))+s.Muted.Render(" (curator only)"),
-			s.Muted.Render("expected value and spread: simulating…"))
-		return strings.Join(lines, "\n")
+		return strings.Join(append(lines, truth, s.Muted.Render("expected value and spread: "+m.pendingWord())), "\n")
+	}
+	if est.Kind == sim.KindMean {
+		lines = append(lines, s.Label.Render("defined in ")+s.Value.Render(percent(est.PDefined))+s.Muted.Render(" of releases (its district publishes someone)"))
+	}
+	if est.Undefined() {
+		return strings.Join(append(lines, truth, s.Warn.Render("too rarely defined for an expected value, bias or interval")), "\n")
 	}
 	b := est.BiasBySource
-	sources := fmt.Sprintf("smoothing %s, suppression %s", signed(b.Smoothing), signed(b.Suppression+b.Noise))
+	sources := "smoothing " + signed(b.Smoothing) + ", suppression " + signed(b.Suppression)
+	if b.NoiseThreshold != 0 {
+		sources += ", noise × k " + signed(b.NoiseThreshold)
+	}
+	if b.Noise != 0 {
+		sources += ", noise " + signed(b.Noise)
+	}
 	if est.Kind == sim.KindMean {
 		sources += ", clamping " + signed(b.Clamping)
 	}
 	lines = append(lines,
-		s.Label.Render("expected ")+s.Value.Render(num(est.Expected))+s.Label.Render(" · truth ")+s.Value.Render(num(est.Truth))+s.Muted.Render(" (curator)"),
-		s.Label.Render("bias ")+s.Value.Render(signed(est.Bias))+s.Muted.Render(" ("+relative(est.Bias, est.Truth)+")"),
+		s.Label.Render("expected ")+s.Value.Render(num(est.Expected))+s.Label.Render(" · ")+truth,
+		s.Label.Render("bias ")+s.Value.Render(signed(est.Bias))+s.Muted.Render(inParens(relative(est.Bias, est.Truth))),
 		s.Muted.Render("  from "+sources),
 		s.Label.Render("SD ")+s.Value.Render(num(math.Sqrt(est.Variance)))+s.Label.Render(" · RMSE ")+s.Value.Render(num(est.RMSE))+
 			s.Label.Render(" · 95 % ")+s.Value.Render(num(est.CI95[0])+" … "+num(est.CI95[1])),
 	)
 	return strings.Join(lines, "\n")
+}
+
+// inParens returns " (s)", or "" for an empty s.
+func inParens(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " (" + s + ")"
 }
 
 // classTable shows bias, SD and RMSE per district (districts true) or density class.
@@ -171,7 +220,7 @@ func (m Model) classTable(districts bool) string {
 	lines := []string{s.Title.Render("Counts "+title) + "  " + s.Muted.Render("(d: switch)"),
 		s.Muted.Render(fmt.Sprintf("%-11s%9s %6s %7s %8s", "", "bias", "bias%", "SD", "RMSE"))}
 	for _, e := range rows {
-		name := strings.TrimPrefix(e.Name, "district ")
+		name := safeLabel(strings.TrimPrefix(e.Name, "district "))
 		if e.Pending {
 			lines = append(lines, fmt.Sprintf("%-11s%9s", name, "…"))
 			continue
@@ -190,7 +239,7 @@ func (m Model) riskView(wide bool, width int) string {
 	r := m.report
 	var crowd []string
 	if r.CrowdPending {
-		crowd = append(crowd, s.Title.Render("Crowd risk ")+s.Muted.Render("simulating…"), "")
+		crowd = append(crowd, s.Title.Render("Crowd risk ")+s.Muted.Render(m.pendingWord()), "")
 	} else {
 		c := r.Crowd
 		crowd = append(crowd,
@@ -204,16 +253,7 @@ func (m Model) riskView(wide bool, width int) string {
 	} else {
 		crowd = append(crowd, s.Muted.Render("  odds of picking out a person by group+area"))
 	}
-	var dp []string
-	g := r.DP
-	if !g.Guarantee {
-		dp = append(dp, s.Title.Render("DP guarantee ")+s.Warn.Render("none (ε = ∞ or true-count k)"),
-			s.Muted.Render("  only the crowd risk limits what leaks"))
-	} else {
-		dp = append(dp,
-			s.Title.Render("DP guarantee ")+s.Label.Render("ε ")+s.Value.Render(knobs.FormatEpsilon(g.Epsilon))+s.Label.Render(" · advantage ≤ ")+s.Value.Render(fmt.Sprintf("%.2f", g.Advantage)),
-			s.Muted.Render(fmt.Sprintf("  a 10 %% suspicion rises to at most %s", percent(g.Posterior[1]))))
-	}
+	dp := m.dpLines(r.DP)
 	if wide {
 		half := (width - 2) / 2
 		left := lipgloss.NewStyle().Width(half).Render(strings.Join(crowd, "\n"))
@@ -221,6 +261,18 @@ func (m Model) riskView(wide bool, width int) string {
 		return lipgloss.JoinHorizontal(lipgloss.Top, left, "  ", right)
 	}
 	return strings.Join(crowd, "\n") + "\n" + strings.Join(dp, "\n")
+}
+
+// dpLines states the DP guarantee g, which depends on the setting alone.
+func (m Model) dpLines(g sim.DPGuarantee) []string {
+	s := m.styles
+	if !g.Guarantee {
+		return []string{s.Title.Render("DP guarantee ") + s.Warn.Render("none (ε = ∞ or true-count k)"),
+			s.Muted.Render("  only the crowd risk limits what leaks")}
+	}
+	return []string{
+		s.Title.Render("DP guarantee ") + s.Label.Render("ε ") + s.Value.Render(knobs.FormatEpsilon(g.Epsilon)) + s.Label.Render(" · advantage ≤ ") + s.Value.Render(fmt.Sprintf("%.2f", g.Advantage)),
+		s.Muted.Render(fmt.Sprintf("  a 10 %% suspicion rises to at most %s", percent(g.Posterior[1])))}
 }
 
 // compareView shows pinned setting A next to the current one.
@@ -231,26 +283,35 @@ func (m Model) compareView() string {
 		return ""
 	}
 	est, _ := m.selected()
-	ea, _ := a.Estimand(est.Name)
+	ea, found := a.Estimand(est.Name)
+	ea.Pending = ea.Pending || !found
 	label := func(p sim.Params) string {
 		return fmt.Sprintf("ε %s k %d r %g", knobs.FormatEpsilon(p.Epsilon), p.K, p.RadiusKM)
 	}
 	lines := []string{s.Title.Render("Compare") + "  " + s.Muted.Render("(p: unpin)"),
 		s.Muted.Render("A: " + label(m.pinned.params) + "   now: " + label(b.Params)),
-		s.Muted.Render(fmt.Sprintf("%-13s%10s %10s %9s", est.Name, "A", "now", "Δ"))}
-	row := func(name string, va, vb float64, pend bool, f func(float64) string) {
-		if pend {
-			lines = append(lines, fmt.Sprintf("%-13s%10s %10s", name, f(va), "…"))
-			return
+		s.Muted.Render(fmt.Sprintf("%-13s%10s %10s %9s", safeLabel(est.Name), "A", "now", "Δ"))}
+	// A figure not computed (pending, or NaN) shows as … on either side, never as 0.
+	row := func(name string, va, vb float64, pendA, pendB bool, f func(float64) string) {
+		fa, fb, delta := f(va), f(vb), ""
+		if pendA || math.IsNaN(va) {
+			fa = "…"
 		}
-		lines = append(lines, fmt.Sprintf("%-13s%10s %10s %9s", name, f(va), f(vb), signedWith(vb-va, f)))
+		if pendB || math.IsNaN(vb) {
+			fb = "…"
+		}
+		if fa != "…" && fb != "…" {
+			delta = signedWith(vb-va, f)
+		}
+		lines = append(lines, strings.TrimRight(fmt.Sprintf("%-13s%10s %10s %9s", name, fa, fb, delta), " "))
 	}
-	row("bias", ea.Bias, est.Bias, est.Pending, num)
-	row("SD", math.Sqrt(ea.Variance), math.Sqrt(est.Variance), est.Pending, num)
-	row("RMSE", ea.RMSE, est.RMSE, est.Pending, num)
-	row("crowd mean", a.Crowd.Mean, b.Crowd.Mean, b.CrowdPending, func(v float64) string { return fmt.Sprintf("%.3g", v) })
-	row("uniques pub.", a.Crowd.Uniques, b.Crowd.Uniques, b.CrowdPending, num)
-	row("DP advantage", a.DP.Advantage, b.DP.Advantage, false, func(v float64) string { return fmt.Sprintf("%.2f", v) })
+	g3 := func(v float64) string { return fmt.Sprintf("%.3g", v) }
+	row("bias", ea.Bias, est.Bias, ea.Pending, est.Pending, num)
+	row("SD", math.Sqrt(ea.Variance), math.Sqrt(est.Variance), ea.Pending, est.Pending, num)
+	row("RMSE", ea.RMSE, est.RMSE, ea.Pending, est.Pending, num)
+	row("crowd mean", a.Crowd.Mean, b.Crowd.Mean, a.CrowdPending, b.CrowdPending, g3)
+	row("uniques pub.", a.Crowd.Uniques, b.Crowd.Uniques, a.CrowdPending, b.CrowdPending, num)
+	row("DP advantage", a.DP.Advantage, b.DP.Advantage, false, false, func(v float64) string { return fmt.Sprintf("%.2f", v) })
 	return strings.Join(lines, "\n")
 }
 
@@ -267,6 +328,9 @@ func (m Model) mapView(w, h int) string {
 	t := m.table
 	if !t.Grid.Located {
 		return s.Muted.Render("no map: plain microdata (one cell)")
+	}
+	if m.layer == layerSample {
+		return m.sampleMapView(w, h)
 	}
 	title := s.Title.Render("Map · "+layerNames[m.layer]) + "  " + s.Muted.Render("(m: layer)")
 	if m.report == nil {
@@ -291,25 +355,20 @@ func (m Model) mapView(w, h int) string {
 		note = s.Warn.Render("curator only: true counts are never published")
 	case layerExpected, layerBias, layerSD:
 		if mp.Pending {
-			return title + "\n" + s.Muted.Render("simulating…")
+			return title + "\n" + s.Muted.Render(m.pendingWord())
 		}
 		switch m.layer {
 		case layerExpected:
-			d.Values = blankEmpty(mp.Expected)
+			d.Values, d.Top = expectedLayer(mp.Expected), 1
+			note = s.Muted.Render("blank: none expected")
 		case layerBias:
 			d.Values, d.Scale, d.Unit = blankEmpty(mp.Bias), heatmap.Diverging, "bias, people/cell"
 		default:
 			d.Values, d.Scale, d.Unit = blankEmpty(mp.SD), heatmap.Linear, "SD, people/cell"
 		}
-	case layerSample:
-		if m.sample == nil || m.sampleGen != m.gen {
-			return title + "\n" + s.Muted.Render("drawing a release with the library's noise…")
-		}
-		d.Values, d.Unit = m.sample, "published people/cell"
-		note = s.Muted.Render("one draw of the library's noise; blank: withheld")
 	case layerWithheld:
 		if mp.Pending && m.report.CrowdPending {
-			return title + "\n" + s.Muted.Render("simulating…")
+			return title + "\n" + s.Muted.Render(m.pendingWord())
 		}
 		d.Values, d.Scale, d.Unit = mp.Withheld, heatmap.Linear, "share withheld"
 	}
@@ -325,6 +384,30 @@ func (m Model) mapView(w, h int) string {
 		out += "\n" + note
 	}
 	return out
+}
+
+// expectedLayer returns the expected release per cell with the cells that publish
+// nothing on average (|E| < 1e-9 people) blank. Which cells are blank depends on the
+// expected values alone, never on where people truly live: with k = 10⁶ the whole map is
+// blank, not the footprint of the population.
+func expectedLayer(expected []float64) []float64 {
+	out := make([]float64, len(expected))
+	for c, v := range expected {
+		out[c] = v
+		if math.Abs(v) < 1e-9 {
+			out[c] = math.NaN()
+		}
+	}
+	return out
+}
+
+// pendingWord is what a figure the Monte Carlo has not given yet shows: "simulating…"
+// while it runs, "not computed" once it has stopped without it.
+func (m Model) pendingWord() string {
+	if m.mcActive {
+		return "simulating…"
+	}
+	return "not computed"
 }
 
 // curvesView draws RMSE and risk against the curve axis.
@@ -391,7 +474,7 @@ func (m Model) curvesView(w, h int) string {
 	title := s.Muted.Render(fmt.Sprintf("Trade-off vs %s (x: axis, c: map)", name))
 	rm := m.rmse
 	rk := m.risk
-	rm.SetData(chart.Data{Title: "RMSE · " + est.Name, XLabels: labels, Marker: marker, LogY: logY,
+	rm.SetData(chart.Data{Title: "RMSE · " + safeLabel(est.Name), XLabels: labels, Marker: marker, LogY: logY,
 		Series: []chart.Series{{Name: "RMSE", Y: rmse}}})
 	riskLo, riskHi := math.Inf(1), 0.0
 	for i := range crowd {

@@ -34,6 +34,10 @@ type Data struct {
 	Scale      Scale
 	// Unit names what a value is, for the legend (e.g. "people per cell").
 	Unit string
+	// Top, when positive, is the least top of a Linear or Log scale: an absolute reference
+	// (e.g. one person per cell) so that a layer of tiny values is drawn pale, not
+	// stretched over the whole ramp.
+	Top float64
 }
 
 // Model is the heatmap component.
@@ -129,7 +133,10 @@ func valueRange(d Data) (lo, hi float64) {
 		}
 	}
 	if math.IsInf(lo, 1) {
-		return 0, 0
+		lo, hi = 0, 0
+	}
+	if d.Scale != Diverging {
+		hi = math.Max(hi, d.Top)
 	}
 	if d.Scale == Diverging {
 		m := math.Max(math.Abs(lo), math.Abs(hi))

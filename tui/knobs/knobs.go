@@ -10,12 +10,12 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"privtune/sim"
+	"privtune/tui/safeinput"
 	"privtune/tui/theme"
 )
 
@@ -76,11 +76,7 @@ type Model struct {
 
 // New returns the panel at p.
 func New(styles theme.Styles, keys KeyMap, p sim.Params, cellKM float64, hasMeasure, located bool) Model {
-	in := textinput.New()
-	in.CharLimit = 24
-	in.Prompt = "› "
-	// A steady cursor: no blink timer running behind the screen.
-	in.Cursor.SetMode(cursor.CursorStatic)
+	in := safeinput.New("› ", 24)
 	return Model{styles: styles, keys: keys, params: p, cellKM: cellKM, hasMeasure: hasMeasure, located: located, input: in}
 }
 
@@ -150,7 +146,7 @@ func (m Model) updateEditing(k tea.KeyMsg) (Model, tea.Cmd) {
 		return m.set(p)
 	}
 	var cmd tea.Cmd
-	m.input, cmd = m.input.Update(k)
+	m.input, cmd = safeinput.Update(m.input, k)
 	return m, cmd
 }
 

@@ -1,0 +1,223 @@
+package tui
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/charmbracelet/lipgloss"
+
+	"privtune/sim"
+	"privtune/tui/heatmap"
+	"privtune/tui/knobs"
+)
+
+// Audience is who may look at the screen.
+type Audience int
+
+const (
+	// Curator sees everything, true values included.
+	Curator Audience = iota
+	// Researcher sees only what a release shows: the setting, the mechanism's
+	// data-independent parameters, the DP guarantee and one release drawn with the
+	// library's noise. Nothing on a researcher screen is computed from the true data
+	// except through that release (TestResearcherScreenDependsOnlyOnRelease).
+	Researcher
+)
+
+// ParseAudience reads --audience: "curator" or "researcher".
+func ParseAudience(s string) (Audience, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "curator":
+		return Curator, nil
+	case "researcher":
+		return Researcher, nil
+	}
+	return Curator, fmt.Errorf("--audience %q: want curator or researcher", s)
+}
+
+// String is the flag's spelling.
+func (a Audience) String() string {
+	if a == Researcher {
+		return "researcher"
+	}
+	return "curator"
+}
+
+// releaseDraws keeps the one release drawn for each setting shown, so that showing a
+// setting again shows the same release: every new draw is another release of the same
+// people, and their ε add up (sequential composition), which the researcher screen states.
+type releaseDraws struct {
+	cells map[drawKey][]float64
+}
+
+// drawKey identifies a draw: the table it was drawn from and the setting.
+type drawKey struct {
+	table  *sim.Table
+	params sim.Params
+}
+
+func newReleaseDraws() *releaseDraws { return &releaseDraws{cells: map[drawKey][]float64{}} }
+
+// spent returns the number of releases drawn from t and their summed ε and δ.
+func (d *releaseDraws) spent(t *sim.Table) (n int, eps, delta float64) {
+	for k := range d.cells {
+		if k.table == t {
+			n++
+			eps += k.params.Epsilon
+			delta += k.params.Delta
+		}
+	}
+	return n, eps, delta
+}
+
+// researcher reports whether the screen is in researcher mode.
+func (m Model) researcher() bool { return m.audience == Researcher }
+
+// evaluates reports whether the explorer computes figures from the true data: not when
+// it was started for researchers (the key cannot switch it back then).
+func (m Model) evaluates() bool { return !(m.researcher() && m.audienceLocked) }
+
+// drawable says why no release is drawn for p on a researcher screen, or "".
+func drawable(p sim.Params) string {
+	switch {
+	case p.NoNoise():
+		return "ε = ∞ publishes the true counts: no release is drawn on a shared screen"
+	case p.Threshold == sim.ThresholdTrue && p.K > 0:
+		return "k on true counts: who is withheld reveals true counts; no release is drawn on a shared screen"
+	}
+	return ""
+}
+
+// audienceBadge names the audience in the header.
+func (m Model) audienceBadge(short bool) string {
+	switch {
+	case m.researcher() && short:
+		return m.styles.Good.Render("RESEARCHER")
+	case m.researcher():
+		return m.styles.Good.Render("RESEARCHER — shareable")
+	case short:
+		return m.styles.Warn.Render("CURATOR")
+	}
+	return m.styles.Warn.Render("CURATOR — contains true values")
+}
+
+// researcherLeft is the left column of a researcher screen: the knobs, the mechanism,
+// the DP guarantee and the release drawn.
+func (m Model) researcherLeft(l layout) string {
+	m.knobs.SetWidth(l.left)
+	parts := []string{m.knobs.View(), m.mechanismView(), strings.Join(m.dpLines(sim.ComputeDPGuarantee(m.knobs.Params())), "\n"), m.releaseSummary()}
+	spaced := strings.Join(parts, "\n\n")
+	if lipgloss.Height(lipgloss.NewStyle().Width(l.left).Render(spaced)) <= l.body {
+		return spaced
+	}
+	return strings.Join(parts, "\n")
+}
+
+// researcherRight is the right column: the release drawn, as a map.
+func (m Model) researcherRight(l layout) string {
+	if !m.table.Grid.Located {
+		return m.styles.Muted.Render("no map: plain microdata (one cell)")
+	}
+	return m.sampleMapView(l.right, l.body)
+}
+
+// mechanismView states the mechanism's public, data-independent parameters.
+func (m Model) mechanismView() string {
+	s := m.styles
+	p := m.knobs.Params()
+	t := m.table
+	lines := []string{s.Title.Render("Release mechanism")}
+	if p.NoNoise() {
+		lines = append(lines, s.Warn.Render("no noise (ε = ∞): exact counts, no DP guarantee"))
+	} else {
+		cm := sim.CountMechanism(p, t.HasMeasure())
+		noise := p.Noise.String() + " noise"
+		if p.Noise == sim.Gaussian {
+			noise += fmt.Sprintf(", δ %g", p.Delta)
+		}
+		share := ""
+		if t.HasMeasure() {
+			share = fmt.Sprintf(" (ε %s on counts)", knobs.FormatEpsilon(cm.Epsilon))
+		}
+		lines = append(lines, s.Label.Render(noise+" · SD per count ")+s.Value.Render(num(math.Sqrt(cm.IntVariance())))+s.Muted.Render(share))
+		if t.HasMeasure() {
+			sm := sim.SumMechanism(p, t.Clamp)
+			lines = append(lines, s.Label.Render(safeLabel(t.Measure)+" sums clamped to ")+s.Value.Render(fmt.Sprintf("[%g, %g]", t.Clamp[0], t.Clamp[1]))+
+				s.Label.Render(" · SD ")+s.Value.Render(num(math.Sqrt(sm.FloatVariance()))))
+		}
+	}
+	switch {
+	case p.K == 0:
+		lines = append(lines, s.Label.Render("nothing withheld (k = 0)"))
+	case p.Threshold == sim.ThresholdTrue:
+		lines = append(lines, s.Warn.Render(fmt.Sprintf("withheld: TRUE count below k = %d (NOT DP)", p.K)))
+	default:
+		lines = append(lines, s.Label.Render(fmt.Sprintf("withheld: noisy count below k = %d", p.K)))
+	}
+	if t.Grid.Located && p.RadiusKM >= t.Grid.CellKM {
+		lines = append(lines, s.Label.Render(fmt.Sprintf("smoothed over a %g km disk (%d cells)", p.RadiusKM, sim.DiskCells(p.RadiusKM, t.Grid.CellKM))))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// currentDraw returns the release drawn for the current setting, or nil.
+func (m Model) currentDraw() []float64 {
+	return m.draws.cells[drawKey{m.table, m.knobs.Params()}]
+}
+
+// releaseSummary sums up the release drawn, and how many releases this screen has drawn.
+func (m Model) releaseSummary() string {
+	s := m.styles
+	lines := []string{s.Title.Render("One release") + s.Muted.Render(" · library noise")}
+	p := m.knobs.Params()
+	switch draw := m.currentDraw(); {
+	case drawable(p) != "":
+		lines = append(lines, s.Warn.Render(drawable(p)))
+	case m.sampleErr != "":
+		lines = append(lines, s.Error.Render(safeLabel(m.sampleErr)))
+	case draw == nil:
+		lines = append(lines, s.Muted.Render("drawing…"))
+	default:
+		cells, sum := 0, 0.0
+		for _, v := range draw {
+			if !math.IsNaN(v) {
+				cells++
+				sum += v
+			}
+		}
+		lines = append(lines, s.Label.Render("published cells ")+s.Value.Render(thousands(int64(cells)))+s.Label.Render(" of "+thousands(int64(len(draw))))+
+			s.Label.Render(" · sum ")+s.Value.Render(num(sum)))
+	}
+	n, eps, delta := m.draws.spent(m.table)
+	spent := fmt.Sprintf("releases shown here %d · their ε add up to %s", n, knobs.FormatEpsilon(eps))
+	if delta > 0 {
+		spent += fmt.Sprintf(", δ to %g", delta)
+	}
+	return strings.Join(append(lines, s.Muted.Render(spent)), "\n")
+}
+
+// sampleMapView draws the release drawn for the current setting, cell by cell.
+func (m Model) sampleMapView(w, h int) string {
+	s := m.styles
+	t := m.table
+	title := s.Title.Render("Map · " + layerNames[layerSample])
+	if !m.researcher() {
+		title += "  " + s.Muted.Render("(m: layer)")
+	}
+	p := m.knobs.Params()
+	draw := m.currentDraw()
+	switch {
+	case m.researcher() && drawable(p) != "":
+		return title + "\n" + s.Warn.Render(drawable(p))
+	case m.sampleErr != "":
+		return title + "\n" + s.Error.Render(safeLabel(m.sampleErr))
+	case draw == nil:
+		return title + "\n" + s.Muted.Render("drawing a release with the library's noise…")
+	}
+	d := heatmap.Data{Rows: t.Grid.Rows, Cols: t.Grid.Cols, Scale: heatmap.Log, Values: draw, Unit: "count/cell"}
+	hm := m.heatmap
+	hm.SetSize(w, h-2)
+	hm.SetData(d)
+	return title + "\n" + hm.View() + "\n" + s.Muted.MaxWidth(w).Render("library noise · blank: withheld")
+}

@@ -1,0 +1,253 @@
+package tui
+
+import (
+	"math"
+	"math/rand/v2"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"privtune/sim"
+)
+
+// seededNoise is Laplace-like noise from a seeded generator, so that a drawn release,
+// and so a golden view, is the same on every run. (The explorer draws with the
+// library's secure noise.)
+type seededNoise struct{ rng *rand.Rand }
+
+func newSeededNoise(seed uint64) func(sim.NoiseKind) sim.NoiseSource {
+	return func(sim.NoiseKind) sim.NoiseSource { return seededNoise{rand.New(rand.NewPCG(seed, 1))} }
+}
+
+func (s seededNoise) laplace(scale float64) float64 {
+	return scale * (s.rng.ExpFloat64() - s.rng.ExpFloat64())
+}
+
+func (s seededNoise) AddNoiseInt64(x, _, lInf int64, eps, _ float64) (int64, error) {
+	return x + int64(math.Round(s.laplace(float64(lInf)/eps))), nil
+}
+
+func (s seededNoise) AddNoiseFloat64(x float64, _ int64, lInf, eps, _ float64) (float64, error) {
+	return x + s.laplace(lInf/eps), nil
+}
+
+// blindNoise ignores the value it is given: a "release" drawn with it is the same
+// whatever the true data, so a screen that depends on the data only through the
+// release must be the same for any two tables.
+type blindNoise struct{ calls *int }
+
+func (b blindNoise) AddNoiseInt64(_, _, _ int64, _, _ float64) (int64, error) {
+	*b.calls++
+	return int64((*b.calls * 7919) % 23), nil
+}
+
+func (b blindNoise) AddNoiseFloat64(_ float64, _ int64, _, _, _ float64) (float64, error) {
+	*b.calls++
+	return float64((*b.calls * 104729) % 1000), nil
+}
+
+func researcherModel(t testing.TB, cfg Config, noise func(sim.NoiseKind) sim.NoiseSource, w, h int) Model {
+	m := New(cfg)
+	m.noiseFor = noise
+	m = drive(t, m, tea.WindowSizeMsg{Width: w, Height: h})
+	return drive(t, m, m.Init()())
+}
+
+// trueFigures returns the figures computed from the true data that a researcher must not
+// see: every estimand's truth and bias, the map's true counts per cell and the number of
+// people, at the setting p, as the numbers they would be printed as.
+func trueFigures(t *testing.T, table *sim.Table, p sim.Params) map[string]bool {
+	r, err := sim.NewEngine(table).Evaluate(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var values []float64
+	for _, e := range r.Estimands {
+		values = append(values, e.Truth, e.Bias, e.Expected)
+	}
+	for _, n := range table.CellCounts() {
+		values = append(values, float64(n))
+	}
+	values = append(values, float64(table.People()))
+	out := map[string]bool{}
+	for _, v := range values {
+		// Small figures (a cell of 3 people) print like the setting's own numbers; the
+		// differential test below covers them.
+		if math.Abs(v) < 100 || math.IsNaN(v) {
+			continue
+		}
+		for _, s := range []string{num(v), signed(v), strconv.FormatFloat(v, 'g', -1, 64), strconv.FormatFloat(math.Round(v), 'f', 0, 64), thousands(int64(math.Round(v)))} {
+			out[strings.TrimPrefix(s, "+")] = true
+		}
+	}
+	return out
+}
+
+var numberToken = regexp.MustCompile(`[0-9][0-9,.]*`)
+
+// leaked returns the true figures that appear as whole numbers on view.
+func leaked(view string, truths map[string]bool) []string {
+	var out []string
+	for _, tok := range numberToken.FindAllString(view, -1) {
+		tok = strings.TrimRight(tok, ".,")
+		if truths[tok] {
+			out = append(out, tok)
+		}
+	}
+	return out
+}
+
+// TestResearcherScreenHidesTruth: --audience researcher shows no truth, bias or true
+// count at any size, says which audience it is for, and the key cannot switch it back.
+func TestResearcherScreenHidesTruth(t *testing.T) {
+	for _, size := range []struct {
+		name string
+		w, h int
+	}{{"80x24", 80, 24}, {"100x30", 100, 30}, {"140x45", 140, 45}, {"220x60", 220, 60}} {
+		cfg := testConfig(t)
+		cfg.Audience = Researcher
+		m := researcherModel(t, cfg, newSeededNoise(3), size.w, size.h)
+		truths := trueFigures(t, cfg.Table, cfg.Params)
+		view := m.View()
+		checkFits(t, view, size.w, size.h)
+		if got := leaked(view, truths); len(got) > 0 {
+			t.Errorf("%s: true figures %v on the researcher screen:\n%s", size.name, got, view)
+		}
+		for _, word := range []string{"truth", "bias", "people", "Crowd", "true counts", "expected"} {
+			if strings.Contains(view, word) {
+				t.Errorf("%s: %q on the researcher screen:\n%s", size.name, word, view)
+			}
+		}
+		if !strings.Contains(view, "RESEARCHER — shareable") {
+			t.Errorf("%s: the header does not say the screen is for researchers:\n%s", size.name, view)
+		}
+		if size.name == "80x24" || size.name == "140x45" {
+			golden(t, "researcher_"+size.name, view)
+		}
+		// The audience key, and every view key, leave it a researcher screen.
+		for _, k := range []string{"a", "m", "m", "e", "d", "c", "p", "x", "?"} {
+			m = keys(t, m, k)
+			if got := leaked(m.View(), truths); len(got) > 0 || !strings.Contains(m.View(), "RESEARCHER") {
+				t.Fatalf("%s after %q: %v on screen:\n%s", size.name, k, got, m.View())
+			}
+		}
+		if m.report != nil {
+			t.Fatal("a researcher-only explorer computed figures from the true data")
+		}
+	}
+}
+
+// TestAudienceKey: a switches a curator's screen to the researcher's and back; the
+// researcher's hides the figures the curator's showed.
+func TestAudienceKey(t *testing.T) {
+	cfg := testConfig(t)
+	m := researcherModel(t, cfg, newSeededNoise(3), 100, 30)
+	if v := m.View(); !strings.Contains(v, "CURATOR — contains true values") || !strings.Contains(v, "truth 2000") {
+		t.Fatalf("curator screen:\n%s", v)
+	}
+	truths := trueFigures(t, cfg.Table, cfg.Params)
+	m = keys(t, m, "a")
+	v := m.View()
+	if !strings.Contains(v, "RESEARCHER — shareable") || len(leaked(v, truths)) > 0 {
+		t.Fatalf("researcher screen shows %v:\n%s", leaked(v, truths), v)
+	}
+	golden(t, "researcher_toggled_100x30", v)
+	// The release shown is drawn once per setting: back and forth shows the same one.
+	first := m.currentDraw()
+	m = keys(t, m, "right", "left")
+	if &m.currentDraw()[0] != &first[0] {
+		t.Fatal("returning to a setting drew a new release")
+	}
+	if !strings.Contains(m.View(), "releases shown here 2 · their ε add up to 2.5") {
+		t.Fatalf("the ε spent on drawn releases is not stated:\n%s", m.View())
+	}
+	m = keys(t, m, "a")
+	if v := m.View(); !strings.Contains(v, "CURATOR") || !strings.Contains(v, "truth 2000") {
+		t.Fatalf("back to the curator screen:\n%s", v)
+	}
+}
+
+// TestResearcherScreenDependsOnlyOnRelease draws with noise that ignores the data, so the
+// release is the same for two different populations on the same grid; then every
+// researcher screen, whatever the keys pressed, must be the same for both: nothing on it
+// depends on the true data except through the release.
+func TestResearcherScreenDependsOnlyOnRelease(t *testing.T) {
+	a := smallTable(t)
+	b := smallTable(t)
+	rng := rand.New(rand.NewPCG(5, 5))
+	rng.Shuffle(len(b.Count), func(i, j int) { b.Count[i], b.Count[j] = b.Count[j], b.Count[i] })
+	for e := range b.Count {
+		b.Count[e] += int64(rng.IntN(3))
+	}
+	b.Finish()
+	for _, locked := range []bool{true, false} {
+		models := make([]Model, 2)
+		for i, table := range []*sim.Table{a, b} {
+			cfg := testConfig(t)
+			cfg.Table = table
+			cfg.People = int(table.People())
+			cfg.MonteCarloTime = 40 * time.Millisecond // the curator's figures are not compared
+			if locked {
+				cfg.Audience = Researcher
+			}
+			calls := new(int)
+			models[i] = researcherModel(t, cfg, func(sim.NoiseKind) sim.NoiseSource { return blindNoise{calls} }, 140, 45)
+			if !locked {
+				models[i] = keys(t, models[i], "a")
+			}
+		}
+		for _, k := range []string{"", "right", "tab", "left", "tab", "+", "m", "e", "d", "c", "p", "x", "a", "?", "?", "s", "esc", "shift+tab", "left"} {
+			for i := range models {
+				if k != "" {
+					models[i] = keys(t, models[i], k)
+				}
+			}
+			va, vb := models[0].View(), models[1].View()
+			if !models[0].researcher() {
+				continue // the unlocked screen's a went back to the curator's
+			}
+			if va != vb {
+				t.Fatalf("locked %v, after %q the researcher screens of two populations differ:\n%s\n---\n%s", locked, k, va, vb)
+			}
+		}
+	}
+}
+
+// TestExpectedLayerNoFootprint is issue 9's defect 8: with k = 10⁶ nothing is published,
+// yet the expected-release layer drew the exact footprint of where people live.
+func TestExpectedLayerNoFootprint(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Params.K = 1_000_000
+	m := researcherModel(t, cfg, newSeededNoise(1), 140, 45)
+	if m.layer != layerExpected {
+		t.Fatalf("opens on layer %v", m.layer)
+	}
+	view := m.mapView(60, 30)
+	lines := strings.Split(view, "\n")
+	for i, l := range lines[1 : len(lines)-2] {
+		if strings.TrimSpace(l) != "" {
+			t.Fatalf("map line %d is drawn where nothing is published: %q\n%s", i+1, l, view)
+		}
+	}
+}
+
+// TestExpectedLayerAbsoluteScale: values far below one person per cell are drawn pale,
+// not stretched over the whole ramp as if they were the population.
+func TestExpectedLayerAbsoluteScale(t *testing.T) {
+	cfg := testConfig(t)
+	m := researcherModel(t, cfg, newSeededNoise(1), 140, 45)
+	m.report.Map.Expected = make([]float64, len(m.report.Map.Expected))
+	for c := range m.report.Map.Expected {
+		if c%7 == 0 {
+			m.report.Map.Expected[c] = 1e-6 * float64(c%5+1)
+		}
+	}
+	view := m.mapView(60, 30)
+	if lines := strings.Split(view, "\n"); strings.ContainsAny(strings.Join(lines[1:len(lines)-2], ""), ":-=+*#%@") {
+		t.Fatalf("values of at most 5e-6 people per cell use the high end of the scale:\n%s", view)
+	}
+}
