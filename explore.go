@@ -72,14 +72,7 @@ func runExplorer(cmd *cobra.Command, data *dataFlags, knobs *knobFlags, decision
 			stage("writing " + dir)
 			return release.WriteFolder(dir, b.files(), false)
 		},
-		Reload: func(s tui.Setup) (*sim.Table, error) {
-			d := data.withSetup(s)
-			re, err := d.load()
-			if err != nil {
-				return nil, err
-			}
-			return re.table, nil
-		},
+		Reload: reloadUnder(data),
 	}
 	_, err = tea.NewProgram(tui.New(cfg), tea.WithAltScreen()).Run()
 	if errors.Is(err, tea.ErrProgramPanic) {
@@ -96,6 +89,19 @@ func explorerAudience(cmd *cobra.Command) (tui.Audience, error) {
 		return tui.Curator, nil
 	}
 	return tui.ParseAudience(f.Value.String())
+}
+
+// reloadUnder returns the settings view's re-aggregation: the data loaded again under a
+// new cell size, QIs and bands, through the same checks as the flags (so a sensitive or
+// role column is refused as a QI with the CLI's message).
+func reloadUnder(data *dataFlags) func(tui.Setup) (*sim.Table, error) {
+	return func(s tui.Setup) (*sim.Table, error) {
+		re, err := data.withSetup(s).load()
+		if err != nil {
+			return nil, err
+		}
+		return re.table, nil
+	}
 }
 
 // setupOf describes how l was aggregated, for the settings view.

@@ -170,15 +170,16 @@ func (m Model) utilityView() string {
 		return strings.Join(append(lines, truth, s.Warn.Render("too rarely defined for an expected value, bias or interval")), "\n")
 	}
 	b := est.BiasBySource
-	sources := "smoothing " + signed(b.Smoothing) + ", suppression " + signed(b.Suppression)
+	// Short names: the line must fit the narrowest left column (44 characters).
+	sources := "smooth " + signed(b.Smoothing) + ", suppress " + signed(b.Suppression)
 	if b.NoiseThreshold != 0 {
-		sources += ", noise × k " + signed(b.NoiseThreshold)
+		sources += ", noise×k " + signed(b.NoiseThreshold)
 	}
 	if b.Noise != 0 {
 		sources += ", noise " + signed(b.Noise)
 	}
 	if est.Kind == sim.KindMean {
-		sources += ", clamping " + signed(b.Clamping)
+		sources += ", clamp " + signed(b.Clamping)
 	}
 	lines = append(lines,
 		s.Label.Render("expected ")+s.Value.Render(num(est.Expected))+s.Label.Render(" · ")+truth,
