@@ -23,6 +23,7 @@ type dataFlags struct {
 	qi          []string
 	bands       []string
 	measure     string
+	sensitive   []string
 	bounds      string
 	extent      string
 	cellKM      float64
@@ -44,6 +45,7 @@ func (d *dataFlags) register(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&d.qi, "qi", nil, "quasi-identifier columns, comma-separated (taken by exact value unless --band is given)")
 	fs.StringArrayVar(&d.bands, "band", nil, "band a QI: COL=WIDTH or COL=CUT,CUT,... (repeatable)")
 	fs.StringVar(&d.measure, "measure", "", "numeric column whose clamped sums are released")
+	fs.StringSliceVar(&d.sensitive, "sensitive", nil, "sensitive columns, comma-separated: never released, so never a --qi, --measure or location (added to the sample's own: condition)")
 	fs.StringVar(&d.bounds, "bounds", "", "public clamp bounds of the measure, L:U")
 	fs.StringVar(&d.extent, "extent", "", "public map extent MINLAT,MINLON,MAXLAT,MAXLON (default: the data's bounding box)")
 	fs.Float64Var(&d.cellKM, "cell", 1, "grid cell side in km")
@@ -61,6 +63,10 @@ type loaded struct {
 	meta     *datasets.Metadata // nil for a user's file
 	extent   datasets.Extent
 	clampSet bool // clamp bounds given, not read off the data
+	// extentSet is true when the map extent was given (flag or metadata), not read off the data.
+	extentSet bool
+	// path is the --data file as given ("" for the embedded sample).
+	path string
 }
 
 // options turns the flags into loader and grid options, starting from meta's defaults
@@ -97,9 +103,6 @@ func (d *dataFlags) options(meta *datasets.Metadata) (datasets.Options, datasets
 	if d.changed("lat") || d.changed("lon") {
 		opt.Roles.Lat, opt.Roles.Lon = d.lat, d.lon
 	}
-	if (opt.Roles.Lat == "") != (opt.Roles.Lon == "") {
-		return opt, grid, fmt.Errorf("--lat and --lon go together: give both or neither")
-	}
 	if d.changed("qi") {
 		opt.Roles.QIs = nil
 		for _, q := range d.qi {
@@ -111,14 +114,21 @@ func (d *dataFlags) options(meta *datasets.Metadata) (datasets.Options, datasets
 	if opt.Roles.Bands == nil || d.replaceBands {
 		opt.Roles.Bands = map[string]datasets.Banding{}
 	}
+	for col := range opt.Roles.Bands {
+		if !contains(opt.Roles.QIs, col) {
+			delete(opt.Roles.Bands, col) // a sample's default band for a column no longer a QI
+		}
+	}
+	banded := map[string]bool{}
 	for _, s := range d.bands {
 		col, b, err := datasets.ParseBand(s)
 		if err != nil {
 			return opt, grid, err
 		}
-		if !contains(opt.Roles.QIs, col) {
-			return opt, grid, fmt.Errorf("--band %s: %q is not a quasi-identifier (add it to --qi)", s, col)
+		if banded[col] {
+			return opt, grid, fmt.Errorf("--band %s: %s is banded twice", s, col)
 		}
+		banded[col] = true
 		opt.Roles.Bands[col] = b
 	}
 	if d.changed("measure") {
@@ -137,6 +147,13 @@ func (d *dataFlags) options(meta *datasets.Metadata) (datasets.Options, datasets
 		}
 		grid.Bounds = &b
 	}
+	// Sensitive columns only ever add up: the sample's own stay sensitive.
+	opt.Roles.Sensitive = append([]string(nil), opt.Roles.Sensitive...)
+	for _, col := range d.sensitive {
+		if col = strings.TrimSpace(col); col != "" && !contains(opt.Roles.Sensitive, col) {
+			opt.Roles.Sensitive = append(opt.Roles.Sensitive, col)
+		}
+	}
 	if d.extent != "" {
 		e, err := parseExtent(d.extent)
 		if err != nil {
@@ -144,7 +161,9 @@ func (d *dataFlags) options(meta *datasets.Metadata) (datasets.Options, datasets
 		}
 		grid.Extent = &e
 	}
-	return opt, grid, nil
+	// The roles are checked here, before the file is opened, and again by the loader:
+	// the explorer's settings view reloads through this path and gets the same messages.
+	return opt, grid, opt.Validate()
 }
 
 // load reads and aggregates the population the flags name.
@@ -174,7 +193,7 @@ func (d *dataFlags) load() (*loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &loaded{pop: pop, table: table, meta: meta, clampSet: gridOpt.Bounds != nil}
+	l := &loaded{pop: pop, table: table, meta: meta, clampSet: gridOpt.Bounds != nil, extentSet: gridOpt.Extent != nil, path: d.file}
 	if gridOpt.Extent != nil {
 		l.extent = *gridOpt.Extent
 	} else if pop.HasLocation() {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"privtune/internal/safetext"
 	"privtune/sim"
 )
 
@@ -24,6 +25,12 @@ func newEvalCommand(data *dataFlags) *cobra.Command {
 		Short: "Report bias, variance and re-identification risk of one setting",
 		Example: `  privtune eval --epsilon 1 --k 10 --radius 2
   privtune eval --epsilon inf --k 5 --json`,
+		Long: `Report bias, variance and re-identification risk of one setting.
+
+Figures without a closed form are simulated for at most --mc-time. A figure the simulation
+did not reach is printed as "not computed" (null in --json), never as 0, and eval then
+exits with status 3 after printing the report, so that a script cannot read a missing
+figure as "no risk". Bad flags or data exit with status 2.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			l, p, err := loadAt(data, &knobs)
@@ -38,9 +45,15 @@ func newEvalCommand(data *dataFlags) *cobra.Command {
 			if asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
-				return enc.Encode(toReportJSON(l.table, rep, !noCells))
+				if err := enc.Encode(toReportJSON(l.table, rep, !noCells)); err != nil {
+					return err
+				}
+			} else {
+				writeReport(cmd.OutOrStdout(), l, rep)
 			}
-			writeReport(cmd.OutOrStdout(), l, rep)
+			if rep.Pending() {
+				return &exitError{code: exitPending, err: fmt.Errorf("some figures were not computed within --mc-time %v: raise --mc-time", knobs.mcTime)}
+			}
 			return nil
 		},
 	}
@@ -104,42 +117,77 @@ func describeParams(p sim.Params, hasMeasure bool) string {
 	return b.String()
 }
 
+// exitPending is eval's exit status when a requested figure was left pending.
+const exitPending = 3
+
+// notComputed is what text output shows for a figure the Monte Carlo did not reach.
+const notComputed = "not computed"
+
 // writeReport prints the report as aligned tables.
 func writeReport(w io.Writer, l *loaded, r *sim.Report) {
 	fmt.Fprintf(w, "privtune eval: %s, %s people\n%s\n\n", l.pop.Source, thousands(int64(l.pop.N)), describeParams(r.Params, l.table.HasMeasure()))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "estimand\ttruth\texpected\tbias\tsmoothing\tsuppression\tclamping\tstd dev\tRMSE\t95 % interval\t\t")
+	fmt.Fprintln(tw, "estimand\ttruth\texpected\tbias\tsmoothing\tsuppression\tnoise×k\tclamping\tnoise\tstd dev\tRMSE\t95 % interval\tdefined\t\t")
+	curatorOnly := false
 	for _, e := range r.Estimands {
+		curatorOnly = curatorOnly || e.CuratorOnly
+		name := safetext.Terminal(e.Name) // group labels come from the data
+		if e.CuratorOnly {
+			name += " *"
+		}
 		if e.Pending {
-			fmt.Fprintf(tw, "%s\t%s\t…\t\t\t\t\t\t\t\tpending\t\n", e.Name, fmtNum(e.Truth))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t\t\t\t\t\t\t\t\t\t\t\t\n", name, fmtNum(e.Truth), notComputed)
+			continue
+		}
+		defined := ""
+		if e.Kind == sim.KindMean {
+			defined = fmt.Sprintf("%.1f %%", 100*e.PDefined)
+		}
+		if e.Undefined() {
+			why := "not defined in most releases"
+			if e.PDefined >= sim.MinPDefined {
+				why = fmt.Sprintf("defined in too few simulated releases (%d)", e.DefinedDraws)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t\t\t\t\t\t\t\t\t\t%s\t\t\n", name, fmtNum(e.Truth), why, defined)
 			continue
 		}
 		how := "exact"
 		if !e.Exact {
 			how = fmt.Sprintf("MC ±%s", fmtNum(e.MCSE))
 		}
-		tidy := func(v float64) float64 { return tidyResidue(v, e.Truth) }
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t[%s, %s]\t%s\t\n", e.Name, fmtNum(e.Truth), fmtNum(tidy(e.Expected)),
-			fmtSigned(tidy(e.Bias)), fmtSigned(tidy(e.BiasBySource.Smoothing)), fmtSigned(tidy(e.BiasBySource.Suppression+e.BiasBySource.Noise)),
-			fmtSigned(tidy(e.BiasBySource.Clamping)), fmtNum(tidy(math.Sqrt(e.Variance))), fmtNum(tidy(e.RMSE)), fmtNum(tidy(e.CI95[0])), fmtNum(tidy(e.CI95[1])), how)
+		b := e.BiasBySource
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t[%s, %s]\t%s\t%s\t\n", name, fmtNum(e.Truth), fmtNum(e.Expected),
+			fmtSigned(e.Bias), fmtSigned(b.Smoothing), fmtSigned(b.Suppression), fmtSigned(b.NoiseThreshold),
+			fmtSigned(b.Clamping), fmtSigned(b.Noise), fmtNum(math.Sqrt(e.Variance)), fmtNum(e.RMSE), fmtNum(e.CI95[0]), fmtNum(e.CI95[1]), defined, how)
 	}
 	tw.Flush()
+	fmt.Fprintln(w, "noise×k: bias that exists only because noise and k act together (empty entries noise lifts to k: phantom people;")
+	fmt.Fprintln(w, "  real entries noise pushes below k); suppression is what k alone would withhold without noise.")
+	if l.table.HasMeasure() {
+		fmt.Fprintf(w, "defined: share of releases in which a district publishes anyone, so that its mean exists; means are\n"+
+			"  averaged over those releases and get no figures when defined in under %.0f %% of them.\n", 100*sim.MinPDefined)
+	}
+	if curatorOnly {
+		fmt.Fprintln(w, "* urban / suburban / rural: the curator's grouping, computed from the true counts; it is not in the release.")
+	}
 	m := r.Map
 	fmt.Fprintln(w)
 	if m.Pending {
-		fmt.Fprintln(w, "map: pending Monte Carlo")
+		fmt.Fprintf(w, "map: %s (the Monte Carlo did not finish a batch in time; raise --mc-time)\n", notComputed)
 	} else {
 		fmt.Fprintf(w, "map (%d cells): mean |bias| %s, mean variance %s, RMSE %s per cell; %.2f %% of people withheld (%s entries)%s\n",
 			len(m.Truth), fmtNum(m.MeanAbsBias), fmtNum(m.MeanVariance), fmtNum(m.RMSE), 100*m.WithheldShare, fmtNum(m.WithheldEntries), exactness(m.Exact))
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "re-identification risk")
+	fmt.Fprintln(w, "re-identification risk, as a reader of one release meets it")
 	if r.CrowdPending {
-		fmt.Fprintln(w, "  crowd risk: pending Monte Carlo")
+		fmt.Fprintf(w, "  crowd risk: %s (the Monte Carlo did not finish a batch in time; raise --mc-time)\n", notComputed)
 	} else {
 		c := r.Crowd
-		fmt.Fprintf(w, "  crowd risk%s: highest %.4f, mean %.4f; above 1/2 %.2f %%, above 1/5 %.2f %%, above 1/10 %.2f %%; unique people published %s\n",
-			exactness(r.CrowdExact), c.Highest, c.Mean, 100*c.AtRisk[0], 100*c.AtRisk[1], 100*c.AtRisk[2], fmtNum(c.Uniques))
+		fmt.Fprintf(w, "  crowd risk%s: people published above risk 1/2 %.2f %%, above 1/5 %.2f %%, above 1/10 %.2f %%; mean risk %.4f\n",
+			exactness(r.CrowdExact), 100*c.AtRisk[0], 100*c.AtRisk[1], 100*c.AtRisk[2], c.Mean)
+		fmt.Fprintf(w, "  unique people published: %s\n", describeDistribution(c.UniquesPublished, fmtCount))
+		fmt.Fprintf(w, "  highest risk published: %s\n", describeDistribution(c.HighestRisk, func(v float64) string { return fmt.Sprintf("%.4f", v) }))
 		if r.Params.NoNoise() && r.Params.RadiusKM > 0 {
 			fmt.Fprintln(w, "  (assumes an attacker who does not invert the smoothing: without noise it can be undone)")
 		}
@@ -157,6 +205,27 @@ func writeReport(w io.Writer, l *loaded, r *sim.Report) {
 	for _, n := range l.table.Notes {
 		fmt.Fprintln(w, "note:", n)
 	}
+}
+
+// fmtCount prints a whole number with thousands separators, anything else as fmtNum.
+func fmtCount(v float64) string {
+	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
+		return thousands(int64(v))
+	}
+	return fmtNum(v)
+}
+
+// describeDistribution states how a figure varies over releases: its mean, its 95th
+// percentile and how they were obtained.
+func describeDistribution(d sim.Distribution, format func(float64) string) string {
+	if d.SD == 0 {
+		return fmt.Sprintf("%s in every release", format(d.Mean))
+	}
+	how := d.Method
+	if d.Method == sim.DistSimulated {
+		how = fmt.Sprintf("simulated over %s releases, mean ±%s", thousands(int64(d.Draws)), fmtNum(d.MCSE))
+	}
+	return fmt.Sprintf("mean %s, SD %s; at most %s in 95 %% of releases (%s)", format(d.Mean), fmtNum(d.SD), format(d.P95), how)
 }
 
 // tidyResidue returns 0 for rounding residue: |v| below 10⁻⁹ of the estimand's scale

@@ -2,15 +2,15 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -19,60 +19,81 @@ import (
 	"github.com/muesli/termenv"
 	"github.com/spf13/cobra"
 
-	"privtune/release"
 	"privtune/sim"
 	"privtune/tui"
 )
 
-// runExplorer opens the explorer on the data and at the setting the flags name. Without
-// a terminal it prints what inspect prints instead.
-func runExplorer(cmd *cobra.Command, data *dataFlags, knobs *knobFlags, decisionFile string) error {
+// runExplorer opens the explorer on the data and at the setting the flags name, or the
+// curator record decisionFile names. Without a terminal it prints what inspect prints
+// instead (after checking the record, so that a bad record still fails).
+func runExplorer(cmd *cobra.Command, data *dataFlags, knobs *knobFlags, decisionFile string, acknowledged bool) error {
 	audience, err := explorerAudience(cmd)
 	if err != nil {
 		return err
+	}
+	var l *loaded
+	notice := ""
+	if decisionFile != "" {
+		d, rl, rk, err := openRecorded(cmd, decisionFile, data, knobs)
+		if err != nil {
+			return &exitError{code: 1, err: err}
+		}
+		l, knobs = rl, rk
+		notice = fmt.Sprintf("opened at the setting recorded in %s (%s)", decisionFile, d.Created)
+		if d.Data.SHA256 != l.pop.SHA256 {
+			notice = fmt.Sprintf("warning: this is not the data %s was made on (sha256 differs)", decisionFile)
+		}
+		if recordIntegrity(d) != d.Integrity {
+			notice = fmt.Sprintf("warning: %s was edited after the release: its setting may not be the released one", decisionFile)
+		}
+		if strings.HasPrefix(notice, "warning") {
+			fmt.Fprintln(cmd.ErrOrStderr(), "privtune:", notice)
+		}
 	}
 	if !isatty.IsTerminal(os.Stdout.Fd()) || !isatty.IsTerminal(os.Stdin.Fd()) {
 		if audience == tui.Researcher {
 			return errors.New("--audience researcher needs a terminal: without one privtune prints the summary of privtune inspect, which holds true values")
 		}
 		fmt.Fprintln(cmd.ErrOrStderr(), "privtune: not a terminal, so no explorer: printing the summary (privtune inspect)")
+		if l != nil {
+			summarise(l).write(cmd.OutOrStdout())
+			return nil
+		}
 		return runInspect(cmd, data, false)
 	}
 	if _, ok := os.LookupEnv("NO_COLOR"); ok {
 		lipgloss.SetColorProfile(termenv.Ascii)
 	}
-	l, p, err := loadAt(data, knobs)
+	if l == nil {
+		var err error
+		if l, err = data.load(); err != nil {
+			return err
+		}
+	}
+	p, err := knobs.params(l.table.HasMeasure())
 	if err != nil {
 		return err
 	}
-	notice := ""
-	if decisionFile != "" {
-		d, err := readDecision(decisionFile)
-		if err != nil {
-			return err
-		}
-		if p, err = paramsFromDecision(d, l.table.HasMeasure()); err != nil {
-			return fmt.Errorf("%s: %w", decisionFile, err)
-		}
-		notice = fmt.Sprintf("opened at the setting recorded in %s (%s)", decisionFile, d.Created)
-		if d.Data.SHA256 != l.pop.SHA256 {
-			notice = fmt.Sprintf("warning: this is not the data %s was made on (sha256 differs)", decisionFile)
-		}
-	}
+	// current is the data the explorer shows; the settings view may reload it.
+	current := &currentData{l: l}
 	cfg := tui.Config{
 		Table: l.table, Source: l.pop.Source, People: l.pop.N, Params: p, Seed: knobs.seed,
 		Setup: setupOf(l), Notice: notice, Audience: audience,
 		WriteRelease: func(dir string, p sim.Params, stage func(string)) error {
+			l := current.get()
+			if err := requireAcknowledged(l, acknowledged); err != nil {
+				return fmt.Errorf("%w (start privtune with --%s)", err, acknowledgeFlag)
+			}
 			stage("predicting the figures and drawing the library's noise")
 			b, err := buildRelease(context.Background(), l, p, knobs, sim.SecureNoise(p.Noise),
-				signOff{Note: "written from the explorer"}, time.Now().UTC(), io.Discard)
+				signOff{Note: "written from the explorer"}, time.Now().UTC(), io.Discard, filepath.Base(filepath.Clean(dir)))
 			if err != nil {
 				return err
 			}
-			stage("writing " + dir)
-			return release.WriteFolder(dir, b.files(), false)
+			stage("writing " + curatorDir(dir) + " and " + dir)
+			return b.write(dir, false)
 		},
-		Reload: reloadUnder(data),
+		Reload: reloadUnder(data, current.set),
 	}
 	_, err = tea.NewProgram(tui.New(cfg), tea.WithAltScreen()).Run()
 	if errors.Is(err, tea.ErrProgramPanic) {
@@ -80,6 +101,25 @@ func runExplorer(cmd *cobra.Command, data *dataFlags, knobs *knobFlags, decision
 		return errors.New("the explorer stopped on an internal error (printed above; please report it); the terminal was restored")
 	}
 	return err
+}
+
+// currentData is the data the explorer shows, shared by the settings view's reload and
+// the release writer (which run on different goroutines).
+type currentData struct {
+	mu sync.Mutex
+	l  *loaded
+}
+
+func (c *currentData) get() *loaded {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.l
+}
+
+func (c *currentData) set(l *loaded) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.l = l
 }
 
 // explorerAudience reads --audience (tui owns it; default curator).
@@ -94,12 +134,14 @@ func explorerAudience(cmd *cobra.Command) (tui.Audience, error) {
 // reloadUnder returns the settings view's re-aggregation: the data loaded again under a
 // new cell size, QIs and bands, through the same checks as the flags (so a sensitive or
 // role column is refused as a QI with the CLI's message).
-func reloadUnder(data *dataFlags) func(tui.Setup) (*sim.Table, error) {
+// onLoad is called with the new data before its table is handed to the explorer.
+func reloadUnder(data *dataFlags, onLoad func(*loaded)) func(tui.Setup) (*sim.Table, error) {
 	return func(s tui.Setup) (*sim.Table, error) {
 		re, err := data.withSetup(s).load()
 		if err != nil {
 			return nil, err
 		}
+		onLoad(re)
 		return re.table, nil
 	}
 }
@@ -131,40 +173,12 @@ func setupOf(l *loaded) tui.Setup {
 // replace the flags' (and the sample's defaults).
 func (d dataFlags) withSetup(s tui.Setup) *dataFlags {
 	d.cellKM, d.qi, d.bands = s.CellKM, s.QIs, s.Bands
-	d.forced = map[string]bool{"cell": true, "qi": true, "band": true}
+	// The flags the user gave (--measure, --lat, …) stay given.
+	forced := map[string]bool{"cell": true, "qi": true, "band": true}
+	for name, given := range d.forced {
+		forced[name] = forced[name] || given
+	}
+	d.forced = forced
 	d.replaceBands = true
 	return &d
-}
-
-// readDecision reads a decision record.
-func readDecision(path string) (decision, error) {
-	var d decision
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return d, err
-	}
-	if err := json.Unmarshal(raw, &d); err != nil {
-		return d, fmt.Errorf("%s: not a decision record: %w", path, err)
-	}
-	return d, nil
-}
-
-// paramsFromDecision returns the setting a decision records (ε null is ∞).
-func paramsFromDecision(d decision, hasMeasure bool) (sim.Params, error) {
-	r := d.Params
-	p := sim.Params{Epsilon: math.Inf(1), Delta: r.Delta, K: r.K, RadiusKM: r.RadiusKM}
-	if r.Epsilon != nil {
-		p.Epsilon = *r.Epsilon
-	}
-	var err error
-	if p.Noise, err = sim.ParseNoise(r.Noise); err != nil {
-		return p, err
-	}
-	if p.Threshold, err = sim.ParseThreshold(r.Threshold); err != nil {
-		return p, err
-	}
-	if hasMeasure {
-		p.Split = r.Split
-	}
-	return p, p.Validate(hasMeasure)
 }

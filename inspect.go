@@ -61,6 +61,8 @@ type summary struct {
 	EntrySizes    map[string]int `json:"entry_sizes"`
 	Risk          riskJSON       `json:"risk"`
 	Notes         []string       `json:"notes,omitempty"`
+	// ReadOffData lists what was read off the data rather than given (datasets.ReadOff).
+	ReadOffData []string `json:"read_off_data,omitempty"`
 }
 
 type rolesJSON struct {
@@ -70,7 +72,7 @@ type rolesJSON struct {
 	Bands     map[string]string `json:"bands,omitempty"`
 	Measure   string            `json:"measure,omitempty"`
 	Bounds    *[2]float64       `json:"bounds,omitempty"`
-	Sensitive string            `json:"sensitive,omitempty"`
+	Sensitive []string          `json:"sensitive,omitempty"`
 }
 
 type extentJSON struct {
@@ -100,7 +102,7 @@ func summarise(l *loaded) summary {
 		SkipReasons: p.SkipReasons, Columns: p.Columns,
 		Grid:   gridJSON{Rows: t.Grid.Rows, Cols: t.Grid.Cols, CellKM: t.Grid.CellKM},
 		Groups: len(t.Groups), GroupLabels: t.Groups, Cells: t.Cells(), Entries: t.Entries(),
-		Notes: t.Notes,
+		Notes: t.Notes, ReadOffData: p.ReadOff.Items(),
 	}
 	s.Roles = rolesJSON{Lat: p.Roles.Lat, Lon: p.Roles.Lon, QIs: p.Roles.QIs, Measure: p.Roles.Measure, Sensitive: p.Roles.Sensitive}
 	if s.Roles.QIs == nil {
@@ -169,8 +171,8 @@ func (s summary) write(w io.Writer) {
 	if s.Roles.Measure != "" {
 		row("  measure", "%s, clamped to [%g, %g]", s.Roles.Measure, s.Roles.Bounds[0], s.Roles.Bounds[1])
 	}
-	if s.Roles.Sensitive != "" {
-		row("  sensitive", "%s (never released)", s.Roles.Sensitive)
+	if len(s.Roles.Sensitive) > 0 {
+		row("  sensitive", "%s (never released)", strings.Join(s.Roles.Sensitive, ", "))
 	}
 	if s.Extent != nil {
 		row("extent", "lat %.4f to %.4f, lon %.4f to %.4f", s.Extent.MinLat, s.Extent.MaxLat, s.Extent.MinLon, s.Extent.MaxLon)

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -212,4 +214,121 @@ func TestBadInput(t *testing.T) {
 	if s.People != 1 || s.Skipped != 1 || len(s.Reasons) != 1 || !strings.Contains(s.Reasons[0], "mixed.csv:2:6") {
 		t.Fatalf("skip-invalid: %+v", s)
 	}
+}
+
+// TestRoleAndFlagMessages: role mistakes are flag errors with the flag named (never blamed
+// on the file); files and extents are named the way the user gave them.
+func TestRoleAndFlagMessages(t *testing.T) {
+	town := fixture(t)
+	dir := t.TempDir()
+	ids := filepath.Join(dir, "ids.csv")
+	var b strings.Builder
+	b.WriteString("id,age\n")
+	for i := 0; i < 300; i++ {
+		b.WriteString(strconv.Itoa(1000+i) + ",30\n")
+	}
+	os.WriteFile(ids, []byte(b.String()), 0o600)
+	cases := []struct {
+		args []string
+		want string // the whole message, or its start when it ends in …
+	}{
+		{[]string{"eval", "--qi", "age,condition", "--mc-time", "1ms"},
+			`--qi condition: "condition" is a sensitive column (--sensitive): it is never released, so it cannot be a quasi-identifier, the measure or a location`},
+		{[]string{"inspect", "--measure", "condition"}, `--measure condition: "condition" is a sensitive column…`},
+		{[]string{"inspect", "--qi", "sex,sex"}, `--qi names "sex" twice`},
+		{[]string{"inspect", "--qi", "age,lat"}, `--qi lat: "lat" is the location column (--lat/--lon)…`},
+		{[]string{"inspect", "--qi", "income"}, `--qi income: "income" is the --measure column…`},
+		{append(fixtureFlags(town), "inspect", "--sensitive", "sex"), `--qi sex: "sex" is a sensitive column…`},
+		{append(fixtureFlags(town), "inspect", "--sensitive", "nosuch"), town + `:1: no column "nosuch" for --sensitive…`},
+		{[]string{"inspect", "--data", ids, "--qi", "id"},
+			ids + " (id): 300 distinct values among 300 people: the quasi-identifier id looks like an identifier…"},
+		{append(fixtureFlags(town), "inspect", "--extent", "1,1,2,2"),
+			"town.csv: 43 of 43 people lie outside the map extent lat 1 to 2, lon 1 to 2 (--extent 1,1,2,2): widen --extent"},
+		{[]string{"inspect", "--data", "/dev/zero"}, "/dev/zero: is a device, not a regular file…"},
+		{[]string{"inspect", "--band", "age=1e-300"}, "embedded:metro:2:4 (age): 44 is 4.4e+301 band widths of 1e-300 from 0…"},
+		{[]string{"inspect", "--band", "age=0.1"}, "embedded:metro (age): --band age=0.1: every value of age is a whole number…"},
+		{[]string{"inspect", "--band", "age=0,18,18"}, `--band "age=0,18,18": cut 18 is repeated`},
+		{[]string{"inspect", "--band", "age=10", "--band", "age=20"}, `--band age=20: age is banded twice`},
+	}
+	for _, c := range cases {
+		_, err := run(t, c.args...)
+		prefix, cut := strings.CutSuffix(c.want, "…")
+		if err == nil || !cut && err.Error() != c.want || cut && !strings.HasPrefix(err.Error(), prefix) {
+			t.Errorf("%v:\n got %v\nwant %s", c.args, err, c.want)
+		}
+	}
+	// The sample with a QI list that leaves out its banded age still loads.
+	if _, err := run(t, "inspect", "--qi", "sex"); err != nil {
+		t.Errorf("--qi sex on the sample: %v", err)
+	}
+	// What is read off the data is listed, and nothing for the sample's public domains.
+	out, err := run(t, "inspect", "--json", "--band", "age=10")
+	if err != nil || !strings.Contains(out, `"read_off_data": [
+    "the values of age"
+  ]`) {
+		t.Errorf("read_off_data with a width band: %v\n%s", err, out)
+	}
+	if out, err = run(t, "inspect", "--json"); err != nil || strings.Contains(out, "read_off_data") {
+		t.Errorf("read_off_data on the sample: %v\n%s", err, out)
+	}
+	// --sensitive adds to the sample's own and shows in inspect.
+	out, err = run(t, "inspect", "--json", "--sensitive", "id")
+	if err != nil || !strings.Contains(out, `"sensitive": [
+      "condition",
+      "id"
+    ]`) {
+		t.Errorf("--sensitive id: %v\n%s", err, out)
+	}
+}
+
+// FuzzDataFlags: the data flags' parsers (bounds, extent, bands, roles) accept only what
+// they promise and never panic; whatever options() accepts passes Roles.Validate.
+func FuzzDataFlags(f *testing.F) {
+	for _, s := range [][4]string{
+		{"0:250000", "51.73,4.56,52.27,5.44", "age=0,18,35,65", "age,sex"},
+		{"0:1e308", "-90,-180,90,180", "age=1e-300", "age"},
+		{"5:1", "1,1,1,1", "age=0.1", "sex,sex"},
+		{"nan:1", "a,b,c", "age=3,2", "lat"},
+		{":", "", "=", ""},
+		{"-inf:inf", "91,0,92,1", "age=0,NaN", "age,condition"},
+	} {
+		f.Add(s[0], s[1], s[2], s[3])
+	}
+	f.Fuzz(func(t *testing.T, bounds, extent, band, qi string) {
+		if b, err := parseBounds(bounds); err == nil {
+			if !(b[0] < b[1]) || math.IsInf(b[0], 0) || math.IsInf(b[1], 0) {
+				t.Fatalf("parseBounds(%q) = %v", bounds, b)
+			}
+		} else if !strings.HasPrefix(err.Error(), "--bounds") {
+			t.Fatalf("parseBounds(%q): %v does not name the flag", bounds, err)
+		}
+		if e, err := parseExtent(extent); err == nil {
+			if !(-90 <= e.MinLat && e.MinLat < e.MaxLat && e.MaxLat <= 90 && -180 <= e.MinLon && e.MinLon < e.MaxLon && e.MaxLon <= 180) {
+				t.Fatalf("parseExtent(%q) = %+v", extent, e)
+			}
+		} else if !strings.HasPrefix(err.Error(), "--extent") {
+			t.Fatalf("parseExtent(%q): %v does not name the flag", extent, err)
+		}
+		d := dataFlags{file: "x.csv", delim: ",", lat: "lat", lon: "lon", measure: "income",
+			qi: strings.Split(qi, ","), bands: []string{band}, bounds: bounds, extent: extent, cellKM: 1,
+			forced: map[string]bool{"lat": true, "lon": true, "qi": true, "measure": true}}
+		opt, grid, err := d.options(nil)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "--") && !strings.HasPrefix(err.Error(), "the domain") {
+				t.Fatalf("options: %v does not name a flag", err)
+			}
+			return
+		}
+		if err := opt.Validate(); err != nil {
+			t.Fatalf("options accepted roles that Validate refuses: %v", err)
+		}
+		for col, b := range opt.Roles.Bands {
+			if !contains(opt.Roles.QIs, col) || b.Validate() != nil {
+				t.Fatalf("band %s %+v accepted", col, b)
+			}
+		}
+		if grid.Bounds != nil && !(grid.Bounds[0] < grid.Bounds[1]) {
+			t.Fatalf("bounds %v accepted", *grid.Bounds)
+		}
+	})
 }

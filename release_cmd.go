@@ -1,19 +1,22 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"privtune/internal/safetext"
 	"privtune/release"
 	"privtune/sim"
 )
@@ -24,18 +27,27 @@ const dpLibraryPath = "github.com/google/differential-privacy/go/v3"
 func newReleaseCommand(data *dataFlags) *cobra.Command {
 	var knobs knobFlags
 	var out, by, note, check string
-	var force, noNoise bool
+	var force, noNoise, acknowledged bool
 	cmd := &cobra.Command{
 		Use:   "release --out DIR",
-		Short: "Draw the protected release and write it with its decision record and report",
+		Short: "Draw the protected release: a shareable folder and, beside it, the curator's record",
 		Long: `release draws every noise value from the Google differential-privacy library's secure
-noise, applies smoothing and the threshold, and writes DIR/release.csv (the release),
-DIR/decision.json (the setting, the data's fingerprint, the predicted figures and the
-sign-off), DIR/report.md (a report for researchers) and DIR/tradeoff.svg (RMSE and risk
-against ε). The folder appears whole or not at all.
+noise, applies smoothing and the threshold, and writes two folders, each whole or not at all:
 
-release --check DIR recomputes the data's fingerprint and says whether it is the data the
-decision in DIR was made on (exit status 0 if so, 1 if not).`,
+  DIR                 shareable: release.csv (the release), report.md (for researchers: the
+                      mechanism, its noise and what it does to figures, no true value) and
+                      mechanism.json (the same parameters, machine-readable)
+  DIR.curator-only    NOT for sharing: decision.json (the setting, the data's fingerprint,
+                      the predicted figures and true values, the SHA-256 of every shareable
+                      file), curator-report.md and tradeoff.svg
+
+A release whose map extent, clamp bounds or QI domains would be read off the data is refused
+unless they are given (--extent, --bounds, --band) or --acknowledge-data-read is passed; then
+every output qualifies the DP claim and names what was read off the data.
+
+release --check DIR verifies the release: the record's integrity, the SHA-256 of every file in
+DIR, and that the data flags name the data and roles the decision was made on (exit status 0
+if all match, 1 naming what differs).`,
 		Example: `  privtune release --epsilon 1 --k 10 --radius 2 --out rel-2026-11 --by "A. Curator" --note "agreed with the research team"
   privtune release --check rel-2026-11`,
 		Args: cobra.NoArgs,
@@ -46,6 +58,13 @@ decision in DIR was made on (exit status 0 if so, 1 if not).`,
 			if out == "" {
 				return fmt.Errorf("--out DIR is required: the folder to write the release to")
 			}
+			if strings.HasSuffix(filepath.Clean(out), curatorSuffix) {
+				return fmt.Errorf("--out %s: the name ends in %s, which privtune keeps for the curator's record", out, curatorSuffix)
+			}
+			if n := len(filepath.Base(curatorDir(out))); n > maxNameBytes {
+				return fmt.Errorf("--out: the folder name is too long: the curator's record beside it, %s, would be %d bytes, more than the %d a file name may have",
+					filepath.Base(out)[:20]+"…"+curatorSuffix, n, maxNameBytes)
+			}
 			l, p, err := loadAt(data, &knobs)
 			if err != nil {
 				return err
@@ -53,108 +72,120 @@ decision in DIR was made on (exit status 0 if so, 1 if not).`,
 			if p.NoNoise() && !noNoise {
 				return fmt.Errorf("ε = ∞ publishes exact counts with no DP guarantee: add --no-noise to confirm that this is intended")
 			}
+			if err := requireAcknowledged(l, acknowledged); err != nil {
+				return err
+			}
 			if p.Threshold == sim.ThresholdTrue && p.K > 0 {
 				fmt.Fprintln(cmd.ErrOrStderr(), "privtune: warning: k on true counts is not differentially private; the record says so")
 			}
-			b, err := buildRelease(cmd.Context(), l, p, &knobs, sim.SecureNoise(p.Noise), signOff{By: by, Note: note}, time.Now().UTC(), os.Stderr)
+			b, err := buildRelease(cmd.Context(), l, p, &knobs, sim.SecureNoise(p.Noise), signOff{By: by, Note: note},
+				time.Now().UTC(), os.Stderr, filepath.Base(filepath.Clean(out)))
 			if err != nil {
 				return err
 			}
 			bar := newProgressBar(os.Stderr, "release")
 			bar.status("writing " + out)
-			err = release.WriteFolder(out, b.files(), force)
+			err = b.write(out, force)
 			bar.done()
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s: %d entries, %d published (%s)\n%s\n", out,
-				b.decision.Release.Entries, b.decision.Release.Published, describeParams(p, l.table.HasMeasure()), b.summary)
+			b.printOutcome(cmd.OutOrStdout(), out, describeParams(p, l.table.HasMeasure()))
 			return nil
 		},
 	}
 	knobs.register(cmd.Flags(), false)
-	cmd.Flags().StringVar(&out, "out", "", "folder to write the release to (must not exist unless --force)")
-	cmd.Flags().BoolVar(&force, "force", false, "replace an existing --out folder")
+	cmd.Flags().StringVar(&out, "out", "", "shareable folder to write the release to; the curator's record goes to DIR"+curatorSuffix)
+	cmd.Flags().BoolVar(&force, "force", false, "replace existing release folders")
 	cmd.Flags().BoolVar(&noNoise, "no-noise", false, "confirm a release with ε = ∞: exact counts, no DP guarantee")
+	cmd.Flags().BoolVar(&acknowledged, acknowledgeFlag, false, "release although the map extent, clamp bounds or QI domains are read off the data (the DP claim is qualified)")
 	cmd.Flags().StringVar(&by, "by", "", "who signs the decision off")
 	cmd.Flags().StringVar(&note, "note", "", "a note recorded with the decision")
-	cmd.Flags().StringVar(&check, "check", "", "check that the data flags name the data the decision in this folder was made on")
+	cmd.Flags().StringVar(&check, "check", "", "verify the release in this folder (or its curator record) against its record and the data")
 	return cmd
 }
 
-type signOff struct {
-	By   string `json:"by"`
-	Note string `json:"note"`
+// maxNameBytes is the longest file name most filesystems allow (NAME_MAX).
+const maxNameBytes = 255
+
+// acknowledgeFlag is the flag that accepts public facts read off the data.
+const acknowledgeFlag = "acknowledge-data-read"
+
+// printOutcome says what was written where, and which folder may be shared.
+func (b *bundle) printOutcome(w io.Writer, out, setting string) {
+	names := func(files []namedFile) string {
+		s := make([]string, len(files))
+		for i, f := range files {
+			s[i] = f.name
+		}
+		return strings.Join(s, ", ")
+	}
+	d := b.decision
+	fmt.Fprintf(w, "wrote the release: %d entries, %d published (%s)\n", d.Release.Entries, d.Release.Published, setting)
+	fmt.Fprintf(w, "  shareable:        %s/ (%s)\n", filepath.Clean(out), names(b.shareable))
+	fmt.Fprintf(w, "  curator only:     %s/ (%s): computed from the true data, do NOT share\n", curatorDir(out), names(b.curator))
+	fmt.Fprintf(w, "DP claim: %s.\n", safetext.Terminal(d.DPGuarantee.Statement))
+	fmt.Fprintf(w, "curator summary (from the true data, not for sharing): %s\n", safetext.Terminal(b.summary))
 }
 
-// decision is the record of a release, written as decision.json. Its first key says when
-// the release has no DP guarantee.
-type decision struct {
-	Warning         string     `json:"warning,omitempty"`
-	DPGuarantee     bool       `json:"dp_guarantee"`
-	PrivtuneVersion string     `json:"privtune_version"`
-	DPLibrary       string     `json:"dp_library"`
-	Created         string     `json:"created"`
-	SignedOff       signOff    `json:"signed_off"`
-	Data            dataRecord `json:"data"`
-	Roles           rolesJSON  `json:"roles"`
-	Grid            gridJSON   `json:"grid"`
-	Params          paramsJSON `json:"params"`
-	// Predicted holds the engine's figures for the setting. They are computed from the
-	// true data: the record is for the curator and whoever the curator shares it with.
-	Predicted reportJSON     `json:"predicted"`
-	Release   releaseSummary `json:"release"`
-	Notes     []string       `json:"notes,omitempty"`
-}
-
-type dataRecord struct {
-	Source  string `json:"source"`
-	SHA256  string `json:"sha256"`
-	Rows    int    `json:"rows"`
-	People  int    `json:"people"`
-	Skipped int    `json:"skipped"`
-}
-
-type releaseSummary struct {
-	Entries   int `json:"entries"`
-	Published int `json:"published"`
-}
-
-// bundle is everything a release folder holds, built in memory before anything is written.
+// bundle is everything a release writes, built in memory before anything is written: the
+// shareable folder's files and the curator record's.
 type bundle struct {
 	table    *sim.Table
 	released *sim.Released
 	decision decision
 	report   *sim.Report
 	points   []release.TradeoffPoint
-	markdown string
-	summary  string
+	// shareable and curator are the files' contents by name, in writing order.
+	shareable, curator []namedFile
+	summary            string
 }
 
-func (b *bundle) files() []release.File {
-	return []release.File{
-		{Name: "release.csv", Write: func(w io.Writer) error { return release.WriteCSV(w, b.table, b.released) }},
-		{Name: "decision.json", Write: func(w io.Writer) error {
-			enc := json.NewEncoder(w)
-			enc.SetIndent("", "  ")
-			return enc.Encode(b.decision)
-		}},
-		{Name: "tradeoff.svg", Write: func(w io.Writer) error {
-			return release.WriteTradeoffSVG(w, "total", b.points, b.report.Params.Epsilon)
-		}},
-		{Name: "report.md", Write: func(w io.Writer) error {
-			_, err := io.WriteString(w, b.markdown)
+type namedFile struct {
+	name    string
+	content []byte
+}
+
+// shareableFiles and curatorFiles are the files of the two folders.
+func (b *bundle) shareableFiles() []release.File { return asFiles(b.shareable) }
+func (b *bundle) curatorFiles() []release.File   { return asFiles(b.curator) }
+
+func asFiles(list []namedFile) []release.File {
+	out := make([]release.File, len(list))
+	for i, f := range list {
+		content := f.content
+		out[i] = release.File{Name: f.name, Write: func(w io.Writer) error {
+			_, err := w.Write(content)
 			return err
-		}},
+		}}
 	}
+	return out
 }
 
-// tradeoffEpsilons are the ε values of the report's chart.
+// write writes the curator record to DIR.curator-only first, then the shareable folder
+// DIR, each whole or not at all.
+func (b *bundle) write(dir string, force bool) error {
+	if err := release.WriteFolder(curatorDir(dir), b.curatorFiles(), force); err != nil {
+		return fmt.Errorf("curator record: %w", err)
+	}
+	return release.WriteFolder(dir, b.shareableFiles(), force)
+}
+
+// tradeoffEpsilons are the ε values of the trade-off chart.
 var tradeoffEpsilons = []float64{0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10}
 
+// tradeoffBudget returns the Monte Carlo time each trade-off point may take: an eighth of
+// --mc-time each, so the chart costs about as much as the figures (on a busy machine a
+// few hundred milliseconds finish no simulated release of the sample). Tests replace it
+// with zero to show that a release completes when no simulation finishes.
+var tradeoffBudget = func(mcTime time.Duration) time.Duration {
+	return max(300*time.Millisecond, mcTime/time.Duration(len(tradeoffEpsilons)))
+}
+
 // buildRelease predicts the figures of p, draws the release with src, and assembles the
-// record and the report. src is the library's secure noise except in tests.
-func buildRelease(ctx context.Context, l *loaded, p sim.Params, knobs *knobFlags, src sim.NoiseSource, who signOff, now time.Time, status io.Writer) (*bundle, error) {
+// shareable files and the curator record. src is the library's secure noise except in
+// tests. shareName is the base name of the shareable folder, recorded in the curator record.
+func buildRelease(ctx context.Context, l *loaded, p sim.Params, knobs *knobFlags, src sim.NoiseSource, who signOff, now time.Time, status io.Writer, shareName string) (*bundle, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -172,35 +203,106 @@ func buildRelease(ctx context.Context, l *loaded, p sim.Params, knobs *knobFlags
 		return nil, err
 	}
 	bar.status("drawing the trade-off chart")
-	points := tradeoffPoints(ctx, engine, p, knobs.seed)
+	points := tradeoffPoints(ctx, engine, p, knobs.seed, tradeoffBudget(knobs.mcTime))
 	bar.done()
 
 	b := &bundle{table: t, released: rel, report: rep, points: points}
+	reads := dataReads(l)
+	created := now.Format(time.RFC3339)
+	var summ releaseSummary
+	summ.Entries = len(rel.Count)
+	for _, pub := range rel.Published {
+		if pub {
+			summ.Published++
+		}
+	}
+
+	// The shareable folder: computed from the release and public metadata only.
+	var csvBuf bytes.Buffer
+	if err := release.WriteCSV(&csvBuf, t, rel); err != nil {
+		return nil, fmt.Errorf("release.csv: %w", err)
+	}
+	mech := mechanismOf(l, p, reads, summ, created)
+	mechJSON, err := json.MarshalIndent(mech, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	b.shareable = []namedFile{
+		{"release.csv", csvBuf.Bytes()},
+		{"report.md", []byte(researcherMarkdown(l, p, mech, rel))},
+		{"mechanism.json", append(mechJSON, '\n')},
+	}
+
+	// The curator record: everything computed from the true data.
 	s := summarise(l)
 	predicted := toReportJSON(t, rep, false)
 	d := decision{
-		DPGuarantee: rep.DP.Guarantee, PrivtuneVersion: version, DPLibrary: dpLibraryVersion(),
-		Created: now.Format(time.RFC3339), SignedOff: who,
+		Audience:    "CURATOR ONLY: computed from the true data; do not share with the release",
+		DPGuarantee: claimOf(p, reads), PrivtuneVersion: version, DPLibrary: dpLibraryVersion(),
+		Created: created, SignedOff: who,
 		Data:   dataRecord{Source: l.pop.Source, SHA256: l.pop.SHA256, Rows: l.pop.Rows, People: l.pop.N, Skipped: l.pop.Skipped},
+		Setup:  setupRecordOf(l),
 		Roles:  s.Roles,
 		Grid:   s.Grid,
-		Params: predicted.Params, Predicted: predicted,
+		Extent: s.Extent,
+		Params: predicted.Params, ReadOffData: append([]string{}, reads...),
+		Shareable: shareableRecord{Folder: shareName, Files: map[string]string{}},
+		Predicted: predicted, Release: summ,
 		Notes: t.Notes,
 	}
 	if !rep.DP.Guarantee {
 		d.Warning = "NO DIFFERENTIAL-PRIVACY GUARANTEE: " + noGuaranteeReason(p)
 	}
-	d.Release.Entries = len(rel.Count)
-	for _, pub := range rel.Published {
-		if pub {
-			d.Release.Published++
-		}
+	for _, f := range b.shareable {
+		d.Shareable.Files[f.name] = fileSHA256(f.content)
 	}
+	d.Integrity = recordIntegrity(d)
 	b.decision = d
 	b.summary = plainSummary(rep, p)
-	b.markdown = reportMarkdown(l, rep, d, b.summary)
+	recJSON, err := json.MarshalIndent(d, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	var svg bytes.Buffer
+	chartErr := release.WriteTradeoffSVG(&svg, "total", points, p.Epsilon)
+	b.curator = []namedFile{
+		{recordName, append(recJSON, '\n')},
+		{"curator-report.md", []byte(curatorMarkdown(l, rep, d, b.summary, points, chartErr))},
+	}
+	if chartErr == nil {
+		b.curator = append(b.curator, namedFile{"tradeoff.svg", svg.Bytes()})
+	}
 	return b, nil
 }
+
+// setupRecordOf returns the data flags that rebuild l's table.
+func setupRecordOf(l *loaded) setupRecord {
+	s := setupOf(l)
+	r := setupRecord{Lat: l.pop.Roles.Lat, Lon: l.pop.Roles.Lon, QI: s.QIs, Bands: s.Bands,
+		Measure: l.pop.Roles.Measure, CellKM: l.table.Grid.CellKM}
+	if l.path != "" {
+		r.Data = l.path
+		if abs, err := filepath.Abs(l.path); err == nil {
+			r.Data = abs
+		}
+	}
+	if r.QI == nil {
+		r.QI = []string{}
+	}
+	if r.Bands == nil {
+		r.Bands = []string{}
+	}
+	if l.table.HasMeasure() && l.clampSet {
+		r.Bounds = formatFloat(l.table.Clamp[0]) + ":" + formatFloat(l.table.Clamp[1])
+	}
+	if l.table.Grid.Located && l.extentSet {
+		e := l.extent
+		r.Extent = strings.Join([]string{formatFloat(e.MinLat), formatFloat(e.MinLon), formatFloat(e.MaxLat), formatFloat(e.MaxLon)}, ",")
+	}
+	return r
+}
+
+func formatFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
 func noGuaranteeReason(p sim.Params) string {
 	if p.NoNoise() {
@@ -210,14 +312,15 @@ func noGuaranteeReason(p sim.Params) string {
 }
 
 // tradeoffPoints evaluates the chart's settings: p with each ε of tradeoffEpsilons, with a
-// short Monte Carlo where a figure has no closed form.
-func tradeoffPoints(ctx context.Context, e *sim.Engine, p sim.Params, seed uint64) []release.TradeoffPoint {
+// short Monte Carlo (budget per point) where a figure has no closed form. A figure the
+// simulation did not reach is NaN: the chart leaves a gap and the report says "not computed".
+func tradeoffPoints(ctx context.Context, e *sim.Engine, p sim.Params, seed uint64, budget time.Duration) []release.TradeoffPoint {
 	var out []release.TradeoffPoint
 	for _, eps := range tradeoffEpsilons {
 		q := p
 		q.Epsilon = eps
-		r, err := e.EvaluateWithin(ctx, q, 300*time.Millisecond, seed)
-		if err != nil {
+		r, err := e.EvaluateWithin(ctx, q, budget, seed)
+		if err != nil || r == nil {
 			continue
 		}
 		tot, _ := r.Estimand("total")
@@ -245,31 +348,4 @@ func dpLibraryVersion() string {
 		}
 	}
 	return dpLibraryPath + " v3.0.0"
-}
-
-// runCheck compares the data the flags name with the decision recorded in dir.
-func runCheck(cmd *cobra.Command, data *dataFlags, dir string) error {
-	raw, err := os.ReadFile(filepath.Join(dir, "decision.json"))
-	if err != nil {
-		return err
-	}
-	var d decision
-	if err := json.Unmarshal(raw, &d); err != nil {
-		return fmt.Errorf("%s: not a decision record: %w", filepath.Join(dir, "decision.json"), err)
-	}
-	if d.Data.SHA256 == "" {
-		return fmt.Errorf("%s: the record holds no data fingerprint", filepath.Join(dir, "decision.json"))
-	}
-	l, err := data.load()
-	if err != nil {
-		return err
-	}
-	w := cmd.OutOrStdout()
-	if l.pop.SHA256 == d.Data.SHA256 && l.pop.Rows == d.Data.Rows {
-		fmt.Fprintf(w, "match: %s is the data the decision of %s was made on (sha256 %s, %d rows)\n", l.pop.Source, d.Created, d.Data.SHA256, d.Data.Rows)
-		return nil
-	}
-	fmt.Fprintf(w, "MISMATCH: %s has sha256 %s and %d rows; the decision of %s was made on %s (sha256 %s, %d rows)\n",
-		l.pop.Source, l.pop.SHA256, l.pop.Rows, d.Created, d.Data.Source, d.Data.SHA256, d.Data.Rows)
-	return &exitError{code: 1, err: errors.New("the data differs from the decision's")}
 }

@@ -39,6 +39,14 @@ type estimandJSON struct {
 	Exact        bool       `json:"exact"`
 	MCSE         *float64   `json:"mc_se"`
 	MCSEVariance *float64   `json:"mc_se_variance"`
+	// Pending: not computed (the Monte Carlo did not finish); every figure is null.
+	Pending bool `json:"pending"`
+	// PDefined is the probability that the estimate exists in a release (1 for counts);
+	// a mean defined in fewer than 95 % of releases has null expected, bias and interval.
+	PDefined *float64 `json:"p_defined"`
+	// CuratorOnly: the grouping behind the estimand (density classes) comes from the
+	// true counts and is not in the release.
+	CuratorOnly bool `json:"curator_only"`
 }
 
 type biasJSON struct {
@@ -46,6 +54,9 @@ type biasJSON struct {
 	Suppression *float64 `json:"suppression"`
 	Clamping    *float64 `json:"clamping"`
 	Noise       *float64 `json:"noise"`
+	// NoiseThreshold is the bias that exists only because noise and k act together
+	// (phantom entries pushed to k or above, real ones pushed below it).
+	NoiseThreshold *float64 `json:"noise_threshold"`
 }
 
 type mapJSON struct {
@@ -59,6 +70,7 @@ type mapJSON struct {
 	WithheldShare   *float64   `json:"withheld_share"`
 	WithheldEntries *float64   `json:"withheld_entries"`
 	Exact           bool       `json:"exact"`
+	Pending         bool       `json:"pending"`
 }
 
 type cellJSON struct {
@@ -78,12 +90,38 @@ type riskReportJSON struct {
 	DP    dpJSON    `json:"dp"`
 }
 
+// crowdJSON is the crowd risk as a reader of one release meets it; every figure is null
+// while pending.
 type crowdJSON struct {
-	Highest          *float64           `json:"highest"`
-	Mean             *float64           `json:"mean"`
-	AtRisk           map[string]float64 `json:"at_risk"`
-	UniquesPublished *float64           `json:"uniques_published"`
-	Exact            bool               `json:"exact"`
+	// Highest is the 95th percentile over releases of the highest published risk.
+	Highest *float64 `json:"highest"`
+	Mean    *float64 `json:"mean"`
+	// AtRisk is the expected share of people published in an entry whose crowd puts
+	// them above each risk level.
+	AtRisk           map[string]*float64 `json:"at_risk"`
+	UniquesPublished *float64            `json:"uniques_published"`
+	// UniquesDistribution and HighestDistribution vary over releases.
+	UniquesDistribution distributionJSON `json:"uniques_published_distribution"`
+	HighestDistribution distributionJSON `json:"highest_distribution"`
+	Exact               bool             `json:"exact"`
+	Pending             bool             `json:"pending"`
+}
+
+type distributionJSON struct {
+	Mean   *float64 `json:"mean"`
+	SD     *float64 `json:"sd"`
+	P95    *float64 `json:"p95"`
+	Method string   `json:"method"`
+	Draws  int      `json:"draws,omitempty"`
+	MCSE   *float64 `json:"mc_se,omitempty"`
+}
+
+func toDistributionJSON(d sim.Distribution) distributionJSON {
+	out := distributionJSON{Mean: num(d.Mean), SD: num(d.SD), P95: num(d.P95), Method: d.Method, Draws: d.Draws}
+	if d.Method == sim.DistSimulated {
+		out.MCSE = num(d.MCSE)
+	}
+	return out
 }
 
 type dpJSON struct {
@@ -132,7 +170,7 @@ func toReportJSON(t *sim.Table, r *sim.Report, withCells bool) reportJSON {
 		return num(v)
 	}
 	out.Map = mapJSON{Rows: t.Grid.Rows, Cols: t.Grid.Cols, Cells: t.Cells(), MeanAbsBias: pending(m.MeanAbsBias), MeanVariance: pending(m.MeanVariance),
-		RMSE: pending(m.RMSE), WithheldShare: pending(m.WithheldShare), WithheldEntries: pending(m.WithheldEntries), Exact: m.Exact}
+		RMSE: pending(m.RMSE), WithheldShare: pending(m.WithheldShare), WithheldEntries: pending(m.WithheldEntries), Exact: m.Exact, Pending: m.Pending}
 	if withCells {
 		out.Map.CellFigures = []cellJSON{}
 		for c := range m.Truth {
@@ -146,12 +184,20 @@ func toReportJSON(t *sim.Table, r *sim.Report, withCells bool) reportJSON {
 		}
 	}
 	c := r.Crowd
-	out.Risk.Crowd = crowdJSON{AtRisk: map[string]float64{}, Exact: r.CrowdExact}
+	out.Risk.Crowd = crowdJSON{AtRisk: map[string]*float64{}, Exact: r.CrowdExact, Pending: r.CrowdPending}
+	for _, name := range sim.RiskThresholdNames {
+		out.Risk.Crowd.AtRisk[name] = nil
+	}
 	if !r.CrowdPending {
 		out.Risk.Crowd.Highest, out.Risk.Crowd.Mean, out.Risk.Crowd.UniquesPublished = num(c.Highest), num(c.Mean), num(c.Uniques)
 		for j, name := range sim.RiskThresholdNames {
-			out.Risk.Crowd.AtRisk[name] = c.AtRisk[j]
+			out.Risk.Crowd.AtRisk[name] = num(c.AtRisk[j])
 		}
+		out.Risk.Crowd.UniquesDistribution = toDistributionJSON(c.UniquesPublished)
+		out.Risk.Crowd.HighestDistribution = toDistributionJSON(c.HighestRisk)
+	} else {
+		out.Risk.Crowd.UniquesDistribution = distributionJSON{Method: "not computed"}
+		out.Risk.Crowd.HighestDistribution = distributionJSON{Method: "not computed"}
 	}
 	d := r.DP
 	out.Risk.DP = dpJSON{Guarantee: d.Guarantee, Epsilon: epsilonJSON(d.Epsilon), Delta: d.Delta, AdvantageBound: d.Advantage,
@@ -172,13 +218,16 @@ func hasMeans(r *sim.Report) bool {
 }
 
 func toEstimandJSON(e sim.Estimate) estimandJSON {
-	out := estimandJSON{Name: e.Name, Kind: e.Kind, Truth: num(e.Truth), Exact: e.Exact}
+	out := estimandJSON{Name: e.Name, Kind: e.Kind, Truth: num(e.Truth), Exact: e.Exact, Pending: e.Pending, CuratorOnly: e.CuratorOnly}
 	if e.Pending {
 		out.CI95 = []*float64{nil, nil}
 		return out
 	}
+	out.PDefined = num(e.PDefined)
 	out.Expected, out.Bias, out.Variance, out.RMSE = num(e.Expected), num(e.Bias), num(e.Variance), num(e.RMSE)
-	out.BiasBySource = biasJSON{num(e.BiasBySource.Smoothing), num(e.BiasBySource.Suppression), num(e.BiasBySource.Clamping), num(e.BiasBySource.Noise)}
+	b := e.BiasBySource
+	out.BiasBySource = biasJSON{Smoothing: num(b.Smoothing), Suppression: num(b.Suppression), Clamping: num(b.Clamping), Noise: num(b.Noise),
+		NoiseThreshold: num(b.NoiseThreshold)}
 	out.CI95 = []*float64{num(e.CI95[0]), num(e.CI95[1])}
 	zero := 0.0
 	out.MCSE, out.MCSEVariance = &zero, &zero

@@ -5,6 +5,8 @@ import (
 	"math"
 	"strings"
 
+	"privtune/internal/safetext"
+	"privtune/release"
 	"privtune/sim"
 )
 
@@ -116,82 +118,219 @@ func percentWords(v float64) string {
 	return fmt.Sprintf("%.2f %%", v*100)
 }
 
-// reportMarkdown is report.md: for researchers, so it states biases and spreads but no
-// true value.
-func reportMarkdown(l *loaded, r *sim.Report, d decision, summary string) string {
+// curatorMarkdown is curator-report.md in the curator record: the predicted figures
+// (truths follow from them), the risk computed from the true counts, the trade-off chart
+// and the plain summary. It is not for sharing.
+func curatorMarkdown(l *loaded, r *sim.Report, d decision, summary string, points []release.TradeoffPoint, chartErr error) string {
 	var b strings.Builder
 	p := r.Params
+	b.WriteString("# CURATOR ONLY: not for sharing\n\n")
+	b.WriteString("Everything below is computed from the true data (biases, their share of the truth, withheld shares, crowd risk). ")
+	fmt.Fprintf(&b, "Share the release folder %s, never this one.\n\n", safetext.Markdown(d.Shareable.Folder))
 	if !r.DP.Guarantee {
-		fmt.Fprintf(&b, "# This release has NO differential-privacy guarantee (%s)\n\n", noGuaranteeReason(p))
-		fmt.Fprintf(&b, "Release of %s, %s\n\n", l.pop.Source, d.Created)
-	} else {
-		fmt.Fprintf(&b, "# Protected release of %s\n\n", l.pop.Source)
-		fmt.Fprintf(&b, "Made %s with privtune %s and %s.\n\n", d.Created, d.PrivtuneVersion, d.DPLibrary)
+		fmt.Fprintf(&b, "**This release has NO differential-privacy guarantee (%s).**\n\n", noGuaranteeReason(p))
 	}
+	fmt.Fprintf(&b, "Release of %s, %s, privtune %s, %s.\n\n", safetext.Markdown(l.pop.Source), d.Created, d.PrivtuneVersion, d.DPLibrary)
 	fmt.Fprintf(&b, "Setting: %s.\n\n", describeParams(p, l.table.HasMeasure()))
+	fmt.Fprintf(&b, "DP claim: %s.\n\n", safetext.Markdown(d.DPGuarantee.Statement))
 	if d.SignedOff.By != "" || d.SignedOff.Note != "" {
-		fmt.Fprintf(&b, "Signed off by %s. %s\n\n", orNone(d.SignedOff.By), d.SignedOff.Note)
+		fmt.Fprintf(&b, "Signed off by %s. %s\n\n", safetext.Markdown(orNone(d.SignedOff.By)), safetext.Markdown(d.SignedOff.Note))
 	}
 	b.WriteString("## In short\n\n")
-	b.WriteString(summary + "\n\n")
+	b.WriteString(safetext.Markdown(summary) + "\n\n")
 
 	b.WriteString("## What the release does to each figure\n\n")
 	b.WriteString("Bias is the expected difference between the figure computed from the release and the true figure; ")
 	b.WriteString("SD is the spread from release to release; RMSE combines both. Figures marked MC come from a ")
 	b.WriteString("simulation of many releases and carry its standard error.\n\n")
-	b.WriteString("| figure | bias | bias % | of which smoothing | suppression | clamping | SD | RMSE | how |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---|\n")
+	b.WriteString("Suppression is what withholding entries below k would remove without noise; noise × threshold is what noise ")
+	b.WriteString("and the threshold do together (phantom entries pushed over k, real ones pushed under it, and a mean's ratio noise).\n\n")
+	b.WriteString("| figure | bias | bias % | of which smoothing | suppression | noise × threshold | clamping | SD | RMSE | how |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, e := range r.Estimands {
+		name := safetext.Markdown(e.Name)
 		if e.Pending {
-			fmt.Fprintf(&b, "| %s | – | – | – | – | – | – | – | not simulated in time |\n", e.Name)
+			fmt.Fprintf(&b, "| %s | – | – | – | – | – | – | – | – | not computed (no simulation finished in time) |\n", name)
+			continue
+		}
+		if e.Undefined() {
+			fmt.Fprintf(&b, "| %s | – | – | – | – | – | – | – | – | defined in only %s of releases: no expected value |\n", name, percentWords(e.PDefined))
 			continue
 		}
 		how := "exact"
 		if !e.Exact {
 			how = "MC ±" + fmtNum(e.MCSE)
 		}
+		if e.Kind == sim.KindMean && e.PDefined < 1 {
+			how += fmt.Sprintf("; defined in %s of releases", percentWords(e.PDefined))
+		}
 		relBias := "–"
-		if e.Truth != 0 {
+		if e.Truth != 0 && !math.IsNaN(e.Bias) {
 			relBias = fmt.Sprintf("%+.1f %%", 100*e.Bias/e.Truth)
 		}
 		bs := e.BiasBySource
 		tidy := func(v float64) float64 { return tidyResidue(v, e.Truth) }
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", e.Name, fmtSigned(tidy(e.Bias)), relBias,
-			fmtSigned(tidy(bs.Smoothing)), fmtSigned(tidy(bs.Suppression+bs.Noise)), fmtSigned(tidy(bs.Clamping)),
-			fmtNum(tidy(math.Sqrt(e.Variance))), fmtNum(tidy(e.RMSE)), how)
+		signed := func(v float64) string { return orNotComputed(tidy(v), fmtSigned) }
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", name, signed(e.Bias), relBias,
+			signed(bs.Smoothing), signed(bs.Suppression), signed(bs.NoiseThreshold+bs.Noise), signed(bs.Clamping),
+			orNotComputed(tidy(math.Sqrt(e.Variance)), fmtNum), orNotComputed(tidy(e.RMSE), fmtNum), how)
 	}
 	b.WriteString("\n")
 	m := r.Map
-	if !m.Pending {
+	if m.Pending {
+		b.WriteString("Per map cell: not computed (no simulation finished in time).\n\n")
+	} else {
 		fmt.Fprintf(&b, "Per map cell: mean |bias| %s people, mean SD %s, RMSE %s; %s of people are in withheld entries.\n\n",
 			fmtNum(m.MeanAbsBias), fmtNum(math.Sqrt(m.MeanVariance)), fmtNum(m.RMSE), percentWords(m.WithheldShare))
 	}
-
-	b.WriteString("## Privacy\n\n")
-	if r.DP.Guarantee {
-		g := r.DP
-		fmt.Fprintf(&b, "The release is (ε = %s, δ = %g) differentially private. Whatever an attacker already knows, ", formatEpsilon(g.Epsilon), g.Delta)
-		b.WriteString("seeing the release changes the odds about any one person only a little: ")
-		fmt.Fprintf(&b, "an attacker who suspected with 1 %% certainty that someone is in the data can be at most %s sure after, ", percentWords(g.Posterior[0]))
-		fmt.Fprintf(&b, "10 %% becomes at most %s, and 50 %% at most %s. ", percentWords(g.Posterior[1]), percentWords(g.Posterior[2]))
-		fmt.Fprintf(&b, "Telling whether a given person is in the data succeeds with an advantage of at most %.2f over guessing.\n\n", g.Advantage)
+	b.WriteString("## Risk\n\n")
+	if r.CrowdPending {
+		b.WriteString("Crowd risk: not computed (no simulation finished in time).\n\n")
 	} else {
-		b.WriteString("There is no differential-privacy guarantee: the published numbers can reveal individuals. ")
-		b.WriteString("Only the crowd risk below limits what an attacker learns.\n\n")
-	}
-	if !r.CrowdPending {
 		c := r.Crowd
 		fmt.Fprintf(&b, "Crowd risk (an attacker who knows a person's group and rough home area): highest %.3g, mean %.3g; ", c.Highest, c.Mean)
 		fmt.Fprintf(&b, "%s of people above 1/5; about %s people alone in their crowd are published.\n\n", percentWords(c.AtRisk[1]), fmtNum(c.Uniques))
 	}
 	b.WriteString("## Trade-off\n\n")
-	b.WriteString("RMSE of the overall total and the risk figures at other values of ε (same k and r); the dashed line is the chosen ε.\n\n")
-	b.WriteString("![RMSE and risk against ε](tradeoff.svg)\n\n")
+	b.WriteString("RMSE of the overall total and the risk figures at other values of ε (same k and r). ")
+	b.WriteString("A figure no simulation reached in time is \"not computed\" and leaves a gap in the chart.\n\n")
+	if chartErr != nil {
+		fmt.Fprintf(&b, "The chart could not be drawn (%v).\n\n", chartErr)
+	} else {
+		b.WriteString("![RMSE and risk against ε](tradeoff.svg)\n\n")
+	}
+	b.WriteString("| ε | RMSE of the total | mean crowd risk | DP advantage bound |\n|---:|---:|---:|---:|\n")
+	for _, pt := range points {
+		fmt.Fprintf(&b, "| %s | %s | %s | %.3f |\n", formatEpsilon(pt.Epsilon), orNotComputed(pt.RMSE, fmtNum), orNotComputed(pt.CrowdMean, func(v float64) string { return fmt.Sprintf("%.3g", v) }), pt.Advantage)
+	}
+	b.WriteString("\n")
+	if len(d.ReadOffData) > 0 {
+		fmt.Fprintf(&b, "Read off the data (acknowledged with --%s): %s.\n\n", acknowledgeFlag, joinWords(d.ReadOffData))
+	}
 	b.WriteString("## Files\n\n")
-	b.WriteString("- `release.csv`: one row per map cell and group; an empty count means the entry is withheld.\n")
-	b.WriteString("- `decision.json`: the setting, the data's SHA-256 fingerprint, the predicted figures and the sign-off. ")
-	b.WriteString("It is computed from the true data: share it as the data's curator decides.\n")
+	b.WriteString("- `decision.json`: the setting, the data's SHA-256 fingerprint, the predicted figures with true values, and the SHA-256 of every shareable file (`privtune release --check` verifies them).\n")
 	b.WriteString("- `tradeoff.svg`: the chart above.\n")
+	return b.String()
+}
+
+// orNotComputed formats v, or says "not computed" for NaN.
+func orNotComputed(v float64, format func(float64) string) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "not computed"
+	}
+	return format(v)
+}
+
+// researcherMarkdown is report.md in the shareable folder. It is written from the
+// mechanism's public parameters (mech) and the released values (rel) only: no truth, bias,
+// withheld share or risk computed from the true counts appears in it.
+func researcherMarkdown(l *loaded, p sim.Params, mech mechanismJSON, rel *sim.Released) string {
+	var b strings.Builder
+	t := l.table
+	if !mech.DP.Holds {
+		fmt.Fprintf(&b, "# This release has NO differential-privacy guarantee (%s)\n\n", noGuaranteeReason(p))
+	} else {
+		b.WriteString("# Protected release\n\n")
+	}
+	fmt.Fprintf(&b, "Made %s with privtune %s and %s.\n\n", mech.Created, mech.PrivtuneVersion, mech.DPLibrary)
+	b.WriteString("This report is written from the mechanism's public parameters and the released values only; ")
+	b.WriteString("the same parameters are in `mechanism.json`.\n\n")
+
+	b.WriteString("## Privacy\n\n")
+	fmt.Fprintf(&b, "The release is %s.", safetext.Markdown(mech.DP.Statement))
+	if mech.DP.Holds {
+		g := sim.ComputeDPGuarantee(p)
+		b.WriteString(" Whatever an attacker already knows, seeing the release changes the odds about any one person only a little: ")
+		fmt.Fprintf(&b, "an attacker who suspected with 1 %% certainty that someone is in the data can be at most %s sure after, ", percentWords(g.Posterior[0]))
+		fmt.Fprintf(&b, "10 %% becomes at most %s, and 50 %% at most %s; ", percentWords(g.Posterior[1]), percentWords(g.Posterior[2]))
+		fmt.Fprintf(&b, "telling whether a given person is in the data succeeds with an advantage of at most %.2f over guessing.", g.Advantage)
+	}
+	b.WriteString("\n\n")
+
+	b.WriteString("## The mechanism\n\n")
+	b.WriteString("| part | value |\n|---|---|\n")
+	fmt.Fprintf(&b, "| noise | %s from the Google differential-privacy library |\n", p.Noise)
+	fmt.Fprintf(&b, "| ε, δ | %s, %g |\n", formatEpsilon(p.Epsilon), p.Delta)
+	if t.HasMeasure() {
+		fmt.Fprintf(&b, "| budget split | %s of ε and δ on counts, the rest on sums of %s |\n", percentWords(mech.Split), safetext.Markdown(t.Measure))
+	}
+	fmt.Fprintf(&b, "| count noise SD per entry | %s before smoothing, %s after (away from the map's edges) |\n",
+		fmtNum(mech.Counts.SD), fmtNum(mech.Counts.SmoothedSD))
+	if mech.Sums != nil {
+		fmt.Fprintf(&b, "| %s sum noise SD per entry | %s before smoothing, %s after; values clamped to [%g, %g] |\n",
+			safetext.Markdown(t.Measure), fmtNum(mech.Sums.SD), fmtNum(mech.Sums.SmoothedSD), mech.Measure.Bounds[0], mech.Measure.Bounds[1])
+	}
+	if p.RadiusKM > 0 && t.Grid.Located {
+		fmt.Fprintf(&b, "| smoothing | r = %g km: each cell's noisy value spread evenly over the %d cells whose centres lie within r (fewer at the edges) |\n",
+			p.RadiusKM, mech.Smoothing.DiskCells)
+	} else {
+		b.WriteString("| smoothing | none |\n")
+	}
+	if p.K > 0 {
+		fmt.Fprintf(&b, "| minimum count | k = %d on %s smoothed counts: entries below it are withheld (absent from release.csv) |\n", p.K, p.Threshold)
+	} else {
+		b.WriteString("| minimum count | none: every entry is published |\n")
+	}
+	if g := mech.Grid; g.Extent != nil {
+		fmt.Fprintf(&b, "| grid | %d × %d cells of %g km over lat %g to %g, lon %g to %g |\n",
+			g.Rows, g.Cols, g.CellKM, g.Extent.MinLat, g.Extent.MaxLat, g.Extent.MinLon, g.Extent.MaxLon)
+	}
+	for _, q := range mech.QIs {
+		from := ""
+		if q.FromData {
+			from = " (read off the data)"
+		}
+		labels := make([]string, len(q.Domain))
+		for i, v := range q.Domain {
+			labels[i] = safetext.Markdown(v)
+		}
+		fmt.Fprintf(&b, "| %s | %s%s |\n", safetext.Markdown(q.Name), strings.Join(labels, ", "), from)
+	}
+	b.WriteString("\n")
+
+	b.WriteString("## Figures from the released values\n\n")
+	b.WriteString("Computed from release.csv itself (anyone holding it gets the same):\n\n")
+	var total, sum float64
+	for i, pub := range rel.Published {
+		if pub {
+			total += rel.Count[i]
+			if rel.Sum != nil {
+				sum += rel.Sum[i]
+			}
+		}
+	}
+	fmt.Fprintf(&b, "- published entries: %d of %d\n", mech.Release.Published, mech.Release.Entries)
+	fmt.Fprintf(&b, "- sum of the published counts: %s\n", fmtNum(total))
+	if rel.Sum != nil && total > 0 {
+		fmt.Fprintf(&b, "- mean %s over the published entries (sum of sums ÷ sum of counts): %s\n", safetext.Markdown(t.Measure), fmtNum(sum/total))
+	}
+	b.WriteString("\n")
+
+	b.WriteString("## Which way the mechanism moves figures\n\n")
+	b.WriteString("- **Noise** is centred on zero: counts and sums are unbiased before the threshold, and a sum over many entries ")
+	b.WriteString("has the noise SD above times the square root of the number of entries. A mean (sum ÷ count) is a ratio of noisy ")
+	b.WriteString("values and is slightly biased where counts are small.\n")
+	if p.K > 0 {
+		b.WriteString("- **The minimum count** withholds entries whose smoothed count falls below k: totals over sparse areas and small ")
+		b.WriteString("groups run low. ")
+		if p.Threshold == sim.ThresholdNoisy && !p.NoNoise() {
+			b.WriteString("Because k is compared with noisy counts, noise also lifts some empty or small entries over k, and those ")
+			b.WriteString("are published: over areas with many empty entries, totals can run high.")
+		}
+		b.WriteString("\n")
+	}
+	if p.RadiusKM > 0 && t.Grid.Located {
+		b.WriteString("- **Smoothing** moves people between nearby cells without changing the map's total: small areas are pulled ")
+		b.WriteString("toward their neighbours (peaks lower, gaps filled), and areas at the map's edge lose a little to the inside.\n")
+	}
+	if t.HasMeasure() {
+		fmt.Fprintf(&b, "- **Clamping** counts every %s outside [%g, %g] at the bound: sums and means run low where values exceed the upper bound.\n",
+			safetext.Markdown(t.Measure), t.Clamp[0], t.Clamp[1])
+	}
+	b.WriteString("\n## Files\n\n")
+	b.WriteString("- `release.csv`: one row per published map cell and group, a column per QI; a withheld entry is absent.\n")
+	b.WriteString("- `mechanism.json`: the parameters above, machine-readable.\n")
+	b.WriteString("- `report.md`: this report.\n")
 	return b.String()
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -80,7 +81,16 @@ type sweepRow struct {
 	AtRisk02         *float64 `json:"at_risk_0.2"`
 	AtRisk01         *float64 `json:"at_risk_0.1"`
 	UniquesPublished *float64 `json:"uniques_published"`
-	DPAdvantage      float64  `json:"dp_advantage_bound"`
+	// UniquesP95 is the 95th percentile over releases of the unique people published.
+	UniquesP95  *float64 `json:"uniques_published_p95"`
+	DPAdvantage float64  `json:"dp_advantage_bound"`
+	// NoiseThreshold is the estimand's bias from noise and k acting together.
+	NoiseThreshold *float64 `json:"bias_noise_threshold"`
+	// PDefined is the probability that the estimand exists in a release.
+	PDefined *float64 `json:"p_defined"`
+	// Status is "ok", or "not computed: …" naming the figures the Monte Carlo did not
+	// reach within --mc-time (they are null), or "not defined in most releases".
+	Status string `json:"status"`
 }
 
 func newSweepRow(r *sim.Report, estimand string) (sweepRow, error) {
@@ -90,17 +100,33 @@ func newSweepRow(r *sim.Report, estimand string) (sweepRow, error) {
 	}
 	row := sweepRow{Epsilon: epsilonJSON(r.Params.Epsilon), K: r.Params.K, RadiusKM: r.Params.RadiusKM, Estimand: e.Name,
 		Exact: e.Exact, DPAdvantage: r.DP.Advantage}
-	if !e.Pending {
+	var missing []string
+	if e.Pending {
+		missing = append(missing, "estimand")
+	} else {
 		row.Bias, row.Variance, row.RMSE = num(e.Bias), num(e.Variance), num(e.RMSE)
+		row.NoiseThreshold, row.PDefined = num(e.BiasBySource.NoiseThreshold), num(e.PDefined)
 	}
-	if !r.Map.Pending {
+	if r.Map.Pending {
+		missing = append(missing, "map")
+	} else {
 		row.MapRMSE, row.WithheldShare = num(r.Map.RMSE), num(r.Map.WithheldShare)
 	}
-	if !r.CrowdPending {
+	if r.CrowdPending {
+		missing = append(missing, "crowd risk")
+	} else {
 		c := r.Crowd
 		row.RiskHighest, row.RiskMean = num(c.Highest), num(c.Mean)
 		row.AtRisk05, row.AtRisk02, row.AtRisk01 = num(c.AtRisk[0]), num(c.AtRisk[1]), num(c.AtRisk[2])
-		row.UniquesPublished = num(c.Uniques)
+		row.UniquesPublished, row.UniquesP95 = num(c.Uniques), num(c.UniquesPublished.P95)
+	}
+	switch {
+	case len(missing) > 0:
+		row.Status = notComputed + ": " + strings.Join(missing, ", ")
+	case e.Undefined():
+		row.Status = "not defined in most releases"
+	default:
+		row.Status = "ok"
 	}
 	return row, nil
 }
@@ -108,7 +134,8 @@ func newSweepRow(r *sim.Report, estimand string) (sweepRow, error) {
 func writeSweepCSV(w io.Writer, rows []sweepRow) error {
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"epsilon", "k", "radius_km", "estimand", "bias", "variance", "rmse", "exact", "map_rmse", "withheld_share",
-		"risk_highest", "risk_mean", "at_risk_0.5", "at_risk_0.2", "at_risk_0.1", "uniques_published", "dp_advantage_bound"})
+		"risk_highest", "risk_mean", "at_risk_0.5", "at_risk_0.2", "at_risk_0.1", "uniques_published", "dp_advantage_bound",
+		"uniques_published_p95", "bias_noise_threshold", "p_defined", "status"})
 	f := func(v *float64) string {
 		if v == nil {
 			return ""
@@ -122,7 +149,8 @@ func writeSweepCSV(w io.Writer, rows []sweepRow) error {
 		}
 		cw.Write([]string{eps, strconv.Itoa(r.K), strconv.FormatFloat(r.RadiusKM, 'g', -1, 64), r.Estimand, f(r.Bias), f(r.Variance),
 			f(r.RMSE), strconv.FormatBool(r.Exact), f(r.MapRMSE), f(r.WithheldShare), f(r.RiskHighest), f(r.RiskMean),
-			f(r.AtRisk05), f(r.AtRisk02), f(r.AtRisk01), f(r.UniquesPublished), strconv.FormatFloat(r.DPAdvantage, 'g', 8, 64)})
+			f(r.AtRisk05), f(r.AtRisk02), f(r.AtRisk01), f(r.UniquesPublished), strconv.FormatFloat(r.DPAdvantage, 'g', 8, 64),
+			f(r.UniquesP95), f(r.NoiseThreshold), f(r.PDefined), r.Status})
 	}
 	cw.Flush()
 	return cw.Error()

@@ -17,6 +17,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"privtune/internal/numfmt"
 )
 
 // maxSkipReasons is how many reasons for skipped rows are kept for the report.
@@ -49,35 +51,63 @@ func (e *InputError) Error() string {
 		}
 	}
 	if e.Name != "" {
-		fmt.Fprintf(&b, " (%s)", e.Name)
+		name := e.Name
+		if q := quotePrefix(name); q != strconv.Quote(name) {
+			name = q // a long column name: cut, as any value quoted in a message
+		}
+		fmt.Fprintf(&b, " (%s)", name)
 	}
 	b.WriteString(": ")
 	b.WriteString(e.Msg)
 	return b.String()
 }
 
+// StdinPath is the --data value that reads standard input.
+const StdinPath = "-"
+
 // Load reads the CSV file at path (plain or gzip-compressed, recognised by its content)
-// into a Population, keeping the columns opt.Roles names. The file is only read.
+// into a Population, keeping the columns opt.Roles names. The file is only read. Messages
+// name the file by path as given; Population.Source holds its base name.
+//
+// Only regular files are read, and standard input as "-" or /dev/stdin: a device
+// (/dev/zero) never ends, and opening a named pipe (FIFO) waits silently for a writer.
 func Load(path string, opt Options) (*Population, error) {
+	if err := opt.Validate(); err != nil {
+		return nil, err
+	}
+	if path == StdinPath || path == "/dev/stdin" {
+		return read(os.Stdin, path, "stdin", 0, opt)
+	}
+	// Stat before opening: opening a FIFO blocks until someone writes to it.
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	switch mode := st.Mode(); {
+	case mode.IsDir():
+		return nil, fmt.Errorf("%s: is a folder, not a CSV file", path)
+	case mode&os.ModeNamedPipe != 0:
+		return nil, fmt.Errorf("%s: is a named pipe (FIFO), not a regular file: privtune reads regular files, or standard input with --data -", path)
+	case mode&(os.ModeDevice|os.ModeCharDevice) != 0:
+		return nil, fmt.Errorf("%s: is a device, not a regular file: privtune reads regular files, or standard input with --data -", path)
+	case !mode.IsRegular():
+		return nil, fmt.Errorf("%s: is not a regular file (%v): privtune reads regular files, or standard input with --data -", path, mode.Type())
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if st.IsDir() {
-		return nil, fmt.Errorf("%s: is a folder, not a CSV file", path)
-	}
-	return read(f, path, st.Size(), opt)
+	return read(f, path, filepath.Base(path), st.Size(), opt)
 }
 
 // ReadCSV reads a CSV stream (plain or gzip-compressed) into a Population; source names
-// it in messages.
+// it in messages and is its Population.Source.
 func ReadCSV(r io.Reader, source string, opt Options) (*Population, error) {
-	return read(r, source, 0, opt)
+	if err := opt.Validate(); err != nil {
+		return nil, err
+	}
+	return read(r, source, source, 0, opt)
 }
 
 // countingReader counts the bytes read through it and reports progress.
@@ -100,12 +130,9 @@ func (c *countingReader) Read(p []byte) (int, error) {
 }
 
 // read is the single streaming pass shared by Load and ReadCSV: the raw bytes feed the
-// SHA-256 fingerprint and the progress count; the decoded text feeds the CSV parser.
-func read(raw io.Reader, source string, size int64, opt Options) (*Population, error) {
-	name := filepath.Base(source)
-	if strings.HasPrefix(source, "embedded:") {
-		name = source
-	}
+// SHA-256 fingerprint and the progress count; the decoded text, through a guardReader,
+// feeds the CSV parser. name names the input in messages; source is Population.Source.
+func read(raw io.Reader, name, source string, size int64, opt Options) (*Population, error) {
 	hash := sha256.New()
 	counter := &countingReader{r: io.TeeReader(raw, hash), total: size, progress: opt.Progress}
 	br := bufio.NewReaderSize(counter, 256<<10)
@@ -128,10 +155,12 @@ func read(raw io.Reader, source string, size int64, opt Options) (*Population, e
 		return nil, wrapReadError(err, name, gzipped)
 	}
 
-	l, err := newLoader(tr, name, opt)
+	guard := newGuardReader(tr, name)
+	l, err := newLoader(guard, name, opt)
 	if err != nil {
 		return nil, err
 	}
+	l.pop.Source = source
 	if !gzipped {
 		l.sizeHint = size
 	}
@@ -168,7 +197,8 @@ func wrapReadError(err error, name string, gzipped bool) error {
 	return &InputError{File: name, Msg: "reading: " + err.Error()}
 }
 
-// sniff rejects input that is not text before the parser sees it, and drops a UTF-8 BOM.
+// sniff rejects input that is not UTF-8 text with LF or CRLF line ends before the parser
+// sees it, and drops a UTF-8 BOM. Zero bytes anywhere are caught by the guardReader.
 func sniff(r *bufio.Reader, name string) error {
 	head, err := r.Peek(sniffBytes)
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
@@ -177,12 +207,22 @@ func sniff(r *bufio.Reader, name string) error {
 	if len(head) == 0 {
 		return &InputError{File: name, Msg: "the file is empty: a header row naming the columns is required"}
 	}
-	if bytes.HasPrefix(head, []byte{0xff, 0xfe}) || bytes.HasPrefix(head, []byte{0xfe, 0xff}) {
+	// UTF-32's byte-order marks start like UTF-16's: test them first.
+	switch {
+	case bytes.HasPrefix(head, []byte{0xff, 0xfe, 0, 0}), bytes.HasPrefix(head, []byte{0, 0, 0xfe, 0xff}):
+		return &InputError{File: name, Msg: "the file is UTF-32 text: save it as UTF-8"}
+	case bytes.HasPrefix(head, []byte{0xff, 0xfe}), bytes.HasPrefix(head, []byte{0xfe, 0xff}):
 		return &InputError{File: name, Msg: "the file is UTF-16 text: save it as UTF-8"}
 	}
-	if i := bytes.IndexByte(head, 0); i >= 0 {
-		return &InputError{File: name, Line: 1 + bytes.Count(head[:i], []byte{'\n'}),
-			Msg: fmt.Sprintf("binary data (a zero byte at offset %d): this is not a CSV text file", i)}
+	// Old Mac line ends (CR alone): the CSV reader would take the whole file for its
+	// header. A CR in the first line that is not part of a CRLF gives them away.
+	first := head
+	if i := bytes.IndexByte(head, '\n'); i >= 0 {
+		first = head[:i]
+	}
+	if i := bytes.IndexByte(bytes.TrimSuffix(first, []byte{'\r'}), '\r'); i >= 0 {
+		return &InputError{File: name, Line: 1,
+			Msg: "the lines end in a carriage return alone (old Mac line ends): convert them to LF or CRLF line ends"}
 	}
 	if bytes.HasPrefix(head, []byte("\xef\xbb\xbf")) {
 		_, _ = r.Discard(3)
@@ -214,12 +254,15 @@ type qiState struct {
 	widthJ  map[int64]uint32  // width band index → provisional code
 	labels  []string          // provisional code → label (exact values)
 	bandIdx []int64           // provisional code → band index (width bands)
-	codes   []uint32
+	// fractional is true once a banded value is not a whole number.
+	fractional bool
+	codes      []uint32
 }
 
 // loader is the state of one streaming pass.
 type loader struct {
 	cr       *csv.Reader
+	guard    *guardReader
 	name     string
 	opt      Options
 	header   []string
@@ -230,7 +273,7 @@ type loader struct {
 	reserved bool
 }
 
-func newLoader(r io.Reader, name string, opt Options) (*loader, error) {
+func newLoader(r *guardReader, name string, opt Options) (*loader, error) {
 	cr := csv.NewReader(r)
 	if opt.Delim != 0 {
 		cr.Comma = opt.Delim
@@ -240,7 +283,7 @@ func newLoader(r io.Reader, name string, opt Options) (*loader, error) {
 	}
 	cr.FieldsPerRecord = -1 // the loader checks the count itself, to name the row
 	cr.ReuseRecord = true
-	l := &loader{cr: cr, name: name, opt: opt}
+	l := &loader{cr: cr, guard: r, name: name, opt: opt}
 	l.pop = &Population{Source: name, Roles: opt.Roles}
 	return l, nil
 }
@@ -250,9 +293,59 @@ func (l *loader) headerError(msg string) error {
 	return &InputError{File: l.name, Line: 1, Msg: msg}
 }
 
+// maxListedColumns is how many column names a message lists.
+const maxListedColumns = 30
+
+// columnList lists the header's names for a message: at most maxListedColumns, each cut
+// to a short prefix.
+func (l *loader) columnList() string {
+	var b strings.Builder
+	for i, h := range l.header {
+		if i == maxListedColumns {
+			fmt.Fprintf(&b, " and %d more", len(l.header)-i)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if q := quotePrefix(h); q != strconv.Quote(h) || strings.ContainsAny(h, ", ") {
+			b.WriteString(q)
+		} else {
+			b.WriteString(h)
+		}
+	}
+	return b.String()
+}
+
+// next reads the next row, bounded by the guard (see guardReader) and MaxFieldBytes.
+// It returns the guard's error in preference to whatever the parser made of a cut row.
+func (l *loader) next() ([]string, error) {
+	rec, err := l.cr.Read()
+	if l.guard.err != nil {
+		return nil, l.guard.err
+	}
+	l.guard.markRow(l.cr.InputOffset())
+	if err != nil {
+		return rec, err
+	}
+	for i, f := range rec {
+		if len(f) > MaxFieldBytes {
+			line, col := l.cr.FieldPos(i)
+			name := ""
+			if i < len(l.header) {
+				name = l.header[i]
+				col = i + 1
+			}
+			return nil, &InputError{File: l.name, Line: line, Column: col, Name: name,
+				Msg: fmt.Sprintf("the field is longer than %s: %s", bytesText(MaxFieldBytes), quotePrefix(f))}
+		}
+	}
+	return rec, nil
+}
+
 // readHeader reads the header and maps each role to its column.
 func (l *loader) readHeader() error {
-	rec, err := l.cr.Read()
+	rec, err := l.next()
 	if err == io.EOF {
 		return &InputError{File: l.name, Msg: "the file is empty: a header row naming the columns is required"}
 	}
@@ -263,7 +356,11 @@ func (l *loader) readHeader() error {
 	index := map[string][]int{}
 	for i, h := range rec {
 		if !utf8.ValidString(h) {
-			return &InputError{File: l.name, Line: 1, Column: i + 1, Msg: fmt.Sprintf("column name %q is not UTF-8 text: is this a CSV file?", h)}
+			return &InputError{File: l.name, Line: 1, Column: i + 1, Msg: fmt.Sprintf("column name %s is not UTF-8 text: is this a CSV file?", quotePrefix(h))}
+		}
+		if r, bad := controlChar(h); bad {
+			return &InputError{File: l.name, Line: 1, Column: i + 1,
+				Msg: fmt.Sprintf("column name %s holds the control character %s: refused, so it never reaches a terminal or a file", quotePrefix(h), controlName(r))}
 		}
 		h = strings.TrimSpace(h)
 		l.header[i] = h
@@ -272,7 +369,7 @@ func (l *loader) readHeader() error {
 	l.pop.Columns = l.header
 	if len(rec) == 1 && l.cr.Comma != ',' && strings.Contains(rec[0], ",") {
 		// A common slip: a comma-separated file read with another delimiter.
-		return l.headerError(fmt.Sprintf("the header has one column %q: is the delimiter really %q?", rec[0], string(l.cr.Comma)))
+		return l.headerError(fmt.Sprintf("the header has one column %s: is the delimiter really %q?", quotePrefix(rec[0]), string(l.cr.Comma)))
 	}
 	find := func(role, col string) (int, error) {
 		at := index[col]
@@ -282,7 +379,7 @@ func (l *loader) readHeader() error {
 			if len(rec) == 1 && strings.ContainsAny(rec[0], ",;\t|") {
 				hint = " (only one column was found: check --delim)"
 			}
-			return 0, l.headerError(fmt.Sprintf("no column %q for %s; the columns are: %s%s", col, role, strings.Join(l.header, ", "), hint))
+			return 0, l.headerError(fmt.Sprintf("no column %s for %s; the columns are: %s%s", quotePrefix(col), role, l.columnList(), hint))
 		case 1:
 			return at[0], nil
 		default:
@@ -318,12 +415,12 @@ func (l *loader) readHeader() error {
 		}
 		l.pop.Measure = []float64{}
 	}
-	seen := map[string]bool{}
-	for q, col := range roles.QIs {
-		if seen[col] {
-			return fmt.Errorf("--qi names %q twice", col)
+	for _, col := range roles.Sensitive {
+		if _, err := find("--sensitive", col); err != nil {
+			return err
 		}
-		seen[col] = true
+	}
+	for q, col := range roles.QIs {
 		if err := add("--qi", col, use{kind: kindQI, qi: q}); err != nil {
 			return err
 		}
@@ -338,21 +435,13 @@ func (l *loader) readHeader() error {
 			st.exact = map[string]uint32{}
 			if dom, ok := roles.Domains[col]; ok {
 				st.fixed = true
-				for _, v := range dom {
-					if _, dup := st.exact[v]; dup {
-						return fmt.Errorf("the domain of %s lists %q twice", col, v)
-					}
+				for _, v := range dom { // distinct: see Roles.Validate
 					st.exact[v] = uint32(len(st.labels))
 					st.labels = append(st.labels, v)
 				}
 			}
 		}
 		l.qis = append(l.qis, st)
-	}
-	for col := range roles.Bands {
-		if !seen[col] {
-			return fmt.Errorf("--band %s: %q is not a quasi-identifier (add it to --qi)", col, col)
-		}
 	}
 	sort.SliceStable(l.uses, func(a, b int) bool { return l.uses[a].col < l.uses[b].col })
 	return nil
@@ -388,15 +477,23 @@ func (l *loader) run() error {
 	p := l.pop
 	nCols := len(l.header)
 	for {
-		rec, err := l.cr.Read()
+		rec, err := l.next()
 		if err == io.EOF {
 			break
 		}
 		p.Rows++
 		if err != nil {
 			var pe *csv.ParseError
+			var ie *InputError
+			if errors.As(err, &ie) && l.guard.err == nil {
+				// A field too long: skippable like any invalid row.
+				if err := l.skip(err); err != nil {
+					return err
+				}
+				continue
+			}
 			if !errors.As(err, &pe) {
-				return err // an I/O or decompression failure: never skippable
+				return err // binary data, an overlong row, an I/O or decompression failure: never skippable
 			}
 			if err := l.skip(l.parseError(err)); err != nil {
 				return err
@@ -430,7 +527,41 @@ func (l *loader) run() error {
 	if p.N == 0 {
 		return &InputError{File: l.name, Msg: fmt.Sprintf("all %d data rows are invalid; the first reasons: %s", p.Rows, strings.Join(p.SkipReasons, "; "))}
 	}
+	if err := l.refuseIdentifiers(); err != nil {
+		return err
+	}
 	l.finishQIs()
+	return nil
+}
+
+// refuseIdentifiers refuses a quasi-identifier whose domain is read off the data and holds
+// about one value per person: more than IdentifierMinValues distinct values and more than
+// IdentifierShare of the people. Publishing its labels would publish the people.
+func (l *loader) refuseIdentifiers() error {
+	n := l.pop.N
+	for _, st := range l.qis {
+		distinct := len(st.exact)
+		switch {
+		case st.fixed || st.band != nil && !st.band.FromData():
+			continue // a public domain
+		case st.band != nil:
+			distinct = len(st.widthJ)
+			if st.band.Width < 1 && !st.fractional {
+				return &InputError{File: l.name, Name: st.name,
+					Msg: fmt.Sprintf("--band %s=%g: every value of %s is a whole number, so bands narrower than 1 hold one value each under a label that looks like a range: use a width of at least 1, or drop --band to take the values exactly",
+						st.name, st.band.Width, st.name)}
+			}
+		}
+		if distinct > IdentifierMinValues && float64(distinct) > IdentifierShare*float64(n) {
+			how := "band it with --band " + st.name + "=CUT,CUT,... or choose another column"
+			if st.band != nil {
+				how = "use wider bands, or cut points"
+			}
+			return &InputError{File: l.name, Name: st.name,
+				Msg: fmt.Sprintf("%s distinct values among %s people: the quasi-identifier %s looks like an identifier (its labels would publish the people); %s",
+					numfmt.Thousands(int64(distinct)), numfmt.Thousands(int64(n)), st.name, how)}
+		}
+	}
 	return nil
 }
 
@@ -488,12 +619,12 @@ func (l *loader) number(rec []string, i int) (float64, error) {
 	if err != nil {
 		var ne *strconv.NumError
 		if errors.As(err, &ne) && errors.Is(ne.Err, strconv.ErrRange) {
-			return 0, l.fieldError(i, fmt.Sprintf("%q is too large to be a number here", s))
+			return 0, l.fieldError(i, fmt.Sprintf("%s is too large to be a number here", quotePrefix(s)))
 		}
-		return 0, l.fieldError(i, fmt.Sprintf("%q is not a number", s))
+		return 0, l.fieldError(i, fmt.Sprintf("%s is not a number", quotePrefix(s)))
 	}
 	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0, l.fieldError(i, fmt.Sprintf("%q is not a finite number", s))
+		return 0, l.fieldError(i, fmt.Sprintf("%s is not a finite number", quotePrefix(s)))
 	}
 	return v, nil
 }
@@ -560,13 +691,24 @@ func (l *loader) qiCode(rec []string, i int, st *qiState) (uint32, error) {
 			return c, nil
 		}
 		if !utf8.ValidString(s) {
-			return 0, l.fieldError(i, fmt.Sprintf("%q is not UTF-8 text (binary data?)", s))
+			return 0, l.fieldError(i, fmt.Sprintf("%s is not UTF-8 text (binary data?)", quotePrefix(s)))
 		}
 		if st.fixed {
-			return 0, l.fieldError(i, fmt.Sprintf("%q is not one of the values of %s: %s", s, st.name, strings.Join(st.labels, ", ")))
+			return 0, l.fieldError(i, fmt.Sprintf("%s is not one of the values of %s: %s", quotePrefix(s), st.name, strings.Join(st.labels, ", ")))
 		}
-		if len(st.exact) >= MaxEntries {
-			return 0, l.fieldError(i, fmt.Sprintf("more than %d distinct values: band it with --band", MaxEntries))
+		// Group labels come from these values: refuse what could drive a terminal or
+		// break a file (escape sequences, line breaks) rather than carry it along.
+		if r, bad := controlChar(s); bad {
+			return 0, l.fieldError(i, fmt.Sprintf("%s holds the control character %s: a quasi-identifier value becomes a label on screen and in the release, so it is refused",
+				quotePrefix(s), controlName(r)))
+		}
+		if len(s) > MaxLabelBytes {
+			return 0, l.fieldError(i, fmt.Sprintf("a quasi-identifier value longer than %s: %s (values are categories; band numbers with --band)",
+				bytesText(MaxLabelBytes), quotePrefix(s)))
+		}
+		if len(st.exact) >= MaxQIValues {
+			return 0, l.fieldError(i, fmt.Sprintf("more than %s distinct values: band it with --band %s=... or choose another column",
+				numfmt.Thousands(MaxQIValues), st.name))
 		}
 		c := uint32(len(st.labels))
 		st.exact[strings.Clone(s)] = c
@@ -577,7 +719,14 @@ func (l *loader) qiCode(rec []string, i int, st *qiState) (uint32, error) {
 	if err != nil {
 		return 0, err
 	}
+	if v != math.Trunc(v) {
+		st.fractional = true
+	}
 	j, ok := st.band.Band(v)
+	if !ok && st.band.FromData() {
+		return 0, l.fieldError(i, fmt.Sprintf("%v is %.3g band widths of %g from 0, more than %g: the width is too small for these values (use at least %.3g)",
+			v, math.Abs(v/st.band.Width), st.band.Width, float64(MaxBandIndex), math.Abs(v)/MaxBandIndex))
+	}
 	if !ok {
 		return 0, l.fieldError(i, fmt.Sprintf("%v lies below the first band edge %v", v, st.band.Cuts[0]))
 	}
@@ -587,8 +736,9 @@ func (l *loader) qiCode(rec []string, i int, st *qiState) (uint32, error) {
 	if c, ok := st.widthJ[j]; ok {
 		return c, nil
 	}
-	if len(st.widthJ) >= MaxEntries {
-		return 0, l.fieldError(i, fmt.Sprintf("more than %d bands: use a wider band", MaxEntries))
+	if len(st.widthJ) >= MaxQIValues {
+		return 0, l.fieldError(i, fmt.Sprintf("more than %s bands of width %g: use a wider band",
+			numfmt.Thousands(MaxQIValues), st.band.Width))
 	}
 	c := uint32(len(st.bandIdx))
 	st.widthJ[j] = c
@@ -638,7 +788,11 @@ func (l *loader) finishQIs() {
 		}
 		p.QICodes = append(p.QICodes, st.codes)
 		p.QIDomains = append(p.QIDomains, labels)
-		p.QIDomainFromData = append(p.QIDomainFromData, !st.fixed && (st.band == nil || st.band.FromData()))
+		fromData := !st.fixed && (st.band == nil || st.band.FromData())
+		p.QIDomainFromData = append(p.QIDomainFromData, fromData)
+		if fromData {
+			p.ReadOff.QIDomains = append(p.ReadOff.QIDomains, st.name)
+		}
 	}
 }
 

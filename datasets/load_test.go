@@ -116,7 +116,7 @@ func TestLoadErrors(t *testing.T) {
 		{"bare quote", header + "1,52,5,30,F\"x,1\n", `in.csv:2:12: a " inside an unquoted field: quote the whole field and double the " inside it`},
 		{"missing column", "id,lat,lon,age,income\n1,52,5,30,1\n", `in.csv:1: no column "sex" for --qi; the columns are: id, lat, lon, age, income`},
 		{"duplicated column", "id,lat,lon,age,sex,income,lat\n1,52,5,30,F,1,52\n", `in.csv:1: column "lat" (--lat) appears 2 times, at positions 2, 7`},
-		{"binary", "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "in.csv:3: binary data (a zero byte at offset 8): this is not a CSV text file"},
+		{"binary", "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "in.csv:3:1: binary data (a zero byte at offset 8): this is not a CSV text file"},
 		{"utf16", "\xff\xfei\x00d\x00", "in.csv: the file is UTF-16 text: save it as UTF-8"},
 		{"bad gzip", "\x1f\x8bnot really gzip", "in.csv: not a valid gzip file: gzip: invalid header"},
 		{"empty line", header + "1,52,5,30,F,1\n\n2,52,5,30,F,1\n", ""}, // csv skips empty lines: not an error

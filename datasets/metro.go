@@ -27,7 +27,7 @@ func MetroMetadata() Metadata {
 			Bands:     map[string]Banding{"age": {Cuts: []float64{0, 18, 35, 65}}},
 			Domains:   map[string][]string{"sex": {"F", "M"}},
 			Measure:   "income",
-			Sensitive: "condition",
+			Sensitive: []string{"condition"},
 		},
 		// Yearly income in euros: a public, generous cap chosen before looking at the
 		// data (a statistics office would take it from published tax brackets). Incomes
@@ -41,5 +41,8 @@ func MetroMetadata() Metadata {
 // LoadMetro reads the embedded sample with the given options; Options.Roles may differ
 // from MetroMetadata's (any of its columns can be chosen).
 func LoadMetro(opt Options) (*Population, error) {
-	return read(bytes.NewReader(metroGzip), MetroSource, int64(len(metroGzip)), opt)
+	if err := opt.Validate(); err != nil {
+		return nil, err
+	}
+	return read(bytes.NewReader(metroGzip), MetroSource, MetroSource, int64(len(metroGzip)), opt)
 }

@@ -23,6 +23,10 @@ type Population struct {
 	QIDomainFromData []bool
 	// Measure holds the numeric measure per person, or nil when none is released.
 	Measure []float64
+	// ReadOff lists what was read off the data rather than given as public knowledge:
+	// Load fills ReadOff.QIDomains (the QIs with observed labels), Aggregate the bounds,
+	// extent and groups. A release that publishes any of it needs --acknowledge-data-read.
+	ReadOff ReadOff
 
 	// N is the number of people kept.
 	N int
@@ -55,8 +59,9 @@ type Roles struct {
 	Domains map[string][]string
 	// Measure is the numeric column whose clamped sums are released; empty for none.
 	Measure string
-	// Sensitive names a column that is never released (for display only).
-	Sensitive string
+	// Sensitive names columns that are never released: none may be a QI, the measure or
+	// a location (Validate refuses it). The loader checks that they exist.
+	Sensitive []string
 }
 
 // Options controls how a CSV file is read.

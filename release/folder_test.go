@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -19,6 +20,7 @@ func failing(w io.Writer) error {
 	return errors.New("injected failure")
 }
 
+// entries lists dir's entries, sorted.
 func entries(t *testing.T, dir string) []string {
 	t.Helper()
 	des, err := os.ReadDir(dir)
@@ -32,11 +34,35 @@ func entries(t *testing.T, dir string) []string {
 	return names
 }
 
+// releaseFiles lists a release folder's files without its marker.
+func releaseFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	names := entries(t, dir)
+	i := slices.Index(names, MarkerName)
+	if i < 0 {
+		t.Fatalf("%s has no marker: %v", dir, names)
+	}
+	return slices.Delete(names, i, i+1)
+}
+
+func read(t *testing.T, path string) string {
+	t.Helper()
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(got)
+}
+
+func version(v string) []File {
+	return []File{{"a.csv", text("a " + v)}, {"b.json", text("b " + v)}}
+}
+
 func TestWriteFolderAtomic(t *testing.T) {
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "rel")
 
-	// A failure mid-write leaves nothing: no folder, no temporary folder.
+	// A failure mid-write leaves nothing: no folder, no temporary folder, no lock file.
 	err := WriteFolder(dir, []File{{"a.csv", text("a")}, {"b.json", failing}, {"c.md", text("c")}}, false)
 	if err == nil || !strings.Contains(err.Error(), "injected failure") || !strings.Contains(err.Error(), "b.json") {
 		t.Fatalf("failure not reported: %v", err)
@@ -45,12 +71,15 @@ func TestWriteFolderAtomic(t *testing.T) {
 		t.Fatalf("a failed write left %v behind", names)
 	}
 
-	// A success writes every file.
+	// A success writes every file, and the marker.
 	if err := WriteFolder(dir, []File{{"a.csv", text("one")}, {"b.json", text("{}")}}, false); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := os.ReadFile(filepath.Join(dir, "a.csv")); string(got) != "one" {
+	if got := read(t, filepath.Join(dir, "a.csv")); got != "one" {
 		t.Fatalf("a.csv = %q", got)
+	}
+	if got := releaseFiles(t, dir); !slices.Equal(got, []string{"a.csv", "b.json"}) {
+		t.Fatalf("folder holds %v", got)
 	}
 
 	// An existing folder is not replaced without force, and is left untouched.
@@ -58,7 +87,7 @@ func TestWriteFolderAtomic(t *testing.T) {
 	if !errors.Is(err, ErrExists) {
 		t.Fatalf("existing folder: %v", err)
 	}
-	if got, _ := os.ReadFile(filepath.Join(dir, "a.csv")); string(got) != "one" {
+	if got := read(t, filepath.Join(dir, "a.csv")); got != "one" {
 		t.Fatal("the existing release changed")
 	}
 
@@ -67,10 +96,10 @@ func TestWriteFolderAtomic(t *testing.T) {
 	if err == nil {
 		t.Fatal("injected failure not reported")
 	}
-	if got, _ := os.ReadFile(filepath.Join(dir, "a.csv")); string(got) != "one" {
+	if got := read(t, filepath.Join(dir, "a.csv")); got != "one" {
 		t.Fatal("a failed forced write damaged the old release")
 	}
-	if names := entries(t, parent); len(names) != 1 || names[0] != "rel" {
+	if names := entries(t, parent); !slices.Equal(names, []string{"rel"}) {
 		t.Fatalf("left behind: %v", names)
 	}
 
@@ -78,10 +107,10 @@ func TestWriteFolderAtomic(t *testing.T) {
 	if err := WriteFolder(dir, []File{{"z.md", text("new")}}, true); err != nil {
 		t.Fatal(err)
 	}
-	if names := entries(t, dir); len(names) != 1 || names[0] != "z.md" {
+	if names := releaseFiles(t, dir); !slices.Equal(names, []string{"z.md"}) {
 		t.Fatalf("replaced folder holds %v", names)
 	}
-	if names := entries(t, parent); len(names) != 1 {
+	if names := entries(t, parent); !slices.Equal(names, []string{"rel"}) {
 		t.Fatalf("left behind: %v", names)
 	}
 
@@ -90,5 +119,261 @@ func TestWriteFolderAtomic(t *testing.T) {
 	os.WriteFile(file, []byte("keep"), 0o600)
 	if err := WriteFolder(file, []File{{"a", text("x")}}, true); err == nil || !strings.Contains(err.Error(), "not a folder") {
 		t.Fatalf("file in the way: %v", err)
+	}
+}
+
+// TestForceNeverDeletesOthersFiles: --force replaces only a folder privtune wrote; a folder
+// holding anything else is left whole and the refusal names what it holds. (Before, --force
+// deleted whatever folder it was pointed at.)
+func TestForceNeverDeletesOthersFiles(t *testing.T) {
+	cases := map[string]func(dir string){
+		"a user's folder": func(dir string) {
+			os.Mkdir(dir, 0o755)
+			os.WriteFile(filepath.Join(dir, "thesis.txt"), []byte("years of work"), 0o644)
+		},
+		"a release with a user's file added": func(dir string) {
+			if err := WriteFolder(dir, version("1"), false); err != nil {
+				t.Fatal(err)
+			}
+			os.WriteFile(filepath.Join(dir, "thesis.txt"), []byte("years of work"), 0o644)
+		},
+		"a release with a user's folder added": func(dir string) {
+			if err := WriteFolder(dir, version("1"), false); err != nil {
+				t.Fatal(err)
+			}
+			os.Mkdir(filepath.Join(dir, "thesis.txt"), 0o755)
+			os.WriteFile(filepath.Join(dir, "thesis.txt", "ch1"), []byte("years of work"), 0o644)
+		},
+		"a forged marker": func(dir string) {
+			os.Mkdir(dir, 0o755)
+			os.WriteFile(filepath.Join(dir, MarkerName), []byte(`{"privtune_release":99,"id":"x","files":["thesis.txt"]}`), 0o644)
+			os.WriteFile(filepath.Join(dir, "thesis.txt"), []byte("years of work"), 0o644)
+		},
+	}
+	for name, setup := range cases {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "out")
+			setup(dir)
+			before := entries(t, dir)
+			for _, force := range []bool{true, false} {
+				err := WriteFolder(dir, version("2"), force)
+				if !errors.Is(err, ErrNotRelease) || !strings.Contains(err.Error(), "thesis.txt") ||
+					!strings.Contains(err.Error(), "--force replaces only a folder privtune wrote") {
+					t.Fatalf("force=%v: %v", force, err)
+				}
+				if strings.Contains(err.Error(), "add --force") {
+					t.Fatalf("the refusal suggests --force for a folder it would not replace: %v", err)
+				}
+				if got := entries(t, dir); !slices.Equal(got, before) {
+					t.Fatalf("force=%v: the folder now holds %v, before %v", force, got, before)
+				}
+				if got := entries(t, filepath.Dir(dir)); !slices.Equal(got, []string{"out"}) {
+					t.Fatalf("left beside it: %v", got)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(dir, "thesis.txt")); err != nil {
+				t.Fatal("the user's file is gone")
+			}
+		})
+	}
+
+	// The refusal for a release privtune wrote, without force, does suggest --force.
+	dir := filepath.Join(t.TempDir(), "rel")
+	if err := WriteFolder(dir, version("1"), false); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFolder(dir, version("2"), false); !errors.Is(err, ErrExists) || !strings.Contains(err.Error(), "add --force") {
+		t.Fatalf("own release: %v", err)
+	}
+	// An empty folder holds nothing to lose: force fills it.
+	empty := filepath.Join(t.TempDir(), "empty")
+	os.Mkdir(empty, 0o755)
+	if err := WriteFolder(empty, version("1"), true); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// withTwoRenames makes the writes of the test use the two-rename replacement, as where
+// the filesystem cannot exchange folders atomically.
+func withTwoRenames(t *testing.T) {
+	saved := exchangeFolders
+	exchangeFolders = func(a, b string) error { return errNoExchange }
+	t.Cleanup(func() { exchangeFolders = saved })
+}
+
+// TestCrashDuringReplace simulates a kill at each stage of a forced replacement: the old
+// or the new release stays reachable, and the next run finishes or rolls back the
+// replacement and removes what the killed run left.
+func TestCrashDuringReplace(t *testing.T) {
+	for _, mode := range []string{"exchange", "two renames"} {
+		for _, stage := range []string{"file", "written", "journaled", "exchanged", "aside", "renamed"} {
+			if (mode == "exchange") == (stage == "aside" || stage == "renamed") {
+				continue // the stage belongs to the other mode
+			}
+			t.Run(mode+"/"+stage, func(t *testing.T) {
+				if mode == "two renames" {
+					withTwoRenames(t)
+				}
+				parent := t.TempDir()
+				dir := filepath.Join(parent, "rel")
+				if err := WriteFolder(dir, version("1"), false); err != nil {
+					t.Fatal(err)
+				}
+				crashHook = func(s string) bool { return s == stage }
+				err := WriteFolder(dir, version("2"), true)
+				crashHook = nil
+				if !errors.Is(err, errSimulatedCrash) {
+					t.Fatalf("no crash at %s: %v", stage, err)
+				}
+				// Reachable after the crash: the old or new release at dir, or, between
+				// the two renames, the old one at the stable name beside it.
+				reachable := dir
+				if stage == "aside" {
+					reachable = filepath.Join(parent, filepath.Base((&target{parent: parent, base: "rel"}).sibling("old")))
+				}
+				got := read(t, filepath.Join(reachable, "a.csv")) + "+" + read(t, filepath.Join(reachable, "b.json"))
+				if got != "a 1+b 1" && got != "a 2+b 2" {
+					t.Fatalf("after the crash %s holds %q", reachable, got)
+				}
+
+				// The next run recovers: finishes the replacement once the journal is
+				// written (the new release was whole), otherwise keeps the old one.
+				if err := WriteFolder(dir, version("3"), false); !errors.Is(err, ErrExists) {
+					t.Fatalf("next run: %v", err)
+				}
+				want := "a 2"
+				if stage == "file" || stage == "written" {
+					want = "a 1"
+				}
+				if got := read(t, filepath.Join(dir, "a.csv")); got != want {
+					t.Fatalf("recovered release holds %q, want %q", got, want)
+				}
+				if got := releaseFiles(t, dir); !slices.Equal(got, []string{"a.csv", "b.json"}) {
+					t.Fatalf("recovered release holds %v", got)
+				}
+				if names := entries(t, parent); !slices.Equal(names, []string{"rel"}) {
+					t.Fatalf("left behind after recovery: %v", names)
+				}
+			})
+		}
+	}
+}
+
+// TestLeftoversRemoved: temporary folders of killed runs are removed by the next run,
+// those of earlier privtune versions too when they hold only release files, and a folder
+// privtune cannot vouch for is left alone.
+func TestLeftoversRemoved(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "rel")
+	crashHook = func(s string) bool { return s == "file" }
+	err := WriteFolder(dir, version("1"), false)
+	crashHook = nil
+	if !errors.Is(err, errSimulatedCrash) {
+		t.Fatal(err)
+	}
+	// An older privtune's leftovers: partial release files, no marker.
+	legacy := filepath.Join(parent, ".rel.tmp-12345")
+	os.Mkdir(legacy, 0o755)
+	os.WriteFile(filepath.Join(legacy, "a.csv"), []byte("a 0"), 0o644)
+	legacyOld := filepath.Join(parent, ".rel.old-777")
+	os.Mkdir(legacyOld, 0o755)
+	// A folder with a matching name holding something else.
+	stranger := filepath.Join(parent, ".rel.tmp-999")
+	os.Mkdir(stranger, 0o755)
+	os.WriteFile(filepath.Join(stranger, "notes.txt"), []byte("mine"), 0o644)
+	if n := len(entries(t, parent)); n != 5 { // lock file, .new-*, three legacy names
+		t.Fatalf("setup: %v", entries(t, parent))
+	}
+
+	if err := WriteFolder(dir, version("2"), false); err != nil {
+		t.Fatal(err)
+	}
+	if names := entries(t, parent); !slices.Equal(names, []string{".rel.tmp-999", "rel"}) {
+		t.Fatalf("after the next run: %v", names)
+	}
+	if got := read(t, filepath.Join(stranger, "notes.txt")); got != "mine" {
+		t.Fatal("a stranger's file changed")
+	}
+}
+
+// TestConcurrentWriterRefused: while one write runs, a second writer of the same folder is
+// refused at once with a clear message, and the first completes.
+func TestConcurrentWriterRefused(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "rel")
+	started, proceed := make(chan struct{}), make(chan struct{})
+	done := make(chan error)
+	go func() {
+		done <- WriteFolder(dir, []File{{"a.csv", func(w io.Writer) error {
+			close(started)
+			<-proceed
+			_, err := io.WriteString(w, "first")
+			return err
+		}}}, false)
+	}()
+	<-started
+	err := WriteFolder(dir, []File{{"a.csv", text("second")}}, true)
+	close(proceed)
+	if !errors.Is(err, ErrBusy) || !strings.Contains(err.Error(), "another privtune release is writing "+dir) {
+		t.Fatalf("second writer: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("first writer: %v", err)
+	}
+	if got := read(t, filepath.Join(dir, "a.csv")); got != "first" {
+		t.Fatalf("a.csv = %q", got)
+	}
+}
+
+// TestLongFolderName: any valid folder name works; the temporary names do not grow with
+// it (a 250-character name used to fail on ".NAME.tmp-123").
+func TestLongFolderName(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, strings.Repeat("r", 250))
+	if err := WriteFolder(dir, version("1"), false); err != nil {
+		t.Fatal(err)
+	}
+	withTwoRenames(t)
+	if err := WriteFolder(dir, version("2"), true); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(t, filepath.Join(dir, "a.csv")); got != "a 2" {
+		t.Fatalf("a.csv = %q", got)
+	}
+	if names := entries(t, parent); len(names) != 1 {
+		t.Fatalf("left behind: %v", names)
+	}
+}
+
+// TestWriteFoldersInOrder: the curator record is written before the shareable folder, so
+// the shareable folder never exists without it; a refused destination writes nothing.
+func TestWriteFoldersInOrder(t *testing.T) {
+	parent := t.TempDir()
+	record, shareable := filepath.Join(parent, "rel.curator-only"), filepath.Join(parent, "rel")
+	checkRecord := func(w io.Writer) error {
+		if got := read(t, filepath.Join(record, "decision.json")); got != "record" {
+			t.Errorf("while the shareable folder is written, the record holds %q", got)
+		}
+		_, err := io.WriteString(w, "shared")
+		return err
+	}
+	err := WriteFolders(false,
+		Folder{Dir: record, Files: []File{{"decision.json", text("record")}}},
+		Folder{Dir: shareable, Files: []File{{"release.csv", checkRecord}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A shareable destination that cannot be replaced is found before the record is written.
+	other := filepath.Join(t.TempDir(), "out")
+	os.Mkdir(other, 0o755)
+	os.WriteFile(filepath.Join(other, "thesis.txt"), nil, 0o644)
+	err = WriteFolders(true,
+		Folder{Dir: other + ".curator-only", Files: []File{{"decision.json", text("record")}}},
+		Folder{Dir: other, Files: []File{{"release.csv", text("shared")}}})
+	if !errors.Is(err, ErrNotRelease) {
+		t.Fatalf("refused destination: %v", err)
+	}
+	if _, err := os.Stat(other + ".curator-only"); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("the record was written although the shareable folder was refused")
 	}
 }

@@ -218,6 +218,13 @@ func (e *Engine) smoothed(r float64) *smoothedState {
 		}
 	}
 	st.linMean = e.reduce(st.mu)
+	for i, set := range e.sets {
+		if set.cells == nil {
+			// The kernel preserves each group's mass (Σ_c K(c, d) = 1): the total and the
+			// groups keep their true counts exactly, without the sum's rounding.
+			st.linMean[i] = e.truth[i]
+		}
+	}
 	if t.HasMeasure() {
 		st.totals = e.districtTotalsOf(st)
 	}
@@ -311,6 +318,14 @@ type state struct {
 	mu []float64
 	// mask[e] ∈ {0,1} in modeMask; publish[e] = P(entry e published) when known.
 	mask, publish []float64
+	// setNever[i], cellNever[c] and districtNever[j] are true when every entry of count
+	// set i, of cell c, or of district j is certainly withheld (modeMonteCarlo only):
+	// even the largest noise the table holds cannot lift its smoothed count to k. Such
+	// figures are exactly 0 (a mean: exactly undefined), not a simulated residue.
+	setNever, cellNever, districtNever []bool
+	// entryRisk[e] = 1/m_e, the risk of a person of entry e once published (0 for an
+	// empty entry); only in modeMonteCarlo, where each release's risk is simulated.
+	entryRisk []float64
 	// entryMean and entryVar are each entry's published moments in modeEntrywise.
 	entryMean, entryVar []float64
 	// cellMu[c] = Σ_g mu[g][c]; cellLinVar[c] = G·σ²·Σ_d K(c, d)², the cell's variance
@@ -411,6 +426,19 @@ func (e *Engine) prepare(p Params) *state {
 		s.cellLinVar[c] = v * float64(G) * s.countVar
 	}
 	e.quietRelease(s)
+	if s.mode == modeMonteCarlo {
+		e.certainlyWithheld(s)
+		s.entryRisk = make([]float64, len(t.Count))
+		for i, n := range t.Count {
+			if n > 0 {
+				m := float64(n)
+				if st.crowd != nil {
+					m = st.crowd[i]
+				}
+				s.entryRisk[i] = 1 / m
+			}
+		}
+	}
 	s.linMean, s.linVar = st.linMean, make([]float64, len(e.sets))
 	for i, set := range e.sets {
 		groups := set.groupsOr(G)
@@ -419,6 +447,52 @@ func (e *Engine) prepare(p Params) *state {
 		}
 	}
 	return s
+}
+
+// certainlyWithheld fills s.setNever, s.cellNever and s.districtNever. With noise N ≤ Hi
+// (the table's largest value; more has probability below 10⁻¹⁹), an entry's smoothed
+// noisy count is at most (K n)[e] + Hi·(K 1)[c], so it is certainly withheld when that
+// bound is below k.
+func (e *Engine) certainlyWithheld(s *state) {
+	t := e.t
+	G, C := len(t.Groups), t.Cells()
+	hi := float64(e.intNoise(s.countMech).Hi)
+	ones, rowSum := make([]float64, C), make([]float64, C)
+	for c := range ones {
+		ones[c] = 1
+	}
+	s.sm.Apply(rowSum, ones, make([]float64, C))
+	k := float64(s.p.K)
+	never := make([]bool, G*C)
+	s.cellNever = make([]bool, C)
+	for c := range s.cellNever {
+		s.cellNever[c] = true
+	}
+	D := len(t.DistrictNames)
+	s.districtNever = make([]bool, D)
+	for j := range s.districtNever {
+		s.districtNever[j] = true
+	}
+	for i, m := range s.mu {
+		c := i % C
+		never[i] = m+hi*rowSum[c] < k-thresholdSlack
+		if !never[i] {
+			s.cellNever[c] = false
+			s.districtNever[t.District[c]] = false
+		}
+	}
+	s.setNever = make([]bool, len(e.sets))
+	for i, set := range e.sets {
+		all := true
+		for _, g := range set.groupsOr(G) {
+			for c := 0; c < C && all; c++ {
+				if set.cells == nil || set.cells[c] != 0 {
+					all = never[g*C+c]
+				}
+			}
+		}
+		s.setNever[i] = all
+	}
 }
 
 // quietRelease fills s.quietMean (and, with a measure, s.quietNum and s.quietDen): the
@@ -542,7 +616,7 @@ func (e *Engine) exactReport(s *state) *Report {
 		entryMean, entryVar = e.reduce(s.entryMean), e.reduce(s.entryVar)
 	}
 	for i, set := range e.sets {
-		est := Estimate{Name: set.name, Kind: set.kind, Exact: s.mode != modeMonteCarlo, PDefined: 1}
+		est := Estimate{Name: set.name, Kind: set.kind, Exact: s.mode != modeMonteCarlo, PDefined: 1, CuratorOnly: set.kind == KindDensity}
 		groups := set.groupsOr(G)
 		est.Truth = e.truth[i]
 		est.BiasBySource.Smoothing = s.linMean[i] - est.Truth
@@ -555,11 +629,19 @@ func (e *Engine) exactReport(s *state) *Report {
 			// Entries are independent without smoothing: variances add.
 			est.Expected, est.Variance = entryMean[i], entryVar[i]
 		case modeMonteCarlo:
-			est.markPending()
+			if s.setNever[i] {
+				est.Exact = true // nothing of it is ever published
+			} else {
+				est.markPending()
+			}
 		}
 		if !est.Pending {
 			est.BiasBySource.Suppression = s.quietMean[i] - s.linMean[i]
 			est.BiasBySource.NoiseThreshold = est.Expected - s.quietMean[i]
+			if s.mode == modeMask {
+				// The mask does not depend on the noise, whose mean is 0.
+				est.BiasBySource.Suppression, est.BiasBySource.NoiseThreshold = est.Expected-s.linMean[i], 0
+			}
 			est.finish()
 		}
 		r.Estimands = append(r.Estimands, est)
@@ -581,6 +663,11 @@ func (e *Engine) exactReport(s *state) *Report {
 					est.Expected = s.quietNum[j] / s.quietDen[j]
 					est.PDefined = 1
 				}
+				e.splitMeanBias(s, j, &est)
+				est.finish()
+			} else if s.districtNever != nil && s.districtNever[j] {
+				// The district certainly publishes nobody: its mean never exists.
+				est.Exact, est.PDefined, est.Expected = true, 0, math.NaN()
 				e.splitMeanBias(s, j, &est)
 				est.finish()
 			} else {

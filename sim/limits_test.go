@@ -111,3 +111,68 @@ func FuzzParams(f *testing.F) {
 		}
 	})
 }
+
+// TestCleanNumbers: figures that are exactly 0 (every entry certainly withheld) or that
+// smoothing cannot move (the total) were shown as float residue such as −9.09e-13 with
+// an interval [−1.16e-12, −6.6e-13] that misses the true 0. They must be exact: 0 with
+// variance 0 and interval [0, 0], and a smoothing bias of exactly 0 on the total.
+func TestCleanNumbers(t *testing.T) {
+	tbl := fixtureTable()
+	e := NewEngine(tbl)
+	// k = 200 at ε = 1: the largest tabulated noise (about ±92) cannot lift any entry
+	// (at most 50 people) to k.
+	p := Params{Epsilon: 1, K: 200, RadiusKM: 1}
+	rep, err := e.MonteCarlo(context.Background(), p, MCOptions{Seed: 1, Workers: 1, MaxIterations: 256}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, est := range rep.Estimands {
+		if est.Kind == KindMean {
+			if !est.Exact || est.PDefined != 0 || !math.IsNaN(est.Expected) {
+				t.Errorf("%s: a district that never publishes has P(defined) %v, expected %v (exact %v)", est.Name, est.PDefined, est.Expected, est.Exact)
+			}
+			continue
+		}
+		if est.Expected != 0 || est.Variance != 0 || est.CI95 != [2]float64{0, 0} || !est.Exact || est.BiasBySource.NoiseThreshold != 0 {
+			t.Errorf("%s: always 0, got expected %v variance %v interval %v noise×k %v", est.Name, est.Expected, est.Variance, est.CI95, est.BiasBySource.NoiseThreshold)
+		}
+	}
+	for c, v := range rep.Map.Expected {
+		if v != 0 || rep.Map.SD[c] != 0 {
+			t.Fatalf("cell %d: always withheld, expected %v SD %v", c, v, rep.Map.SD[c])
+		}
+	}
+	for _, r := range []float64{1, 1.5, 2.5} {
+		rep, err := e.Evaluate(Params{Epsilon: math.Inf(1), RadiusKM: r})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, est := range rep.Estimands {
+			if (est.Kind == KindTotal || est.Kind == KindGroup) && (est.BiasBySource.Smoothing != 0 || est.Bias != 0) {
+				t.Errorf("r = %v, %s: smoothing bias %v, bias %v; smoothing preserves each group's mass", r, est.Name, est.BiasBySource.Smoothing, est.Bias)
+			}
+			if !(est.CI95[0] <= est.Expected && est.Expected <= est.CI95[1]) && !math.IsNaN(est.Expected) {
+				t.Errorf("r = %v, %s: interval %v misses %v", r, est.Name, est.CI95, est.Expected)
+			}
+		}
+	}
+}
+
+// TestNoPanicOnOverflowingScale: a mechanism whose noise scale overflows (ε·split
+// underflowing to 0, or a bound of 1.7e308) panicked with "ceilPowerOfTwo(+Inf)" in
+// every figure that reads the lattice; such figures are now +Inf.
+func TestNoPanicOnOverflowingScale(t *testing.T) {
+	for _, m := range []Mechanism{
+		{Kind: Laplace, Epsilon: 0.5, LInf: 1.7e308},
+		{Kind: Laplace, Epsilon: 1e-320, LInf: 1},
+	} {
+		if g := m.Granularity(); !math.IsInf(g, 1) {
+			t.Errorf("%+v: granularity %v, want +Inf", m, g)
+		}
+		_ = m.IntVariance()
+		_ = m.FloatVariance()
+		if w := m.IntNoiseHalfWidth(); !(w > MaxIntNoiseHalfWidth) {
+			t.Errorf("%+v: table half width %v", m, w)
+		}
+	}
+}

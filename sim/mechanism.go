@@ -60,14 +60,24 @@ func (m Mechanism) Scale() float64 {
 
 // Granularity returns the lattice step g of the library's noise: ceilPow2(b/2⁴⁰) for
 // Laplace, ceilPow2(2σ/2⁵⁷) for Gaussian.
+//
+// A scale that overflows float64 (ε near 0, or a bound near the largest float, which
+// Params.Validate and ValidateClamp refuse) gives +Inf, not a panic, so that a figure
+// shown while a setting is being typed never crashes.
 func (m Mechanism) Granularity() float64 {
 	if m.None() {
 		return 0
 	}
+	scale := m.Scale()
 	if m.Kind == Gaussian {
-		return ceilPowerOfTwo(2 * m.Scale() / binomialBound)
+		scale = 2 * scale / binomialBound
+	} else {
+		scale /= laplaceGranularityParam
 	}
-	return ceilPowerOfTwo(m.Scale() / laplaceGranularityParam)
+	if math.IsInf(scale, 1) || math.IsNaN(scale) {
+		return math.Inf(1)
+	}
+	return ceilPowerOfTwo(scale)
 }
 
 // laplaceRates returns, for the library's Laplace noise, λ = g·ε/(L1 + g), the decay per

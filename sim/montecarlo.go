@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"time"
 )
 
@@ -156,6 +157,9 @@ type mcAcc struct {
 	ratioN        []int
 	// published[e] counts releases in which entry e was published.
 	published []int32
+	// uniques[i] and highest[i] are release i's number of people alone in their crowd
+	// who are published and its highest published risk (in modeMonteCarlo).
+	uniques, highest []float64
 }
 
 func (e *Engine) newAcc(s *state) *mcAcc {
@@ -202,6 +206,8 @@ func (a *mcAcc) merge(b *mcAcc) {
 	for i := range a.published {
 		a.published[i] += b.published[i]
 	}
+	a.uniques = append(a.uniques, b.uniques...)
+	a.highest = append(a.highest, b.highest...)
 }
 
 // simulator holds one worker's buffers.
@@ -256,6 +262,7 @@ func (sim *simulator) run(acc *mcAcc) {
 	for j := range sim.num {
 		sim.num[j], sim.den[j] = 0, 0
 	}
+	var uniques, highest float64
 	for g := 0; g < G; g++ {
 		n := e.count[g]
 		for c := 0; c < C; c++ {
@@ -298,6 +305,11 @@ func (sim *simulator) run(acc *mcAcc) {
 				}
 				if acc.published != nil {
 					acc.published[i]++
+					risk := s.entryRisk[i]
+					highest = max(highest, risk)
+					if risk == 1 {
+						uniques++
+					}
 				}
 				if sim.num != nil {
 					j := t.District[c]
@@ -321,6 +333,10 @@ func (sim *simulator) run(acc *mcAcc) {
 		}
 	}
 	acc.n++
+	if acc.published != nil {
+		acc.uniques = append(acc.uniques, uniques)
+		acc.highest = append(acc.highest, highest)
+	}
 	for j := range sim.num {
 		// A mean is defined when the district's published count is at least one person:
 		// below that a researcher has no mean (and a ratio over a count near 0 has no
@@ -539,6 +555,7 @@ func (e *Engine) mcReport(s *state, base *Report, a *mcAcc, batchVar [][]float64
 			est.MCSE = se
 			est.BiasBySource.Suppression = s.quietMean[j] - s.linMean[j]
 			est.BiasBySource.NoiseThreshold = est.Expected - s.quietMean[j]
+			est.BiasBySource.Noise = 0
 		} else {
 			d := j - len(e.sets)
 			m := float64(a.ratioN[d])
@@ -562,8 +579,11 @@ func (e *Engine) mcReport(s *state, base *Report, a *mcAcc, batchVar [][]float64
 		for c := 0; c < C; c++ {
 			mean, v, _ := controlVariate(a.cd[c], a.cd2[c], a.cdl[c], a.cl[c], a.cl2[c], n, s.cellLinVar[c])
 			m.Expected[c] = s.cellMu[c] + mean
-			m.Bias[c] = m.Expected[c] - m.Truth[c]
 			m.SD[c] = math.Sqrt(v)
+			if s.cellNever[c] {
+				m.Expected[c], m.SD[c] = 0, 0 // certainly withheld: exactly nothing
+			}
+			m.Bias[c] = m.Expected[c] - m.Truth[c]
 		}
 		summariseMap(m)
 		publish := make([]float64, len(a.published))
@@ -572,9 +592,41 @@ func (e *Engine) mcReport(s *state, base *Report, a *mcAcc, batchVar [][]float64
 		}
 		e.withheld(publish, m)
 		r.Crowd = ComputeCrowdRisk(t.Count, s.smoothed.crowd, publish)
+		// Smoothing couples neighbouring entries' publication: the distributions over
+		// releases come from the simulated releases themselves.
+		r.Crowd.UniquesPublished = simulatedDistribution(a.uniques)
+		r.Crowd.HighestRisk = simulatedDistribution(a.highest)
+		r.Crowd.Highest = r.Crowd.HighestRisk.P95
 		r.CrowdPending = false
 	}
 	return &r
+}
+
+// simulatedDistribution returns the mean, SD, empirical 95th percentile (the
+// ⌈0.95·n⌉-th smallest draw) and the mean's standard error SD/√n of n simulated draws.
+func simulatedDistribution(xs []float64) Distribution {
+	d := Distribution{Method: DistSimulated, Draws: len(xs)}
+	n := float64(len(xs))
+	if len(xs) == 0 {
+		nan := math.NaN()
+		d.Mean, d.SD, d.P95, d.MCSE = nan, nan, nan, nan
+		return d
+	}
+	var sum, sq float64
+	for _, x := range xs {
+		sum += x
+		sq += x * x
+	}
+	d.Mean = sum / n
+	d.SD = math.Sqrt(math.Max(0, sampleVariance(sum, sq, n)))
+	if len(xs) < 2 {
+		d.SD = 0
+	}
+	d.MCSE = d.SD / math.Sqrt(n)
+	sorted := slices.Clone(xs)
+	slices.Sort(sorted)
+	d.P95 = sorted[int(math.Ceil(0.95*n))-1]
+	return d
 }
 
 // EvaluateWithin returns the report of p: the exact figures, and those without a closed

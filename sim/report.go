@@ -69,6 +69,10 @@ type Estimate struct {
 	// Variance and CI95 are conditional on it existing, and are NaN when PDefined is
 	// below MinPDefined or rests on fewer than MinDefinedDraws simulated releases.
 	PDefined float64
+	// CuratorOnly marks an estimand defined by a grouping that only the curator has:
+	// the density classes are computed from the true counts and are not in the release,
+	// so a researcher can neither reproduce the estimand nor see the class map.
+	CuratorOnly bool
 	// DefinedDraws is the number of simulated releases in which a mean existed (0 when exact).
 	DefinedDraws int
 	// Pending is true while a Monte Carlo figure has not arrived yet; every figure that
@@ -101,8 +105,23 @@ func (e *Estimate) Undefined() bool {
 	return !e.Pending && (e.PDefined < MinPDefined || (!e.Exact && e.Kind == KindMean && e.DefinedDraws < MinDefinedDraws))
 }
 
+// residue is the relative size below which a figure is floating-point rounding of a
+// sum, not a value: counts are integers and measures have far fewer than 9 significant
+// digits, so nothing real is smaller than 10⁻⁹ of the estimand's own scale.
+const residue = 1e-9
+
+// snapResidue returns 0 for |v| < residue·scale, v otherwise.
+func snapResidue(v, scale float64) float64 {
+	if math.Abs(v) < residue*scale {
+		return 0
+	}
+	return v
+}
+
 // finish derives Bias, RMSE and CI95 from Truth, Expected and Variance; an Undefined
 // estimate gets NaN for all of them and for the parts of the bias that depend on E[T].
+// Rounding residue (below residue × max(1, |θ|, |E[T]|)) becomes an exact 0 first, so
+// that an always-zero figure is 0 with the interval [0, 0].
 func (e *Estimate) finish() {
 	if e.Undefined() {
 		nan := math.NaN()
@@ -110,7 +129,16 @@ func (e *Estimate) finish() {
 		b := &e.BiasBySource
 		b.Suppression, b.NoiseThreshold, b.Noise = nan, nan, nan
 	}
-	e.Bias = e.Expected - e.Truth
+	scale := math.Max(1, math.Max(math.Abs(e.Truth), math.Abs(e.Expected)))
+	if math.IsNaN(scale) {
+		scale = math.Max(1, math.Abs(e.Truth))
+	}
+	b := &e.BiasBySource
+	for _, v := range []*float64{&e.Expected, &b.Smoothing, &b.Suppression, &b.NoiseThreshold, &b.Clamping, &b.Noise, &e.MCSE} {
+		*v = snapResidue(*v, scale)
+	}
+	e.Variance = snapResidue(e.Variance, residue*scale*scale)
+	e.Bias = snapResidue(e.Expected-e.Truth, scale)
 	e.RMSE = math.Sqrt(e.Bias*e.Bias + e.Variance)
 	half := 1.959963984540054 * math.Sqrt(e.Variance)
 	e.CI95 = [2]float64{e.Expected - half, e.Expected + half}

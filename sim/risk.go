@@ -1,6 +1,9 @@
 package sim
 
-import "math"
+import (
+	"math"
+	"sort"
+)
 
 // RiskThresholds are the risk levels whose exceedance is reported: 1/2, 1/5 and 1/10.
 var RiskThresholds = [3]float64{1.0 / 2, 1.0 / 5, 1.0 / 10}
@@ -8,41 +11,84 @@ var RiskThresholds = [3]float64{1.0 / 2, 1.0 / 5, 1.0 / 10}
 // RiskThresholdNames are the JSON keys of RiskThresholds.
 var RiskThresholdNames = [3]string{"0.5", "0.2", "0.1"}
 
-// CrowdRisk is the classical re-identification risk of an attacker who knows a person's
-// group and rough home location.
+// CrowdRisk is the re-identification risk of an attacker who knows a person's group and
+// rough home location, as a reader of one release meets it: a person whose entry is
+// published is re-identified with probability 1/m (m: their crowd); a withheld person
+// is not at risk.
 type CrowdRisk struct {
-	// Highest is the largest risk of any person, max_i ρ_i.
+	// Highest is the 95th percentile over releases of the highest risk of any published
+	// person, max_{e published} 1/m_e (0 when nothing is published): in 95 % of
+	// releases nobody published is at a higher risk. HighestRisk holds its distribution.
 	Highest float64
-	// Mean is the mean risk (1/N)·Σ_i ρ_i, the expected share of people re-identified.
+	// Mean is the expected share of people re-identified, (1/N)·Σ_e n_e·P_e/m_e.
 	Mean float64
-	// AtRisk[j] is the share of people with ρ_i > RiskThresholds[j].
+	// AtRisk[j] is the expected share of people published in an entry whose crowd puts
+	// them above RiskThresholds[j]: (1/N)·Σ_e n_e·P_e·1{1/m_e > RiskThresholds[j]}.
 	AtRisk [3]float64
 	// Uniques is the expected number of people alone in their crowd whose entry is
-	// published, Σ_{i: m_i = 1} P(published_i).
+	// published, Σ_{e: m_e = 1} P_e.
 	Uniques float64
 	// People is N, the population the shares are taken over.
 	People int64
+	// UniquesPublished is the distribution over releases of the number of people alone
+	// in their crowd who are published; HighestRisk that of the highest risk published.
+	UniquesPublished, HighestRisk Distribution
 }
+
+// Distribution summarises a figure that varies from release to release.
+type Distribution struct {
+	// Mean, SD and P95 are its expectation, standard deviation and 95th percentile.
+	Mean, SD, P95 float64
+	// Method says how they were obtained: DistExact, DistNormal (mean and SD exact, the
+	// percentile by a normal approximation) or DistSimulated (from Draws simulated
+	// releases, the mean with standard error MCSE).
+	Method string
+	Draws  int
+	MCSE   float64
+}
+
+// Methods of a Distribution.
+const (
+	DistExact     = "exact"
+	DistNormal    = "normal approximation"
+	DistSimulated = "simulated"
+)
+
+// maxPoissonBinomial is the most uncertain uniques for which the percentile of their
+// published number comes from the exact Poisson-binomial distribution (O(n²) work).
+const maxPoissonBinomial = 20_000
 
 // PendingCrowdRisk returns the crowd risk of a release whose publication probabilities
 // are not known yet: every figure NaN, so that it never reads as "no risk".
 func PendingCrowdRisk(people int64) CrowdRisk {
 	nan := math.NaN()
-	return CrowdRisk{Highest: nan, Mean: nan, AtRisk: [3]float64{nan, nan, nan}, Uniques: nan, People: people}
+	d := Distribution{Mean: nan, SD: nan, P95: nan, MCSE: nan}
+	return CrowdRisk{Highest: nan, Mean: nan, AtRisk: [3]float64{nan, nan, nan}, Uniques: nan, People: people,
+		UniquesPublished: d, HighestRisk: d}
 }
 
 // ComputeCrowdRisk returns the crowd risk of a release.
 //
 // Person i in entry e has crowd m_e (the people of their group within r of their cell;
-// m_e = n_e when r = 0) and risk ρ_i = P_e / m_e, where P_e is the probability that the
-// entry is published (1 when nothing is withheld). Withheld people count as risk 0 over
-// the whole population. publish may be nil (everything published). With m_e = n_e and
-// P_e = 1 these are the prosecutor-model figures of ARX and sdcMicro: highest 1/min n,
-// mean = (non-empty entries)/N.
+// m_e = n_e when r = 0) and, once the entry is published (probability P_e, 1 when
+// nothing is withheld), risk 1/m_e. publish may be nil (everything published). With
+// m_e = n_e and P_e = 1 these are the prosecutor-model figures of ARX and sdcMicro:
+// highest 1/min n, mean = (non-empty entries)/N, records at risk above t = Σ_{1/n > t} n/N.
+//
+// The distributions over releases treat entries as published independently, which is
+// exact without smoothing (each entry's noise is its own) and whenever publication is
+// certain (P_e ∈ {0, 1}); the Monte Carlo replaces them by simulated ones otherwise.
+// Uniques published: a sum of independent Bernoulli(P_e), mean Σ P_e, variance
+// Σ P_e(1 − P_e), 95th percentile from the exact Poisson-binomial distribution (a normal
+// approximation beyond maxPoissonBinomial uncertain entries). Highest risk H: with the
+// distinct risks v₁ > v₂ > … and Q_i = Π_{e: 1/m_e = v_i} (1 − P_e),
+// P(H = v_i) = Q₁·…·Q_{i−1}·(1 − Q_i).
 func ComputeCrowdRisk(count []int64, crowd []float64, publish []float64) CrowdRisk {
 	var r CrowdRisk
 	var sum float64
-	var atRisk [3]int64
+	var atRisk [3]float64
+	var uniqueP []float64
+	levels := map[float64]float64{} // risk 1/m → Σ log(1 − P_e)
 	for e, n := range count {
 		if n == 0 {
 			continue
@@ -56,31 +102,112 @@ func ComputeCrowdRisk(count []int64, crowd []float64, publish []float64) CrowdRi
 		if crowd != nil {
 			m = crowd[e]
 		}
-		rho := p / m
-		if rho > r.Highest {
-			r.Highest = rho
-		}
-		sum += float64(n) * rho
-		if rho > RiskThresholds[2] {
-			atRisk[2] += n
-			if rho > RiskThresholds[1] {
-				atRisk[1] += n
-				if rho > RiskThresholds[0] {
-					atRisk[0] += n
-				}
+		risk := 1 / m
+		sum += float64(n) * p * risk
+		for j, threshold := range RiskThresholds {
+			if risk > threshold {
+				atRisk[j] += float64(n) * p
 			}
 		}
 		if m == 1 {
 			r.Uniques += p
+			uniqueP = append(uniqueP, p)
+		}
+		if p > 0 {
+			levels[risk] += math.Log1p(-p) // −Inf once an entry is certainly published
 		}
 	}
 	if r.People > 0 {
 		r.Mean = sum / float64(r.People)
 		for j := range atRisk {
-			r.AtRisk[j] = float64(atRisk[j]) / float64(r.People)
+			r.AtRisk[j] = atRisk[j] / float64(r.People)
 		}
 	}
+	r.UniquesPublished = poissonBinomial(uniqueP)
+	r.HighestRisk = highestOf(levels)
+	r.Highest = r.HighestRisk.P95
 	return r
+}
+
+// poissonBinomial returns the distribution of Σ_i B_i for independent B_i ~ Bernoulli(p_i):
+// mean Σ p_i, variance Σ p_i(1 − p_i), and the 95th percentile, the least x with
+// P(Σ ≤ x) ≥ 0.95, from the exact distribution (built one Bernoulli at a time) or, past
+// maxPoissonBinomial uncertain terms, from the normal approximation with continuity
+// correction, ⌈mean + 1.645·SD − ½⌉.
+func poissonBinomial(ps []float64) Distribution {
+	d := Distribution{Method: DistExact}
+	var variance float64
+	certain := 0
+	var uncertain []float64
+	for _, p := range ps {
+		d.Mean += p
+		variance += p * (1 - p)
+		switch {
+		case p >= 1:
+			certain++
+		case p > 0:
+			uncertain = append(uncertain, p)
+		}
+	}
+	d.SD = math.Sqrt(variance)
+	if len(uncertain) > maxPoissonBinomial {
+		d.Method = DistNormal
+		d.P95 = math.Max(0, math.Ceil(d.Mean+1.6448536269514722*d.SD-0.5))
+		return d
+	}
+	pmf := make([]float64, 1, len(uncertain)+1)
+	pmf[0] = 1
+	for _, p := range uncertain {
+		pmf = append(pmf, 0)
+		for x := len(pmf) - 1; x > 0; x-- {
+			pmf[x] = pmf[x]*(1-p) + pmf[x-1]*p
+		}
+		pmf[0] *= 1 - p
+	}
+	cum := 0.0
+	for x, q := range pmf {
+		cum += q
+		if cum >= 0.95-1e-12 {
+			d.P95 = float64(certain + x)
+			return d
+		}
+	}
+	d.P95 = float64(certain + len(pmf) - 1)
+	return d
+}
+
+// highestOf returns the distribution of the highest published risk H from the risk
+// levels and, per level, Σ log(1 − P_e) = log Q: P(H = v_i) = Q₁·…·Q_{i−1}·(1 − Q_i) over
+// levels in decreasing order, P(H = 0) = Π Q (nothing published).
+func highestOf(levels map[float64]float64) Distribution {
+	vs := make([]float64, 0, len(levels))
+	for v := range levels {
+		vs = append(vs, v)
+	}
+	sort.Sort(sort.Reverse(sort.Float64Slice(vs)))
+	d := Distribution{Method: DistExact}
+	var second float64
+	above := 1.0 // P(H < v_i) before level i: every higher level withheld
+	found := false
+	for _, v := range vs {
+		// P(H ≤ v) = P(no higher level published) = above.
+		if !found && above < 0.95-1e-12 {
+			found = true // the previous (higher) level was the percentile
+		}
+		if !found {
+			d.P95 = v
+		}
+		q := math.Exp(levels[v])
+		pv := above * (1 - q)
+		d.Mean += v * pv
+		second += v * v * pv
+		above *= q
+	}
+	if !found && above >= 0.95-1e-12 {
+		d.P95 = 0 // nothing is published in at least 95 % of releases
+	}
+	d.SD = math.Sqrt(math.Max(0, second-d.Mean*d.Mean))
+	return d
 }
 
 // SizeHistogram counts the non-empty entries holding 1, 2–4, 5–9 and 10 or more people.

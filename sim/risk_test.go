@@ -12,22 +12,60 @@ import (
 func TestCrowdRiskByHand(t *testing.T) {
 	counts := []int64{1, 0, 2, 4, 5, 12}
 	r := ComputeCrowdRisk(counts, nil, nil)
-	want := CrowdRisk{Highest: 1, Mean: 5.0 / 24, AtRisk: [3]float64{1.0 / 24, 7.0 / 24, 12.0 / 24}, Uniques: 1, People: 24}
-	if r != want {
-		t.Errorf("got %+v, want %+v", r, want)
+	if r.Highest != 1 || r.Mean != 5.0/24 || r.AtRisk != [3]float64{1.0 / 24, 7.0 / 24, 12.0 / 24} || r.Uniques != 1 || r.People != 24 {
+		t.Errorf("got %+v", r)
 	}
-	// Withholding the unique and the pair (probability 0): they count as risk 0.
+	// Withholding the unique and the pair (probability 0): they are not at risk.
 	pub := []float64{0, 1, 0, 1, 1, 1}
 	r = ComputeCrowdRisk(counts, nil, pub)
-	want = CrowdRisk{Highest: 0.25, Mean: 3.0 / 24, AtRisk: [3]float64{0, 4.0 / 24, 9.0 / 24}, Uniques: 0, People: 24}
-	if r != want {
-		t.Errorf("withheld: got %+v, want %+v", r, want)
+	if r.Highest != 0.25 || r.Mean != 3.0/24 || r.AtRisk != [3]float64{0, 4.0 / 24, 9.0 / 24} || r.Uniques != 0 {
+		t.Errorf("withheld: got %+v", r)
 	}
-	// Half-published unique: risk 1/2, not above 1/2; expected uniques published 0.5.
+	// A unique published in half the releases: a reader meets risk 1 in those, so half a
+	// person is above 1/2 on average (the old figure, risk × probability = 1/2, said
+	// nobody); the highest risk is 1 or 1/2 with probability 1/2 each: mean 3/4, 95th
+	// percentile 1; uniques published: Bernoulli(1/2), 95th percentile 1.
 	pub = []float64{0.5, 1, 1, 1, 1, 1}
 	r = ComputeCrowdRisk(counts, nil, pub)
-	if r.Highest != 0.5 || r.AtRisk[0] != 0 || r.Uniques != 0.5 {
+	if r.AtRisk[0] != 0.5/24 || r.Uniques != 0.5 || r.Highest != 1 {
 		t.Errorf("half-published unique: %+v", r)
+	}
+	if h := r.HighestRisk; h.Mean != 0.75 || h.P95 != 1 || h.SD != 0.25 || h.Method != DistExact {
+		t.Errorf("half-published unique: highest %+v, want mean 3/4, SD 1/4, P95 1", h)
+	}
+	if u := r.UniquesPublished; u.Mean != 0.5 || u.SD != 0.5 || u.P95 != 1 {
+		t.Errorf("half-published unique: uniques %+v", u)
+	}
+}
+
+// TestPoissonBinomialByHand: two fair coins give 0, 1, 2 with 1/4, 1/2, 1/4: P(≤ 1) = 3/4,
+// so the 95th percentile is 2; one certain unique plus Bernoulli(0.01) has
+// P(≤ 1) = 0.99: percentile 1; Bernoulli(0.1) plus a certain one: P(≤ 1) = 0.9 → 2.
+func TestPoissonBinomialByHand(t *testing.T) {
+	cases := []struct {
+		ps                  []float64
+		mean, variance, p95 float64
+	}{
+		{[]float64{0.5, 0.5}, 1, 0.5, 2},
+		{[]float64{1, 0.01}, 1.01, 0.0099, 1},
+		{[]float64{1, 0.1}, 1.1, 0.09, 2},
+		{[]float64{0, 0}, 0, 0, 0},
+	}
+	for _, c := range cases {
+		d := poissonBinomial(c.ps)
+		if math.Abs(d.Mean-c.mean) > 1e-15 || math.Abs(d.SD*d.SD-c.variance) > 1e-15 || d.P95 != c.p95 || d.Method != DistExact {
+			t.Errorf("%v: %+v, want mean %v variance %v P95 %v", c.ps, d, c.mean, c.variance, c.p95)
+		}
+	}
+	// Past the exact limit: the normal approximation, mean n·p ± 1.645·SD.
+	ps := make([]float64, maxPoissonBinomial+1)
+	for i := range ps {
+		ps[i] = 0.5
+	}
+	d := poissonBinomial(ps)
+	want := math.Ceil(float64(len(ps))/2 + 1.6448536269514722*math.Sqrt(float64(len(ps))/4) - 0.5)
+	if d.Method != DistNormal || d.P95 != want {
+		t.Errorf("normal approximation: %+v, want P95 %v", d, want)
 	}
 }
 

@@ -91,6 +91,9 @@ type Table struct {
 	Groups []string
 	// QINames are the quasi-identifier columns forming the groups.
 	QINames []string
+	// GroupValues[g][q] is group g's value of QI q (QINames[q]), the parts of Groups[g];
+	// nil when the table was built without them (then only Groups names the groups).
+	GroupValues [][]string
 
 	Count []int64
 	Sum   []float64
@@ -104,7 +107,9 @@ type Table struct {
 	// District[c] is cell c's district, an index into DistrictNames.
 	District      []int
 	DistrictNames []string
-	// DensityClass[c] is Urban, Suburban or Rural; nil without locations.
+	// DensityClass[c] is Urban, Suburban or Rural; nil without locations. The classes
+	// come from the true counts: they are the curator's grouping, not part of the
+	// release (see Estimate.CuratorOnly).
 	DensityClass []int
 
 	// Notes records where public facts were read off the data (extent, bounds, domains),

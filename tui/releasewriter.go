@@ -109,7 +109,8 @@ func (w releaseWriter) onProgress(msg releaseMsg) (releaseWriter, tea.Cmd) {
 			w.status, w.err = "", "release not written: "+safeLabel(msg.err.Error())
 			return w, nil
 		}
-		w.status = fmt.Sprintf("wrote %s: release.csv, decision.json, report.md, tradeoff.svg", safeLabel(msg.dir))
+		w.status = fmt.Sprintf("wrote %s (shareable: release.csv, report.md, mechanism.json) and %s.curator-only (NOT for sharing: decision.json, curator-report.md, tradeoff.svg)",
+			safeLabel(msg.dir), safeLabel(strings.TrimRight(msg.dir, "/")))
 		return w, nil
 	}
 	w.status = safeLabel(msg.stage) + "…"

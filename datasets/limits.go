@@ -1,0 +1,199 @@
+package datasets
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+	"unicode"
+	"unicode/utf8"
+
+	"privtune/internal/numfmt"
+)
+
+// Limits on what one input file may hold. They bound the loader's memory whatever the file
+// is: a row is read whole by encoding/csv, so a row of any length would otherwise be held
+// in memory (a 14 MB gzip can hold a 3 GiB line). Allocations measured by
+// `go test ./datasets -run 'MemoryAtLimits|HostileLine' -v` (TotalAlloc, an upper bound on
+// the peak): a row of just under MaxRowBytes, 12 MiB; a 3 GiB line, refused after reading
+// 1.3 MB, 7 MiB (8 MiB through gzip); a field at MaxFieldBytes, 0.8 MiB; MaxQIValues
+// distinct labels of MaxLabelBytes over 30,000 rows, 15 MiB.
+const (
+	// MaxRowBytes bounds one line of the file, and one row (a quoted field may hold line
+	// breaks, so a row may span lines): 1 MiB.
+	MaxRowBytes = 1 << 20
+	// MaxFieldBytes bounds one field: 64 KiB.
+	MaxFieldBytes = 64 << 10
+	// MaxLabelBytes bounds one quasi-identifier value taken by its exact value: QI values
+	// are categories (a sex, a postcode, an age), which become group labels on screen and
+	// in the release.
+	MaxLabelBytes = 256
+	// MaxQIValues bounds the distinct values (or observed width bands, or cut points) of
+	// one quasi-identifier.
+	MaxQIValues = 10_000
+	// MaxGroups bounds the number of groups (QI combinations) of a Table.
+	MaxGroups = 100_000
+	// quoteRunes is how much of an offending value an error message quotes.
+	quoteRunes = 40
+	// csvReadAhead is how far encoding/csv's bufio.Reader (default size) reads ahead of
+	// the row it is parsing.
+	csvReadAhead = 4096
+	// recentBytes is how much of the text just read the guard keeps to locate a row start.
+	recentBytes = 2 * csvReadAhead
+)
+
+// Identifier-like quasi-identifiers: a QI whose domain is read off the data and has more
+// than IdentifierMinValues distinct values, more than IdentifierShare of the people, is
+// close to one value per person (an id, an exact income, a timestamp) and would publish
+// them; it is refused.
+const (
+	IdentifierMinValues = 100
+	IdentifierShare     = 0.5
+)
+
+// quotePrefix quotes s for an error message, Go-escaped so control characters stay
+// visible, keeping at most its first quoteRunes characters and marking a cut with "…".
+func quotePrefix(s string) string {
+	cut := len(s)
+	for i, n := 0, 0; i < len(s); n++ {
+		if n == quoteRunes {
+			cut = i
+			break
+		}
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+	}
+	if cut == len(s) {
+		return strconv.Quote(s)
+	}
+	q := strconv.Quote(s[:cut])
+	return q[:len(q)-1] + `…"`
+}
+
+// bytesText formats a byte count with thousands separators: "1,048,576 bytes".
+func bytesText(n int) string { return numfmt.Thousands(int64(n)) + " bytes" }
+
+// controlChar returns the first character of s that must never reach a terminal or a file
+// raw: C0 controls (tab, CR and LF included), DEL, C1 controls (which include the 8-bit
+// CSI and OSC introducers), and the bidirectional overrides and isolates that reorder text
+// on screen.
+func controlChar(s string) (rune, bool) {
+	for _, r := range s {
+		if unicode.IsControl(r) || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 {
+			return r, true
+		}
+	}
+	return 0, false
+}
+
+// controlName names a control character for a message: "U+001B (escape)".
+func controlName(r rune) string {
+	names := map[rune]string{0x1b: "escape", '\t': "tab", '\r': "carriage return", '\n': "line break",
+		0x7f: "delete", 0x9b: "CSI", 0x9d: "OSC", 0: "zero byte"}
+	if n, ok := names[r]; ok {
+		return fmt.Sprintf("U+%04X (%s)", r, n)
+	}
+	return fmt.Sprintf("U+%04X", r)
+}
+
+// guardReader sits between the decoded text and the CSV parser. It fails, with a located
+// InputError, as soon as the text holds a zero byte (binary data), a line longer than
+// MaxRowBytes, or a row longer than MaxRowBytes, so the parser never holds more than a
+// bounded row whatever the input. Errors are sticky.
+type guardReader struct {
+	r    io.Reader
+	name string
+	err  error
+
+	off       int64  // bytes delivered so far
+	line      int    // 1-based line of the byte at off
+	lineStart int64  // offset of the current line's first byte
+	lineHead  []byte // the current line's first bytes, for messages
+
+	rowStart int64 // offset where the row being parsed starts (see markRow)
+	rowLine  int
+	rowHead  []byte
+
+	recent []byte // the last bytes delivered (at most recentBytes), ending at off
+}
+
+func newGuardReader(r io.Reader, name string) *guardReader {
+	return &guardReader{r: r, name: name, line: 1, rowLine: 1}
+}
+
+const headBytes = 4 * quoteRunes // enough bytes for quoteRunes characters
+
+// Read passes the text on, checking every byte.
+func (g *guardReader) Read(p []byte) (int, error) {
+	if g.err != nil {
+		return 0, g.err
+	}
+	n, err := g.r.Read(p)
+	chunk := p[:n]
+	if i := bytes.IndexByte(chunk, 0); i >= 0 {
+		g.advance(chunk[:i])
+		g.err = &InputError{File: g.name, Line: g.line, Column: int(g.off-g.lineStart) + 1,
+			Msg: fmt.Sprintf("binary data (a zero byte at offset %d): this is not a CSV text file", g.off)}
+		return 0, g.err
+	}
+	if e := g.advance(chunk); e != nil {
+		g.err = e
+		return 0, e
+	}
+	return n, err
+}
+
+// advance accounts for chunk, returning an error when a line or the current row grows
+// past MaxRowBytes.
+func (g *guardReader) advance(chunk []byte) error {
+	base := g.off
+	if need := headBytes - len(g.rowHead); need > 0 {
+		from := max(0, g.rowStart-base)
+		if from < int64(len(chunk)) {
+			g.rowHead = append(g.rowHead, chunk[from:from+min(int64(need), int64(len(chunk))-from)]...)
+		}
+	}
+	rest := chunk
+	for {
+		i := bytes.IndexByte(rest, '\n')
+		if i < 0 {
+			break
+		}
+		g.line++
+		start := base + int64(len(chunk)-len(rest)) + int64(i) + 1
+		g.lineStart = start
+		rest = rest[i+1:]
+		g.lineHead = append(g.lineHead[:0], rest[:min(headBytes, len(rest))]...)
+	}
+	if len(rest) == len(chunk) { // no line break: the current line goes on
+		g.lineHead = append(g.lineHead, rest[:min(headBytes-len(g.lineHead), len(rest))]...)
+	}
+	g.off += int64(len(chunk))
+	g.recent = append(g.recent, chunk...)
+	if len(g.recent) > recentBytes {
+		g.recent = append(g.recent[:0], g.recent[len(g.recent)-recentBytes:]...)
+	}
+	if g.off-g.lineStart > MaxRowBytes {
+		return &InputError{File: g.name, Line: g.line,
+			Msg: fmt.Sprintf("the line is longer than %s (the limit for one row): %s", bytesText(MaxRowBytes), quotePrefix(string(g.lineHead)))}
+	}
+	if g.off-g.rowStart > MaxRowBytes+csvReadAhead {
+		return &InputError{File: g.name, Line: g.rowLine,
+			Msg: fmt.Sprintf("the row starting on this line is longer than %s (a quoted field that runs on over many lines?): %s",
+				bytesText(MaxRowBytes), quotePrefix(string(g.rowHead)))}
+	}
+	return nil
+}
+
+// markRow tells the guard that the parser's next row starts at offset off (the CSV
+// reader's InputOffset after a row): rows are measured from there.
+func (g *guardReader) markRow(off int64) {
+	g.rowStart = off
+	g.rowHead = g.rowHead[:0]
+	g.rowLine = g.line
+	if back := g.off - off; back > 0 && back <= int64(len(g.recent)) {
+		tail := g.recent[int64(len(g.recent))-back:]
+		g.rowLine -= bytes.Count(tail, []byte{'\n'})
+		g.rowHead = append(g.rowHead, tail[:min(headBytes, len(tail))]...)
+	}
+}

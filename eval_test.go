@@ -1,0 +1,148 @@
+package main
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// TestEvalPendingIsNotZero: with no time to simulate (--mc-time 1ns, r > 0 and k > 0, so
+// the estimands, map and crowd risk need the Monte Carlo) eval printed "highest 0,
+// uniques 0" and exited 0. Every such figure must read "not computed" (null in JSON) and
+// eval must exit with status 3 after printing the report.
+func TestEvalPendingIsNotZero(t *testing.T) {
+	flags := fixtureFlags(fixture(t))
+	args := append([]string{"eval", "--radius", "1000", "--k", "10", "--mc-time", "1ns"}, flags...)
+	out, err := run(t, args...)
+	if err == nil || exitCode(err) != exitPending {
+		t.Fatalf("eval with figures left pending: error %v (exit %d), want exit %d", err, exitCode(err), exitPending)
+	}
+	if !strings.Contains(out, "crowd risk: not computed") || !strings.Contains(out, "map: not computed") {
+		t.Errorf("text lacks \"not computed\":\n%s", out)
+	}
+	if strings.Contains(out, "highest 0") || strings.Contains(out, "0.00 %") {
+		t.Errorf("a pending figure reads as 0:\n%s", out)
+	}
+	out, err = run(t, append(args, "--json")...)
+	if exitCode(err) != exitPending {
+		t.Fatalf("--json: error %v, want exit %d", err, exitPending)
+	}
+	var r struct {
+		Estimands []map[string]any
+		Risk      struct{ Crowd map[string]any }
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	c := r.Risk.Crowd
+	if c["highest"] != nil || c["uniques_published"] != nil || c["pending"] != true {
+		t.Errorf("pending crowd risk in JSON: %v", c)
+	}
+	for name, v := range c["at_risk"].(map[string]any) {
+		if v != nil {
+			t.Errorf("pending share above %s = %v, want null", name, v)
+		}
+	}
+	for _, e := range r.Estimands {
+		if e["pending"] == true && (e["expected"] != nil || e["bias"] != nil) {
+			t.Errorf("pending estimand %v has figures", e)
+		}
+	}
+	// With time to simulate, the same setting completes and exits 0.
+	if _, err := run(t, append([]string{"eval", "--epsilon", "inf", "--k", "5"}, flags...)...); err != nil {
+		t.Errorf("a complete report must exit 0: %v", err)
+	}
+}
+
+// TestEvalJSONNewFields: bias_by_source carries noise_threshold (and the old fields),
+// every estimand p_defined, and density classes curator_only.
+func TestEvalJSONNewFields(t *testing.T) {
+	out, err := run(t, append([]string{"eval", "--json", "--no-cells", "--epsilon", "0.5", "--k", "5", "--mc-time", "2s"}, fixtureFlags(fixture(t))...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r struct{ Estimands []map[string]any }
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	density := 0
+	for _, e := range r.Estimands {
+		bias := e["bias_by_source"].(map[string]any)
+		for _, key := range []string{"smoothing", "suppression", "clamping", "noise", "noise_threshold"} {
+			if _, ok := bias[key]; !ok {
+				t.Errorf("%v: bias_by_source lacks %q", e["name"], key)
+			}
+		}
+		if _, ok := e["p_defined"]; !ok {
+			t.Errorf("%v lacks p_defined", e["name"])
+		}
+		if e["kind"] == "density" {
+			density++
+			if e["curator_only"] != true {
+				t.Errorf("density class %v not marked curator_only", e["name"])
+			}
+		} else if e["curator_only"] != false {
+			t.Errorf("%v marked curator_only", e["name"])
+		}
+	}
+	if density == 0 {
+		t.Error("no density class in the report")
+	}
+}
+
+// TestKnobLimits: --split 0 was silently read as the default 0.5; a radius of 1e19 km
+// wrapped to r = 0; a sweep of millions of settings ran out of memory. Each is refused
+// with a message saying why.
+func TestKnobLimits(t *testing.T) {
+	flags := fixtureFlags(fixture(t))
+	many := make([]string, 101)
+	for i := range many {
+		many[i] = "1"
+	}
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"eval", "--split", "0"}, "--split 0: want the share of ε spent on counts, strictly between 0 and 1"},
+		{[]string{"eval", "--split", "1"}, "split = 1 leaves no budget"},
+		{[]string{"eval", "--split", "-0.2"}, "--split"},
+		{[]string{"eval", "--radius", "1e19"}, "at most 10000 km"},
+		{[]string{"eval", "--epsilon", "0.001", "--split", "0.00001"}, "count noise scale"},
+		{[]string{"sweep", "--epsilon", strings.Join(many, ","), "--k", strings.Join(many, ","), "--radius", "0,1"}, "at most 10000"},
+	}
+	for _, c := range cases {
+		_, err := run(t, append(c.args, flags...)...)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: got %v, want a message containing %q", c.args, err, c.want)
+		}
+	}
+	if _, err := run(t, append([]string{"eval", "--split", "0.3", "--epsilon", "inf"}, flags...)...); err != nil {
+		t.Errorf("--split 0.3: %v", err)
+	}
+}
+
+// TestSweepStatus: a sweep row whose figures were not computed says so in its status
+// column, and its figures are empty, not 0.
+func TestSweepStatus(t *testing.T) {
+	out, err := run(t, append([]string{"sweep", "--epsilon", "1,inf", "--k", "3", "--radius", "1.5", "--mc-time", "1ns"}, fixtureFlags(fixture(t))...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, name := range rows[0] {
+		col[name] = i
+	}
+	// ε = 1 with k > 0 and r > 0 needs the Monte Carlo; ε = ∞ is exact.
+	noisy, exact := rows[1], rows[2]
+	if !strings.HasPrefix(noisy[col["status"]], "not computed") || noisy[col["bias"]] != "" || noisy[col["risk_highest"]] != "" {
+		t.Errorf("pending row: %v", noisy)
+	}
+	if exact[col["status"]] != "ok" || exact[col["bias"]] == "" {
+		t.Errorf("exact row: %v", exact)
+	}
+}

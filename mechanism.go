@@ -1,0 +1,214 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"privtune/sim"
+)
+
+// dataReads lists, in words, every public fact of the release that was read off the
+// private data instead of being given: the map extent (published through the cells'
+// coordinates), the measure's clamp bounds, a QI's domain or band edges, and a group list
+// made of the combinations present in the data. Any of them weakens the DP claim.
+func dataReads(l *loaded) []string {
+	var out []string
+	t, p := l.table, l.pop
+	if t.Grid.Located && !l.extentSet {
+		out = append(out, "the map extent (the data's bounding box, published through the cells' coordinates)")
+	}
+	if t.HasMeasure() && !l.clampSet {
+		out = append(out, fmt.Sprintf("the clamp bounds of %s [%g, %g]", t.Measure, t.Clamp[0], t.Clamp[1]))
+	}
+	product := 1
+	for q, fromData := range p.QIDomainFromData {
+		product *= max(1, len(p.QIDomains[q]))
+		if !fromData {
+			continue
+		}
+		name := p.Roles.QIs[q]
+		if _, banded := p.Roles.Bands[name]; banded {
+			out = append(out, fmt.Sprintf("the band edges of %s", name))
+		} else {
+			out = append(out, fmt.Sprintf("the values of %s (its group labels)", name))
+		}
+	}
+	if len(p.QIDomains) > 0 && len(t.Groups) != product {
+		out = append(out, "the list of groups (the QI combinations present in the data)")
+	}
+	return out
+}
+
+// requireAcknowledged refuses a release whose public facts were read off the data unless
+// the user acknowledged it with --acknowledge-data-read.
+func requireAcknowledged(l *loaded, acknowledged bool) error {
+	reads := dataReads(l)
+	if len(reads) == 0 || acknowledged {
+		return nil
+	}
+	return fmt.Errorf("refusing to release: %s %s read off the data, so the release would not be differentially private as stated; "+
+		"give them explicitly (--extent, --bounds, --band COL=CUT,CUT,...) or pass --acknowledge-data-read to release with a qualified DP claim",
+		joinWords(reads), wasWere(len(reads)))
+}
+
+func wasWere(n int) string {
+	if n == 1 {
+		return "was"
+	}
+	return "were"
+}
+
+// joinWords joins phrases as "a, b and c".
+func joinWords(s []string) string {
+	switch len(s) {
+	case 0:
+		return ""
+	case 1:
+		return s[0]
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
+}
+
+// dpClaim is what a release promises, with what qualifies the promise.
+type dpClaim struct {
+	Holds bool `json:"holds"`
+	// Statement says the promise in one sentence, qualified where the data was read.
+	Statement string `json:"statement"`
+	// QualifiedBy lists the public facts that were read off the data (empty: none).
+	QualifiedBy []string `json:"qualified_by"`
+}
+
+// claimOf states the DP claim of p on data whose public facts reads were read off it.
+func claimOf(p sim.Params, reads []string) dpClaim {
+	c := dpClaim{Holds: p.IsDP(), QualifiedBy: append([]string{}, reads...)}
+	if !c.Holds {
+		c.Statement = "no differential-privacy guarantee: " + noGuaranteeReason(p)
+		return c
+	}
+	c.Statement = fmt.Sprintf("(ε = %s, δ = %g)-differentially private for the counts and sums", formatEpsilon(p.Epsilon), p.Delta)
+	if len(reads) > 0 {
+		c.Statement += ", except that " + joinWords(reads) + " " + wasWere(len(reads)) +
+			" read off the data and are published without protection"
+	}
+	return c
+}
+
+// mechanismJSON is mechanism.json in the shareable folder: the release's data-independent
+// parameters, enough to model the noise, the kernel and the threshold.
+type mechanismJSON struct {
+	About           string         `json:"about"`
+	PrivtuneVersion string         `json:"privtune_version"`
+	DPLibrary       string         `json:"dp_library"`
+	Created         string         `json:"created"`
+	DP              dpClaim        `json:"dp_guarantee"`
+	Epsilon         *float64       `json:"epsilon"`
+	Delta           float64        `json:"delta"`
+	Noise           string         `json:"noise"`
+	Split           float64        `json:"split"`
+	Counts          noiseJSON      `json:"counts"`
+	Sums            *noiseJSON     `json:"sums,omitempty"`
+	Smoothing       smoothingJSON  `json:"smoothing"`
+	Threshold       thresholdJSON  `json:"threshold"`
+	Grid            mechGridJSON   `json:"grid"`
+	QIs             []qiDomainJSON `json:"quasi_identifiers"`
+	Measure         *measureJSON   `json:"measure,omitempty"`
+	Release         releaseSummary `json:"release"`
+	ComputedFrom    string         `json:"computed_from"`
+}
+
+// noiseJSON describes the noise one kind of released value receives.
+type noiseJSON struct {
+	Epsilon *float64 `json:"epsilon"`
+	Delta   float64  `json:"delta"`
+	L0      int      `json:"l0_sensitivity"`
+	LInf    float64  `json:"linf_sensitivity"`
+	// SD is the standard deviation of the library's noise on one entry before smoothing.
+	SD float64 `json:"noise_sd"`
+	// SmoothedSD is the SD of a smoothed released value away from the map's edges.
+	SmoothedSD float64 `json:"noise_sd_smoothed_interior"`
+}
+
+type smoothingJSON struct {
+	RadiusKM    float64 `json:"radius_km"`
+	Kernel      string  `json:"kernel"`
+	DiskCells   int     `json:"disk_cells_interior"`
+	Description string  `json:"description"`
+}
+
+type thresholdJSON struct {
+	K  int    `json:"k"`
+	On string `json:"on"`
+}
+
+type mechGridJSON struct {
+	Rows       int         `json:"rows"`
+	Cols       int         `json:"cols"`
+	CellKM     float64     `json:"cell_km,omitempty"`
+	Extent     *extentJSON `json:"extent,omitempty"`
+	Projection string      `json:"projection,omitempty"`
+}
+
+type qiDomainJSON struct {
+	Name   string   `json:"name"`
+	Domain []string `json:"domain"`
+	// FromData is true when the domain was read off the data (then the claim is qualified).
+	FromData bool `json:"read_off_data"`
+}
+
+type measureJSON struct {
+	Name   string     `json:"name"`
+	Bounds [2]float64 `json:"clamp_bounds"`
+}
+
+// mechanismOf describes the mechanism of p on l's grid and domains. Every figure in it is
+// computed from p, the grid and the public domains and bounds: none from the counts.
+//
+// Noise SDs: √IntVariance for counts and √FloatVariance for sums (sim.Mechanism). The
+// kernel spreads each cell's value evenly over the m cells of its disk, so away from the
+// edges a smoothed value is Σ_{d ∈ D(c)} X_d/m and its SD is σ/√m.
+func mechanismOf(l *loaded, p sim.Params, reads []string, rel releaseSummary, created string) mechanismJSON {
+	t := l.table
+	m := mechanismJSON{
+		About: "The public parameters of this release: every value here follows from the setting, the grid and public " +
+			"metadata, none from the data.",
+		PrivtuneVersion: version, DPLibrary: dpLibraryVersion(), Created: created,
+		DP: claimOf(p, reads), Epsilon: epsilonJSON(p.Epsilon), Delta: p.Delta, Noise: p.Noise.String(),
+		Split:        p.CountShare(t.HasMeasure()),
+		Threshold:    thresholdJSON{K: p.K, On: p.Threshold.String()},
+		Release:      rel,
+		ComputedFrom: "release.csv and public metadata",
+	}
+	diskCells := 1
+	if t.Grid.Located {
+		diskCells = sim.DiskCells(p.RadiusKM, t.Grid.CellKM)
+	}
+	m.Smoothing = smoothingJSON{RadiusKM: p.RadiusKM, Kernel: "uniform disk", DiskCells: diskCells,
+		Description: "each cell's noisy value is spread evenly over the cells whose centres lie within the radius " +
+			"(clipped at the map's edges); totals over the whole map are unchanged"}
+	cm := sim.CountMechanism(p, t.HasMeasure())
+	m.Counts = noiseOf(cm, math.Sqrt(cm.IntVariance()), diskCells)
+	if t.HasMeasure() {
+		sm := sim.SumMechanism(p, t.Clamp)
+		n := noiseOf(sm, math.Sqrt(sm.FloatVariance()), diskCells)
+		m.Sums = &n
+		m.Measure = &measureJSON{Name: t.Measure, Bounds: t.Clamp}
+	}
+	m.Grid = mechGridJSON{Rows: t.Grid.Rows, Cols: t.Grid.Cols}
+	if t.Grid.Located {
+		e := l.extent
+		m.Grid.CellKM = t.Grid.CellKM
+		m.Grid.Extent = &extentJSON{e.MinLat, e.MinLon, e.MaxLat, e.MaxLon}
+		m.Grid.Projection = "local equirectangular projection around the extent's centre; row 0 is the southernmost"
+	}
+	m.QIs = []qiDomainJSON{}
+	for q, name := range l.pop.Roles.QIs {
+		m.QIs = append(m.QIs, qiDomainJSON{Name: name, Domain: l.pop.QIDomains[q], FromData: l.pop.QIDomainFromData[q]})
+	}
+	return m
+}
+
+func noiseOf(m sim.Mechanism, sd float64, diskCells int) noiseJSON {
+	return noiseJSON{Epsilon: epsilonJSON(m.Epsilon), Delta: m.Delta, L0: 1, LInf: m.LInf, SD: sd,
+		SmoothedSD: sd / math.Sqrt(float64(diskCells))}
+}

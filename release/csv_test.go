@@ -1,0 +1,92 @@
+package release
+
+import (
+	"bytes"
+	"encoding/csv"
+	"math"
+	"slices"
+	"testing"
+
+	"privtune/sim"
+)
+
+func TestFormatValue(t *testing.T) {
+	for _, tc := range []struct {
+		v    float64
+		want string
+	}{
+		{0, "0"},
+		{12, "12"},
+		{-3, "-3"},
+		{0.1 + 0.2, "0.3"},
+		{2.9999999999999996, "3"},
+		{-1e-13, "0"},
+		{12.5, "12.5"},
+		{1.0 / 3, "0.333333"},
+		{-7.25, "-7.25"},
+		{1234567890123.4568, "1234567890123.46"},
+		{1e15 + 0.5, "1000000000000000"},
+		{math.NaN(), ""},
+		{math.Inf(1), ""},
+	} {
+		if got := formatValue(tc.v); got != tc.want {
+			t.Errorf("formatValue(%v) = %q, want %q", tc.v, got, tc.want)
+		}
+	}
+}
+
+// TestWriteCSV: one column per QI, only published entries, integer counts, hostile labels
+// neutralised, negative noisy numbers kept as numbers. (Before: one joined "group" column,
+// withheld entries listed with their labels, labels written raw.)
+func TestWriteCSV(t *testing.T) {
+	grid := sim.Grid{Rows: 1, Cols: 2, CellKM: 1}
+	groups := []string{"0–17 · F", "=HYPERLINK(\"http://evil\") · +cmd|' /C calc'!A0"}
+	tb := sim.NewTable(grid, groups, "income", [2]float64{0, 100})
+	tb.QINames = []string{"age", "sex"}
+	tb.GroupValues = [][]string{{"0–17", "F"}, {"=HYPERLINK(\"http://evil\")", "+cmd|' /C calc'!A0"}}
+	rel := &sim.Released{
+		Count:     []float64{3, 0.1 + 0.2, -2, 7},
+		Sum:       []float64{150, 10, -40.5, 1e-14},
+		Published: []bool{true, false, true, true},
+	}
+	var buf bytes.Buffer
+	if err := WriteCSV(&buf, tb, rel); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{
+		{"age", "sex", "row", "col", "lat", "lon", "count", "income_sum", "income_mean"},
+		{"0–17", "F", "0", "0", "", "", "3", "150", "50"},
+		// entry 1 is withheld: absent
+		{"'=HYPERLINK(\"http://evil\")", "'+cmd|' /C calc'!A0", "0", "0", "", "", "-2", "-40.5", ""},
+		{"'=HYPERLINK(\"http://evil\")", "'+cmd|' /C calc'!A0", "0", "1", "", "", "7", "0", "0"},
+	}
+	if !slices.EqualFunc(rows, want, slices.Equal) {
+		t.Fatalf("release.csv\n got %q\nwant %q", rows, want)
+	}
+}
+
+// TestWriteCSVHeader: a QI named like a fixed column is renamed, and without per-QI values
+// the joined label is one neutralised "group" column.
+func TestWriteCSVHeader(t *testing.T) {
+	tb := sim.NewTable(sim.Grid{Rows: 1, Cols: 1, CellKM: 1}, []string{"-x"}, "", [2]float64{})
+	rel := &sim.Released{Count: []float64{4}, Published: []bool{true}}
+	var buf bytes.Buffer
+	if err := WriteCSV(&buf, tb, rel); err != nil {
+		t.Fatal(err)
+	}
+	if got := buf.String(); got != "group,row,col,lat,lon,count\n'-x,0,0,,,4\n" {
+		t.Fatalf("without per-QI values: %q", got)
+	}
+	tb.QINames, tb.GroupValues = []string{"count"}, [][]string{{"@a"}}
+	buf.Reset()
+	if err := WriteCSV(&buf, tb, rel); err != nil {
+		t.Fatal(err)
+	}
+	if got := buf.String(); got != "qi_count,row,col,lat,lon,count\n'@a,0,0,,,4\n" {
+		t.Fatalf("QI named count: %q", got)
+	}
+}
