@@ -150,6 +150,9 @@ func New(cfg Config) Model {
 		draws: newReleaseDraws(), noiseFor: sim.SecureNoise,
 	}
 	m.keys.setAudience(m.audience)
+	if m.audienceLocked {
+		m.keys.Audience.SetHelp("a", "researcher only (--audience)")
+	}
 	m.cfg.WriteRelease = recoveredWrite(cfg.WriteRelease)
 	m.writer.status = safeLabel(cfg.Notice)
 	m.resetCurves()
