@@ -17,7 +17,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"privtune/release"
 	"privtune/sim"
 )
 
