@@ -79,29 +79,8 @@ func runExplorer(cmd *cobra.Command, data *dataFlags, knobs *knobFlags, decision
 	cfg := tui.Config{
 		Table: l.table, Source: l.pop.Source, People: l.pop.N, Params: p, Seed: knobs.seed,
 		Setup: setupOf(l), Notice: notice, Audience: audience,
-		WriteRelease: func(dir string, p sim.Params, stage func(string)) error {
-			l := current.get()
-			if err := requireAcknowledged(l, acknowledged); err != nil {
-				return fmt.Errorf("%w (start privtune with --%s)", err, acknowledgeFlag)
-			}
-			stage("predicting the figures and drawing the library's noise")
-			b, err := buildRelease(context.Background(), l, p, knobs, sim.SecureNoise(p.Noise),
-				signOff{Note: "written from the explorer"}, time.Now().UTC(), io.Discard, filepath.Base(filepath.Clean(dir)))
-			if err != nil {
-				return err
-			}
-			stage("writing " + curatorDir(dir) + " and " + dir)
-			return b.write(dir, false)
-		},
-		Reload: func(s tui.Setup) (*sim.Table, error) {
-			d := data.withSetup(s)
-			re, err := d.load()
-			if err != nil {
-				return nil, err
-			}
-			current.set(re)
-			return re.table, nil
-		},
+		WriteRelease: current.releaseWriter(knobs, acknowledged),
+		Reload:       reloadUnder(data, current.set),
 	}
 	_, err = tea.NewProgram(tui.New(cfg), tea.WithAltScreen()).Run()
 	if errors.Is(err, tea.ErrProgramPanic) {
@@ -130,6 +109,26 @@ func (c *currentData) set(l *loaded) {
 	c.l = l
 }
 
+// releaseWriter returns what the explorer's w runs: the release of the data shown at
+// setting p, written to dir and dir.curator-only, refused while a public fact read off the
+// data is not acknowledged.
+func (c *currentData) releaseWriter(knobs *knobFlags, acknowledged bool) func(dir string, p sim.Params, stage func(string)) error {
+	return func(dir string, p sim.Params, stage func(string)) error {
+		l := c.get()
+		if err := requireAcknowledged(l, acknowledged); err != nil {
+			return fmt.Errorf("%w (start privtune with --%s)", err, acknowledgeFlag)
+		}
+		stage("predicting the figures and drawing the library's noise")
+		b, err := buildRelease(context.Background(), l, p, knobs, sim.SecureNoise(p.Noise),
+			signOff{Note: "written from the explorer"}, time.Now().UTC(), io.Discard, filepath.Base(filepath.Clean(dir)))
+		if err != nil {
+			return err
+		}
+		stage("writing " + curatorDir(dir) + " and " + dir)
+		return b.write(dir, false)
+	}
+}
+
 // explorerAudience reads --audience (tui owns it; default curator).
 func explorerAudience(cmd *cobra.Command) (tui.Audience, error) {
 	f := cmd.Flags().Lookup("audience")
@@ -137,6 +136,21 @@ func explorerAudience(cmd *cobra.Command) (tui.Audience, error) {
 		return tui.Curator, nil
 	}
 	return tui.ParseAudience(f.Value.String())
+}
+
+// reloadUnder returns the settings view's re-aggregation: the data loaded again under a
+// new cell size, QIs and bands, through the same checks as the flags (so a sensitive or
+// role column is refused as a QI with the CLI's message).
+// onLoad is called with the new data before its table is handed to the explorer.
+func reloadUnder(data *dataFlags, onLoad func(*loaded)) func(tui.Setup) (*sim.Table, error) {
+	return func(s tui.Setup) (*sim.Table, error) {
+		re, err := data.withSetup(s).load()
+		if err != nil {
+			return nil, err
+		}
+		onLoad(re)
+		return re.table, nil
+	}
 }
 
 // setupOf describes how l was aggregated, for the settings view.
@@ -166,7 +180,12 @@ func setupOf(l *loaded) tui.Setup {
 // replace the flags' (and the sample's defaults).
 func (d dataFlags) withSetup(s tui.Setup) *dataFlags {
 	d.cellKM, d.qi, d.bands = s.CellKM, s.QIs, s.Bands
-	d.forced = map[string]bool{"cell": true, "qi": true, "band": true}
+	// The flags the user gave (--measure, --lat, …) stay given.
+	forced := map[string]bool{"cell": true, "qi": true, "band": true}
+	for name, given := range d.forced {
+		forced[name] = forced[name] || given
+	}
+	d.forced = forced
 	d.replaceBands = true
 	return &d
 }
