@@ -308,10 +308,13 @@ func (e *Engine) modeOf(p Params, sm *Smoother) mode {
 
 // state is the exact part of an evaluation, shared with the Monte Carlo.
 type state struct {
-	p                  Params
-	sm                 *Smoother
-	smoothed           *smoothedState
-	mode               mode
+	p        Params
+	sm       *Smoother
+	smoothed *smoothedState
+	// mode is how the figures are computed; pubMode is how the threshold decides
+	// publication. They differ only when post-processing needs another method than
+	// the threshold alone (see planPostProcessing).
+	mode, pubMode      mode
 	countMech, sumMech Mechanism
 	countVar           float64 // variance of one count's noise
 	// mu[e] = (K n)[e], the expected smoothed count.
@@ -333,6 +336,12 @@ type state struct {
 	cellMu, cellLinVar []float64
 	// linMean[i] and linVar[i] are E and Var of set i's count without a threshold.
 	linMean, linVar []float64
+	// baseSetMean[i] is E[T] of count set i before post-processing when it is known
+	// exactly (nil without post-processing, or when the threshold needs the Monte Carlo).
+	baseSetMean []float64
+	// postNum[j] and postDen[j] are district j's published sum and count without noise
+	// after post-processing (ε = ∞ with post-processing and a measure only).
+	postNum, postDen []float64
 	// quietMean[i] = Σ_{g∈G_i} Σ_c a_i[c]·1{(K n) ≥ k}·(K n), set i's count withheld below
 	// k without noise (= linMean with k = 0); quietNum and quietDen are the same sums
 	// of K S and K n per district, for the means (nil without a measure).
@@ -372,6 +381,7 @@ func (e *Engine) prepare(p Params) *state {
 	st := e.smoothed(p.RadiusKM)
 	s := &state{p: p, sm: st.sm, smoothed: st, mu: st.mu, cellMu: st.cellMu}
 	s.mode = e.modeOf(p, s.sm)
+	s.pubMode = s.mode
 	s.countMech = CountMechanism(p, t.HasMeasure())
 	if !s.countMech.None() {
 		s.countVar = s.countMech.IntVariance()
@@ -426,8 +436,11 @@ func (e *Engine) prepare(p Params) *state {
 		s.cellLinVar[c] = v * float64(G) * s.countVar
 	}
 	e.quietRelease(s)
+	e.planPostProcessing(s)
 	if s.mode == modeMonteCarlo {
 		e.certainlyWithheld(s)
+	}
+	if s.pubMode == modeMonteCarlo {
 		s.entryRisk = make([]float64, len(t.Count))
 		for i, n := range t.Count {
 			if n > 0 {
@@ -595,8 +608,8 @@ func (e *Engine) exactReport(s *state) *Report {
 
 	// The crowd risk and the withheld layer read only the Table and the publication
 	// probabilities: compute them on the second core while this one does the rest.
-	r.CrowdExact = s.mode != modeMonteCarlo
-	r.CrowdPending = s.mode == modeMonteCarlo
+	r.CrowdExact = s.pubMode != modeMonteCarlo
+	r.CrowdPending = s.pubMode == modeMonteCarlo
 	m := &r.Map
 	m.Withheld = make([]float64, C)
 	sideDone := make(chan struct{})
@@ -636,12 +649,11 @@ func (e *Engine) exactReport(s *state) *Report {
 			}
 		}
 		if !est.Pending {
-			est.BiasBySource.Suppression = s.quietMean[i] - s.linMean[i]
-			est.BiasBySource.NoiseThreshold = est.Expected - s.quietMean[i]
-			if s.mode == modeMask {
-				// The mask does not depend on the noise, whose mean is 0.
-				est.BiasBySource.Suppression, est.BiasBySource.NoiseThreshold = est.Expected-s.linMean[i], 0
+			before := est.Expected
+			if s.baseSetMean != nil {
+				before = s.baseSetMean[i]
 			}
+			e.splitCountBias(s, i, &est, before)
 			est.finish()
 		}
 		r.Estimands = append(r.Estimands, est)
@@ -664,6 +676,14 @@ func (e *Engine) exactReport(s *state) *Report {
 					est.PDefined = 1
 				}
 				e.splitMeanBias(s, j, &est)
+				if s.postNum != nil {
+					before := est.Expected
+					est.Expected, est.PDefined = math.NaN(), 0
+					if s.postDen[j] >= MinMeanCount {
+						est.Expected, est.PDefined = s.postNum[j]/s.postDen[j], 1
+					}
+					est.BiasBySource.PostProcessing = est.Expected - before
+				}
 				est.finish()
 			} else if s.districtNever != nil && s.districtNever[j] {
 				// The district certainly publishes nobody: its mean never exists.
@@ -713,6 +733,98 @@ func (e *Engine) exactReport(s *state) *Report {
 		summariseMap(m)
 	}
 	return r
+}
+
+// splitCountBias fills count set i's Suppression, NoiseThreshold and PostProcessing
+// from E[T'] = est.Expected (after post-processing) and before = E[T] (before it):
+// Suppression = quiet − lin and NoiseThreshold = before − quiet, or, when the mask is
+// fixed in advance (it does not depend on the noise, whose mean is 0), Suppression =
+// before − lin and NoiseThreshold = 0; PostProcessing = E[T'] − before.
+func (e *Engine) splitCountBias(s *state, i int, est *Estimate, before float64) {
+	b := &est.BiasBySource
+	b.Suppression = s.quietMean[i] - s.linMean[i]
+	b.NoiseThreshold = before - s.quietMean[i]
+	if s.pubMode == modeMask {
+		b.Suppression, b.NoiseThreshold = before-s.linMean[i], 0
+	}
+	b.Noise = 0
+	b.PostProcessing = est.Expected - before
+}
+
+// planPostProcessing decides how the post-processing of p (NonNegative, Round) is
+// predicted, and records E[T] before it (s.baseSetMean) where that is exact:
+//   - a noisy threshold without smoothing publishes integer counts ≥ k ≥ 1, which
+//     post-processing leaves unchanged;
+//   - without noise every entry is fixed: T' = Σ a·pub·g((K n)) with variance 0;
+//   - with noise and no smoothing the entries are independent integers n + N, and with
+//     NonNegative each published value is max(0, n + N), whose moments are those of the
+//     threshold at 0 on the exact lattice PMF (IntNoise.ThresholdMoments(n, 0)); Round
+//     changes no integer count;
+//   - otherwise (noise and smoothing) the figures come from the Monte Carlo, which
+//     applies the same post-processing to every simulated release.
+//
+// Sums are only in the means, which are simulated whenever there is noise.
+func (e *Engine) planPostProcessing(s *state) {
+	p := s.p
+	if !p.PostProcessed() || s.pubMode == modeMonteCarlo {
+		return
+	}
+	t := e.t
+	switch s.pubMode {
+	case modeLinear:
+		s.baseSetMean = s.smoothed.linMean
+	case modeMask:
+		masked := make([]float64, len(s.mu))
+		for i, m := range s.mu {
+			masked[i] = s.mask[i] * m
+		}
+		s.baseSetMean = e.reduce(masked)
+	case modeEntrywise:
+		s.baseSetMean = e.reduce(s.entryMean)
+		return
+	}
+	pub := func(i int) float64 {
+		if s.mask == nil {
+			return 1
+		}
+		return s.mask[i]
+	}
+	switch {
+	case s.countMech.None():
+		s.entryMean, s.entryVar = make([]float64, len(s.mu)), make([]float64, len(s.mu))
+		for i, m := range s.mu {
+			s.entryMean[i] = pub(i) * p.PostCount(m)
+		}
+		if t.HasMeasure() {
+			muS := e.entryMuS(s.smoothed)
+			D, C := len(t.DistrictNames), t.Cells()
+			s.postNum, s.postDen = make([]float64, D), make([]float64, D)
+			for i, m := range s.mu {
+				if pub(i) == 1 {
+					j := t.District[i%C]
+					s.postNum[j] += p.PostSum(muS[i], t.Clamp[0])
+					s.postDen[j] += p.PostCount(m)
+				}
+			}
+		}
+		s.mode = modeEntrywise
+	case s.sm.Identity():
+		if !p.NonNegative {
+			return // integer counts: rounding changes none
+		}
+		d := e.intNoise(s.countMech)
+		s.entryMean, s.entryVar = make([]float64, len(s.mu)), make([]float64, len(s.mu))
+		for i, n := range t.Count {
+			if pub(i) == 0 {
+				continue
+			}
+			mean, second, _ := d.ThresholdMoments(n, 0) // E[max(0, n + N)], E[max(0, n + N)²]
+			s.entryMean[i], s.entryVar[i] = mean, math.Max(0, second-mean*mean)
+		}
+		s.mode = modeEntrywise
+	default:
+		s.mode = modeMonteCarlo
+	}
 }
 
 // splitMeanBias fills district j's Suppression, NoiseThreshold and Noise from the mean's

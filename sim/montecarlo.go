@@ -155,6 +155,11 @@ type mcAcc struct {
 	// Per district mean: Σ ratio, Σ ratio², defined ratios.
 	ratio, ratio2 []float64
 	ratioN        []int
+	// With post-processing: per count set Σ (T' − T), the post-processed minus the
+	// unprocessed value; per district Σ ratio and the defined ratios before it.
+	post    []float64
+	ratio0  []float64
+	ratio0N []int
 	// published[e] counts releases in which entry e was published.
 	published []int32
 	// uniques[i] and highest[i] are release i's number of people alone in their crowd
@@ -170,10 +175,16 @@ func (e *Engine) newAcc(s *state) *mcAcc {
 		a.cd, a.cd2, a.cdl, a.cl, a.cl2 = make([]float64, C), make([]float64, C), make([]float64, C), make([]float64, C), make([]float64, C)
 		a.published = make([]int32, len(e.t.Count))
 		a.sx, a.sy, a.sxy = make([]float64, len(e.t.Count)), make([]float64, len(e.t.Count)), make([]float64, len(e.t.Groups))
+		if s.p.PostProcessed() {
+			a.post = make([]float64, S)
+		}
 	}
 	if e.t.HasMeasure() {
 		D := len(e.t.DistrictNames)
 		a.ratio, a.ratio2, a.ratioN = make([]float64, D), make([]float64, D), make([]int, D)
+		if s.p.PostProcessed() {
+			a.ratio0, a.ratio0N = make([]float64, D), make([]int, D)
+		}
 	}
 	return a
 }
@@ -200,8 +211,13 @@ func (a *mcAcc) merge(b *mcAcc) {
 	add(a.sxy, b.sxy)
 	add(a.ratio, b.ratio)
 	add(a.ratio2, b.ratio2)
+	add(a.post, b.post)
+	add(a.ratio0, b.ratio0)
 	for i := range a.ratioN {
 		a.ratioN[i] += b.ratioN[i]
+	}
+	for i := range a.ratio0N {
+		a.ratio0N[i] += b.ratio0N[i]
 	}
 	for i := range a.published {
 		a.published[i] += b.published[i]
@@ -223,13 +239,23 @@ type simulator struct {
 	local            *Smoother // radius 2r + 1 cell: every entry whose noise overlaps
 	groupT, groupL   []float64
 	num, den         []float64
+	// With post-processing: the same published sums before it (T rather than T').
+	cellT0, groupT0, num0, den0 []float64
+	// setT, setL and setT0 are per count set, filled by setTotals; distT and densT scratch.
+	setT, setL, setT0 []float64
+	distT, densT      []float64
 }
 
 func (e *Engine) newSimulator(s *state, rng *rand.Rand) *simulator {
 	C, G := e.t.Cells(), len(e.t.Groups)
 	sim := &simulator{e: e, s: s, rng: rng,
 		x: make([]float64, C), z: make([]float64, C), xs: make([]float64, C), zs: make([]float64, C), sc: make([]float64, C),
-		cellT: make([]float64, C), cellL: make([]float64, C), groupT: make([]float64, G), groupL: make([]float64, G)}
+		cellT: make([]float64, C), cellL: make([]float64, C), groupT: make([]float64, G), groupL: make([]float64, G),
+		setT: make([]float64, len(e.sets)), setL: make([]float64, len(e.sets)), setT0: make([]float64, len(e.sets)),
+		distT: make([]float64, len(e.t.DistrictNames)), densT: make([]float64, len(DensityNames))}
+	if s.p.PostProcessed() {
+		sim.cellT0, sim.groupT0 = make([]float64, C), make([]float64, G)
+	}
 	if s.mode == modeMonteCarlo {
 		sim.pubX, sim.localY = make([]float64, C), make([]float64, C)
 		sim.local = e.localSmoother(s.p.RadiusKM)
@@ -240,6 +266,9 @@ func (e *Engine) newSimulator(s *state, rng *rand.Rand) *simulator {
 	if e.t.HasMeasure() {
 		D := len(e.t.DistrictNames)
 		sim.num, sim.den = make([]float64, D), make([]float64, D)
+		if s.p.PostProcessed() {
+			sim.num0, sim.den0 = make([]float64, D), make([]float64, D)
+		}
 		switch {
 		case s.sumMech.None():
 		case s.sumMech.Kind == Gaussian:
@@ -251,17 +280,21 @@ func (e *Engine) newSimulator(s *state, rng *rand.Rand) *simulator {
 	return sim
 }
 
-// run simulates one release and adds it to acc.
+// run simulates one release and adds it to acc. Publication follows the threshold on
+// the unprocessed smoothed count z; a published entry then contributes the
+// post-processed g(z) (Params.PostCount, and PostSum for its sum), as in Release.
 func (sim *simulator) run(acc *mcAcc) {
 	e, s, t := sim.e, sim.s, sim.e.t
 	C, G := t.Cells(), len(t.Groups)
 	k := float64(s.p.K)
-	for c := range sim.cellT {
-		sim.cellT[c], sim.cellL[c] = 0, 0
-	}
-	for j := range sim.num {
-		sim.num[j], sim.den[j] = 0, 0
-	}
+	post := s.p.PostProcessed()
+	clear(sim.cellT)
+	clear(sim.cellL)
+	clear(sim.cellT0)
+	clear(sim.num)
+	clear(sim.den)
+	clear(sim.num0)
+	clear(sim.den0)
 	var uniques, highest float64
 	for g := 0; g < G; g++ {
 		n := e.count[g]
@@ -279,7 +312,7 @@ func (sim *simulator) run(acc *mcAcc) {
 			}
 			s.sm.Apply(sim.zs, sim.xs, sim.sc)
 		}
-		var gT, gL float64
+		var gT, gL, gT0 float64
 		if sim.pubX != nil {
 			clear(sim.pubX)
 		}
@@ -287,7 +320,7 @@ func (sim *simulator) run(acc *mcAcc) {
 			i := g*C + c
 			z := sim.z[c]
 			var pub bool
-			switch s.mode {
+			switch s.pubMode {
 			case modeLinear:
 				pub = true
 			case modeMask:
@@ -298,13 +331,23 @@ func (sim *simulator) run(acc *mcAcc) {
 			sim.cellL[c] += z
 			gL += z
 			if pub {
-				sim.cellT[c] += z
-				gT += z
+				zp := z
+				if post {
+					zp = s.p.PostCount(z)
+					if sim.cellT0 != nil {
+						sim.cellT0[c] += z
+						gT0 += z
+					}
+				}
+				sim.cellT[c] += zp
+				gT += zp
 				if sim.pubX != nil {
-					sim.pubX[c] = z
+					sim.pubX[c] = zp
 				}
 				if acc.published != nil {
 					acc.published[i]++
+				}
+				if s.entryRisk != nil {
 					risk := s.entryRisk[i]
 					highest = max(highest, risk)
 					if risk == 1 {
@@ -313,12 +356,21 @@ func (sim *simulator) run(acc *mcAcc) {
 				}
 				if sim.num != nil {
 					j := t.District[c]
-					sim.num[j] += sim.zs[c]
-					sim.den[j] += z
+					zs := sim.zs[c]
+					if post {
+						sim.num0[j] += zs
+						sim.den0[j] += z
+						zs = s.p.PostSum(zs, t.Clamp[0])
+					}
+					sim.num[j] += zs
+					sim.den[j] += zp
 				}
 			}
 		}
 		sim.groupT[g], sim.groupL[g] = gT, gL
+		if sim.groupT0 != nil {
+			sim.groupT0[g] = gT0
+		}
 		if sim.pubX != nil {
 			sim.local.DiskSum(sim.localY, sim.pubX)
 			sx, sy := acc.sx[g*C:(g+1)*C], acc.sy[g*C:(g+1)*C]
@@ -333,7 +385,7 @@ func (sim *simulator) run(acc *mcAcc) {
 		}
 	}
 	acc.n++
-	if acc.published != nil {
+	if s.entryRisk != nil {
 		acc.uniques = append(acc.uniques, uniques)
 		acc.highest = append(acc.highest, highest)
 	}
@@ -347,15 +399,15 @@ func (sim *simulator) run(acc *mcAcc) {
 			acc.ratio2[j] += r * r
 			acc.ratioN[j]++
 		}
+		if acc.ratio0 != nil && sim.den0[j] >= MinMeanCount {
+			acc.ratio0[j] += sim.num0[j] / sim.den0[j]
+			acc.ratio0N[j]++
+		}
 	}
 	if acc.d == nil {
 		return
 	}
 	// Count sets: D = T − L and L' = L − E[L], from the per-cell and per-group sums.
-	var totT, totL float64
-	nd := len(t.DistrictNames)
-	distT, distL := make([]float64, nd), make([]float64, nd)
-	var densT, densL [3]float64
 	for c := 0; c < C; c++ {
 		d := sim.cellT[c] - sim.cellL[c]
 		l := sim.cellL[c] - s.cellMu[c]
@@ -364,33 +416,51 @@ func (sim *simulator) run(acc *mcAcc) {
 		acc.cdl[c] += d * l
 		acc.cl[c] += l
 		acc.cl2[c] += l * l
-		totT += sim.cellT[c]
-		totL += sim.cellL[c]
-		distT[t.District[c]] += sim.cellT[c]
-		distL[t.District[c]] += sim.cellL[c]
-		if t.DensityClass != nil {
-			densT[t.DensityClass[c]] += sim.cellT[c]
-			densL[t.DensityClass[c]] += sim.cellL[c]
-		}
 	}
-	for i, set := range e.sets {
-		var T, L float64
-		switch set.kind {
-		case KindTotal:
-			T, L = totT, totL
-		case KindDistrict:
-			T, L = distT[set.district], distL[set.district]
-		case KindDensity:
-			T, L = densT[set.class], densL[set.class]
-		case KindGroup:
-			T, L = sim.groupT[set.groups[0]], sim.groupL[set.groups[0]]
-		}
+	sim.setTotals(sim.setT, sim.cellT, sim.groupT)
+	sim.setTotals(sim.setL, sim.cellL, sim.groupL)
+	if acc.post != nil {
+		sim.setTotals(sim.setT0, sim.cellT0, sim.groupT0)
+	}
+	for i := range e.sets {
+		T, L := sim.setT[i], sim.setL[i]
 		d, l := T-L, L-s.linMean[i]
 		acc.d[i] += d
 		acc.d2[i] += d * d
 		acc.dl[i] += d * l
 		acc.l[i] += l
 		acc.l2[i] += l * l
+		if acc.post != nil {
+			acc.post[i] += T - sim.setT0[i]
+		}
+	}
+}
+
+// setTotals fills out[i] with count set i's value Σ_{g∈G_i} Σ_c a_i[c]·x[g][c] from the
+// per-cell sums over groups (cell) and the per-group sums over cells (group).
+func (sim *simulator) setTotals(out, cell, group []float64) {
+	t := sim.e.t
+	clear(sim.distT)
+	clear(sim.densT)
+	var total float64
+	for c, v := range cell {
+		total += v
+		sim.distT[t.District[c]] += v
+		if t.DensityClass != nil {
+			sim.densT[t.DensityClass[c]] += v
+		}
+	}
+	for i, set := range sim.e.sets {
+		switch set.kind {
+		case KindTotal:
+			out[i] = total
+		case KindDistrict:
+			out[i] = sim.distT[set.district]
+		case KindDensity:
+			out[i] = sim.densT[set.class]
+		case KindGroup:
+			out[i] = group[set.groups[0]]
+		}
 	}
 }
 
@@ -553,9 +623,14 @@ func (e *Engine) mcReport(s *state, base *Report, a *mcAcc, batchVar [][]float64
 			est.Expected = s.linMean[j] + mean
 			est.Variance = variance
 			est.MCSE = se
-			est.BiasBySource.Suppression = s.quietMean[j] - s.linMean[j]
-			est.BiasBySource.NoiseThreshold = est.Expected - s.quietMean[j]
-			est.BiasBySource.Noise = 0
+			before := est.Expected // E[T] before post-processing
+			switch {
+			case s.baseSetMean != nil:
+				before = s.baseSetMean[j]
+			case a.post != nil:
+				before = est.Expected - a.post[j]/n
+			}
+			e.splitCountBias(s, j, est, before)
 		} else {
 			d := j - len(e.sets)
 			m := float64(a.ratioN[d])
@@ -569,6 +644,17 @@ func (e *Engine) mcReport(s *state, base *Report, a *mcAcc, batchVar [][]float64
 				est.MCSE = math.Sqrt(est.Variance / m)
 			}
 			e.splitMeanBias(s, d, est)
+			if a.ratio0 != nil {
+				// Split the mean before post-processing; what it adds is the difference.
+				after, before := est.Expected, math.NaN()
+				if a.ratio0N[d] > 0 {
+					before = a.ratio0[d] / float64(a.ratio0N[d])
+				}
+				est.Expected = before
+				e.splitMeanBias(s, d, est)
+				est.Expected = after
+				est.BiasBySource.PostProcessing = after - before
+			}
 		}
 		est.finish()
 	}
@@ -586,6 +672,11 @@ func (e *Engine) mcReport(s *state, base *Report, a *mcAcc, batchVar [][]float64
 			m.Bias[c] = m.Expected[c] - m.Truth[c]
 		}
 		summariseMap(m)
+		if s.pubMode != modeMonteCarlo {
+			// Only post-processing needed the simulation: publication is known exactly.
+			e.withheld(s.publish, m)
+			return &r
+		}
 		publish := make([]float64, len(a.published))
 		for i, k := range a.published {
 			publish[i] = float64(k) / n

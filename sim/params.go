@@ -97,6 +97,43 @@ type Params struct {
 	RadiusKM float64
 	// Threshold says whether k applies to noisy (DP) or true (not DP) smoothed counts.
 	Threshold ThresholdOn
+	// NonNegative sets a published count below 0 to 0, and a published sum below 0 to 0
+	// when the measure's lower clamp bound is ≥ 0 (a negative sum is then impossible).
+	// With k ≥ 1 a published count is already ≥ k, so it only changes counts at k = 0.
+	// It reads nothing but the released value: post-processing, the DP guarantee holds.
+	NonNegative bool
+	// Round rounds published counts to whole people and sums to whole units, half away
+	// from zero. Post-processing of the released values: the DP guarantee holds.
+	Round bool
+}
+
+// PostProcessed reports whether any post-processing (NonNegative, Round) is applied.
+func (p Params) PostProcessed() bool { return p.NonNegative || p.Round }
+
+// PostCount returns a published count after the post-processing p asks for:
+// g(v) = max(0, ·) with NonNegative, after round-half-away-from-zero with Round.
+// It is a function of the released value alone, so the guarantee of v carries over.
+func (p Params) PostCount(v float64) float64 {
+	if p.Round {
+		v = math.Round(v) + 0 // + 0 turns −0 into 0
+	}
+	if p.NonNegative && v < 0 {
+		v = 0
+	}
+	return v
+}
+
+// PostSum returns a published sum after the post-processing p asks for: rounded to whole
+// units with Round; set to 0 when negative with NonNegative if the measure's lower clamp
+// bound lowerBound is ≥ 0 (otherwise a negative sum can be true and is kept).
+func (p Params) PostSum(v, lowerBound float64) float64 {
+	if p.Round {
+		v = math.Round(v) + 0
+	}
+	if p.NonNegative && lowerBound >= 0 && v < 0 {
+		v = 0
+	}
+	return v
 }
 
 // DefaultParams returns ε = 1, δ = 0, Laplace noise, default split, k = 10, r = 0.

@@ -33,7 +33,10 @@ type Released struct {
 // Release draws one protected release of t under p. Every count goes through
 // src.AddNoiseInt64 and every clamped sum through src.AddNoiseFloat64 (unless ε = ∞),
 // then smoothing, then the threshold: ñ = n + noise; z = K ñ; published iff k = 0 or
-// z ≥ k (or (K n) ≥ k when thresholding true counts).
+// z ≥ k (or (K n) ≥ k when thresholding true counts). Last comes the post-processing
+// p asks for (Params.PostCount and PostSum on every value, after the threshold has
+// decided on the unprocessed z): it reads only released values, so the release keeps
+// its DP guarantee.
 func Release(t *Table, p Params, src NoiseSource) (*Released, error) {
 	if err := validateFor(t, p); err != nil {
 		return nil, err
@@ -98,6 +101,14 @@ func Release(t *Table, p Params, src NoiseSource) (*Released, error) {
 			default:
 				out.Published[i] = out.Count[i] >= k-thresholdSlack
 			}
+		}
+	}
+	if p.PostProcessed() {
+		for i, v := range out.Count {
+			out.Count[i] = p.PostCount(v)
+		}
+		for i, v := range out.Sum {
+			out.Sum[i] = p.PostSum(v, t.Clamp[0])
 		}
 	}
 	return out, nil

@@ -14,13 +14,15 @@ const (
 
 // BiasBySource splits an estimand's bias E[T] − θ by cause. The parts add up to the bias:
 //
-//	E[T] − θ = Clamping + Smoothing + Suppression + NoiseThreshold + Noise.
+//	E[T] − θ = Clamping + Smoothing + Suppression + NoiseThreshold + Noise + PostProcessing.
 //
 // Each part is the change of the estimate's expectation as one more step of the release
-// is switched on, in the order clamp, smooth, withhold below k without noise, add noise:
-// with T(noise, k) the estimate under the setting's radius and clamp bounds,
-// Suppression = E[T(no noise, k)] − E[T(no noise, k = 0)] and
-// NoiseThreshold = E[T(noise, k)] − E[T(no noise, k)].
+// is switched on, in the order clamp, smooth, withhold below k without noise, add noise,
+// post-process: with T(noise, k) the estimate under the setting's radius and clamp
+// bounds before post-processing and T' the estimate after it,
+// Suppression = E[T(no noise, k)] − E[T(no noise, k = 0)],
+// NoiseThreshold = E[T(noise, k)] − E[T(no noise, k)] and
+// PostProcessing = E[T'] − E[T(noise, k)].
 type BiasBySource struct {
 	// Smoothing is what smoothing alone moves: Σ_A (K n − n) for counts, and
 	// (K S)_A/(K n)_A − S_A/n_A for means.
@@ -43,6 +45,11 @@ type BiasBySource struct {
 	// Noise is the bias of a ratio of noisy sums when the mask does not depend on the
 	// noise (k = 0, or k on true counts): E[T] minus the mean without noise; zero for counts.
 	Noise float64
+	// PostProcessing is what Params.NonNegative and Params.Round add: E[T'] − E[T] with T'
+	// the estimate from the post-processed release and T the same release before it
+	// (zero without post-processing). Setting negative counts to 0 adds a positive bias
+	// wherever noise can push a count below 0, most at k = 0 over many empty entries.
+	PostProcessing float64
 }
 
 // Estimate is what a release does to one number a researcher computes.
@@ -89,6 +96,7 @@ func (e *Estimate) markPending() {
 	e.CI95 = [2]float64{nan, nan}
 	e.MCSE, e.MCSEVariance = nan, nan
 	e.BiasBySource.Suppression, e.BiasBySource.NoiseThreshold, e.BiasBySource.Noise = nan, nan, nan
+	e.BiasBySource.PostProcessing = nan
 }
 
 // MinPDefined is the least probability of existing for which a mean is given an
@@ -127,14 +135,14 @@ func (e *Estimate) finish() {
 		nan := math.NaN()
 		e.Expected, e.Variance, e.MCSE, e.MCSEVariance = nan, nan, nan, nan
 		b := &e.BiasBySource
-		b.Suppression, b.NoiseThreshold, b.Noise = nan, nan, nan
+		b.Suppression, b.NoiseThreshold, b.Noise, b.PostProcessing = nan, nan, nan, nan
 	}
 	scale := math.Max(1, math.Max(math.Abs(e.Truth), math.Abs(e.Expected)))
 	if math.IsNaN(scale) {
 		scale = math.Max(1, math.Abs(e.Truth))
 	}
 	b := &e.BiasBySource
-	for _, v := range []*float64{&e.Expected, &b.Smoothing, &b.Suppression, &b.NoiseThreshold, &b.Clamping, &b.Noise, &e.MCSE} {
+	for _, v := range []*float64{&e.Expected, &b.Smoothing, &b.Suppression, &b.NoiseThreshold, &b.Clamping, &b.Noise, &b.PostProcessing, &e.MCSE} {
 		*v = snapResidue(*v, scale)
 	}
 	e.Variance = snapResidue(e.Variance, residue*scale*scale)
