@@ -80,15 +80,7 @@ func runExplorer(cmd *cobra.Command, data *dataFlags, knobs *knobFlags, decision
 		Table: l.table, Source: l.pop.Source, People: l.pop.N, Params: p, Seed: knobs.seed,
 		Setup: setupOf(l), Notice: notice, Audience: audience,
 		WriteRelease: current.releaseWriter(knobs, acknowledged),
-		Reload: func(s tui.Setup) (*sim.Table, error) {
-			d := data.withSetup(s)
-			re, err := d.load()
-			if err != nil {
-				return nil, err
-			}
-			current.set(re)
-			return re.table, nil
-		},
+		Reload:       reloadUnder(data, current.set),
 	}
 	_, err = tea.NewProgram(tui.New(cfg), tea.WithAltScreen()).Run()
 	if errors.Is(err, tea.ErrProgramPanic) {
@@ -146,6 +138,21 @@ func explorerAudience(cmd *cobra.Command) (tui.Audience, error) {
 	return tui.ParseAudience(f.Value.String())
 }
 
+// reloadUnder returns the settings view's re-aggregation: the data loaded again under a
+// new cell size, QIs and bands, through the same checks as the flags (so a sensitive or
+// role column is refused as a QI with the CLI's message).
+// onLoad is called with the new data before its table is handed to the explorer.
+func reloadUnder(data *dataFlags, onLoad func(*loaded)) func(tui.Setup) (*sim.Table, error) {
+	return func(s tui.Setup) (*sim.Table, error) {
+		re, err := data.withSetup(s).load()
+		if err != nil {
+			return nil, err
+		}
+		onLoad(re)
+		return re.table, nil
+	}
+}
+
 // setupOf describes how l was aggregated, for the settings view.
 func setupOf(l *loaded) tui.Setup {
 	s := tui.Setup{CellKM: l.table.Grid.CellKM, QIs: append([]string(nil), l.pop.Roles.QIs...)}
@@ -173,7 +180,12 @@ func setupOf(l *loaded) tui.Setup {
 // replace the flags' (and the sample's defaults).
 func (d dataFlags) withSetup(s tui.Setup) *dataFlags {
 	d.cellKM, d.qi, d.bands = s.CellKM, s.QIs, s.Bands
-	d.forced = map[string]bool{"cell": true, "qi": true, "band": true}
+	// The flags the user gave (--measure, --lat, …) stay given.
+	forced := map[string]bool{"cell": true, "qi": true, "band": true}
+	for name, given := range d.forced {
+		forced[name] = forced[name] || given
+	}
+	d.forced = forced
 	d.replaceBands = true
 	return &d
 }

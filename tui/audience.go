@@ -138,13 +138,13 @@ func (m Model) mechanismView() string {
 		}
 		share := ""
 		if t.HasMeasure() {
-			share = fmt.Sprintf(" (ε %s on counts)", knobs.FormatEpsilon(cm.Epsilon))
+			share = fmt.Sprintf(" (ε %s)", knobs.FormatEpsilon(cm.Epsilon))
 		}
-		lines = append(lines, s.Label.Render(noise+" · SD per count ")+s.Value.Render(num(math.Sqrt(cm.IntVariance())))+s.Muted.Render(share))
+		lines = append(lines, s.Label.Render(noise+" · SD ")+s.Value.Render(num(math.Sqrt(cm.IntVariance())))+s.Label.Render(" per count")+s.Muted.Render(share))
 		if t.HasMeasure() {
 			sm := sim.SumMechanism(p, t.Clamp)
-			lines = append(lines, s.Label.Render(safeLabel(t.Measure)+" sums clamped to ")+s.Value.Render(fmt.Sprintf("[%g, %g]", t.Clamp[0], t.Clamp[1]))+
-				s.Label.Render(" · SD ")+s.Value.Render(num(math.Sqrt(sm.FloatVariance()))))
+			lines = append(lines, s.Label.Render(safeLabel(t.Measure)+" sums in ")+s.Value.Render(fmt.Sprintf("[%g, %g]", t.Clamp[0], t.Clamp[1]))+
+				s.Label.Render(" · SD ")+s.Value.Render(num(math.Sqrt(sm.FloatVariance())))+s.Muted.Render(fmt.Sprintf(" (ε %s)", knobs.FormatEpsilon(sm.Epsilon))))
 		}
 	}
 	switch {

@@ -118,7 +118,7 @@ func runCheap(cmd tea.Cmd, wait time.Duration) []tea.Msg {
 // model, runs the cheap part of what they start and draws every screen: nothing panics
 // (a panic in a command's goroutine would end the test binary).
 func TestRandomKeysNeverPanic(t *testing.T) {
-	n := 1500
+	n := 1200
 	if testing.Short() {
 		n = 300
 	}

@@ -150,6 +150,9 @@ func New(cfg Config) Model {
 		draws: newReleaseDraws(), noiseFor: sim.SecureNoise,
 	}
 	m.keys.setAudience(m.audience)
+	if m.audienceLocked {
+		m.keys.Audience.SetHelp("a", "researcher only (--audience)")
+	}
 	m.cfg.WriteRelease = recoveredWrite(cfg.WriteRelease)
 	m.writer.status = safeLabel(cfg.Notice)
 	m.resetCurves()
@@ -488,15 +491,15 @@ func (m Model) onSettings(msg settingsChangedMsg) (tea.Model, tea.Cmd) {
 
 func (m Model) onReload(msg reloadMsg) (tea.Model, tea.Cmd) {
 	m.reloading = false
+	m.status = ""
 	if msg.err != nil {
-		m.status = ""
-		m.settings.err = msg.err.Error()
+		m.settings.setupRefused(msg.setup, msg.err)
 		m.showSettings = true
 		return m, nil
 	}
-	m.status = ""
 	m.table, m.engine = msg.table, sim.NewEngine(msg.table)
 	m.cfg.Setup = msg.setup
+	m.settings.setupApplied(msg.setup)
 	m.knobs.SetGrid(msg.table.Grid.CellKM, msg.table.HasMeasure(), msg.table.Grid.Located)
 	m.settings.hasMeasure = msg.table.HasMeasure()
 	m.pinned, m.report, m.estimand = nil, nil, 0

@@ -131,16 +131,35 @@ func (s settingsModel) toggleNoise() (settingsModel, tea.Cmd) {
 	return s.apply(p, nil)
 }
 
+// apply validates p (sim.Params.Validate, which refuses what the machine cannot compute)
+// and hands it, with a new setup to re-aggregate under, to the explorer. A rejected value
+// is never applied nor displayed as if in effect; a new setup is displayed only once the
+// data has been re-aggregated under it (setupApplied), since the data's own checks (a
+// sensitive or role column as a QI) may still refuse it.
 func (s settingsModel) apply(p sim.Params, setup *Setup) (settingsModel, tea.Cmd) {
-	if err := p.Validate(s.hasMeasure); err != nil && setup == nil {
+	if err := p.Validate(s.hasMeasure); err != nil {
 		s.err = err.Error()
 		return s, nil
 	}
 	s.params, s.err = p, ""
-	if setup != nil {
-		s.setup = *setup
-	}
 	return s, func() tea.Msg { return settingsChangedMsg{params: p, setup: setup} }
+}
+
+// setupApplied records that the data was re-aggregated under setup.
+func (s *settingsModel) setupApplied(setup Setup) { s.setup = setup }
+
+// setupRefused shows why setup was refused; the setup in effect stays displayed.
+func (s *settingsModel) setupRefused(setup Setup, err error) {
+	var what string
+	switch {
+	case setup.CellKM != s.setup.CellKM:
+		what = fmt.Sprintf("cell size %g km", setup.CellKM)
+	case strings.Join(setup.QIs, ",") != strings.Join(s.setup.QIs, ","):
+		what = "quasi-identifiers " + strings.Join(setup.QIs, ",")
+	default:
+		what = "bands " + strings.Join(setup.Bands, "; ")
+	}
+	s.err = what + " not applied: " + err.Error()
 }
 
 // commit validates a typed value and applies it.
@@ -158,8 +177,8 @@ func (s settingsModel) commit(text string) (settingsModel, tea.Cmd) {
 		p.Delta = v
 	case fieldSplit:
 		v, err := strconv.ParseFloat(text, 64)
-		if err != nil || math.IsNaN(v) || v < 0 || v > 1 {
-			s.err = "split: want a share of ε from 0 to 1 (0 = default)"
+		if err != nil || math.IsNaN(v) || v <= 0 || v > 1 {
+			s.err = "split: want the share of ε spent on counts, strictly between 0 and 1"
 			return s, nil
 		}
 		p.Split = v
@@ -196,11 +215,9 @@ func (s settingsModel) commit(text string) (settingsModel, tea.Cmd) {
 		}
 		setup = &next
 	}
-	if setup == nil {
-		if err := p.Validate(s.hasMeasure); err != nil {
-			s.err = err.Error()
-			return s, nil
-		}
+	if err := p.Validate(s.hasMeasure); err != nil {
+		s.err = err.Error()
+		return s, nil
 	}
 	s.editing = false
 	s.input.Blur()
@@ -215,7 +232,11 @@ func (s settingsModel) value(field int) string {
 	case fieldDelta:
 		return strconv.FormatFloat(p.Delta, 'g', -1, 64)
 	case fieldSplit:
-		return strconv.FormatFloat(p.Split, 'g', -1, 64)
+		share := strconv.FormatFloat(p.CountShare(s.hasMeasure), 'g', -1, 64)
+		if p.Split == 0 {
+			share += " (default)"
+		}
+		return share
 	case fieldThreshold:
 		return p.Threshold.String()
 	case fieldCell:
@@ -236,7 +257,10 @@ func (s settingsModel) explain(field int) string {
 	case fieldDelta:
 		return "probability the ε bound may fail; 0 for laplace"
 	case fieldSplit:
-		return "share of ε on counts, the rest on measure sums (0 = default)"
+		if !s.hasMeasure {
+			return "share of ε on counts: all of it, no measure is released"
+		}
+		return "share of ε on counts, the rest on measure sums"
 	case fieldThreshold:
 		if p.Threshold == sim.ThresholdTrue {
 			return "true counts: NOT differentially private — who is withheld leaks"

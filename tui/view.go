@@ -170,20 +170,25 @@ func (m Model) utilityView() string {
 		return strings.Join(append(lines, truth, s.Warn.Render("too rarely defined for an expected value, bias or interval")), "\n")
 	}
 	b := est.BiasBySource
-	sources := "smoothing " + signed(b.Smoothing) + ", suppression " + signed(b.Suppression)
+	// Two short lines rather than one that wraps in the narrowest left column (44).
+	sources := []string{"  from smoothing " + signed(b.Smoothing) + ", suppression " + signed(b.Suppression)}
+	var more []string
 	if b.NoiseThreshold != 0 {
-		sources += ", noise × k " + signed(b.NoiseThreshold)
+		more = append(more, "noise×k "+signed(b.NoiseThreshold))
 	}
 	if b.Noise != 0 {
-		sources += ", noise " + signed(b.Noise)
+		more = append(more, "noise "+signed(b.Noise))
 	}
 	if est.Kind == sim.KindMean {
-		sources += ", clamping " + signed(b.Clamping)
+		more = append(more, "clamping "+signed(b.Clamping))
+	}
+	if len(more) > 0 {
+		sources = append(sources, "  and "+strings.Join(more, ", "))
 	}
 	lines = append(lines,
 		s.Label.Render("expected ")+s.Value.Render(num(est.Expected))+s.Label.Render(" · ")+truth,
 		s.Label.Render("bias ")+s.Value.Render(signed(est.Bias))+s.Muted.Render(inParens(relative(est.Bias, est.Truth))),
-		s.Muted.Render("  from "+sources),
+		s.Muted.Render(strings.Join(sources, "\n")),
 		s.Label.Render("SD ")+s.Value.Render(num(math.Sqrt(est.Variance)))+s.Label.Render(" · RMSE ")+s.Value.Render(num(est.RMSE))+
 			s.Label.Render(" · 95 % ")+s.Value.Render(num(est.CI95[0])+" … "+num(est.CI95[1])),
 	)
