@@ -829,6 +829,13 @@ func TestCheckVerifiesTheWholeRelease(t *testing.T) {
 	if o, err := check(out); err != nil || !strings.HasPrefix(o, "match:") {
 		t.Fatalf("check after undoing every edit: %v %q", err, o)
 	}
+	// A record kept elsewhere does not know its shareable folder: it never matches.
+	elsewhere := filepath.Join(dir, "kept.json")
+	os.WriteFile(elsewhere, []byte(readFile(t, recPath)), 0o600)
+	o, err = check(elsewhere)
+	if err == nil || exitCode(err) != 1 || !strings.Contains(o, "its shareable folder DIR is unknown") {
+		t.Errorf("check of a record kept elsewhere: %v (exit %d)\n%s", err, exitCode(err), o)
+	}
 }
 
 // TestDecisionRefusesARecordedSettingOutOfRange: a record edited to a split that would
