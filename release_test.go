@@ -929,3 +929,32 @@ func TestExplorerReleaseWriter(t *testing.T) {
 		t.Errorf("w released cell %v km with qualification %v; want the reloaded 3 km data, qualified", d.Grid.CellKM, d.DPGuarantee.QualifiedBy)
 	}
 }
+
+// TestSummaryNamesTheRightCause: where noise lifts empty entries over k (ε = 0.1, k = 10 on
+// thousands of empty entries) the curator's summary blames the phantom entries, not
+// withholding; where withholding dominates (ε = ∞) it says so.
+func TestSummaryNamesTheRightCause(t *testing.T) {
+	l := loadFixture(t, 3, false)
+	engine := sim.NewEngine(l.table)
+	for _, c := range []struct {
+		p          sim.Params
+		want, not  string
+		wantHigher bool
+	}{
+		{sim.Params{Epsilon: 0.1, K: 10}, "mostly because noise lifts empty or small entries to k = 10", "entries under k = 10 are withheld", true},
+		{sim.Params{Epsilon: math.Inf(1), K: 10}, "entries under k = 10 are withheld", "noise lifts", false},
+	} {
+		rep, err := evaluate(nil, engine, c.p, knobsFor(2*time.Second), io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tot, _ := rep.Estimand("total")
+		if tot.Pending || (tot.Bias > 0) != c.wantHigher {
+			t.Fatalf("%+v: total bias %v (pending %v)", c.p, tot.Bias, tot.Pending)
+		}
+		s := plainSummary(rep, c.p)
+		if !strings.Contains(s, c.want) || strings.Contains(s, c.not) {
+			t.Errorf("%+v: summary %q, want %q and not %q", c.p, s, c.want, c.not)
+		}
+	}
+}

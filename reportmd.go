@@ -39,11 +39,21 @@ func plainSummary(r *sim.Report, p sim.Params) string {
 		if where, share := largestShare(r, tot.Bias); where != "" {
 			fmt.Fprintf(&b, ", %s in %s (%s of the difference)", mostly(share), where, percentWords(share))
 		}
-		if p.K > 0 && r.Map.WithheldEntries > 0.5 {
+		// The cause named is the larger of the two parts k brings: what it withholds
+		// (suppression) and what noise does across it (noise × threshold).
+		bs := tot.BiasBySource
+		noiseLed := p.K > 0 && !math.IsNaN(bs.NoiseThreshold) && math.Abs(bs.NoiseThreshold) > math.Abs(bs.Suppression)
+		switch {
+		case noiseLed && bs.NoiseThreshold > 0:
+			fmt.Fprintf(&b, ", mostly because noise lifts empty or small entries to k = %d or above and they are published: people who are not there (%s of the bias)",
+				p.K, fmtSigned(bs.NoiseThreshold))
+		case noiseLed:
+			fmt.Fprintf(&b, ", mostly because noise pushes real entries below k = %d and they are withheld (%s of the bias)", p.K, fmtSigned(bs.NoiseThreshold))
+		case p.K > 0 && r.Map.WithheldEntries > 0.5:
 			fmt.Fprintf(&b, ", because about %s entries under k = %d are withheld (%s of people)",
 				thousands(int64(math.Round(r.Map.WithheldEntries))), p.K, percentWords(r.Map.WithheldShare))
-			if rel > 0 && p.Threshold == sim.ThresholdNoisy {
-				b.WriteString("; noise lifts some empty or small entries over k, and those are published")
+			if bs.NoiseThreshold > 0 && p.Threshold == sim.ThresholdNoisy {
+				b.WriteString("; noise also lifts some empty or small entries over k, and those are published")
 			}
 		}
 		b.WriteString(".")
