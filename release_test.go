@@ -607,7 +607,7 @@ func TestDataReadNeedsAcknowledgement(t *testing.T) {
 	out := filepath.Join(dir, "rel")
 	args := append([]string{"release", "--out", out, "--epsilon", "1", "--k", "5"}, without(smallFlags("testdata/metro_small.csv"), "--extent")...)
 	_, err := run(t, args...)
-	if err == nil || !strings.Contains(err.Error(), "the map extent") || !strings.Contains(err.Error(), "the values of sex") ||
+	if err == nil || !strings.Contains(err.Error(), "the map extent") || !strings.Contains(err.Error(), "the value list of sex") ||
 		!strings.Contains(err.Error(), "--"+acknowledgeFlag) {
 		t.Fatalf("release with the extent read off the data: %v", err)
 	}
@@ -620,7 +620,7 @@ func TestDataReadNeedsAcknowledgement(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const qualified = "except that the map extent (the data's bounding box, published through the cells' coordinates) and the values of sex (its group labels) were read off the data"
+	const qualified = "except that the map extent (the data's bounding box, published through the cells' coordinates) and the value list of sex (its group labels) were read off the data"
 	if !strings.Contains(o, qualified) {
 		t.Errorf("the output does not qualify the claim:\n%s", o)
 	}
@@ -644,7 +644,7 @@ func TestDataReadNeedsAcknowledgement(t *testing.T) {
 
 	// The bounds read off the data are named too.
 	_, err = run(t, append(without(args, "--bounds"), "--out", filepath.Join(dir, "b"))...)
-	if err == nil || !strings.Contains(err.Error(), "the clamp bounds of income") {
+	if err == nil || !strings.Contains(err.Error(), "the clamp range of income") {
 		t.Fatalf("release with bounds read off the data: %v", err)
 	}
 }
@@ -913,7 +913,7 @@ func TestExplorerReleaseWriter(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "rel")
 	p := sim.Params{Epsilon: 1, K: 5}
 	err := current.releaseWriter(knobs, false)(dir, p, func(string) {})
-	if err == nil || !strings.Contains(err.Error(), "the values of sex") || !strings.Contains(err.Error(), "--"+acknowledgeFlag) {
+	if err == nil || !strings.Contains(err.Error(), "the value list of sex") || !strings.Contains(err.Error(), "--"+acknowledgeFlag) {
 		t.Fatalf("w without the acknowledgement: %v", err)
 	}
 	reloaded := loadFixture(t, 3, false)
