@@ -47,9 +47,13 @@ func requireAcknowledged(l *loaded, acknowledged bool) error {
 	if len(reads) == 0 || acknowledged {
 		return nil
 	}
+	them := "them"
+	if len(reads) == 1 {
+		them = "it"
+	}
 	return fmt.Errorf("refusing to release: %s %s read off the data, so the release would not be differentially private as stated; "+
-		"give them explicitly (--extent, --bounds, --band COL=CUT,CUT,...) or pass --acknowledge-data-read to release with a qualified DP claim",
-		joinWords(reads), wasWere(len(reads)))
+		"give %s explicitly (--extent, --bounds, --band COL=CUT,CUT,...) or pass --acknowledge-data-read to release with a qualified DP claim",
+		joinWords(reads), wasWere(len(reads)), them)
 }
 
 func wasWere(n int) string {
