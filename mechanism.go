@@ -14,27 +14,21 @@ import (
 // made of the combinations present in the data. Any of them weakens the DP claim.
 func dataReads(l *loaded) []string {
 	var out []string
-	t, p := l.table, l.pop
-	if t.Grid.Located && !l.extentSet {
+	t, p, read := l.table, l.pop, l.pop.ReadOff
+	if read.Extent {
 		out = append(out, "the map extent (the data's bounding box, published through the cells' coordinates)")
 	}
-	if t.HasMeasure() && !l.clampSet {
+	if read.Bounds {
 		out = append(out, fmt.Sprintf("the clamp range of %s [%g, %g]", t.Measure, t.Clamp[0], t.Clamp[1]))
 	}
-	product := 1
-	for q, fromData := range p.QIDomainFromData {
-		product *= max(1, len(p.QIDomains[q]))
-		if !fromData {
-			continue
-		}
-		name := p.Roles.QIs[q]
+	for _, name := range read.QIDomains {
 		if _, banded := p.Roles.Bands[name]; banded {
 			out = append(out, fmt.Sprintf("the banding of %s (its band edges)", name))
 		} else {
 			out = append(out, fmt.Sprintf("the value list of %s (its group labels)", name))
 		}
 	}
-	if len(p.QIDomains) > 0 && len(t.Groups) != product {
+	if read.Groups {
 		out = append(out, "the list of groups (the QI combinations present in the data)")
 	}
 	return out
