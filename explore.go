@@ -88,6 +88,9 @@ func runExplorer(cmd *cobra.Command, data *dataFlags, knobs *knobFlags, decision
 		WriteRelease: current.releaseWriter(knobs, acknowledged),
 		Reload:       reloadUnder(data, current.set),
 	}
+	if cmd.Flags().Changed("mc-time") {
+		cfg.MonteCarloTime = knobs.mcTime // otherwise the explorer's own default
+	}
 	_, err = tea.NewProgram(tui.New(cfg), tea.WithAltScreen()).Run()
 	if errors.Is(err, tea.ErrProgramPanic) {
 		// bubbletea has restored the terminal and printed the panic above.
