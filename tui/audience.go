@@ -59,14 +59,13 @@ type drawKey struct {
 
 func newReleaseDraws() *releaseDraws { return &releaseDraws{cells: map[drawKey][]float64{}} }
 
-// spent returns the number of releases drawn from t and their summed ε and δ.
-func (d *releaseDraws) spent(t *sim.Table) (n int, eps, delta float64) {
+// spent returns the number of releases drawn and their summed ε and δ: all are releases
+// of the same people, whatever the cell size or QIs they were aggregated under.
+func (d *releaseDraws) spent() (n int, eps, delta float64) {
 	for k := range d.cells {
-		if k.table == t {
-			n++
-			eps += k.params.Epsilon
-			delta += k.params.Delta
-		}
+		n++
+		eps += k.params.Epsilon
+		delta += k.params.Delta
 	}
 	return n, eps, delta
 }
@@ -189,7 +188,7 @@ func (m Model) releaseSummary() string {
 		lines = append(lines, s.Label.Render("published cells ")+s.Value.Render(thousands(int64(cells)))+s.Label.Render(" of "+thousands(int64(len(draw))))+
 			s.Label.Render(" · sum ")+s.Value.Render(num(sum)))
 	}
-	n, eps, delta := m.draws.spent(m.table)
+	n, eps, delta := m.draws.spent()
 	spent := fmt.Sprintf("releases shown here %d · their ε add up to %s", n, knobs.FormatEpsilon(eps))
 	if delta > 0 {
 		spent += fmt.Sprintf(", δ to %g", delta)

@@ -252,3 +252,16 @@ func TestExpectedLayerAbsoluteScale(t *testing.T) {
 		t.Fatalf("values of at most 5e-6 people per cell use the high end of the scale:\n%s", view)
 	}
 }
+
+// TestReleasesSpentAcrossReaggregation: releases drawn before and after the settings view
+// re-aggregated the data are all releases of the same people; their ε add up.
+func TestReleasesSpentAcrossReaggregation(t *testing.T) {
+	d := newReleaseDraws()
+	a, b := smallTable(t), fixtureTable(t, 3)
+	d.cells[drawKey{a, sim.Params{Epsilon: 1}}] = []float64{1}
+	d.cells[drawKey{b, sim.Params{Epsilon: 0.5}}] = []float64{1}
+	d.cells[drawKey{b, sim.Params{Epsilon: 0.5, K: 5}}] = []float64{1}
+	if n, eps, _ := d.spent(); n != 3 || eps != 2 {
+		t.Fatalf("spent %d releases, ε %v; want 3 and 2", n, eps)
+	}
+}

@@ -6,6 +6,7 @@ package tui
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"time"
 
@@ -127,6 +128,8 @@ type Model struct {
 	showSettings bool
 	reloading    bool
 	status       string
+	// crash is the report of a panic in Update; the explorer quits with it.
+	crash string
 }
 
 // pin is the setting held as A for comparison.
@@ -269,7 +272,24 @@ func (m *Model) curvePoint(i int) tea.Cmd {
 }
 
 // Update routes each message to its handler.
-func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+func (m Model) Update(msg tea.Msg) (next tea.Model, cmd tea.Cmd) {
+	// A panic here is a defect: stop cleanly (bubbletea restores the terminal on quit)
+	// and keep a one-line report for the caller to print, rather than bubbletea's stack.
+	defer func() {
+		if r := recover(); r != nil {
+			m.cancel()
+			m.crash = fmt.Sprintf("%v (handling %T)", panicError(r), msg)
+			next, cmd = m, tea.Quit
+		}
+	}()
+	return m.route(msg)
+}
+
+// Crash returns the report of the defect that stopped the explorer, or "".
+func (m Model) Crash() string { return m.crash }
+
+// route hands msg to its handler.
+func (m Model) route(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height

@@ -15,6 +15,9 @@ import (
 
 // View draws the screen.
 func (m Model) View() string {
+	if m.crash != "" {
+		return m.crash
+	}
 	if m.width == 0 {
 		return "loading…"
 	}
