@@ -79,21 +79,8 @@ func runExplorer(cmd *cobra.Command, data *dataFlags, knobs *knobFlags, decision
 	cfg := tui.Config{
 		Table: l.table, Source: l.pop.Source, People: l.pop.N, Params: p, Seed: knobs.seed,
 		Setup: setupOf(l), Notice: notice, Audience: audience,
-		WriteRelease: func(dir string, p sim.Params, stage func(string)) error {
-			l := current.get()
-			if err := requireAcknowledged(l, acknowledged); err != nil {
-				return fmt.Errorf("%w (start privtune with --%s)", err, acknowledgeFlag)
-			}
-			stage("predicting the figures and drawing the library's noise")
-			b, err := buildRelease(context.Background(), l, p, knobs, sim.SecureNoise(p.Noise),
-				signOff{Note: "written from the explorer"}, time.Now().UTC(), io.Discard, filepath.Base(filepath.Clean(dir)))
-			if err != nil {
-				return err
-			}
-			stage("writing " + curatorDir(dir) + " and " + dir)
-			return b.write(dir, false)
-		},
-		Reload: reloadUnder(data, current.set),
+		WriteRelease: current.releaseWriter(knobs, acknowledged),
+		Reload:       reloadUnder(data, current.set),
 	}
 	final, err := tea.NewProgram(tui.New(cfg), tea.WithAltScreen()).Run()
 	if m, ok := final.(tui.Model); ok && m.Crash() != "" {
@@ -123,6 +110,26 @@ func (c *currentData) set(l *loaded) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.l = l
+}
+
+// releaseWriter returns what the explorer's w runs: the release of the data shown at
+// setting p, written to dir and dir.curator-only, refused while a public fact read off the
+// data is not acknowledged.
+func (c *currentData) releaseWriter(knobs *knobFlags, acknowledged bool) func(dir string, p sim.Params, stage func(string)) error {
+	return func(dir string, p sim.Params, stage func(string)) error {
+		l := c.get()
+		if err := requireAcknowledged(l, acknowledged); err != nil {
+			return fmt.Errorf("%w (start privtune with --%s)", err, acknowledgeFlag)
+		}
+		stage("predicting the figures and drawing the library's noise")
+		b, err := buildRelease(context.Background(), l, p, knobs, sim.SecureNoise(p.Noise),
+			signOff{Note: "written from the explorer"}, time.Now().UTC(), io.Discard, filepath.Base(filepath.Clean(dir)))
+		if err != nil {
+			return err
+		}
+		stage("writing " + curatorDir(dir) + " and " + dir)
+		return b.write(dir, false)
+	}
 }
 
 // explorerAudience reads --audience (tui owns it; default curator).

@@ -10,6 +10,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/spf13/pflag"
+
+	"privtune/tui"
 )
 
 // run executes privtune with args and returns its stdout and error.
@@ -243,7 +247,7 @@ func TestRoleAndFlagMessages(t *testing.T) {
 		{[]string{"inspect", "--data", ids, "--qi", "id"},
 			ids + " (id): 300 distinct values among 300 people: the quasi-identifier id looks like an identifier…"},
 		{append(fixtureFlags(town), "inspect", "--extent", "1,1,2,2"),
-			"town.csv: 43 of 43 people lie outside the map extent lat 1 to 2, lon 1 to 2 (--extent 1,1,2,2): widen --extent"},
+			town + ": 43 of 43 people lie outside the map extent lat 1 to 2, lon 1 to 2 (--extent 1,1,2,2): widen --extent"},
 		{[]string{"inspect", "--data", "/dev/zero"}, "/dev/zero: is a device, not a regular file…"},
 		{[]string{"inspect", "--band", "age=1e-300"}, "embedded:metro:2:4 (age): 44 is 4.4e+301 band widths of 1e-300 from 0…"},
 		{[]string{"inspect", "--band", "age=0.1"}, "embedded:metro (age): --band age=0.1: every value of age is a whole number…"},
@@ -331,4 +335,26 @@ func FuzzDataFlags(f *testing.F) {
 			t.Fatalf("bounds %v accepted", *grid.Bounds)
 		}
 	})
+}
+
+// TestSettingsViewReloadRefusesSensitive: the explorer's settings view re-aggregates
+// through dataFlags.withSetup and load, so it refuses a sensitive or identifying QI with
+// the same message as the command line.
+func TestSettingsViewReloadRefusesSensitive(t *testing.T) {
+	var d dataFlags
+	d.register(pflag.NewFlagSet("x", pflag.ContinueOnError))
+	cases := map[string]tui.Setup{
+		`--qi condition: "condition" is a sensitive column`:    {CellKM: 1, QIs: []string{"age", "condition"}, Bands: []string{"age=0,18,35,65"}},
+		`--qi lat: "lat" is the location column`:               {CellKM: 1, QIs: []string{"lat"}},
+		`--band age=0.5: every value of age is a whole number`: {CellKM: 1, QIs: []string{"age"}, Bands: []string{"age=0.5"}},
+	}
+	for want, setup := range cases {
+		_, err := d.withSetup(setup).load()
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%+v: got %v, want %q", setup, err, want)
+		}
+	}
+	if _, err := d.withSetup(tui.Setup{CellKM: 1, QIs: []string{"sex"}}).load(); err != nil {
+		t.Errorf("QI sex alone: %v", err)
+	}
 }

@@ -83,9 +83,11 @@ type setupRecord struct {
 	QI      []string `json:"qi"`
 	Bands   []string `json:"bands"`
 	Measure string   `json:"measure"`
-	Bounds  string   `json:"bounds"`
-	Extent  string   `json:"extent"`
-	CellKM  float64  `json:"cell_km"`
+	// Sensitive lists every sensitive column (the sample's own included).
+	Sensitive []string `json:"sensitive"`
+	Bounds    string   `json:"bounds"`
+	Extent    string   `json:"extent"`
+	CellKM    float64  `json:"cell_km"`
 }
 
 type shareableRecord struct {
@@ -93,10 +95,18 @@ type shareableRecord struct {
 	Files  map[string]string `json:"sha256"`
 }
 
-// recordIntegrity returns the hex SHA-256 of d's JSON encoding with Integrity empty.
+// recordIntegrity returns the hex SHA-256 of d's JSON encoding with Integrity empty, after
+// one decoding round trip (so that text the encoder had to replace, such as invalid
+// UTF-8, hashes the same when the record is read back).
 func recordIntegrity(d decision) string {
 	d.Integrity = ""
 	raw, err := json.Marshal(d)
+	if err == nil {
+		var back decision
+		if err = json.Unmarshal(raw, &back); err == nil {
+			raw, err = json.Marshal(back)
+		}
+	}
 	if err != nil {
 		panic("privtune: a decision record does not encode: " + err.Error())
 	}

@@ -163,12 +163,12 @@ func asFiles(list []namedFile) []release.File {
 }
 
 // write writes the curator record to DIR.curator-only first, then the shareable folder
-// DIR, each whole or not at all.
+// DIR, each whole or not at all; both destinations are checked and locked before either
+// is written, so a refusal writes nothing.
 func (b *bundle) write(dir string, force bool) error {
-	if err := release.WriteFolder(curatorDir(dir), b.curatorFiles(), force); err != nil {
-		return fmt.Errorf("curator record: %w", err)
-	}
-	return release.WriteFolder(dir, b.shareableFiles(), force)
+	return release.WriteFolders(force,
+		release.Folder{Dir: curatorDir(dir), Files: b.curatorFiles()},
+		release.Folder{Dir: dir, Files: b.shareableFiles()})
 }
 
 // tradeoffEpsilons are the ε values of the trade-off chart.
@@ -279,7 +279,7 @@ func buildRelease(ctx context.Context, l *loaded, p sim.Params, knobs *knobFlags
 func setupRecordOf(l *loaded) setupRecord {
 	s := setupOf(l)
 	r := setupRecord{Lat: l.pop.Roles.Lat, Lon: l.pop.Roles.Lon, QI: s.QIs, Bands: s.Bands,
-		Measure: l.pop.Roles.Measure, CellKM: l.table.Grid.CellKM}
+		Measure: l.pop.Roles.Measure, Sensitive: append([]string{}, l.pop.Roles.Sensitive...), CellKM: l.table.Grid.CellKM}
 	if l.path != "" {
 		r.Data = l.path
 		if abs, err := filepath.Abs(l.path); err == nil {

@@ -365,7 +365,7 @@ func TestShareableFolderIsAFunctionOfTheRelease(t *testing.T) {
 		dirA, _ := writeBundle(t, a, p, knobs, constNoise{})
 		dirB, _ := writeBundle(t, b, p, knobs, constNoise{})
 		fa, fb := shareableFiles(t, dirA), shareableFiles(t, dirB)
-		if len(fa) != 3 {
+		if len(fa) != 4 { // three files and release.MarkerName
 			t.Errorf("shareable folder holds %d files", len(fa))
 		}
 		for name, content := range fa {
@@ -394,8 +394,13 @@ type printed struct {
 // numbersIn returns the numbers of a line.
 func numbersIn(line string) []printed {
 	var out []printed
+	isWordByte := func(b byte) bool { return b == '_' || 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' }
 	for _, loc := range numberToken.FindAllStringIndex(line, -1) {
 		text := line[loc[0]:loc[1]]
+		// Digits inside a word (a hex id, "l0_sensitivity", "v3") are not a number.
+		if loc[0] > 0 && isWordByte(line[loc[0]-1]) || loc[1] < len(line) && isWordByte(line[loc[1]]) {
+			continue
+		}
 		v, err := strconv.ParseFloat(strings.ReplaceAll(text, ",", ""), 64)
 		if err != nil {
 			continue
@@ -643,7 +648,7 @@ func TestDecisionRestoresEverything(t *testing.T) {
 		"--radius", "12", "--threshold", "true"}
 	roles := []string{"--data", "testdata/metro_small.csv", "--lat", "lat", "--lon", "lon", "--qi", "age",
 		"--band", "age=0,30,60", "--measure", "income", "--bounds", "0:100000", "--cell", "6",
-		"--extent", "51.7,4.5,52.3,5.5", "--mc-time", "0s"}
+		"--extent", "51.7,4.5,52.3,5.5", "--sensitive", "condition", "--mc-time", "0s"}
 	if _, err := run(t, append(append([]string{"release", "--out", out}, setting...), roles...)...); err != nil {
 		t.Fatal(err)
 	}
@@ -654,8 +659,8 @@ func TestDecisionRestoresEverything(t *testing.T) {
 			t.Fatal(err)
 		}
 		s := summarise(l)
-		if got := fmt.Sprintf("%v %v %v %v %v %v", s.Roles.QIs, s.Roles.Bands, s.Roles.Measure, *s.Roles.Bounds, s.Grid, *s.Extent); got !=
-			"[age] map[age:0–29, 30–59, 60+] income [0 100000] {12 12 6} {51.7 4.5 52.3 5.5}" {
+		if got := fmt.Sprintf("%v %v %v %v %v %v %v", s.Roles.QIs, s.Roles.Bands, s.Roles.Measure, *s.Roles.Bounds, s.Grid, *s.Extent, s.Roles.Sensitive); got !=
+			"[age] map[age:0–29, 30–59, 60+] income [0 100000] {12 12 6} {51.7 4.5 52.3 5.5} [condition]" {
 			t.Errorf("%s reopened the data as %s", target, got)
 		}
 		p, err := k.params(l.table.HasMeasure())
@@ -877,5 +882,32 @@ func TestReleaseNoNoiseAndForce(t *testing.T) {
 	}
 	if _, err := run(t, append(inf, "--no-noise")...); err == nil || !strings.Contains(err.Error(), "--force") {
 		t.Fatalf("a second release into the same folder: %v", err)
+	}
+}
+
+// TestExplorerReleaseWriter: the explorer's w refuses data-read facts unless the explorer
+// was started with --acknowledge-data-read, writes both folders when it was, and releases
+// the data the settings view last loaded.
+func TestExplorerReleaseWriter(t *testing.T) {
+	knobs := noSimulation(t)
+	l := loadFixture(t, 6, false) // sex's values are read off the data
+	current := &currentData{l: l}
+	dir := filepath.Join(t.TempDir(), "rel")
+	p := sim.Params{Epsilon: 1, K: 5}
+	err := current.releaseWriter(knobs, false)(dir, p, func(string) {})
+	if err == nil || !strings.Contains(err.Error(), "the values of sex") || !strings.Contains(err.Error(), "--"+acknowledgeFlag) {
+		t.Fatalf("w without the acknowledgement: %v", err)
+	}
+	reloaded := loadFixture(t, 3, false)
+	current.set(reloaded)
+	if err := current.releaseWriter(knobs, true)(dir, p, func(string) {}); err != nil {
+		t.Fatal(err)
+	}
+	d, _, err := readDecision(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Grid.CellKM != 3 || len(d.DPGuarantee.QualifiedBy) != 1 {
+		t.Errorf("w released cell %v km with qualification %v; want the reloaded 3 km data, qualified", d.Grid.CellKM, d.DPGuarantee.QualifiedBy)
 	}
 }

@@ -65,7 +65,14 @@ func (d decision) dataFlagsFor(user *dataFlags) (*dataFlags, []conflict) {
 	same("bounds", user.bounds, r.Bounds, equalNumbers)
 	same("extent", user.extent, r.Extent, equalNumbers)
 	same("cell", formatFloat(user.cellKM), formatFloat(r.CellKM), equalNumbers)
+	for _, col := range user.sensitive {
+		if !contains(r.Sensitive, strings.TrimSpace(col)) {
+			cs = append(cs, conflict{"sensitive", strings.Join(user.sensitive, ","), strings.Join(r.Sensitive, ",")})
+			break
+		}
+	}
 	out.lat, out.lon, out.qi, out.bands, out.measure = r.Lat, r.Lon, r.QI, r.Bands, r.Measure
+	out.sensitive = r.Sensitive
 	out.bounds, out.extent, out.cellKM = r.Bounds, r.Extent, r.CellKM
 	return &out, cs
 }

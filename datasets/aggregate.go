@@ -94,7 +94,7 @@ func Aggregate(p *Population, opt GridOptions) (*sim.Table, error) {
 			}
 			if max(-clamp[0], clamp[1]) > MaxReadBound {
 				return nil, fmt.Errorf("%s: the values of %s reach %g, beyond ±%g, too far to take bounds from the data: give public --bounds L:U",
-					p.Source, p.Roles.Measure, max(-clamp[0], clamp[1]), float64(MaxReadBound))
+					p.messageName(), p.Roles.Measure, max(-clamp[0], clamp[1]), float64(MaxReadBound))
 			}
 			p.ReadOff.Bounds = true
 			notes = append(notes, fmt.Sprintf("clamp bounds for %s [%g, %g] read off the data: not private (set --bounds)", p.Roles.Measure, clamp[0], clamp[1]))
@@ -135,10 +135,18 @@ func Aggregate(p *Population, opt GridOptions) (*sim.Table, error) {
 	}
 	if outside > 0 {
 		return nil, fmt.Errorf("%s: %s of %s people lie outside the map extent %s: widen --extent",
-			p.Source, numfmt.Thousands(int64(outside)), numfmt.Thousands(int64(p.N)), *opt.Extent)
+			p.messageName(), numfmt.Thousands(int64(outside)), numfmt.Thousands(int64(p.N)), *opt.Extent)
 	}
 	t.Finish()
 	return t, nil
+}
+
+// messageName names p's input in messages: the path as the user gave it, when known.
+func (p *Population) messageName() string {
+	if p.Path != "" {
+		return p.Path
+	}
+	return p.Source
 }
 
 // cellOf projects (lat, lon) into grid; a point on the extent's north or east edge

@@ -193,6 +193,7 @@ func TestLoadControlCharacters(t *testing.T) {
 		{"line break in quotes", "\"F\nM\"", `"F\nM" holds the control character U+000A (line break)`},
 		{"CR in quotes", "\"F\rM\"", `"F\rM" holds the control character U+000D (carriage return)`},
 		{"bidi override", "F\u202eM", `"F\u202eM" holds the control character U+202E`},
+		{"line separator", "F\u2028M", `"F\u2028M" holds the control character U+2028`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -223,8 +224,14 @@ func TestLoadDistinctValueLimits(t *testing.T) {
 		}
 		return b.String()
 	}
-	_, err := ReadCSV(strings.NewReader(build(3*(MaxQIValues+1), MaxQIValues+1)), "in.csv", Options{Roles: roles})
-	want := fmt.Sprintf("in.csv:%d:1 (code): more than 10,000 distinct values: band it with --band code=... or choose another column", MaxQIValues+2)
+	// Each value three times in a row: at the cap 30,000 people hold 10,001 values.
+	var thrice strings.Builder
+	thrice.WriteString("code\n")
+	for i := 0; i < 3*(MaxQIValues+1); i++ {
+		fmt.Fprintf(&thrice, "c%d\n", i/3)
+	}
+	_, err := ReadCSV(strings.NewReader(thrice.String()), "in.csv", Options{Roles: roles})
+	want := fmt.Sprintf("in.csv:%d:1 (code): more than 10,000 distinct values: band it with --band code=... or choose another column", 3*MaxQIValues+2)
 	if err == nil || err.Error() != want {
 		t.Fatalf("over the cap: got %v\nwant %s", err, want)
 	}
@@ -232,6 +239,10 @@ func TestLoadDistinctValueLimits(t *testing.T) {
 		t.Fatalf("at the cap: %v", err)
 	}
 	// An id: 1,000 values for 1,000 people.
+	_, err = ReadCSV(strings.NewReader(build(MaxQIValues+1, MaxQIValues+1)), "in.csv", Options{Roles: roles})
+	if err == nil || !strings.Contains(err.Error(), "more than 10,000 distinct values (nearly one per row: an identifier?)") {
+		t.Fatalf("an id over the cap: %v", err)
+	}
 	_, err = ReadCSV(strings.NewReader(build(1000, 1000)), "in.csv", Options{Roles: roles})
 	if err == nil || err.Error() != "in.csv (code): 1,000 distinct values among 1,000 people: the quasi-identifier code looks like an identifier (its labels would publish the people); band it with --band code=CUT,CUT,... or choose another column" {
 		t.Fatalf("identifier: %v", err)
@@ -317,6 +328,8 @@ func TestSniffEncodings(t *testing.T) {
 		{"utf32le", "\xff\xfe\x00\x00i\x00\x00\x00", "in.csv: the file is UTF-32 text: save it as UTF-8"},
 		{"utf32be", "\x00\x00\xfe\xff\x00\x00\x00i", "in.csv: the file is UTF-32 text: save it as UTF-8"},
 		{"utf16be", "\xfe\xff\x00i\x00d", "in.csv: the file is UTF-16 text: save it as UTF-8"},
+		{"utf16le without BOM", "i\x00d\x00,\x00a\x00g\x00e\x00", "in.csv: the file looks like UTF-16 or UTF-32 text without a byte-order mark (zero bytes between the letters): save it as UTF-8"},
+		{"utf32be without BOM", "\x00\x00\x00i\x00\x00\x00d\x00\x00\x00,", "in.csv: the file looks like UTF-16 or UTF-32 text without a byte-order mark (zero bytes between the letters): save it as UTF-8"},
 		{"cr only", "id,lat,lon,age,sex,income\r1,52,5,30,F,1\r2,52,5,30,M,2\r", "in.csv:1: the lines end in a carriage return alone (old Mac line ends): convert them to LF or CRLF line ends"},
 		{"cr only, no final line end", "id,lat,lon\r1,2,3", "in.csv:1: the lines end in a carriage return alone (old Mac line ends): convert them to LF or CRLF line ends"},
 	}
@@ -329,5 +342,17 @@ func TestSniffEncodings(t *testing.T) {
 	// CRLF (and a final lone CR before EOF) still read.
 	if _, err := ReadCSV(strings.NewReader(strings.ReplaceAll(goodCSV, "\n", "\r\n")), "in.csv", Options{Roles: geoRoles()}); err != nil {
 		t.Errorf("CRLF: %v", err)
+	}
+}
+
+// TestLoadRowLimit: past MaxRows (lowered here) the load stops with the row's place.
+func TestLoadRowLimit(t *testing.T) {
+	text := goodCSV + "4,52,5,30,F,1\n"
+	if _, err := ReadCSV(strings.NewReader(text), "in.csv", Options{Roles: geoRoles(), maxRows: 4}); err != nil {
+		t.Fatalf("at the limit: %v", err)
+	}
+	_, err := ReadCSV(strings.NewReader(text), "in.csv", Options{Roles: geoRoles(), maxRows: 3})
+	if err == nil || err.Error() != "in.csv:5: more than 3 data rows: the limit of one file (split it, or sample it)" {
+		t.Fatalf("over the limit: %v", err)
 	}
 }

@@ -3,6 +3,7 @@ package datasets
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/csv"
@@ -160,7 +161,7 @@ func read(raw io.Reader, name, source string, size int64, opt Options) (*Populat
 	if err != nil {
 		return nil, err
 	}
-	l.pop.Source = source
+	l.pop.Source, l.pop.Path = source, name
 	if !gzipped {
 		l.sizeHint = size
 	}
@@ -213,6 +214,8 @@ func sniff(r *bufio.Reader, name string) error {
 		return &InputError{File: name, Msg: "the file is UTF-32 text: save it as UTF-8"}
 	case bytes.HasPrefix(head, []byte{0xff, 0xfe}), bytes.HasPrefix(head, []byte{0xfe, 0xff}):
 		return &InputError{File: name, Msg: "the file is UTF-16 text: save it as UTF-8"}
+	case len(head) >= 8 && looksWide(head[:8]):
+		return &InputError{File: name, Msg: "the file looks like UTF-16 or UTF-32 text without a byte-order mark (zero bytes between the letters): save it as UTF-8"}
 	}
 	// Old Mac line ends (CR alone): the CSV reader would take the whole file for its
 	// header. A CR in the first line that is not part of a CRLF gives them away.
@@ -228,6 +231,26 @@ func sniff(r *bufio.Reader, name string) error {
 		_, _ = r.Discard(3)
 	}
 	return nil
+}
+
+// looksWide reports whether head is ASCII text in a 16- or 32-bit encoding: printable bytes
+// alternating with zero bytes in a fixed pattern (UTF-16LE "i\0d\0", UTF-32BE "\0\0\0i").
+func looksWide(head []byte) bool {
+	for _, period := range []int{2, 4} {
+		for at := 0; at < period; at++ {
+			ok := true
+			for i, c := range head {
+				if (i%period == at) != (c >= 0x20 && c < 0x7f) || i%period != at && c != 0 {
+					ok = false
+					break
+				}
+			}
+			if ok {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // column kinds the loader parses.
@@ -482,6 +505,11 @@ func (l *loader) run() error {
 			break
 		}
 		p.Rows++
+		if limit := cmp.Or(l.opt.maxRows, MaxRows); p.Rows > limit {
+			line, _ := l.cr.FieldPos(0)
+			return &InputError{File: l.name, Line: line,
+				Msg: fmt.Sprintf("more than %s data rows: the limit of one file (split it, or sample it)", numfmt.Thousands(int64(limit)))}
+		}
 		if err != nil {
 			var pe *csv.ParseError
 			var ie *InputError
@@ -527,17 +555,18 @@ func (l *loader) run() error {
 	if p.N == 0 {
 		return &InputError{File: l.name, Msg: fmt.Sprintf("all %d data rows are invalid; the first reasons: %s", p.Rows, strings.Join(p.SkipReasons, "; "))}
 	}
-	if err := l.refuseIdentifiers(); err != nil {
+	if err := l.checkObservedDomains(); err != nil {
 		return err
 	}
 	l.finishQIs()
 	return nil
 }
 
-// refuseIdentifiers refuses a quasi-identifier whose domain is read off the data and holds
-// about one value per person: more than IdentifierMinValues distinct values and more than
-// IdentifierShare of the people. Publishing its labels would publish the people.
-func (l *loader) refuseIdentifiers() error {
+// checkObservedDomains refuses a quasi-identifier whose domain is read off the data and
+// holds about one value per person: more than IdentifierMinValues distinct values and more
+// than IdentifierShare of the people, as publishing its labels would publish the people;
+// and width bands narrower than 1 on whole numbers, which hold one value each.
+func (l *loader) checkObservedDomains() error {
 	n := l.pop.N
 	for _, st := range l.qis {
 		distinct := len(st.exact)
@@ -707,8 +736,12 @@ func (l *loader) qiCode(rec []string, i int, st *qiState) (uint32, error) {
 				bytesText(MaxLabelBytes), quotePrefix(s)))
 		}
 		if len(st.exact) >= MaxQIValues {
-			return 0, l.fieldError(i, fmt.Sprintf("more than %s distinct values: band it with --band %s=... or choose another column",
-				numfmt.Thousands(MaxQIValues), st.name))
+			hint := ""
+			if float64(len(st.exact)) > IdentifierShare*float64(l.pop.N) {
+				hint = " (nearly one per row: an identifier?)"
+			}
+			return 0, l.fieldError(i, fmt.Sprintf("more than %s distinct values%s: band it with --band %s=... or choose another column",
+				numfmt.Thousands(MaxQIValues), hint, st.name))
 		}
 		c := uint32(len(st.labels))
 		st.exact[strings.Clone(s)] = c

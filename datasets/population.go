@@ -4,8 +4,10 @@ package datasets
 // Only the columns that have a role are kept; everything else in the file is read and
 // dropped. A Population is built by Load and consumed once by Aggregate.
 type Population struct {
-	// Source names where the rows came from: a file path or "embedded:metro".
+	// Source names where the rows came from: a file's base name or "embedded:metro".
 	Source string
+	// Path names the input as the user gave it (e.g. "/data/in/people.csv"), for messages.
+	Path string
 	// Columns is the header of the file, in file order.
 	Columns []string
 	// Roles says which column plays which part.
@@ -75,6 +77,8 @@ type Options struct {
 	// Progress, when not nil, is called now and then with the bytes read so far and the
 	// total (0 when unknown).
 	Progress func(done, total int64)
+	// maxRows overrides MaxRows when positive (tests).
+	maxRows int
 }
 
 // Extent is a latitude/longitude box in WGS84 degrees.

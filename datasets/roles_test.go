@@ -234,6 +234,19 @@ func TestLoadPaths(t *testing.T) {
 	if err == nil || err.Error() != "/dev/zero: is a device, not a regular file: privtune reads regular files, or standard input with --data -" {
 		t.Fatalf("/dev/zero: %v", err)
 	}
+	// "-" reads standard input.
+	stdin, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	saved := os.Stdin
+	os.Stdin = stdin
+	_, err = Load(StdinPath, Options{Roles: geoRoles()})
+	os.Stdin = saved
+	if err == nil || !strings.HasPrefix(err.Error(), "-:2:6 (income):") {
+		t.Fatalf("standard input: %v", err)
+	}
 	fifo := filepath.Join(dir, "pipe")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		t.Skip("no FIFOs here:", err)

@@ -2,7 +2,6 @@ package release
 
 import (
 	"bufio"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -14,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 )
 
 // File is one file of a release folder: its name and what writes its content.
@@ -29,8 +29,9 @@ type Folder struct {
 }
 
 // MarkerName is the file privtune writes into every folder it writes, first: a JSON object
-// {"privtune_release": format, "id": random id, "files": [names]} naming every other file
-// of the folder. It is how --force recognises a folder privtune wrote.
+// {"privtune_release": format, "files": [names]} naming every other file of the folder.
+// It is how --force recognises a folder privtune wrote. It depends only on the file names,
+// so it says nothing about the data.
 const MarkerName = ".privtune-release"
 
 // markerFormat is the version of the marker's format.
@@ -76,7 +77,7 @@ func WriteFolder(dir string, files []File, force bool) error {
 //	.privtune-h.lock     lock file: flock'd while a writer runs (its PID inside, for people)
 //	.privtune-h.new-*    the new folder being written (marker first, then each file synced)
 //	.privtune-h.old      the old folder during a two-rename replacement
-//	.privtune-h.swap     journal of a replacement under way: the new folder's name and id
+//	.privtune-h.swap     journal of a replacement under way: the new folder's name and Digest
 //
 // # Replacing, crash-safe
 //
@@ -86,7 +87,7 @@ func WriteFolder(dir string, files []File, force bool) error {
 // release; where that is not available, DIR is renamed to .old and .new-* to DIR, so in
 // between the old release is reachable under .old. Then the old folder is removed and the
 // journal last. A later run (holding the lock) finishes an interrupted replacement from the
-// journal: if DIR already holds the journal's id there is nothing left to do; if the new
+// journal: if DIR already has the journal's Digest there is nothing left to do; if the new
 // folder is whole it is moved in (rolled forward, which keeps it consistent with a record
 // written before it); otherwise the old folder is put back (rolled back).
 //
@@ -95,8 +96,9 @@ func WriteFolder(dir string, files []File, force bool) error {
 // Holding the lock, a run removes the .new-* and .old folders of earlier, killed runs for
 // the same DIR (the lock proves their writer is gone) when they are empty or carry the
 // marker and nothing else, and likewise the .DIR.tmp-* and .DIR.old-* folders of earlier
-// privtune versions when they hold only files of the release being written. A second
-// writer of the same DIR while one runs gets ErrBusy at once.
+// privtune versions (which took no lock) when they hold only files of the release being
+// written and have not changed for 10 minutes. A second writer of the same DIR while one
+// runs gets ErrBusy at once.
 func WriteFolders(force bool, folders ...Folder) (err error) {
 	targets := make([]*target, 0, len(folders))
 	defer func() {
@@ -237,7 +239,7 @@ func (t *target) write() (err error) {
 			os.RemoveAll(tmp)
 		}
 	}()
-	id, err := t.fill(tmp)
+	digest, err := t.fill(tmp)
 	if err != nil {
 		return err
 	}
@@ -250,7 +252,7 @@ func (t *target) write() (err error) {
 		}
 		return syncDir(t.parent)
 	}
-	if err := writeJournal(t.sibling("swap"), journal{Format: markerFormat, New: filepath.Base(tmp), ID: id}); err != nil {
+	if err := writeJournal(t.sibling("swap"), journal{Format: markerFormat, New: filepath.Base(tmp), Digest: digest}); err != nil {
 		return err
 	}
 	journaled = true
@@ -313,13 +315,9 @@ func (t *target) rollBack(tmp string) error {
 }
 
 // fill writes the marker and then every file into the folder tmp, each synced, and
-// returns the marker's id.
+// returns the folder's Digest.
 func (t *target) fill(tmp string) (string, error) {
-	var raw [16]byte
-	if _, err := rand.Read(raw[:]); err != nil {
-		return "", err
-	}
-	m := marker{Format: markerFormat, ID: hex.EncodeToString(raw[:])}
+	m := marker{Format: markerFormat}
 	for _, f := range t.files {
 		m.Files = append(m.Files, f.Name)
 	}
@@ -329,10 +327,16 @@ func (t *target) fill(tmp string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("writing %s: %w", MarkerName, err)
 	}
+	digest := sha256.New()
 	for _, f := range t.files {
-		if err := writeFile(filepath.Join(tmp, f.Name), f.Write); err != nil {
+		content := sha256.New()
+		err := writeFile(filepath.Join(tmp, f.Name), func(w io.Writer) error {
+			return f.Write(io.MultiWriter(w, content))
+		})
+		if err != nil {
 			return "", fmt.Errorf("writing %s: %w", f.Name, err)
 		}
+		fmt.Fprintf(digest, "%x  %s\n", content.Sum(nil), f.Name)
 		if err := crash("file"); err != nil {
 			return "", err
 		}
@@ -340,22 +344,50 @@ func (t *target) fill(tmp string) (string, error) {
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return "", err
 	}
-	return m.ID, syncDir(tmp)
+	return hex.EncodeToString(digest.Sum(nil)), syncDir(tmp)
+}
+
+// Digest returns the SHA-256 of a release folder privtune wrote, over the files its marker
+// lists, in the marker's order: SHA-256 of the lines "sha256(content)  name\n", the format
+// of sha256sum(1), so that a reader can check it with standard tools. It fails if dir is
+// not a privtune release folder or a listed file is missing.
+func Digest(dir string) (string, error) {
+	own, err := ownership(dir)
+	if err != nil {
+		return "", err
+	}
+	if own.problem != "" || own.marker == nil {
+		return "", fmt.Errorf("%s %w", dir, ErrNotRelease)
+	}
+	digest := sha256.New()
+	for _, name := range own.marker.Files {
+		f, err := os.Open(filepath.Join(dir, name))
+		if err != nil {
+			return "", err
+		}
+		content := sha256.New()
+		_, err = io.Copy(content, f)
+		f.Close()
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(digest, "%x  %s\n", content.Sum(nil), name)
+	}
+	return hex.EncodeToString(digest.Sum(nil)), nil
 }
 
 // marker is the content of MarkerName.
 type marker struct {
 	Format int      `json:"privtune_release"`
-	ID     string   `json:"id"`
 	Files  []string `json:"files"`
 }
 
 // journal is the content of the .swap file: the replacement under way.
 type journal struct {
 	Format int `json:"privtune_swap"`
-	// New is the base name of the new folder; ID the id in its marker.
-	New string `json:"new"`
-	ID  string `json:"id"`
+	// New is the base name of the new folder; Digest its Digest.
+	New    string `json:"new"`
+	Digest string `json:"digest"`
 }
 
 // owner is what ownership found in a folder.
@@ -383,7 +415,7 @@ func ownership(dir string) (owner, error) {
 		return owner{}, err
 	}
 	var m marker
-	if err := json.Unmarshal(raw, &m); err != nil || m.Format < 1 || m.ID == "" {
+	if err := json.Unmarshal(raw, &m); err != nil || m.Format < 1 {
 		return owner{problem: "its " + MarkerName + " marker is not one privtune wrote; it holds " + listNames(entries)}, nil
 	}
 	if m.Format > markerFormat {
@@ -431,34 +463,23 @@ func (t *target) recover() error {
 		return err
 	}
 	var j journal
-	if err := json.Unmarshal(raw, &j); err != nil || j.New == "" || strings.ContainsAny(j.New, `/\`) || !strings.HasPrefix(j.New, filepath.Base(t.sibling("new-"))) {
+	if err := json.Unmarshal(raw, &j); err != nil || j.New == "" || strings.ContainsAny(j.New, `/\`) || !strings.HasPrefix(j.New, filepath.Base(t.sibling("new-"))) || j.Digest == "" {
 		return fmt.Errorf("%s holds no journal privtune wrote: remove it if no privtune release is running", swap)
 	}
 	newDir, old := filepath.Join(t.parent, j.New), t.sibling("old")
-	idOf := func(path string) string {
-		if own, err := ownership(path); err == nil && own.problem == "" && own.marker != nil {
-			return own.marker.ID
+	digestOf := func(path string) string {
+		d, err := Digest(path)
+		if err != nil {
+			return ""
 		}
-		return ""
-	}
-	complete := func(path string) bool {
-		own, err := ownership(path)
-		if err != nil || own.problem != "" || own.marker == nil {
-			return false
-		}
-		for _, name := range own.marker.Files {
-			if _, err := os.Stat(filepath.Join(path, name)); err != nil {
-				return false
-			}
-		}
-		return true
+		return d
 	}
 	_, dirErr := os.Lstat(t.dir)
 	dirExists := dirErr == nil
 	switch {
-	case dirExists && idOf(t.dir) == j.ID:
+	case dirExists && digestOf(t.dir) == j.Digest:
 		// The new release is in place; only the cleaning up was interrupted.
-	case idOf(newDir) == j.ID && complete(newDir):
+	case digestOf(newDir) == j.Digest:
 		// Roll forward: move the whole new release in.
 		if dirExists {
 			if own, err := ownership(t.dir); err != nil || own.problem != "" {
@@ -512,11 +533,38 @@ func (t *target) removeLeftovers() {
 		case strings.HasPrefix(n, ours+"new-") || n == ours+"old":
 			removeIfOurs(path, nil)
 		case strings.HasPrefix(n, "."+t.base+".tmp-") || strings.HasPrefix(n, "."+t.base+".old-"):
-			// Left by a privtune before the marker: recognised by holding only files of
-			// the release being written now.
-			removeIfOurs(path, names)
+			// Left by a privtune before the marker, which took no lock: recognised by
+			// holding only files of the release being written now, and by being idle
+			// long enough that no such writer can still be filling it.
+			if idleSince(path, legacyIdle) {
+				removeIfOurs(path, names)
+			}
 		}
 	}
+}
+
+// legacyIdle is how long a folder left by a privtune before the marker must be unchanged
+// before it is removed. Such a writer wrote its files within seconds of creating it.
+const legacyIdle = 10 * time.Minute
+
+// idleSince reports whether the folder path and its entries were all last modified more
+// than d ago.
+func idleSince(path string, d time.Duration) bool {
+	info, err := os.Stat(path)
+	if err != nil || time.Since(info.ModTime()) < d {
+		return false
+	}
+	entries, err := os.ReadDir(path)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil || time.Since(info.ModTime()) < d {
+			return false
+		}
+	}
+	return true
 }
 
 // removeIfOurs removes the folder path if it is empty, carries our marker and nothing

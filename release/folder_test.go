@@ -1,13 +1,17 @@
 package release
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func text(s string) func(io.Writer) error {
@@ -277,18 +281,28 @@ func TestLeftoversRemoved(t *testing.T) {
 	os.WriteFile(filepath.Join(legacy, "a.csv"), []byte("a 0"), 0o644)
 	legacyOld := filepath.Join(parent, ".rel.old-777")
 	os.Mkdir(legacyOld, 0o755)
+	// A recent one may still be being written by an older privtune, which takes no lock.
+	recent := filepath.Join(parent, ".rel.tmp-recent")
+	os.Mkdir(recent, 0o755)
+	os.WriteFile(filepath.Join(recent, "a.csv"), []byte("a 0"), 0o644)
+	long := time.Now().Add(-time.Hour)
+	for _, p := range []string{filepath.Join(legacy, "a.csv"), legacy, legacyOld} {
+		os.Chtimes(p, long, long)
+	}
 	// A folder with a matching name holding something else.
 	stranger := filepath.Join(parent, ".rel.tmp-999")
 	os.Mkdir(stranger, 0o755)
 	os.WriteFile(filepath.Join(stranger, "notes.txt"), []byte("mine"), 0o644)
-	if n := len(entries(t, parent)); n != 5 { // lock file, .new-*, three legacy names
+	os.Chtimes(filepath.Join(stranger, "notes.txt"), long, long)
+	os.Chtimes(stranger, long, long)
+	if n := len(entries(t, parent)); n != 6 { // lock file, .new-*, four legacy names
 		t.Fatalf("setup: %v", entries(t, parent))
 	}
 
 	if err := WriteFolder(dir, version("2"), false); err != nil {
 		t.Fatal(err)
 	}
-	if names := entries(t, parent); !slices.Equal(names, []string{".rel.tmp-999", "rel"}) {
+	if names := entries(t, parent); !slices.Equal(names, []string{".rel.tmp-999", ".rel.tmp-recent", "rel"}) {
 		t.Fatalf("after the next run: %v", names)
 	}
 	if got := read(t, filepath.Join(stranger, "notes.txt")); got != "mine" {
@@ -375,5 +389,36 @@ func TestWriteFoldersInOrder(t *testing.T) {
 	}
 	if _, err := os.Stat(other + ".curator-only"); !errors.Is(err, os.ErrNotExist) {
 		t.Fatal("the record was written although the shareable folder was refused")
+	}
+}
+
+// TestDigest: a folder's Digest is the SHA-256 of sha256sum's listing of its files, so a
+// reader can check it with standard tools; it changes when a file does.
+func TestDigest(t *testing.T) {
+	sum, err := exec.LookPath("sha256sum")
+	if err != nil {
+		t.Skip("no sha256sum to compare with")
+	}
+	dir := filepath.Join(t.TempDir(), "rel")
+	if err := WriteFolder(dir, version("1"), false); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(sum, "a.csv", "b.json")
+	cmd.Dir = dir
+	listing, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := sha256.Sum256(listing)
+	got, err := Digest(dir)
+	if err != nil || got != hex.EncodeToString(want[:]) {
+		t.Fatalf("Digest = %s, %v; sha256 of sha256sum's listing = %x", got, err, want)
+	}
+	os.WriteFile(filepath.Join(dir, "a.csv"), []byte("edited"), 0o644)
+	if again, _ := Digest(dir); again == got {
+		t.Fatal("the digest did not change with a file")
+	}
+	if _, err := Digest(t.TempDir()); !errors.Is(err, ErrNotRelease) {
+		t.Fatalf("an empty folder: %v", err)
 	}
 }

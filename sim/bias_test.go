@@ -6,6 +6,16 @@ import (
 	"testing"
 )
 
+// shortened returns n, or n/3 under -short: library noise is slow (about 25 µs a draw,
+// far more under -race), and a third of the releases still gives tolerances well inside
+// the effects these tests look for.
+func shortened(n int) int {
+	if testing.Short() {
+		return n / 3
+	}
+	return n
+}
+
 // quietTotal returns Σ_e 1{(K n)_e ≥ k}·(K n)_e over every entry: the total a release
 // would publish without noise under k and r, computed directly from the table.
 func quietTotal(tbl *Table, k int, r float64) float64 {
@@ -61,7 +71,7 @@ func TestNoiseThresholdBias(t *testing.T) {
 			if !(b.NoiseThreshold > 2*math.Abs(b.Suppression)) {
 				t.Errorf("noise × threshold %v should dominate suppression %v here", b.NoiseThreshold, b.Suppression)
 			}
-			xs := make([]float64, c.releases)
+			xs := make([]float64, shortened(c.releases))
 			for i := range xs {
 				r, err := Release(tbl, c.p, SecureNoise(c.p.Noise))
 				if err != nil {
@@ -118,7 +128,8 @@ func TestMeanDefinedProbability(t *testing.T) {
 	tbl := fixtureTable()
 	e := NewEngine(tbl)
 	p := Params{Epsilon: 1, K: 10}
-	const iterations, releases = 4000, 1000
+	const iterations = 4000
+	releases := shortened(1000)
 	rep, err := e.MonteCarlo(context.Background(), p, MCOptions{Seed: 5, Workers: 1, MaxIterations: iterations, TargetRelSE: 1e-9}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -133,9 +144,9 @@ func TestMeanDefinedProbability(t *testing.T) {
 			defined++
 		}
 	}
-	share := float64(defined) / releases
+	share := float64(defined) / float64(releases)
 	sparse, _ := rep.Estimand("mean income " + tbl.DistrictNames[0])
-	se := math.Sqrt(share*(1-share)/releases + sparse.PDefined*(1-sparse.PDefined)/iterations)
+	se := math.Sqrt(share*(1-share)/float64(releases) + sparse.PDefined*(1-sparse.PDefined)/iterations)
 	if math.Abs(sparse.PDefined-share) > 4.5*se+1e-3 {
 		t.Errorf("%s: P(defined) %.4f, library releases %.4f (SE %.4f)", sparse.Name, sparse.PDefined, share, se)
 	}

@@ -114,12 +114,18 @@ func (m Mechanism) FloatVariance() float64 {
 //
 // Laplace (g < 1, β = ε/(L1+g), q = e^{−λ}): P(N = m) = e^{−β(|m|−½)}(1−e^{−β})/(1+q) for
 // m ≠ 0, so Var = 2·e^{−β/2}(1+e^{−β}) / ((1+q)(1−e^{−β})²) (→ 2b² + 1/12 + … as b grows).
-// Gaussian: Σ m²·P(N = m) over the rounded normal, summed numerically.
+// Gaussian: Σ m²·P(N = m) over the rounded normal, summed numerically; beyond the table
+// limit (σ > 10⁵, which Params.Validate refuses) Sheppard's σ² + 1/12, exact to far
+// below float64 precision at that scale.
 func (m Mechanism) IntVariance() float64 {
 	switch {
 	case m.None():
 		return 0
 	case m.Kind == Gaussian:
+		if !(m.IntNoiseHalfWidth() <= MaxIntNoiseHalfWidth) {
+			s := m.Scale()
+			return s*s + 1.0/12
+		}
 		return m.IntNoise().Variance
 	}
 	lambda, beta := m.laplaceRates()

@@ -145,7 +145,7 @@ func TestRiskAgainstReleases(t *testing.T) {
 		if rep.Crowd.UniquesPublished.Method != want || rep.Crowd.HighestRisk.Method != want {
 			t.Errorf("%+v: distributions %q, %q, want %q", p, rep.Crowd.UniquesPublished.Method, rep.Crowd.HighestRisk.Method, want)
 		}
-		CheckRiskAgainstReleases(t, tbl, p, rep.Crowd, 400, nil, true)
+		CheckRiskAgainstReleases(t, tbl, p, rep.Crowd, shortened(400), nil, true)
 	}
 }
 

@@ -109,7 +109,7 @@ func (w releaseWriter) onProgress(msg releaseMsg) (releaseWriter, tea.Cmd) {
 			w.status, w.err = "", "release not written: "+safeLabel(msg.err.Error())
 			return w, nil
 		}
-		w.status = fmt.Sprintf("wrote %s (shareable: release.csv, report.md, mechanism.json) and %s.curator-only (NOT for sharing: decision.json, curator-report.md, tradeoff.svg)",
+		w.status = fmt.Sprintf("wrote %s (shareable) and %s.curator-only (NOT for sharing: true values)",
 			safeLabel(msg.dir), safeLabel(strings.TrimRight(msg.dir, "/")))
 		return w, nil
 	}
