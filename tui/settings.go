@@ -8,6 +8,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 
 	"privtune/datasets"
 	"privtune/sim"
@@ -274,8 +275,18 @@ func (s settingsModel) explain(field int) string {
 	return "COL=CUT,CUT,... or COL=WIDTH, separated by ;"
 }
 
-// View renders the settings form.
-func (s settingsModel) View(width int) string {
+// View renders the settings form in at most width × height; when the form with every
+// field's explanation would not fit, only the focused field keeps its explanation, so that
+// an error message is never cut off.
+func (s settingsModel) View(width, height int) string {
+	out := s.form(width, true)
+	if lipgloss.Height(out) > height {
+		out = s.form(width, false)
+	}
+	return out
+}
+
+func (s settingsModel) form(width int, explainAll bool) string {
 	var lines []string
 	lines = append(lines, s.styles.Title.Render("Settings"), "")
 	for f := 0; f < numFields; f++ {
@@ -296,7 +307,10 @@ func (s settingsModel) View(width int) string {
 		if reloads(f) && !s.canReload {
 			explain = s.styles.Muted.Render("fixed for this data")
 		}
-		lines = append(lines, marker+name+" "+value, "    "+explain)
+		lines = append(lines, marker+name+" "+value)
+		if explainAll || f == s.cursor {
+			lines = append(lines, "    "+explain)
+		}
 	}
 	lines = append(lines, "")
 	if s.err != "" {
@@ -306,6 +320,5 @@ func (s settingsModel) View(width int) string {
 		lines = append(lines, s.styles.Warn.Render(s.note))
 	}
 	lines = append(lines, s.styles.Help.Render("↑/↓ move · enter edit or toggle · ←/→ toggle · esc close"))
-	out := strings.Join(lines, "\n")
-	return s.styles.Panel.Width(max(20, width-2)).Render(out)
+	return s.styles.Panel.Width(max(20, width-2)).Render(strings.Join(lines, "\n"))
 }

@@ -113,3 +113,21 @@ func TestSettingsRefusedSetupNotShown(t *testing.T) {
 		t.Fatalf("the accepted QIs are not shown:\n%s", v)
 	}
 }
+
+// TestSettingsErrorFitsSmallScreen: at 80 × 24 a long refusal (sim's three-line message
+// for split 1e-8) is shown whole with the form's frame; the other fields' explanations
+// make room.
+func TestSettingsErrorFitsSmallScreen(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Table = measureTable(t)
+	m := New(cfg)
+	m = drive(t, m, tea.WindowSizeMsg{Width: 80, Height: 24})
+	m = drive(t, m, m.Init()())
+	m = editField(t, m, fieldSplit)
+	m = keys(t, m, "1e-8", "enter")
+	v := m.View()
+	checkFits(t, v, 80, 24)
+	if !strings.Contains(v, "raise ε or the split") || !strings.Contains(v, "╰") || !strings.Contains(v, "esc close") {
+		t.Fatalf("the refusal or the form's end is cut off:\n%s", v)
+	}
+}

@@ -33,7 +33,7 @@ func (m Model) View() string {
 	}
 	var body string
 	if m.showSettings {
-		body = m.settings.View(m.width)
+		body = m.settings.View(m.width, l.body)
 	} else {
 		leftColumn, rightColumn := m.leftColumn, m.rightColumn
 		if m.researcher() {
