@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	tea "github.com/charmbracelet/bubbletea"
-
 	"privtune/datasets"
 	"privtune/sim"
 )
@@ -47,9 +45,7 @@ func editField(t *testing.T, m Model, f int) Model {
 func TestSettingsSplitRejected(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.Table = measureTable(t)
-	m := New(cfg)
-	m = drive(t, m, tea.WindowSizeMsg{Width: 100, Height: 30})
-	m = drive(t, m, m.Init()())
+	m := startConfig(t, cfg, 100, 30)
 	want := sim.Params{Epsilon: 1, K: 10, Split: 1e-8}.Validate(true)
 	if want == nil {
 		t.Fatal("sim accepts split 1e-8")
@@ -91,9 +87,7 @@ func TestSettingsRefusedSetupNotShown(t *testing.T) {
 		}
 		return smallTable(t), nil
 	}
-	m := New(cfg)
-	m = drive(t, m, tea.WindowSizeMsg{Width: 100, Height: 30})
-	m = drive(t, m, m.Init()())
+	m := startConfig(t, cfg, 100, 30)
 	m = editField(t, m, fieldQIs)
 	m = keys(t, m, "age,condition", "enter")
 	v := m.View()
@@ -120,9 +114,7 @@ func TestSettingsRefusedSetupNotShown(t *testing.T) {
 func TestSettingsErrorFitsSmallScreen(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.Table = measureTable(t)
-	m := New(cfg)
-	m = drive(t, m, tea.WindowSizeMsg{Width: 80, Height: 24})
-	m = drive(t, m, m.Init()())
+	m := startConfig(t, cfg, 80, 24)
 	m = editField(t, m, fieldSplit)
 	m = keys(t, m, "1e-8", "enter")
 	v := m.View()
