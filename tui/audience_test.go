@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 	"regexp"
@@ -263,5 +264,34 @@ func TestReleasesSpentAcrossReaggregation(t *testing.T) {
 	d.cells[drawKey{b, sim.Params{Epsilon: 0.5, K: 5}}] = []float64{1}
 	if n, eps, _ := d.spent(); n != 3 || eps != 2 {
 		t.Fatalf("spent %d releases, ε %v; want 3 and 2", n, eps)
+	}
+}
+
+// TestResearcherScreenHidesRefusalReasons: the data's checks and a failed release may
+// quote the data (a row count, a bound read off it); a researcher's screen says what was
+// refused, not why, and the curator's screen still gives the reason.
+func TestResearcherScreenHidesRefusalReasons(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Reload = func(Setup) (*sim.Table, error) {
+		return nil, errors.New("1,998 distinct values among 2,000 people: the quasi-identifier id looks like an identifier")
+	}
+	cfg.WriteRelease = func(string, sim.Params, func(string)) error {
+		return errors.New("bounds read off the data: [0, 249,873]")
+	}
+	m := researcherModel(t, cfg, newSeededNoise(2), 100, 30)
+	m = keys(t, m, "a")
+	m = editField(t, m, fieldQIs)
+	m = keys(t, m, "id", "enter")
+	v := m.View()
+	if strings.Contains(v, "2,000") || strings.Contains(v, "1,998") || !strings.Contains(v, "quasi-identifiers id refused by the data's checks (the reason may quote the data") {
+		t.Fatalf("the refusal on a researcher's screen:\n%s", v)
+	}
+	m = keys(t, m, "esc", "esc", "w", "enter")
+	if v := m.View(); strings.Contains(v, "249,873") || !strings.Contains(v, "release not written (the reason may quote the data") {
+		t.Fatalf("the failed release on a researcher's screen:\n%s", v)
+	}
+	m = keys(t, m, "a")
+	if v := m.View(); !strings.Contains(v, "249,873") {
+		t.Fatalf("the curator's screen lost the reason:\n%s", v)
 	}
 }

@@ -163,6 +163,7 @@ func New(cfg Config) Model {
 		m.cfg.MonteCarloTime = 30 * time.Second
 	}
 	m.settings = newSettings(styles, cfg.Params, cfg.Setup, cfg.Reload != nil, t.HasMeasure())
+	m.settings.researcher = m.researcher()
 	return m
 }
 
@@ -436,6 +437,7 @@ func (m Model) toggleAudience() (Model, tea.Cmd) {
 	}
 	m.audience = 1 - m.audience
 	m.keys.setAudience(m.audience)
+	m.settings.researcher = m.researcher()
 	m.help.ShowAll = false
 	return m, m.startDraw()
 }

@@ -47,7 +47,12 @@ type settingsModel struct {
 	editing    bool
 	input      textinput.Model
 	err, note  string
-	closed     bool
+	// dataErr is the last refusal by the data's own checks, which may quote the data (a
+	// row count, a value): while err is that refusal, a researcher's screen shows that it
+	// was refused, not why.
+	dataErr, refusedWhat string
+	researcher           bool
+	closed               bool
 }
 
 func newSettings(styles theme.Styles, p sim.Params, s Setup, canReload, hasMeasure bool) settingsModel {
@@ -161,7 +166,21 @@ func (s *settingsModel) setupRefused(setup Setup, err error) {
 		what = "bands " + strings.Join(setup.Bands, "; ")
 	}
 	s.err = what + " not applied: " + err.Error()
+	s.dataErr = s.err
+	s.refusedWhat = what
 }
+
+// shownErr is err as this audience may see it.
+func (s settingsModel) shownErr() string {
+	if s.researcher && s.err != "" && s.err == s.dataErr {
+		return s.refusedWhat + " refused by the data's checks (" + reasonOnCuratorScreen + ")"
+	}
+	return s.err
+}
+
+// reasonOnCuratorScreen stands, on a researcher's screen, for a reason that may quote
+// the true data.
+const reasonOnCuratorScreen = "the reason may quote the data: the curator's screen shows it"
 
 // commit validates a typed value and applies it.
 func (s settingsModel) commit(text string) (settingsModel, tea.Cmd) {
@@ -313,8 +332,8 @@ func (s settingsModel) form(width int, explainAll bool) string {
 		}
 	}
 	lines = append(lines, "")
-	if s.err != "" {
-		lines = append(lines, s.styles.Error.Render(safeLabel(s.err)))
+	if err := s.shownErr(); err != "" {
+		lines = append(lines, s.styles.Error.Render(safeLabel(err)))
 	}
 	if s.note != "" {
 		lines = append(lines, s.styles.Warn.Render(s.note))
