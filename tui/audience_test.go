@@ -254,16 +254,27 @@ func TestExpectedLayerAbsoluteScale(t *testing.T) {
 	}
 }
 
-// TestReleasesSpentAcrossReaggregation: releases drawn before and after the settings view
-// re-aggregated the data are all releases of the same people; their ε add up.
-func TestReleasesSpentAcrossReaggregation(t *testing.T) {
+// TestReleasesSpent: releases drawn before and after the settings view re-aggregated the
+// data are all releases of the same people, and their ε add up; a release dropped from
+// memory and drawn again counts again; a second draw of a kept setting is not shown.
+func TestReleasesSpent(t *testing.T) {
 	d := newReleaseDraws()
 	a, b := smallTable(t), fixtureTable(t, 3)
-	d.cells[drawKey{a, sim.Params{Epsilon: 1}}] = []float64{1}
-	d.cells[drawKey{b, sim.Params{Epsilon: 0.5}}] = []float64{1}
-	d.cells[drawKey{b, sim.Params{Epsilon: 0.5, K: 5}}] = []float64{1}
-	if n, eps, _ := d.spent(); n != 3 || eps != 2 {
-		t.Fatalf("spent %d releases, ε %v; want 3 and 2", n, eps)
+	d.add(drawKey{a, sim.Params{Epsilon: 1}}, []float64{1})
+	d.add(drawKey{b, sim.Params{Epsilon: 0.5}}, []float64{1})
+	d.add(drawKey{b, sim.Params{Epsilon: 0.5}}, []float64{2})
+	if n, eps, _ := d.spent(); n != 2 || eps != 1.5 || d.get(drawKey{b, sim.Params{Epsilon: 0.5}})[0] != 1 {
+		t.Fatalf("spent %d releases, ε %v; want 2 and 1.5, and the first draw kept", n, eps)
+	}
+	for k := 1; k <= maxKeptDraws; k++ {
+		d.add(drawKey{a, sim.Params{Epsilon: 0.1, K: k}}, []float64{1})
+	}
+	if d.get(drawKey{a, sim.Params{Epsilon: 1}}) != nil || len(d.cells) != maxKeptDraws {
+		t.Fatalf("kept %d releases, want the last %d", len(d.cells), maxKeptDraws)
+	}
+	d.add(drawKey{a, sim.Params{Epsilon: 1}}, []float64{1})
+	if n, eps, _ := d.spent(); n != maxKeptDraws+3 || math.Abs(eps-(1.5+0.1*maxKeptDraws+1)) > 1e-9 {
+		t.Fatalf("spent %d releases, ε %v after a redraw", n, eps)
 	}
 }
 

@@ -200,7 +200,7 @@ func (m Model) drawRelease() tea.Cmd {
 		return nil
 	case m.researcher() && drawable(p) != "":
 		return nil
-	case m.draws.cells[key] != nil || m.drawing == key:
+	case m.draws.get(key) != nil || m.drawing == key:
 		return nil
 	}
 	return sampleRelease(m.table, p, m.noiseFor(p.Noise))
@@ -422,8 +422,8 @@ func (m Model) onSample(msg sampleMsg) Model {
 		if key == (drawKey{m.table, m.knobs.Params()}) {
 			m.sampleErr = "no release drawn: " + msg.err.Error()
 		}
-	case m.draws.cells[key] == nil:
-		m.draws.cells[key] = msg.values
+	default:
+		m.draws.add(key, msg.values)
 	}
 	return m
 }
