@@ -184,8 +184,8 @@ func writeReport(w io.Writer, l *loaded, r *sim.Report) {
 		fmt.Fprintf(w, "  crowd risk: %s (the Monte Carlo did not finish a batch in time; raise --mc-time)\n", notComputed)
 	} else {
 		c := r.Crowd
-		fmt.Fprintf(w, "  crowd risk%s: people published above risk 1/2 %.2f %%, above 1/5 %.2f %%, above 1/10 %.2f %%; mean risk %.4f\n",
-			exactness(r.CrowdExact), 100*c.AtRisk[0], 100*c.AtRisk[1], 100*c.AtRisk[2], c.Mean)
+		fmt.Fprintf(w, "  crowd risk%s: people published above risk 1/2 %s, above 1/5 %s, above 1/10 %s; mean risk %.4f\n",
+			exactness(r.CrowdExact), fmtShare(c.AtRisk[0]), fmtShare(c.AtRisk[1]), fmtShare(c.AtRisk[2]), c.Mean)
 		fmt.Fprintf(w, "  unique people published: %s\n", describeDistribution(c.UniquesPublished, fmtCount))
 		fmt.Fprintf(w, "  highest risk published: %s\n", describeDistribution(c.HighestRisk, func(v float64) string { return fmt.Sprintf("%.4f", v) }))
 		if r.Params.NoNoise() && r.Params.RadiusKM > 0 {
@@ -205,6 +205,15 @@ func writeReport(w io.Writer, l *loaded, r *sim.Report) {
 	for _, n := range l.table.Notes {
 		fmt.Fprintln(w, "note:", n)
 	}
+}
+
+// fmtShare prints a share as a percentage with two decimals; a positive share too small
+// for them reads "< 0.01 %", not 0.
+func fmtShare(v float64) string {
+	if v > 0 && v < 0.00005 {
+		return "< 0.01 %"
+	}
+	return fmt.Sprintf("%.2f %%", 100*v)
 }
 
 // fmtCount prints a whole number with thousands separators, anything else as fmtNum.

@@ -40,8 +40,8 @@ type BiasBySource struct {
 	NoiseThreshold float64
 	// Clamping is S − R over the estimand, for measure estimands: clamped minus raw.
 	Clamping float64
-	// Noise is the bias of a ratio of noisy sums when nothing is withheld (k = 0); zero
-	// for counts.
+	// Noise is the bias of a ratio of noisy sums when the mask does not depend on the
+	// noise (k = 0, or k on true counts): E[T] minus the mean without noise; zero for counts.
 	Noise float64
 }
 
