@@ -91,7 +91,10 @@ func runExplorer(cmd *cobra.Command, data *dataFlags, knobs *knobFlags, decision
 	if cmd.Flags().Changed("mc-time") {
 		cfg.MonteCarloTime = knobs.mcTime // otherwise the explorer's own default
 	}
-	_, err = tea.NewProgram(tui.New(cfg), tea.WithAltScreen()).Run()
+	final, err := tea.NewProgram(tui.New(cfg), tea.WithAltScreen()).Run()
+	if m, ok := final.(tui.Model); ok && m.Crash() != "" {
+		return fmt.Errorf("the explorer stopped on %s; the terminal was restored", m.Crash())
+	}
 	if errors.Is(err, tea.ErrProgramPanic) {
 		// bubbletea has restored the terminal and printed the panic above.
 		return errors.New("the explorer stopped on an internal error (printed above; please report it); the terminal was restored")
