@@ -74,6 +74,12 @@ func runExplorer(cmd *cobra.Command, data *dataFlags, knobs *knobFlags, decision
 	if err != nil {
 		return err
 	}
+	if reads := dataReads(l); len(reads) > 0 && !strings.HasPrefix(notice, "warning") {
+		notice = "DP claim qualified: " + joinWords(reads) + " " + wasWere(len(reads)) + " read off the data"
+		if !acknowledged {
+			notice += " (w needs --" + acknowledgeFlag + ")"
+		}
+	}
 	// current is the data the explorer shows; the settings view may reload it.
 	current := &currentData{l: l}
 	cfg := tui.Config{
@@ -82,7 +88,13 @@ func runExplorer(cmd *cobra.Command, data *dataFlags, knobs *knobFlags, decision
 		WriteRelease: current.releaseWriter(knobs, acknowledged),
 		Reload:       reloadUnder(data, current.set),
 	}
-	_, err = tea.NewProgram(tui.New(cfg), tea.WithAltScreen()).Run()
+	if cmd.Flags().Changed("mc-time") {
+		cfg.MonteCarloTime = knobs.mcTime // otherwise the explorer's own default
+	}
+	final, err := tea.NewProgram(tui.New(cfg), tea.WithAltScreen()).Run()
+	if m, ok := final.(tui.Model); ok && m.Crash() != "" {
+		return fmt.Errorf("the explorer stopped on %s; the terminal was restored", m.Crash())
+	}
 	if errors.Is(err, tea.ErrProgramPanic) {
 		// bubbletea has restored the terminal and printed the panic above.
 		return errors.New("the explorer stopped on an internal error (printed above; please report it); the terminal was restored")

@@ -47,9 +47,18 @@ func (a Audience) String() string {
 // releaseDraws keeps the one release drawn for each setting shown, so that showing a
 // setting again shows the same release: every new draw is another release of the same
 // people, and their ε add up (sequential composition), which the researcher screen states.
+// It keeps the values of the last maxKeptDraws releases (a draw is 8 bytes per cell); a
+// setting shown again after its release was dropped is drawn, and counted, again.
 type releaseDraws struct {
 	cells map[drawKey][]float64
+	order []drawKey
+	// n, eps and delta count every release drawn and their summed ε and δ.
+	n          int
+	eps, delta float64
 }
+
+// maxKeptDraws bounds the memory of kept releases.
+const maxKeptDraws = 16
 
 // drawKey identifies a draw: the table it was drawn from and the setting.
 type drawKey struct {
@@ -59,17 +68,29 @@ type drawKey struct {
 
 func newReleaseDraws() *releaseDraws { return &releaseDraws{cells: map[drawKey][]float64{}} }
 
-// spent returns the number of releases drawn from t and their summed ε and δ.
-func (d *releaseDraws) spent(t *sim.Table) (n int, eps, delta float64) {
-	for k := range d.cells {
-		if k.table == t {
-			n++
-			eps += k.params.Epsilon
-			delta += k.params.Delta
-		}
+// get returns the release drawn for key, or nil.
+func (d *releaseDraws) get(key drawKey) []float64 { return d.cells[key] }
+
+// add keeps a new release drawn for key (a second draw for a kept key is dropped: the
+// first is the one shown) and counts it.
+func (d *releaseDraws) add(key drawKey, values []float64) {
+	if d.cells[key] != nil {
+		return
 	}
-	return n, eps, delta
+	d.n++
+	d.eps += key.params.Epsilon
+	d.delta += key.params.Delta
+	d.cells[key] = values
+	d.order = append(d.order, key)
+	if len(d.order) > maxKeptDraws {
+		delete(d.cells, d.order[0])
+		d.order = d.order[1:]
+	}
 }
+
+// spent returns the number of releases drawn and their summed ε and δ: all are releases
+// of the same people, whatever the cell size or QIs they were aggregated under.
+func (d *releaseDraws) spent() (n int, eps, delta float64) { return d.n, d.eps, d.delta }
 
 // researcher reports whether the screen is in researcher mode.
 func (m Model) researcher() bool { return m.audience == Researcher }
@@ -163,7 +184,7 @@ func (m Model) mechanismView() string {
 
 // currentDraw returns the release drawn for the current setting, or nil.
 func (m Model) currentDraw() []float64 {
-	return m.draws.cells[drawKey{m.table, m.knobs.Params()}]
+	return m.draws.get(drawKey{m.table, m.knobs.Params()})
 }
 
 // releaseSummary sums up the release drawn, and how many releases this screen has drawn.
@@ -189,7 +210,7 @@ func (m Model) releaseSummary() string {
 		lines = append(lines, s.Label.Render("published cells ")+s.Value.Render(thousands(int64(cells)))+s.Label.Render(" of "+thousands(int64(len(draw))))+
 			s.Label.Render(" · sum ")+s.Value.Render(num(sum)))
 	}
-	n, eps, delta := m.draws.spent(m.table)
+	n, eps, delta := m.draws.spent()
 	spent := fmt.Sprintf("releases shown here %d · their ε add up to %s", n, knobs.FormatEpsilon(eps))
 	if delta > 0 {
 		spent += fmt.Sprintf(", δ to %g", delta)

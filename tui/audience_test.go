@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 	"regexp"
@@ -250,5 +251,58 @@ func TestExpectedLayerAbsoluteScale(t *testing.T) {
 	view := m.mapView(60, 30)
 	if lines := strings.Split(view, "\n"); strings.ContainsAny(strings.Join(lines[1:len(lines)-2], ""), ":-=+*#%@") {
 		t.Fatalf("values of at most 5e-6 people per cell use the high end of the scale:\n%s", view)
+	}
+}
+
+// TestReleasesSpent: releases drawn before and after the settings view re-aggregated the
+// data are all releases of the same people, and their ε add up; a release dropped from
+// memory and drawn again counts again; a second draw of a kept setting is not shown.
+func TestReleasesSpent(t *testing.T) {
+	d := newReleaseDraws()
+	a, b := smallTable(t), fixtureTable(t, 3)
+	d.add(drawKey{a, sim.Params{Epsilon: 1}}, []float64{1})
+	d.add(drawKey{b, sim.Params{Epsilon: 0.5}}, []float64{1})
+	d.add(drawKey{b, sim.Params{Epsilon: 0.5}}, []float64{2})
+	if n, eps, _ := d.spent(); n != 2 || eps != 1.5 || d.get(drawKey{b, sim.Params{Epsilon: 0.5}})[0] != 1 {
+		t.Fatalf("spent %d releases, ε %v; want 2 and 1.5, and the first draw kept", n, eps)
+	}
+	for k := 1; k <= maxKeptDraws; k++ {
+		d.add(drawKey{a, sim.Params{Epsilon: 0.1, K: k}}, []float64{1})
+	}
+	if d.get(drawKey{a, sim.Params{Epsilon: 1}}) != nil || len(d.cells) != maxKeptDraws {
+		t.Fatalf("kept %d releases, want the last %d", len(d.cells), maxKeptDraws)
+	}
+	d.add(drawKey{a, sim.Params{Epsilon: 1}}, []float64{1})
+	if n, eps, _ := d.spent(); n != maxKeptDraws+3 || math.Abs(eps-(1.5+0.1*maxKeptDraws+1)) > 1e-9 {
+		t.Fatalf("spent %d releases, ε %v after a redraw", n, eps)
+	}
+}
+
+// TestResearcherScreenHidesRefusalReasons: the data's checks and a failed release may
+// quote the data (a row count, a bound read off it); a researcher's screen says what was
+// refused, not why, and the curator's screen still gives the reason.
+func TestResearcherScreenHidesRefusalReasons(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Reload = func(Setup) (*sim.Table, error) {
+		return nil, errors.New("1,998 distinct values among 2,000 people: the quasi-identifier id looks like an identifier")
+	}
+	cfg.WriteRelease = func(string, sim.Params, func(string)) error {
+		return errors.New("bounds read off the data: [0, 249,873]")
+	}
+	m := researcherModel(t, cfg, newSeededNoise(2), 100, 30)
+	m = keys(t, m, "a")
+	m = editField(t, m, fieldQIs)
+	m = keys(t, m, "id", "enter")
+	v := m.View()
+	if strings.Contains(v, "2,000") || strings.Contains(v, "1,998") || !strings.Contains(v, "quasi-identifiers id refused by the data's checks (the reason may quote the data") {
+		t.Fatalf("the refusal on a researcher's screen:\n%s", v)
+	}
+	m = keys(t, m, "esc", "esc", "w", "enter")
+	if v := m.View(); strings.Contains(v, "249,873") || !strings.Contains(v, "release not written (the reason may quote the data") {
+		t.Fatalf("the failed release on a researcher's screen:\n%s", v)
+	}
+	m = keys(t, m, "a")
+	if v := m.View(); !strings.Contains(v, "249,873") {
+		t.Fatalf("the curator's screen lost the reason:\n%s", v)
 	}
 }

@@ -89,8 +89,11 @@ func drive(t testing.TB, m Model, msg tea.Msg) Model {
 }
 
 // start returns the explorer at size w × h with its first evaluation done.
-func start(t testing.TB, w, h int) Model {
-	m := New(testConfig(t))
+func start(t testing.TB, w, h int) Model { return startConfig(t, testConfig(t), w, h) }
+
+// startConfig is start on cfg.
+func startConfig(t testing.TB, cfg Config, w, h int) Model {
+	m := New(cfg)
 	m = drive(t, m, tea.WindowSizeMsg{Width: w, Height: h})
 	return drive(t, m, m.Init()())
 }

@@ -6,6 +6,7 @@ package tui
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"time"
 
@@ -127,6 +128,8 @@ type Model struct {
 	showSettings bool
 	reloading    bool
 	status       string
+	// crash is the report of a panic in Update; the explorer quits with it.
+	crash string
 }
 
 // pin is the setting held as A for comparison.
@@ -160,6 +163,7 @@ func New(cfg Config) Model {
 		m.cfg.MonteCarloTime = 30 * time.Second
 	}
 	m.settings = newSettings(styles, cfg.Params, cfg.Setup, cfg.Reload != nil, t.HasMeasure())
+	m.settings.researcher = m.researcher()
 	return m
 }
 
@@ -196,7 +200,7 @@ func (m Model) drawRelease() tea.Cmd {
 		return nil
 	case m.researcher() && drawable(p) != "":
 		return nil
-	case m.draws.cells[key] != nil || m.drawing == key:
+	case m.draws.get(key) != nil || m.drawing == key:
 		return nil
 	}
 	return sampleRelease(m.table, p, m.noiseFor(p.Noise))
@@ -269,7 +273,24 @@ func (m *Model) curvePoint(i int) tea.Cmd {
 }
 
 // Update routes each message to its handler.
-func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+func (m Model) Update(msg tea.Msg) (next tea.Model, cmd tea.Cmd) {
+	// A panic here is a defect: stop cleanly (bubbletea restores the terminal on quit)
+	// and keep a one-line report for the caller to print, rather than bubbletea's stack.
+	defer func() {
+		if r := recover(); r != nil {
+			m.cancel()
+			m.crash = fmt.Sprintf("%v (handling %T)", panicError(r), msg)
+			next, cmd = m, tea.Quit
+		}
+	}()
+	return m.route(msg)
+}
+
+// Crash returns the report of the defect that stopped the explorer, or "".
+func (m Model) Crash() string { return m.crash }
+
+// route hands msg to its handler.
+func (m Model) route(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
@@ -401,8 +422,8 @@ func (m Model) onSample(msg sampleMsg) Model {
 		if key == (drawKey{m.table, m.knobs.Params()}) {
 			m.sampleErr = "no release drawn: " + msg.err.Error()
 		}
-	case m.draws.cells[key] == nil:
-		m.draws.cells[key] = msg.values
+	default:
+		m.draws.add(key, msg.values)
 	}
 	return m
 }
@@ -416,6 +437,7 @@ func (m Model) toggleAudience() (Model, tea.Cmd) {
 	}
 	m.audience = 1 - m.audience
 	m.keys.setAudience(m.audience)
+	m.settings.researcher = m.researcher()
 	m.help.ShowAll = false
 	return m, m.startDraw()
 }

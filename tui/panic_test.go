@@ -107,3 +107,38 @@ func TestProgramRecoversPanics(t *testing.T) {
 		t.Fatalf("the terminal was not restored: output %q", out.String())
 	}
 }
+
+// TestPanicInUpdateQuitsWithReport: a defect in a handler (here a report-less result, which
+// dereferences nil) ends the program through its normal quit, which restores the terminal,
+// with a one-line report for privtune to print.
+func TestPanicInUpdateQuitsWithReport(t *testing.T) {
+	m := start(t, 100, 30)
+	next, cmd := m.Update(evalMsg{gen: m.gen})
+	got := next.(Model)
+	if got.Crash() == "" || !strings.Contains(got.Crash(), "internal error") || !strings.Contains(got.Crash(), "tui.evalMsg") {
+		t.Fatalf("crash report %q", got.Crash())
+	}
+	if cmd == nil {
+		t.Fatal("no quit after the panic")
+	}
+	if _, quit := cmd().(tea.QuitMsg); !quit {
+		t.Fatal("the command after a panic is not tea.Quit")
+	}
+	if v := got.View(); v != got.Crash() {
+		t.Fatalf("view after the panic: %q", v)
+	}
+	// As a program: Run ends without ErrProgramPanic and the final model holds the report.
+	var out bytes.Buffer
+	p := tea.NewProgram(New(testConfig(t)), tea.WithInput(strings.NewReader("")), tea.WithOutput(&out))
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		p.Send(evalMsg{gen: 0})
+	}()
+	final, err := p.Run()
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if final.(Model).Crash() == "" {
+		t.Fatal("the final model has no crash report")
+	}
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 
 	"privtune/datasets"
 	"privtune/sim"
@@ -46,7 +47,12 @@ type settingsModel struct {
 	editing    bool
 	input      textinput.Model
 	err, note  string
-	closed     bool
+	// dataErr is the last refusal by the data's own checks, which may quote the data (a
+	// row count, a value): while err is that refusal, a researcher's screen shows that it
+	// was refused, not why.
+	dataErr, refusedWhat string
+	researcher           bool
+	closed               bool
 }
 
 func newSettings(styles theme.Styles, p sim.Params, s Setup, canReload, hasMeasure bool) settingsModel {
@@ -160,7 +166,21 @@ func (s *settingsModel) setupRefused(setup Setup, err error) {
 		what = "bands " + strings.Join(setup.Bands, "; ")
 	}
 	s.err = what + " not applied: " + err.Error()
+	s.dataErr = s.err
+	s.refusedWhat = what
 }
+
+// shownErr is err as this audience may see it.
+func (s settingsModel) shownErr() string {
+	if s.researcher && s.err != "" && s.err == s.dataErr {
+		return s.refusedWhat + " refused by the data's checks (" + reasonOnCuratorScreen + ")"
+	}
+	return s.err
+}
+
+// reasonOnCuratorScreen stands, on a researcher's screen, for a reason that may quote
+// the true data.
+const reasonOnCuratorScreen = "the reason may quote the data: the curator's screen shows it"
 
 // commit validates a typed value and applies it.
 func (s settingsModel) commit(text string) (settingsModel, tea.Cmd) {
@@ -274,8 +294,18 @@ func (s settingsModel) explain(field int) string {
 	return "COL=CUT,CUT,... or COL=WIDTH, separated by ;"
 }
 
-// View renders the settings form.
-func (s settingsModel) View(width int) string {
+// View renders the settings form in at most width × height; when the form with every
+// field's explanation would not fit, only the focused field keeps its explanation, so that
+// an error message is never cut off.
+func (s settingsModel) View(width, height int) string {
+	out := s.form(width, true)
+	if lipgloss.Height(out) > height {
+		out = s.form(width, false)
+	}
+	return out
+}
+
+func (s settingsModel) form(width int, explainAll bool) string {
 	var lines []string
 	lines = append(lines, s.styles.Title.Render("Settings"), "")
 	for f := 0; f < numFields; f++ {
@@ -296,16 +326,18 @@ func (s settingsModel) View(width int) string {
 		if reloads(f) && !s.canReload {
 			explain = s.styles.Muted.Render("fixed for this data")
 		}
-		lines = append(lines, marker+name+" "+value, "    "+explain)
+		lines = append(lines, marker+name+" "+value)
+		if explainAll || f == s.cursor {
+			lines = append(lines, "    "+explain)
+		}
 	}
 	lines = append(lines, "")
-	if s.err != "" {
-		lines = append(lines, s.styles.Error.Render(safeLabel(s.err)))
+	if err := s.shownErr(); err != "" {
+		lines = append(lines, s.styles.Error.Render(safeLabel(err)))
 	}
 	if s.note != "" {
 		lines = append(lines, s.styles.Warn.Render(s.note))
 	}
 	lines = append(lines, s.styles.Help.Render("↑/↓ move · enter edit or toggle · ←/→ toggle · esc close"))
-	out := strings.Join(lines, "\n")
-	return s.styles.Panel.Width(max(20, width-2)).Render(out)
+	return s.styles.Panel.Width(max(20, width-2)).Render(strings.Join(lines, "\n"))
 }

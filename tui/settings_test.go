@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	tea "github.com/charmbracelet/bubbletea"
-
 	"privtune/datasets"
 	"privtune/sim"
 )
@@ -47,9 +45,7 @@ func editField(t *testing.T, m Model, f int) Model {
 func TestSettingsSplitRejected(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.Table = measureTable(t)
-	m := New(cfg)
-	m = drive(t, m, tea.WindowSizeMsg{Width: 100, Height: 30})
-	m = drive(t, m, m.Init()())
+	m := startConfig(t, cfg, 100, 30)
 	want := sim.Params{Epsilon: 1, K: 10, Split: 1e-8}.Validate(true)
 	if want == nil {
 		t.Fatal("sim accepts split 1e-8")
@@ -91,9 +87,7 @@ func TestSettingsRefusedSetupNotShown(t *testing.T) {
 		}
 		return smallTable(t), nil
 	}
-	m := New(cfg)
-	m = drive(t, m, tea.WindowSizeMsg{Width: 100, Height: 30})
-	m = drive(t, m, m.Init()())
+	m := startConfig(t, cfg, 100, 30)
 	m = editField(t, m, fieldQIs)
 	m = keys(t, m, "age,condition", "enter")
 	v := m.View()
@@ -111,5 +105,21 @@ func TestSettingsRefusedSetupNotShown(t *testing.T) {
 	m = keys(t, m, "sex", "enter")
 	if v := m.View(); !strings.Contains(v, "quasi-identifiers  sex") {
 		t.Fatalf("the accepted QIs are not shown:\n%s", v)
+	}
+}
+
+// TestSettingsErrorFitsSmallScreen: at 80 × 24 a long refusal (sim's three-line message
+// for split 1e-8) is shown whole with the form's frame; the other fields' explanations
+// make room.
+func TestSettingsErrorFitsSmallScreen(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Table = measureTable(t)
+	m := startConfig(t, cfg, 80, 24)
+	m = editField(t, m, fieldSplit)
+	m = keys(t, m, "1e-8", "enter")
+	v := m.View()
+	checkFits(t, v, 80, 24)
+	if !strings.Contains(v, "raise ε or the split") || !strings.Contains(v, "╰") || !strings.Contains(v, "esc close") {
+		t.Fatalf("the refusal or the form's end is cut off:\n%s", v)
 	}
 }

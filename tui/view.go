@@ -15,6 +15,9 @@ import (
 
 // View draws the screen.
 func (m Model) View() string {
+	if m.crash != "" {
+		return m.crash
+	}
 	if m.width == 0 {
 		return "loading…"
 	}
@@ -30,7 +33,7 @@ func (m Model) View() string {
 	}
 	var body string
 	if m.showSettings {
-		body = m.settings.View(m.width)
+		body = m.settings.View(m.width, l.body)
 	} else {
 		leftColumn, rightColumn := m.leftColumn, m.rightColumn
 		if m.researcher() {
@@ -49,7 +52,12 @@ func (m Model) View() string {
 // header is the top line: the audience, the data, the setting and the computation's
 // state; or, after the audience, the release prompt, progress or outcome while there is one.
 func (m Model) header() string {
-	if line := m.writer.View(); line != "" {
+	line := m.writer.View()
+	if m.researcher() && m.writer.err != "" && !m.writer.asking {
+		// Why a release failed may quote the data (bounds read off it, a row).
+		line = m.styles.Error.Render("release not written (" + reasonOnCuratorScreen + ")")
+	}
+	if line != "" {
 		return lipgloss.NewStyle().MaxWidth(m.width).Render(m.audienceBadge(true) + " " + line)
 	}
 	t := m.table
@@ -86,7 +94,7 @@ func (m Model) stateBadge() string {
 	switch {
 	case m.reloading, m.status != "":
 		return s.BadgeMC.Render(safeLabel(m.status))
-	case m.evalErr != "" && m.evaluates():
+	case m.evalErr != "" && !m.researcher():
 		return s.Error.Render(safeLabel(m.evalErr))
 	case m.researcher() && drawable(p) == "" && m.currentDraw() == nil && m.sampleErr == "":
 		return s.Muted.Render("drawing…")

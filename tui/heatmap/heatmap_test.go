@@ -97,3 +97,27 @@ func TestViewColourHalfBlocks(t *testing.T) {
 		t.Fatalf("%q", lines)
 	}
 }
+
+// TestTopIsAbsolute: with Top, a layer of tiny values spans only the bottom of the scale,
+// and its legend says where the top is; a layer above Top keeps its own maximum.
+func TestTopIsAbsolute(t *testing.T) {
+	tiny := Data{Rows: 1, Cols: 2, Values: []float64{1e-6, 5e-6}, Scale: Log, Top: 1}
+	if lo, hi := valueRange(tiny); lo != 0 || hi != 1 {
+		t.Fatalf("range %v … %v, want 0 … 1", lo, hi)
+	}
+	if l := Level(5e-6, 0, 1, Log); l > 0.01 {
+		t.Fatalf("5e-6 of 1 sits at %v of the scale", l)
+	}
+	big := Data{Rows: 1, Cols: 2, Values: []float64{3, 40}, Scale: Log, Top: 1}
+	if _, hi := valueRange(big); hi != 40 {
+		t.Fatalf("top %v, want the maximum 40", hi)
+	}
+	empty := Data{Rows: 1, Cols: 2, Values: []float64{math.NaN(), math.NaN()}, Scale: Linear, Top: 1}
+	m := New(theme.Default())
+	m.SetColor(false)
+	m.SetSize(20, 3)
+	m.SetData(empty)
+	if v := m.View(); strings.TrimSpace(strings.Split(v, "\n")[0]) != "" {
+		t.Fatalf("an empty layer draws %q", v)
+	}
+}
