@@ -116,7 +116,23 @@ func describeParams(p sim.Params, hasMeasure bool) string {
 		}
 	}
 	fmt.Fprintf(&b, ", r = %g km", p.RadiusKM)
+	if post := postProcessingWords(p); post != "" {
+		fmt.Fprintf(&b, ", %s (post-processing: keeps the DP guarantee)", post)
+	}
 	return b.String()
+}
+
+// postProcessingWords names the post-processing p applies ("" for none).
+func postProcessingWords(p sim.Params) string {
+	switch {
+	case p.NonNegative && p.Round:
+		return "non-negative rounded values"
+	case p.NonNegative:
+		return "negative values published as 0"
+	case p.Round:
+		return "values rounded to whole numbers"
+	}
+	return ""
 }
 
 // exitPending is eval's exit status when a requested figure was left pending.
@@ -129,7 +145,12 @@ const notComputed = "not computed"
 func writeReport(w io.Writer, l *loaded, r *sim.Report) {
 	fmt.Fprintf(w, "privtune eval: %s, %s people\n%s\n\n", l.pop.Source, thousands(int64(l.pop.N)), describeParams(r.Params, l.table.HasMeasure()))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "estimand\ttruth\texpected\tbias\tsmoothing\tsuppression\tnoise×k\tclamping\tnoise\tstd dev\tRMSE\t95 % interval\tdefined\t\t")
+	// The post-processing column appears only when the setting post-processes.
+	postHead, postGap := "", ""
+	if r.Params.PostProcessed() {
+		postHead, postGap = "post\t", "\t"
+	}
+	fmt.Fprintln(tw, "estimand\ttruth\texpected\tbias\tsmoothing\tsuppression\tnoise×k\tclamping\tnoise\t"+postHead+"std dev\tRMSE\t95 % interval\tdefined\t\t")
 	curatorOnly := false
 	for _, e := range r.Estimands {
 		curatorOnly = curatorOnly || e.CuratorOnly
@@ -138,7 +159,7 @@ func writeReport(w io.Writer, l *loaded, r *sim.Report) {
 			name += " *"
 		}
 		if e.Pending {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t\t\t\t\t\t\t\t\t\t\t\t\n", name, fmtNum(e.Truth), notComputed)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t\t\t\t\t\t\t\t\t\t\t\t%s\n", name, fmtNum(e.Truth), notComputed, postGap)
 			continue
 		}
 		defined := ""
@@ -150,7 +171,7 @@ func writeReport(w io.Writer, l *loaded, r *sim.Report) {
 			if e.PDefined >= sim.MinPDefined {
 				why = fmt.Sprintf("defined in too few simulated releases (%d)", e.DefinedDraws)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t\t\t\t\t\t\t\t\t\t%s\t\t\n", name, fmtNum(e.Truth), why, defined)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t\t\t\t\t\t\t\t\t%s\t%s\t\t\n", name, fmtNum(e.Truth), why, postGap, defined)
 			continue
 		}
 		how := "exact"
@@ -158,13 +179,20 @@ func writeReport(w io.Writer, l *loaded, r *sim.Report) {
 			how = fmt.Sprintf("MC ±%s", fmtNum(e.MCSE))
 		}
 		b := e.BiasBySource
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t[%s, %s]\t%s\t%s\t\n", name, fmtNum(e.Truth), fmtNum(e.Expected),
+		post := ""
+		if postHead != "" {
+			post = fmtSigned(b.PostProcessing) + "\t"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s%s\t%s\t[%s, %s]\t%s\t%s\t\n", name, fmtNum(e.Truth), fmtNum(e.Expected),
 			fmtSigned(e.Bias), fmtSigned(b.Smoothing), fmtSigned(b.Suppression), fmtSigned(b.NoiseThreshold),
-			fmtSigned(b.Clamping), fmtSigned(b.Noise), fmtNum(math.Sqrt(e.Variance)), fmtNum(e.RMSE), fmtNum(e.CI95[0]), fmtNum(e.CI95[1]), defined, how)
+			fmtSigned(b.Clamping), fmtSigned(b.Noise), post, fmtNum(math.Sqrt(e.Variance)), fmtNum(e.RMSE), fmtNum(e.CI95[0]), fmtNum(e.CI95[1]), defined, how)
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "noise×k: bias that exists only because noise and k act together (empty entries noise lifts to k: phantom people;")
 	fmt.Fprintln(w, "  real entries noise pushes below k); suppression is what k alone would withhold without noise.")
+	if postHead != "" {
+		fmt.Fprintf(w, "post: bias the post-processing adds (%s); it reads only released values, so the DP guarantee holds.\n", postProcessingWords(r.Params))
+	}
 	if l.table.HasMeasure() {
 		fmt.Fprintf(w, "defined: share of releases in which a district publishes anyone, so that its mean exists; means are\n"+
 			"  averaged over those releases and get no figures when defined in under %.0f %% of them.\n", 100*sim.MinPDefined)

@@ -21,8 +21,10 @@ type knobFlags struct {
 	k         string
 	radius    string
 	threshold string
-	seed      uint64
-	mcTime    time.Duration
+	// nonNegative and round ask for post-processed released values (sim.Params.NonNegative, Round).
+	nonNegative, round bool
+	seed               uint64
+	mcTime             time.Duration
 	// flags is the set the knobs were registered on, to tell a given --split from none.
 	flags *pflag.FlagSet
 }
@@ -48,6 +50,8 @@ func (f *knobFlags) register(fs *pflag.FlagSet, lists bool) {
 	fs.StringVar(&f.k, "k", "10", kWhat)
 	fs.StringVar(&f.radius, "radius", "0", rWhat)
 	fs.StringVar(&f.threshold, "threshold", "noisy", "compare k with noisy counts (DP) or true counts (not DP)")
+	fs.BoolVar(&f.nonNegative, "nonnegative", false, "publish negative counts (and sums of a measure whose lower bound is ≥ 0) as 0: post-processing, keeps the DP guarantee; adds a positive bias the report predicts")
+	fs.BoolVar(&f.round, "round", false, "publish counts rounded to whole people and sums to whole units (half away from zero): post-processing, keeps the DP guarantee; the report predicts its bias")
 	fs.Uint64Var(&f.seed, "seed", 1, "seed of the Monte Carlo simulation (never of a release)")
 	fs.DurationVar(&f.mcTime, "mc-time", 10*time.Second, "longest time the Monte Carlo may refine figures without a closed form")
 }
@@ -66,7 +70,7 @@ func (f *knobFlags) params(hasMeasure bool) (sim.Params, error) {
 
 // grid returns every combination of the listed ε, k and r, ε varying slowest.
 func (f *knobFlags) grid(hasMeasure bool) ([]sim.Params, error) {
-	base := sim.Params{Delta: f.delta, Split: f.split}
+	base := sim.Params{Delta: f.delta, Split: f.split, NonNegative: f.nonNegative, Round: f.round}
 	// sim.Params reads Split = 0 as "the default"; a --split the user typed is never that.
 	if f.flags != nil && f.flags.Changed("split") && !(f.split > 0) {
 		return nil, fmt.Errorf("--split %v: want the share of ε spent on counts, strictly between 0 and 1", f.split)

@@ -24,6 +24,10 @@ type paramsJSON struct {
 	RadiusKM  float64  `json:"radius_km"`
 	Threshold string   `json:"threshold"`
 	DP        bool     `json:"dp"`
+	// NonNegative and Round name the post-processing of the released values (it keeps
+	// the DP guarantee); absent in records written before they existed, which means false.
+	NonNegative bool `json:"nonnegative"`
+	Round       bool `json:"round"`
 }
 
 type estimandJSON struct {
@@ -57,6 +61,8 @@ type biasJSON struct {
 	// NoiseThreshold is the bias that exists only because noise and k act together
 	// (phantom entries pushed to k or above, real ones pushed below it).
 	NoiseThreshold *float64 `json:"noise_threshold"`
+	// PostProcessing is the bias that --nonnegative and --round add (0 without them).
+	PostProcessing *float64 `json:"post_processing"`
 }
 
 type mapJSON struct {
@@ -159,7 +165,8 @@ func toReportJSON(t *sim.Table, r *sim.Report, withCells bool) reportJSON {
 	p := r.Params
 	out := reportJSON{
 		Params: paramsJSON{Epsilon: epsilonJSON(p.Epsilon), Delta: p.Delta, Noise: p.Noise.String(),
-			Split: p.CountShare(t.HasMeasure()), K: p.K, RadiusKM: p.RadiusKM, Threshold: p.Threshold.String(), DP: p.IsDP()},
+			Split: p.CountShare(t.HasMeasure()), K: p.K, RadiusKM: p.RadiusKM, Threshold: p.Threshold.String(), DP: p.IsDP(),
+			NonNegative: p.NonNegative, Round: p.Round},
 		MC: mcJSON{Iterations: r.Iterations, Needed: r.NeedsMC || hasMeans(r)},
 	}
 	for _, e := range r.Estimands {
@@ -230,7 +237,7 @@ func toEstimandJSON(e sim.Estimate) estimandJSON {
 	out.Expected, out.Bias, out.Variance, out.RMSE = num(e.Expected), num(e.Bias), num(e.Variance), num(e.RMSE)
 	b := e.BiasBySource
 	out.BiasBySource = biasJSON{Smoothing: num(b.Smoothing), Suppression: num(b.Suppression), Clamping: num(b.Clamping), Noise: num(b.Noise),
-		NoiseThreshold: num(b.NoiseThreshold)}
+		NoiseThreshold: num(b.NoiseThreshold), PostProcessing: num(b.PostProcessing)}
 	out.CI95 = []*float64{num(e.CI95[0]), num(e.CI95[1])}
 	zero := 0.0
 	out.MCSE, out.MCSEVariance = &zero, &zero

@@ -86,6 +86,8 @@ type sweepRow struct {
 	DPAdvantage float64  `json:"dp_advantage_bound"`
 	// NoiseThreshold is the estimand's bias from noise and k acting together.
 	NoiseThreshold *float64 `json:"bias_noise_threshold"`
+	// PostProcessing is the estimand's bias from --nonnegative and --round.
+	PostProcessing *float64 `json:"bias_post_processing"`
 	// PDefined is the probability that the estimand exists in a release.
 	PDefined *float64 `json:"p_defined"`
 	// Status is "ok", or "not computed: …" naming the figures the Monte Carlo did not
@@ -106,6 +108,7 @@ func newSweepRow(r *sim.Report, estimand string) (sweepRow, error) {
 	} else {
 		row.Bias, row.Variance, row.RMSE = num(e.Bias), num(e.Variance), num(e.RMSE)
 		row.NoiseThreshold, row.PDefined = num(e.BiasBySource.NoiseThreshold), num(e.PDefined)
+		row.PostProcessing = num(e.BiasBySource.PostProcessing)
 	}
 	if r.Map.Pending {
 		missing = append(missing, "map")
@@ -135,7 +138,7 @@ func writeSweepCSV(w io.Writer, rows []sweepRow) error {
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"epsilon", "k", "radius_km", "estimand", "bias", "variance", "rmse", "exact", "map_rmse", "withheld_share",
 		"risk_highest", "risk_mean", "at_risk_0.5", "at_risk_0.2", "at_risk_0.1", "uniques_published", "dp_advantage_bound",
-		"uniques_published_p95", "bias_noise_threshold", "p_defined", "status"})
+		"uniques_published_p95", "bias_noise_threshold", "p_defined", "status", "bias_post_processing"})
 	f := func(v *float64) string {
 		if v == nil {
 			return ""
@@ -150,7 +153,7 @@ func writeSweepCSV(w io.Writer, rows []sweepRow) error {
 		cw.Write([]string{eps, strconv.Itoa(r.K), strconv.FormatFloat(r.RadiusKM, 'g', -1, 64), r.Estimand, f(r.Bias), f(r.Variance),
 			f(r.RMSE), strconv.FormatBool(r.Exact), f(r.MapRMSE), f(r.WithheldShare), f(r.RiskHighest), f(r.RiskMean),
 			f(r.AtRisk05), f(r.AtRisk02), f(r.AtRisk01), f(r.UniquesPublished), strconv.FormatFloat(r.DPAdvantage, 'g', 8, 64),
-			f(r.UniquesP95), f(r.NoiseThreshold), f(r.PDefined), r.Status})
+			f(r.UniquesP95), f(r.NoiseThreshold), f(r.PDefined), r.Status, f(r.PostProcessing)})
 	}
 	cw.Flush()
 	return cw.Error()
