@@ -50,6 +50,13 @@ func requireAcknowledged(l *loaded, acknowledged bool) error {
 		joinWords(reads), wasWere(len(reads)), them)
 }
 
+func isAre(n int) string {
+	if n == 1 {
+		return "is"
+	}
+	return "are"
+}
+
 func wasWere(n int) string {
 	if n == 1 {
 		return "was"
@@ -87,7 +94,7 @@ func claimOf(p sim.Params, reads []string) dpClaim {
 	c.Statement = fmt.Sprintf("(ε = %s, δ = %g)-differentially private for the counts and sums", formatEpsilon(p.Epsilon), p.Delta)
 	if len(reads) > 0 {
 		c.Statement += ", except that " + joinWords(reads) + " " + wasWere(len(reads)) +
-			" read off the data and are published without protection"
+			" read off the data and " + isAre(len(reads)) + " published without protection"
 	}
 	return c
 }
