@@ -45,7 +45,9 @@ figure as "no risk". Bad flags or data exit with status 2.`,
 			if asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
-				if err := enc.Encode(toReportJSON(l.table, rep, !noCells)); err != nil {
+				out := toReportJSON(l.table, rep, !noCells)
+				out.Risk.DP.QualifiedBy = append([]string{}, dataReads(l)...)
+				if err := enc.Encode(out); err != nil {
 					return err
 				}
 			} else {
@@ -198,6 +200,9 @@ func writeReport(w io.Writer, l *loaded, r *sim.Report) {
 	} else {
 		fmt.Fprintf(w, "  DP guarantee: ε = %s, δ = %g; attacker advantage ≤ %.3f; a prior of 1 %% rises to ≤ %.1f %%, 10 %% to ≤ %.1f %%, 50 %% to ≤ %.1f %%\n",
 			formatEpsilon(d.Epsilon), d.Delta, d.Advantage, 100*d.Posterior[0], 100*d.Posterior[1], 100*d.Posterior[2])
+		if reads := dataReads(l); len(reads) > 0 {
+			fmt.Fprintf(w, "  qualified: %s %s read off the data and would be published without protection\n", joinWords(reads), wasWere(len(reads)))
+		}
 	}
 	if r.Iterations > 0 {
 		fmt.Fprintf(w, "\nMonte Carlo: %s simulated releases\n", thousands(int64(r.Iterations)))

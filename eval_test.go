@@ -146,3 +146,46 @@ func TestSweepStatus(t *testing.T) {
 		t.Errorf("exact row: %v", exact)
 	}
 }
+
+// TestEvalQualifiesTheDPClaim: when the extent or a QI's values are read off the data,
+// eval's DP line says so in text and JSON; when they are given, it says nothing more.
+func TestEvalQualifiesTheDPClaim(t *testing.T) {
+	flags := smallFlags("testdata/metro_small.csv")
+	for i, f := range flags {
+		if f == "age,sex" {
+			flags[i] = "age" // sex's values would be read off the data too
+		}
+	}
+	read := append([]string{"eval", "--epsilon", "1", "--k", "0"}, without(flags, "--extent")...)
+	out, err := run(t, read...)
+	if err != nil && exitCode(err) != exitPending { // means need a simulation that --mc-time 0s leaves out
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "qualified: the map extent") {
+		t.Errorf("eval with the extent read off the data does not qualify its DP line:\n%s", out)
+	}
+	js, err := run(t, append(read, "--json", "--no-cells")...)
+	if err != nil && exitCode(err) != exitPending { // means need a simulation that --mc-time 0s leaves out
+		t.Fatal(err)
+	}
+	var rep struct {
+		Risk struct {
+			DP struct {
+				QualifiedBy []string `json:"qualified_by"`
+			} `json:"dp"`
+		} `json:"risk"`
+	}
+	if err := json.Unmarshal([]byte(js), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Risk.DP.QualifiedBy) != 1 || !strings.Contains(rep.Risk.DP.QualifiedBy[0], "map extent") {
+		t.Errorf("qualified_by = %q, want the map extent alone", rep.Risk.DP.QualifiedBy)
+	}
+	given, err := run(t, append([]string{"eval", "--epsilon", "1", "--k", "0"}, flags...)...)
+	if err != nil && exitCode(err) != exitPending { // means need a simulation that --mc-time 0s leaves out
+		t.Fatal(err)
+	}
+	if strings.Contains(given, "qualified:") {
+		t.Errorf("eval with every public fact given still qualifies its DP line:\n%s", given)
+	}
+}

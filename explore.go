@@ -74,6 +74,12 @@ func runExplorer(cmd *cobra.Command, data *dataFlags, knobs *knobFlags, decision
 	if err != nil {
 		return err
 	}
+	if reads := dataReads(l); len(reads) > 0 && !strings.HasPrefix(notice, "warning") {
+		notice = "DP claim qualified: " + joinWords(reads) + " " + wasWere(len(reads)) + " read off the data"
+		if !acknowledged {
+			notice += " (w needs --" + acknowledgeFlag + ")"
+		}
+	}
 	// current is the data the explorer shows; the settings view may reload it.
 	current := &currentData{l: l}
 	cfg := tui.Config{
@@ -81,6 +87,9 @@ func runExplorer(cmd *cobra.Command, data *dataFlags, knobs *knobFlags, decision
 		Setup: setupOf(l), Notice: notice, Audience: audience,
 		WriteRelease: current.releaseWriter(knobs, acknowledged),
 		Reload:       reloadUnder(data, current.set),
+	}
+	if cmd.Flags().Changed("mc-time") {
+		cfg.MonteCarloTime = knobs.mcTime // otherwise the explorer's own default
 	}
 	final, err := tea.NewProgram(tui.New(cfg), tea.WithAltScreen()).Run()
 	if m, ok := final.(tui.Model); ok && m.Crash() != "" {

@@ -14,27 +14,21 @@ import (
 // made of the combinations present in the data. Any of them weakens the DP claim.
 func dataReads(l *loaded) []string {
 	var out []string
-	t, p := l.table, l.pop
-	if t.Grid.Located && !l.extentSet {
+	t, p, read := l.table, l.pop, l.pop.ReadOff
+	if read.Extent {
 		out = append(out, "the map extent (the data's bounding box, published through the cells' coordinates)")
 	}
-	if t.HasMeasure() && !l.clampSet {
-		out = append(out, fmt.Sprintf("the clamp bounds of %s [%g, %g]", t.Measure, t.Clamp[0], t.Clamp[1]))
+	if read.Bounds {
+		out = append(out, fmt.Sprintf("the clamp range of %s [%g, %g]", t.Measure, t.Clamp[0], t.Clamp[1]))
 	}
-	product := 1
-	for q, fromData := range p.QIDomainFromData {
-		product *= max(1, len(p.QIDomains[q]))
-		if !fromData {
-			continue
-		}
-		name := p.Roles.QIs[q]
+	for _, name := range read.QIDomains {
 		if _, banded := p.Roles.Bands[name]; banded {
-			out = append(out, fmt.Sprintf("the band edges of %s", name))
+			out = append(out, fmt.Sprintf("the banding of %s (its band edges)", name))
 		} else {
-			out = append(out, fmt.Sprintf("the values of %s (its group labels)", name))
+			out = append(out, fmt.Sprintf("the value list of %s (its group labels)", name))
 		}
 	}
-	if len(p.QIDomains) > 0 && len(t.Groups) != product {
+	if read.Groups {
 		out = append(out, "the list of groups (the QI combinations present in the data)")
 	}
 	return out
@@ -47,9 +41,20 @@ func requireAcknowledged(l *loaded, acknowledged bool) error {
 	if len(reads) == 0 || acknowledged {
 		return nil
 	}
+	them := "them"
+	if len(reads) == 1 {
+		them = "it"
+	}
 	return fmt.Errorf("refusing to release: %s %s read off the data, so the release would not be differentially private as stated; "+
-		"give them explicitly (--extent, --bounds, --band COL=CUT,CUT,...) or pass --acknowledge-data-read to release with a qualified DP claim",
-		joinWords(reads), wasWere(len(reads)))
+		"give %s explicitly (--extent, --bounds, --band COL=CUT,CUT,...) or pass --acknowledge-data-read to release with a qualified DP claim",
+		joinWords(reads), wasWere(len(reads)), them)
+}
+
+func isAre(n int) string {
+	if n == 1 {
+		return "is"
+	}
+	return "are"
 }
 
 func wasWere(n int) string {
@@ -89,7 +94,7 @@ func claimOf(p sim.Params, reads []string) dpClaim {
 	c.Statement = fmt.Sprintf("(ε = %s, δ = %g)-differentially private for the counts and sums", formatEpsilon(p.Epsilon), p.Delta)
 	if len(reads) > 0 {
 		c.Statement += ", except that " + joinWords(reads) + " " + wasWere(len(reads)) +
-			" read off the data and are published without protection"
+			" read off the data and " + isAre(len(reads)) + " published without protection"
 	}
 	return c
 }

@@ -250,7 +250,7 @@ func checkKeyCase(v any, t reflect.Type, at string) error {
 // recordLocation is where a curator record and its shareable folder are.
 type recordLocation struct {
 	record    string // path of decision.json
-	shareable string // the shareable folder
+	shareable string // the shareable folder ("" when the record is not in DIR.curator-only)
 }
 
 // locateRecord finds the curator record from what the user names: the record itself,
@@ -263,7 +263,11 @@ func locateRecord(target string) (recordLocation, error) {
 	}
 	if !info.IsDir() {
 		dir := filepath.Dir(target)
-		return recordLocation{record: target, shareable: strings.TrimSuffix(dir, curatorSuffix)}, nil
+		loc := recordLocation{record: target}
+		if strings.HasSuffix(dir, curatorSuffix) {
+			loc.shareable = strings.TrimSuffix(dir, curatorSuffix)
+		}
+		return loc, nil // a record kept elsewhere: its shareable folder is unknown
 	}
 	if strings.HasSuffix(target, curatorSuffix) {
 		return recordLocation{record: filepath.Join(target, recordName), shareable: strings.TrimSuffix(target, curatorSuffix)}, nil

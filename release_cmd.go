@@ -131,8 +131,6 @@ func (b *bundle) printOutcome(w io.Writer, out, setting string) {
 // bundle is everything a release writes, built in memory before anything is written: the
 // shareable folder's files and the curator record's.
 type bundle struct {
-	table    *sim.Table
-	released *sim.Released
 	decision decision
 	report   *sim.Report
 	points   []release.TradeoffPoint
@@ -206,7 +204,7 @@ func buildRelease(ctx context.Context, l *loaded, p sim.Params, knobs *knobFlags
 	points := tradeoffPoints(ctx, engine, p, knobs.seed, tradeoffBudget(knobs.mcTime))
 	bar.done()
 
-	b := &bundle{table: t, released: rel, report: rep, points: points}
+	b := &bundle{report: rep, points: points}
 	reads := dataReads(l)
 	created := now.Format(time.RFC3339)
 	var summ releaseSummary

@@ -130,6 +130,9 @@ type dpJSON struct {
 	Delta          float64            `json:"delta"`
 	AdvantageBound float64            `json:"advantage_bound"`
 	PosteriorBound map[string]float64 `json:"posterior_bound"`
+	// QualifiedBy lists the public facts read off the data that the guarantee does not
+	// cover (empty when none was); eval and the curator record fill it.
+	QualifiedBy []string `json:"qualified_by"`
 }
 
 type mcJSON struct {

@@ -39,11 +39,21 @@ func plainSummary(r *sim.Report, p sim.Params) string {
 		if where, share := largestShare(r, tot.Bias); where != "" {
 			fmt.Fprintf(&b, ", %s in %s (%s of the difference)", mostly(share), where, percentWords(share))
 		}
-		if p.K > 0 && r.Map.WithheldEntries > 0.5 {
+		// The cause named is the larger of the two parts k brings: what it withholds
+		// (suppression) and what noise does across it (noise × threshold).
+		bs := tot.BiasBySource
+		noiseLed := p.K > 0 && !math.IsNaN(bs.NoiseThreshold) && math.Abs(bs.NoiseThreshold) > math.Abs(bs.Suppression)
+		switch {
+		case noiseLed && bs.NoiseThreshold > 0:
+			fmt.Fprintf(&b, ", mostly because noise lifts empty or small entries to k = %d or above and they are published: people who are not there (%s of the bias)",
+				p.K, fmtSigned(bs.NoiseThreshold))
+		case noiseLed:
+			fmt.Fprintf(&b, ", mostly because noise pushes real entries below k = %d and they are withheld (%s of the bias)", p.K, fmtSigned(bs.NoiseThreshold))
+		case p.K > 0 && r.Map.WithheldEntries > 0.5:
 			fmt.Fprintf(&b, ", because about %s entries under k = %d are withheld (%s of people)",
 				thousands(int64(math.Round(r.Map.WithheldEntries))), p.K, percentWords(r.Map.WithheldShare))
-			if rel > 0 && p.Threshold == sim.ThresholdNoisy {
-				b.WriteString("; noise lifts some empty or small entries over k, and those are published")
+			if bs.NoiseThreshold > 0 && p.Threshold == sim.ThresholdNoisy {
+				b.WriteString("; noise also lifts some empty or small entries over k, and those are published")
 			}
 		}
 		b.WriteString(".")
@@ -188,8 +198,13 @@ func curatorMarkdown(l *loaded, r *sim.Report, d decision, summary string, point
 		b.WriteString("Crowd risk: not computed (no simulation finished in time).\n\n")
 	} else {
 		c := r.Crowd
-		fmt.Fprintf(&b, "Crowd risk (an attacker who knows a person's group and rough home area): highest %.3g, mean %.3g; ", c.Highest, c.Mean)
-		fmt.Fprintf(&b, "%s of people above 1/5; about %s people alone in their crowd are published.\n\n", percentWords(c.AtRisk[1]), fmtNum(c.Uniques))
+		fmt.Fprintf(&b, "Crowd risk, as a reader of one release meets it (an attacker who knows a person's group and rough home area): ")
+		fmt.Fprintf(&b, "expected share of people re-identified %.3g; people published above risk 1/2, 1/5 and 1/10: %s, %s and %s. ",
+			c.Mean, percentWords(c.AtRisk[0]), percentWords(c.AtRisk[1]), percentWords(c.AtRisk[2]))
+		fmt.Fprintf(&b, "Highest risk of anyone published: at most %.3g in 95 %% of releases. ", c.Highest)
+		u := c.UniquesPublished
+		fmt.Fprintf(&b, "People alone in their crowd who are published: %.1f on average, at most %.0f in 95 %% of releases (%s).\n\n",
+			c.Uniques, u.P95, orUnknown(u.Method))
 	}
 	b.WriteString("## Trade-off\n\n")
 	b.WriteString("RMSE of the overall total and the risk figures at other values of ε (same k and r). ")
@@ -211,6 +226,13 @@ func curatorMarkdown(l *loaded, r *sim.Report, d decision, summary string, point
 	b.WriteString("- `decision.json`: the setting, the data's SHA-256 fingerprint, the predicted figures with true values, and the SHA-256 of every shareable file (`privtune release --check` verifies them).\n")
 	b.WriteString("- `tradeoff.svg`: the chart above.\n")
 	return b.String()
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "method not stated"
+	}
+	return s
 }
 
 // orNotComputed formats v, or says "not computed" for NaN.

@@ -210,7 +210,11 @@ func runCheck(cmd *cobra.Command, user *dataFlags, target string) error {
 	if got := recordIntegrity(d); got != d.Integrity {
 		problems = append(problems, fmt.Sprintf("the record %s was edited after the release (its integrity hash does not match its content)", loc.record))
 	}
-	problems = append(problems, checkFiles(loc.shareable, d.Shareable.Files)...)
+	if loc.shareable == "" {
+		problems = append(problems, fmt.Sprintf("%s is not in a folder named DIR%s, so its shareable folder DIR is unknown: check DIR instead", loc.record, curatorSuffix))
+	} else {
+		problems = append(problems, checkFiles(loc.shareable, d.Shareable.Files)...)
+	}
 	data, cs := d.dataFlagsFor(user)
 	for _, c := range cs {
 		problems = append(problems, "the flags differ from the record: "+c.String())
