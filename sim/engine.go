@@ -159,10 +159,16 @@ func runParallel(tasks []func(scratch []float64), n int) {
 	workers := min(runtime.GOMAXPROCS(0), len(tasks))
 	next := make(chan func([]float64))
 	var wg sync.WaitGroup
+	var failed panicCarrier
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer failed.capture()
+			defer func() {
+				for range next { // a failed worker still drains the tasks, so the sender never blocks
+				}
+			}()
 			scratch := make([]float64, n)
 			for task := range next {
 				task(scratch)
@@ -174,6 +180,7 @@ func runParallel(tasks []func(scratch []float64), n int) {
 	}
 	close(next)
 	wg.Wait()
+	failed.rethrow()
 }
 
 // maxSmoothedCache bounds the radii kept; a knob sweep rarely visits more.
@@ -613,8 +620,10 @@ func (e *Engine) exactReport(s *state) *Report {
 	m := &r.Map
 	m.Withheld = make([]float64, C)
 	sideDone := make(chan struct{})
+	var sideFailed panicCarrier
 	go func() {
 		defer close(sideDone)
+		defer sideFailed.capture()
 		e.withheld(s.publish, m)
 		if r.CrowdPending {
 			r.Crowd = PendingCrowdRisk(t.People())
@@ -727,6 +736,7 @@ func (e *Engine) exactReport(s *state) *Report {
 		m.Bias[c] = m.Expected[c] - m.Truth[c]
 	}
 	<-sideDone
+	sideFailed.rethrow()
 	if m.Pending {
 		m.markPending()
 	} else {

@@ -72,8 +72,20 @@ func (e *Engine) MonteCarlo(ctx context.Context, p Params, opt MCOptions, progre
 	defer cancel()
 
 	batches := make(chan *mcAcc, opt.Workers)
+	var failed panicCarrier
+	workerFailed := make(chan struct{}, opt.Workers)
+	hook := testHookMCWorker // read once: workers may outlive a failed run
 	for w := 0; w < opt.Workers; w++ {
 		go func(w int) {
+			defer func() {
+				if r := recover(); r != nil {
+					failed.keep(r)
+					workerFailed <- struct{}{} // buffered for every worker: never blocks
+				}
+			}()
+			if hook != nil {
+				hook()
+			}
 			sim := e.newSimulator(s, rand.New(rand.NewPCG(opt.Seed, uint64(w)+1)))
 			for ctx.Err() == nil {
 				acc := e.newAcc(s)
@@ -100,6 +112,9 @@ func (e *Engine) MonteCarlo(ctx context.Context, p Params, opt MCOptions, progre
 				report = e.mcReport(s, base, total, batchVar)
 			}
 			return report, ctx.Err()
+		case <-workerFailed:
+			cancel()
+			failed.rethrow()
 		case acc := <-batches:
 			batchVar = append(batchVar, e.variances(s, acc))
 			total.merge(acc)

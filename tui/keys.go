@@ -30,7 +30,7 @@ func DefaultKeyMap() KeyMap {
 		Pin:          key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pin as A / unpin")),
 		Settings:     key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "settings")),
 		Release:      key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "write the release")),
-		Audience:     key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "curator / researcher screen")),
+		Audience:     key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "researcher screen")),
 		Help:         key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:         key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 	}
@@ -42,11 +42,17 @@ func (k *KeyMap) setAudience(a Audience) {
 	for _, b := range []*key.Binding{&k.Estimand, &k.EstimandBack, &k.Layer, &k.LayerBack, &k.Curves, &k.Axis, &k.Table, &k.Pin} {
 		b.SetEnabled(a == Curator)
 	}
+	if a == Curator {
+		k.Audience.SetHelp("a", "researcher screen")
+	} else {
+		k.Audience.SetHelp("a", "curator screen")
+	}
 }
 
 // ShortHelp is the one-line help.
 func (k KeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Knobs.Next, k.Knobs.Up, k.Knobs.Edit, k.Audience, k.Estimand, k.Layer, k.Pin, k.Settings, k.Help, k.Quit}
+	// The audience key third: it shows even in an 80-column footer.
+	return []key.Binding{k.Knobs.Next, k.Knobs.Up, k.Audience, k.Knobs.Edit, k.Estimand, k.Layer, k.Pin, k.Settings, k.Help, k.Quit}
 }
 
 // FullHelp is the help on ?.
