@@ -115,6 +115,7 @@ type mechanismJSON struct {
 	Sums            *noiseJSON     `json:"sums,omitempty"`
 	Smoothing       smoothingJSON  `json:"smoothing"`
 	Threshold       thresholdJSON  `json:"threshold"`
+	PostProcessing  postJSON       `json:"post_processing"`
 	Grid            mechGridJSON   `json:"grid"`
 	QIs             []qiDomainJSON `json:"quasi_identifiers"`
 	Measure         *measureJSON   `json:"measure,omitempty"`
@@ -144,6 +145,22 @@ type smoothingJSON struct {
 type thresholdJSON struct {
 	K  int    `json:"k"`
 	On string `json:"on"`
+}
+
+// postJSON says which post-processing (--nonnegative, --round) the released values had.
+type postJSON struct {
+	NonNegative bool   `json:"nonnegative"`
+	Round       bool   `json:"round"`
+	Statement   string `json:"statement"`
+}
+
+// postOf describes the post-processing of p: a function of the released values alone.
+func postOf(p sim.Params) postJSON {
+	out := postJSON{NonNegative: p.NonNegative, Round: p.Round, Statement: "none"}
+	if words := postProcessingWords(p); words != "" {
+		out.Statement = words + " after the threshold; it reads only released values, so it keeps the DP guarantee"
+	}
+	return out
 }
 
 type mechGridJSON struct {
@@ -179,10 +196,11 @@ func mechanismOf(l *loaded, p sim.Params, reads []string, rel releaseSummary, cr
 			"metadata, none from the data.",
 		PrivtuneVersion: version, DPLibrary: dpLibraryVersion(), Created: created,
 		DP: claimOf(p, reads), Epsilon: epsilonJSON(p.Epsilon), Delta: p.Delta, Noise: p.Noise.String(),
-		Split:        p.CountShare(t.HasMeasure()),
-		Threshold:    thresholdJSON{K: p.K, On: p.Threshold.String()},
-		Release:      rel,
-		ComputedFrom: "release.csv and public metadata",
+		Split:          p.CountShare(t.HasMeasure()),
+		Threshold:      thresholdJSON{K: p.K, On: p.Threshold.String()},
+		PostProcessing: postOf(p),
+		Release:        rel,
+		ComputedFrom:   "release.csv and public metadata",
 	}
 	diskCells := 1
 	if t.Grid.Located {

@@ -43,7 +43,13 @@ func plainSummary(r *sim.Report, p sim.Params) string {
 		// (suppression) and what noise does across it (noise × threshold).
 		bs := tot.BiasBySource
 		noiseLed := p.K > 0 && !math.IsNaN(bs.NoiseThreshold) && math.Abs(bs.NoiseThreshold) > math.Abs(bs.Suppression)
+		// Post-processing (--nonnegative, --round) is named when it is the largest part.
+		postLed := math.Abs(bs.PostProcessing) > math.Max(math.Abs(bs.Suppression), math.Abs(bs.NoiseThreshold))
 		switch {
+		case postLed && p.NonNegative && bs.PostProcessing > 0:
+			fmt.Fprintf(&b, ", mostly because negative counts are published as 0 (%s of the bias)", fmtSigned(bs.PostProcessing))
+		case postLed:
+			fmt.Fprintf(&b, ", mostly because of the post-processing, %s (%s of the bias)", postProcessingWords(p), fmtSigned(bs.PostProcessing))
 		case noiseLed && bs.NoiseThreshold > 0:
 			fmt.Fprintf(&b, ", mostly because noise lifts empty or small entries to k = %d or above and they are published: people who are not there (%s of the bias)",
 				p.K, fmtSigned(bs.NoiseThreshold))
@@ -155,6 +161,14 @@ func curatorMarkdown(l *loaded, r *sim.Report, d decision, summary string, point
 	b.WriteString("simulation of many releases and carry its standard error.\n\n")
 	b.WriteString("Suppression is what withholding entries below k would remove without noise; noise × threshold is what noise ")
 	b.WriteString("and the threshold do together (phantom entries pushed over k, real ones pushed under it, and a mean's ratio noise).\n\n")
+	if p.PostProcessed() {
+		fmt.Fprintf(&b, "Post-processing (%s) keeps the DP guarantee; the bias it adds is in the bias column and, per figure, "+
+			"in decision.json as bias_by_source.post_processing", postProcessingWords(p))
+		if total, ok := r.Estimand("total"); ok && !total.Pending && !math.IsNaN(total.BiasBySource.PostProcessing) {
+			fmt.Fprintf(&b, " (total: %s)", fmtSigned(tidyResidue(total.BiasBySource.PostProcessing, total.Truth)))
+		}
+		b.WriteString(".\n\n")
+	}
 	b.WriteString("| figure | bias | bias % | of which smoothing | suppression | noise × threshold | clamping | SD | RMSE | how |\n")
 	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, e := range r.Estimands {
@@ -292,6 +306,9 @@ func researcherMarkdown(l *loaded, p sim.Params, mech mechanismJSON, rel *sim.Re
 		fmt.Fprintf(&b, "| minimum count | k = %d on %s smoothed counts: entries below it are withheld (absent from release.csv) |\n", p.K, p.Threshold)
 	} else {
 		b.WriteString("| minimum count | none: every entry is published |\n")
+	}
+	if p.PostProcessed() {
+		fmt.Fprintf(&b, "| post-processing | %s |\n", mech.PostProcessing.Statement)
 	}
 	if g := mech.Grid; g.Extent != nil {
 		fmt.Fprintf(&b, "| grid | %d × %d cells of %g km over lat %g to %g, lon %g to %g |\n",

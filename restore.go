@@ -91,6 +91,7 @@ func (d decision) knobsFor(user *knobFlags, fs *pflag.FlagSet) (*knobFlags, []co
 		out.split = 0 // no measure: all of ε on counts, which --split does not take
 	}
 	out.k, out.radius, out.threshold = strconv.Itoa(r.K), formatFloat(r.RadiusKM), r.Threshold
+	out.nonNegative, out.round = r.NonNegative, r.Round
 	var cs []conflict
 	same := func(flag, given, recorded string, eq func(a, b string) bool) {
 		if fs != nil && fs.Changed(flag) && !eq(given, recorded) {
@@ -104,6 +105,8 @@ func (d decision) knobsFor(user *knobFlags, fs *pflag.FlagSet) (*knobFlags, []co
 	same("k", user.k, out.k, equalNumbers)
 	same("radius", user.radius, out.radius, equalNumbers)
 	same("threshold", user.threshold, r.Threshold, equalText)
+	same("nonnegative", strconv.FormatBool(user.nonNegative), strconv.FormatBool(r.NonNegative), equalText)
+	same("round", strconv.FormatBool(user.round), strconv.FormatBool(r.Round), equalText)
 	return &out, cs
 }
 
