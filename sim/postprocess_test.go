@@ -208,3 +208,30 @@ func TestPostProcessValues(t *testing.T) {
 		}
 	}
 }
+
+// TestNonNegativeTrueThreshold: with k on true counts (not DP, but offered) and r = 0 the
+// published entries are fixed in advance and each published value is max(0, n + N):
+// exact from the lattice PMF. At ε = 0.1 many published small entries would go negative,
+// so the post-processing bias is far above the tolerance; library releases must match
+// the predicted E and Var of the total within 4.5 standard errors.
+func TestNonNegativeTrueThreshold(t *testing.T) {
+	tbl := fixtureTable()
+	e := NewEngine(tbl)
+	p := Params{Epsilon: 0.1, K: 1, Threshold: ThresholdTrue, NonNegative: true}
+	rep, err := e.Evaluate(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total, _ := rep.Estimand("total")
+	if total.Pending || !total.Exact {
+		t.Fatalf("a true-count threshold without smoothing should be exact: %+v", total)
+	}
+	checkBiasParts(t, total)
+	releases := shortened(600)
+	tol := 4.5 * math.Sqrt(total.Variance/float64(releases))
+	if !(total.BiasBySource.PostProcessing > 3*tol) {
+		t.Fatalf("post-processing bias %.1f should dominate the tolerance %.1f here", total.BiasBySource.PostProcessing, tol)
+	}
+	totals, _ := releaseTotals(t, tbl, p, releases)
+	checkAgainstReleases(t, "total", total, totals)
+}
