@@ -56,6 +56,8 @@ func TestReleasePostProcessing(t *testing.T) {
 	}
 	if md := readFile(t, filepath.Join(out, "report.md")); !strings.Contains(md, "| post-processing | ") || !strings.Contains(md, "keeps the DP guarantee") {
 		t.Errorf("report.md does not state the post-processing:\n%s", md)
+	} else if !strings.Contains(md, "**Non-negative values**") || !strings.Contains(md, "**Rounding**") {
+		t.Errorf("report.md does not say which way the post-processing moves figures:\n%s", md)
 	}
 
 	md := readFile(t, filepath.Join(curatorDir(out), "curator-report.md"))

@@ -366,6 +366,20 @@ func researcherMarkdown(l *loaded, p sim.Params, mech mechanismJSON, rel *sim.Re
 		fmt.Fprintf(&b, "- **Clamping** counts every %s outside [%g, %g] at the bound: sums and means run low where values exceed the upper bound.\n",
 			safetext.Markdown(t.Measure), t.Clamp[0], t.Clamp[1])
 	}
+	if p.NonNegative {
+		b.WriteString("- **Non-negative values** (post-processing of the released values, so the DP guarantee holds): a count that ")
+		b.WriteString("noise pushed below 0 is published as 0 (with k ≥ 1 every published count is already at least k)")
+		if t.HasMeasure() && t.Clamp[0] >= 0 {
+			b.WriteString(", and so is a negative sum")
+		}
+		b.WriteString(". Totals over many empty or small entries run high: an empty entry adds on average up to about 0.35 ")
+		b.WriteString("(Laplace) or 0.4 (Gaussian) times the count noise SD before smoothing (E[max(0, N)] for noise N; less when that ")
+		b.WriteString("SD is only a few people, as the noise is whole numbers).\n")
+	}
+	if p.Round {
+		b.WriteString("- **Rounding** (post-processing, so the DP guarantee holds): counts are rounded to whole people and sums to ")
+		b.WriteString("whole units, half away from zero; each value moves by at most 0.5.\n")
+	}
 	b.WriteString("\n## Files\n\n")
 	b.WriteString("- `release.csv`: one row per published map cell and group, a column per QI; a withheld entry is absent.\n")
 	b.WriteString("- `mechanism.json`: the parameters above, machine-readable.\n")
