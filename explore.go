@@ -199,5 +199,6 @@ func (d dataFlags) withSetup(s tui.Setup) *dataFlags {
 	}
 	d.forced = forced
 	d.replaceBands = true
+	d.progress = io.Discard // a progress bar would draw over the explorer's screen
 	return &d
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"strings"
 	"testing"
 	"unicode"
@@ -41,5 +42,18 @@ func TestExplorerDataReads(t *testing.T) {
 	}
 	if reads := current.dataReads(); len(reads) != 2 || reads[0].Kind != "the map extent" || reads[1].Kind != "the clamp range of income" {
 		t.Fatalf("after a reload without sex as a QI: %v", reads)
+	}
+}
+
+// TestReloadDrawsNoProgressBar: the settings view's re-aggregation loads the CSV with its
+// progress bar sent nowhere: on the terminal it drew over the explorer's screen, and the
+// stray line stayed there (bubbletea repaints only the lines it changes).
+func TestReloadDrawsNoProgressBar(t *testing.T) {
+	d := smallData(3, false)
+	if d.progress != nil {
+		t.Fatal("the CLI's load should draw its progress bar on stderr")
+	}
+	if re := d.withSetup(tui.Setup{CellKM: 3, QIs: []string{"sex"}}); re.progress != io.Discard {
+		t.Fatalf("a reload draws its progress bar on %v", re.progress)
 	}
 }
