@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"strconv"
@@ -34,6 +35,9 @@ type dataFlags struct {
 	forced map[string]bool
 	// replaceBands drops the sample's default bands in favour of bands.
 	replaceBands bool
+	// progress is where load draws its progress bar (nil: stderr). The explorer's reloads
+	// draw none: their screen is bubbletea's, which a stray line would corrupt.
+	progress io.Writer
 }
 
 func (d *dataFlags) register(fs *pflag.FlagSet) {
@@ -181,7 +185,11 @@ func (d *dataFlags) load() (*loaded, error) {
 	if meta != nil {
 		pop, err = datasets.LoadMetro(opt)
 	} else {
-		bar := newProgressBar(os.Stderr, d.file)
+		out := d.progress
+		if out == nil {
+			out = os.Stderr
+		}
+		bar := newProgressBar(out, d.file)
 		opt.Progress = bar.update
 		pop, err = datasets.Load(d.file, opt)
 		bar.done()

@@ -74,19 +74,16 @@ func runExplorer(cmd *cobra.Command, data *dataFlags, knobs *knobFlags, decision
 	if err != nil {
 		return err
 	}
-	if reads := dataReads(l); len(reads) > 0 && !strings.HasPrefix(notice, "warning") {
-		notice = "DP claim qualified: " + joinWords(reads) + " " + wasWere(len(reads)) + " read off the data"
-		if !acknowledged {
-			notice += " (w needs --" + acknowledgeFlag + ")"
-		}
-	}
 	// current is the data the explorer shows; the settings view may reload it.
 	current := &currentData{l: l}
 	cfg := tui.Config{
 		Table: l.table, Source: l.pop.Source, People: l.pop.N, Params: p, Seed: knobs.seed,
 		Setup: setupOf(l), Notice: notice, Audience: audience,
-		WriteRelease: current.releaseWriter(knobs, acknowledged),
+		WriteRelease: current.releaseWriter(knobs),
 		Reload:       reloadUnder(data, current.set),
+		// The screen's DP panel qualifies the claim; the key A accepts what it names.
+		DataReads:    current.dataReads,
+		Acknowledged: acknowledged,
 	}
 	if cmd.Flags().Changed("mc-time") {
 		cfg.MonteCarloTime = knobs.mcTime // otherwise the explorer's own default
@@ -121,14 +118,17 @@ func (c *currentData) set(l *loaded) {
 	c.l = l
 }
 
+// dataReads lists what was read off the data shown (after the settings view's last reload).
+func (c *currentData) dataReads() []tui.DataRead { return dataReadFacts(c.get()) }
+
 // releaseWriter returns what the explorer's w runs: the release of the data shown at
 // setting p, written to dir and dir.curator-only, refused while a public fact read off the
-// data is not acknowledged.
-func (c *currentData) releaseWriter(knobs *knobFlags, acknowledged bool) func(dir string, p sim.Params, stage func(string)) error {
-	return func(dir string, p sim.Params, stage func(string)) error {
+// data is not acknowledged (by --acknowledge-data-read or the explorer's key A).
+func (c *currentData) releaseWriter(knobs *knobFlags) func(dir string, p sim.Params, acknowledged bool, stage func(string)) error {
+	return func(dir string, p sim.Params, acknowledged bool, stage func(string)) error {
 		l := c.get()
 		if err := requireAcknowledged(l, acknowledged); err != nil {
-			return fmt.Errorf("%w (start privtune with --%s)", err, acknowledgeFlag)
+			return fmt.Errorf("%w (press A in the explorer, or start privtune with --%s)", err, acknowledgeFlag)
 		}
 		stage("predicting the figures and drawing the library's noise")
 		b, err := buildRelease(context.Background(), l, p, knobs, sim.SecureNoise(p.Noise),
@@ -199,5 +199,6 @@ func (d dataFlags) withSetup(s tui.Setup) *dataFlags {
 	}
 	d.forced = forced
 	d.replaceBands = true
+	d.progress = io.Discard // a progress bar would draw over the explorer's screen
 	return &d
 }

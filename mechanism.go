@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"privtune/sim"
+	"privtune/tui"
 )
 
 // dataReads lists, in words, every public fact of the release that was read off the
@@ -14,22 +15,37 @@ import (
 // made of the combinations present in the data. Any of them weakens the DP claim.
 func dataReads(l *loaded) []string {
 	var out []string
+	for _, r := range dataReadFacts(l) {
+		out = append(out, r.Detail)
+	}
+	return out
+}
+
+// dataReadFacts is dataReads with, for each fact, its kind: a short phrase that names no
+// value read off the data (the explorer's researcher screen shows only kinds).
+func dataReadFacts(l *loaded) []tui.DataRead {
+	var out []tui.DataRead
 	t, p, read := l.table, l.pop, l.pop.ReadOff
 	if read.Extent {
-		out = append(out, "the map extent (the data's bounding box, published through the cells' coordinates)")
+		out = append(out, tui.DataRead{Kind: "the map extent",
+			Detail: "the map extent (the data's bounding box, published through the cells' coordinates)"})
 	}
 	if read.Bounds {
-		out = append(out, fmt.Sprintf("the clamp range of %s [%g, %g]", t.Measure, t.Clamp[0], t.Clamp[1]))
+		out = append(out, tui.DataRead{Kind: "the clamp range of " + t.Measure,
+			Detail: fmt.Sprintf("the clamp range of %s [%g, %g]", t.Measure, t.Clamp[0], t.Clamp[1])})
 	}
 	for _, name := range read.QIDomains {
 		if _, banded := p.Roles.Bands[name]; banded {
-			out = append(out, fmt.Sprintf("the banding of %s (its band edges)", name))
+			out = append(out, tui.DataRead{Kind: "the banding of " + name,
+				Detail: fmt.Sprintf("the banding of %s (its band edges)", name)})
 		} else {
-			out = append(out, fmt.Sprintf("the value list of %s (its group labels)", name))
+			out = append(out, tui.DataRead{Kind: "the values of " + name,
+				Detail: fmt.Sprintf("the value list of %s (its group labels)", name)})
 		}
 	}
 	if read.Groups {
-		out = append(out, "the list of groups (the QI combinations present in the data)")
+		out = append(out, tui.DataRead{Kind: "the list of groups",
+			Detail: "the list of groups (the QI combinations present in the data)"})
 	}
 	return out
 }

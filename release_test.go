@@ -903,22 +903,22 @@ func TestReleaseNoNoiseAndForce(t *testing.T) {
 	}
 }
 
-// TestExplorerReleaseWriter: the explorer's w refuses data-read facts unless the explorer
-// was started with --acknowledge-data-read, writes both folders when it was, and releases
-// the data the settings view last loaded.
+// TestExplorerReleaseWriter: the explorer's w refuses data-read facts unless they were
+// acknowledged (--acknowledge-data-read or the key A), writes both folders when they were,
+// and releases the data the settings view last loaded.
 func TestExplorerReleaseWriter(t *testing.T) {
 	knobs := noSimulation(t)
 	l := loadFixture(t, 6, false) // sex's values are read off the data
 	current := &currentData{l: l}
 	dir := filepath.Join(t.TempDir(), "rel")
 	p := sim.Params{Epsilon: 1, K: 5}
-	err := current.releaseWriter(knobs, false)(dir, p, func(string) {})
+	err := current.releaseWriter(knobs)(dir, p, false, func(string) {})
 	if err == nil || !strings.Contains(err.Error(), "the value list of sex") || !strings.Contains(err.Error(), "--"+acknowledgeFlag) {
 		t.Fatalf("w without the acknowledgement: %v", err)
 	}
 	reloaded := loadFixture(t, 3, false)
 	current.set(reloaded)
-	if err := current.releaseWriter(knobs, true)(dir, p, func(string) {}); err != nil {
+	if err := current.releaseWriter(knobs)(dir, p, true, func(string) {}); err != nil {
 		t.Fatal(err)
 	}
 	d, _, err := readDecision(dir)

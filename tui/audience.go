@@ -127,7 +127,7 @@ func (m Model) audienceBadge(short bool) string {
 // the DP guarantee and the release drawn.
 func (m Model) researcherLeft(l layout) string {
 	m.knobs.SetWidth(l.left)
-	parts := []string{m.knobs.View(), m.mechanismView(), strings.Join(m.dpLines(sim.ComputeDPGuarantee(m.knobs.Params())), "\n"), m.releaseSummary()}
+	parts := []string{m.knobs.View(), m.mechanismView(), strings.Join(m.dpLines(sim.ComputeDPGuarantee(m.knobs.Params()), l.left), "\n"), m.releaseSummary()}
 	spaced := strings.Join(parts, "\n\n")
 	if lipgloss.Height(lipgloss.NewStyle().Width(l.left).Render(spaced)) <= l.body {
 		return spaced

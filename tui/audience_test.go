@@ -286,7 +286,7 @@ func TestResearcherScreenHidesRefusalReasons(t *testing.T) {
 	cfg.Reload = func(Setup) (*sim.Table, error) {
 		return nil, errors.New("1,998 distinct values among 2,000 people: the quasi-identifier id looks like an identifier")
 	}
-	cfg.WriteRelease = func(string, sim.Params, func(string)) error {
+	cfg.WriteRelease = func(string, sim.Params, bool, func(string)) error {
 		return errors.New("bounds read off the data: [0, 249,873]")
 	}
 	m := researcherModel(t, cfg, newSeededNoise(2), 100, 30)

@@ -87,6 +87,8 @@ type curveMsg struct {
 // reloadMsg carries a re-aggregated Table after a settings change.
 type reloadMsg struct {
 	table *sim.Table
+	// reads is what was read off the data of table.
+	reads []DataRead
 	setup Setup
 	err   error
 }
@@ -192,26 +194,31 @@ func curvePointCmd(ctx context.Context, e *sim.Engine, p sim.Params, ax axis, i 
 	}, func(error) tea.Msg { return curveMsg{gen: gen, axis: ax, i: i} })
 }
 
-// reload re-aggregates the population under a new setup.
-func reload(fn func(Setup) (*sim.Table, error), s Setup) tea.Cmd {
+// reload re-aggregates the population under a new setup and asks reads (if not nil)
+// what was read off the data just loaded.
+func reload(fn func(Setup) (*sim.Table, error), reads func() []DataRead, s Setup) tea.Cmd {
 	return recovered(func() tea.Msg {
 		t, err := fn(s)
-		return reloadMsg{table: t, setup: s, err: err}
+		msg := reloadMsg{table: t, setup: s, err: err}
+		if err == nil && reads != nil {
+			msg.reads = reads()
+		}
+		return msg
 	}, func(err error) tea.Msg { return reloadMsg{setup: s, err: err} })
 }
 
 // recoveredWrite returns write made safe to run in a goroutine of its own: a panic
 // becomes the error the release reports on screen.
-func recoveredWrite(write func(string, sim.Params, func(string)) error) func(string, sim.Params, func(string)) error {
+func recoveredWrite(write func(string, sim.Params, bool, func(string)) error) func(string, sim.Params, bool, func(string)) error {
 	if write == nil {
 		return nil
 	}
-	return func(dir string, p sim.Params, stage func(string)) (err error) {
+	return func(dir string, p sim.Params, acknowledged bool, stage func(string)) (err error) {
 		defer func() {
 			if r := recover(); r != nil {
 				err = panicError(r)
 			}
 		}()
-		return write(dir, p, stage)
+		return write(dir, p, acknowledged, stage)
 	}
 }

@@ -14,6 +14,7 @@ type KeyMap struct {
 	Curves, Axis, Table       key.Binding
 	Pin, Settings, Help, Quit key.Binding
 	Release, Audience         key.Binding
+	Acknowledge               key.Binding
 }
 
 // DefaultKeyMap returns the explorer's keys.
@@ -31,6 +32,7 @@ func DefaultKeyMap() KeyMap {
 		Settings:     key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "settings")),
 		Release:      key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "write the release")),
 		Audience:     key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "researcher screen")),
+		Acknowledge:  key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "accept facts read off the data")),
 		Help:         key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:         key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 	}
@@ -60,6 +62,6 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Knobs.Next, k.Knobs.Prev, k.Knobs.Up, k.Knobs.Down, k.Knobs.Edit, k.Knobs.Cancel},
 		{k.Estimand, k.Table, k.Layer, k.Curves, k.Axis},
-		{k.Audience, k.Pin, k.Settings, k.Release, k.Help, k.Quit},
+		{k.Audience, k.Pin, k.Settings, k.Release, k.Acknowledge, k.Help, k.Quit},
 	}
 }

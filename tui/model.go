@@ -43,9 +43,16 @@ type Config struct {
 	Setup          Setup
 	// Reload re-aggregates the population under a new Setup; nil keeps the Table fixed.
 	Reload func(Setup) (*sim.Table, error)
+	// DataReads lists what was read off the data of the table last loaded (at start, or
+	// by the Reload that just returned); nil means nothing is.
+	DataReads func() []DataRead
+	// Acknowledged is true when privtune was started with --acknowledge-data-read: the
+	// user accepts, for the whole session, that facts read off the data are published.
+	Acknowledged bool
 	// WriteRelease draws the release of the current setting with the library's noise
 	// and writes it with its decision record to dir, reporting its stage; nil hides the key.
-	WriteRelease func(dir string, p sim.Params, stage func(string)) error
+	// acknowledged says the user accepted what was read off the data (flag or key A).
+	WriteRelease func(dir string, p sim.Params, acknowledged bool, stage func(string)) error
 	// Notice is shown in the header at the start (e.g. a recorded decision's data check).
 	Notice string
 	// Audience is who the screen is for. Researcher hides every figure computed from the
@@ -126,8 +133,14 @@ type Model struct {
 	pinned       *pin
 	writer       releaseWriter
 	showSettings bool
-	reloading    bool
-	status       string
+	// reads is what was read off the data of the table shown; ackByKey says the user
+	// accepted it with A (withdrawn when a reload changes reads); confirmingAck is A's
+	// confirmation prompt.
+	reads         []DataRead
+	ackByKey      bool
+	confirmingAck bool
+	reloading     bool
+	status        string
 	// crash is the report of a panic in Update; the explorer quits with it.
 	crash string
 }
@@ -158,6 +171,9 @@ func New(cfg Config) Model {
 	}
 	m.cfg.WriteRelease = recoveredWrite(cfg.WriteRelease)
 	m.writer.status = safeLabel(cfg.Notice)
+	if cfg.DataReads != nil {
+		m.setReads(cfg.DataReads())
+	}
 	m.resetCurves()
 	if m.cfg.MonteCarloTime <= 0 {
 		m.cfg.MonteCarloTime = 30 * time.Second
@@ -351,8 +367,14 @@ func (m Model) onKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	}
 	if m.writer.asking {
 		var cmd tea.Cmd
-		m.writer, cmd = m.writer.Update(k, m.knobs.Params(), m.cfg.WriteRelease)
+		acknowledged, write := m.acknowledged(), m.cfg.WriteRelease
+		m.writer, cmd = m.writer.Update(k, m.knobs.Params(), func(dir string, p sim.Params, stage func(string)) error {
+			return write(dir, p, acknowledged, stage)
+		})
 		return m, cmd
+	}
+	if m.confirmingAck {
+		return m.onAckKey(k)
 	}
 	if !m.reloading {
 		m.status = ""
@@ -390,7 +412,13 @@ func (m Model) onKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 			m.pinned = &pin{params: m.knobs.Params(), report: m.report}
 		}
 	case key.Matches(k, m.keys.Release) && m.cfg.WriteRelease != nil:
+		if why := m.refusal(); why != "" && !m.writer.running {
+			m.writer.status, m.writer.err, m.writer.errNamesNoData = "", why, true
+			return m, nil
+		}
 		return m, m.writer.ask()
+	case key.Matches(k, m.keys.Acknowledge) && m.cfg.WriteRelease != nil:
+		return m.askAcknowledge()
 	case key.Matches(k, m.keys.Settings):
 		m.showSettings = true
 		m.settings.setParams(m.knobs.Params())
@@ -506,7 +534,7 @@ func (m Model) onSettings(msg settingsChangedMsg) (tea.Model, tea.Cmd) {
 	if msg.setup != nil && m.cfg.Reload != nil {
 		m.reloading = true
 		m.status = "re-aggregating…"
-		return m, reload(m.cfg.Reload, *msg.setup)
+		return m, reload(m.cfg.Reload, m.cfg.DataReads, *msg.setup)
 	}
 	return m, m.changed()
 }
@@ -525,6 +553,7 @@ func (m Model) onReload(msg reloadMsg) (tea.Model, tea.Cmd) {
 	m.knobs.SetGrid(msg.table.Grid.CellKM, msg.table.HasMeasure(), msg.table.Grid.Located)
 	m.settings.hasMeasure = msg.table.HasMeasure()
 	m.pinned, m.report, m.estimand = nil, nil, 0
+	m.setReads(msg.reads)
 	return m, m.changed()
 }
 

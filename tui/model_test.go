@@ -269,7 +269,7 @@ func TestWriteReleaseKey(t *testing.T) {
 	cfg := testConfig(t)
 	var gotDir string
 	var gotParams sim.Params
-	cfg.WriteRelease = func(dir string, p sim.Params, stage func(string)) error {
+	cfg.WriteRelease = func(dir string, p sim.Params, _ bool, stage func(string)) error {
 		stage("drawing noise")
 		gotDir, gotParams = dir, p
 		return nil
@@ -292,7 +292,7 @@ func TestWriteReleaseKey(t *testing.T) {
 		t.Fatalf("no outcome shown:\n%s", m.View())
 	}
 	// A failure is shown, and ε = ∞ is refused from the explorer.
-	cfg.WriteRelease = func(string, sim.Params, func(string)) error { return errors.New("disk full") }
+	cfg.WriteRelease = func(string, sim.Params, bool, func(string)) error { return errors.New("disk full") }
 	m = New(cfg)
 	m = drive(t, m, tea.WindowSizeMsg{Width: 100, Height: 30})
 	m = drive(t, m, m.Init()())

@@ -40,7 +40,7 @@ func TestPanicInCommandShownOnScreen(t *testing.T) {
 // recovery) is the release's error on screen.
 func TestPanicInReleaseShownOnScreen(t *testing.T) {
 	cfg := testConfig(t)
-	cfg.WriteRelease = func(string, sim.Params, func(string)) error { panic("injected: write") }
+	cfg.WriteRelease = func(string, sim.Params, bool, func(string)) error { panic("injected: write") }
 	m := New(cfg)
 	m = drive(t, m, tea.WindowSizeMsg{Width: 100, Height: 30})
 	m = drive(t, m, m.Init()())

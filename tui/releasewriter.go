@@ -29,6 +29,8 @@ type releaseWriter struct {
 	input   textinput.Model
 	status  string
 	err     string
+	// errNamesNoData says err quotes nothing read off the data (a researcher may see it).
+	errNamesNoData bool
 }
 
 func newReleaseWriter(styles theme.Styles) releaseWriter {
@@ -40,7 +42,7 @@ func (w *releaseWriter) ask() tea.Cmd {
 	if w.running {
 		return nil
 	}
-	w.asking, w.err = true, ""
+	w.asking, w.err, w.errNamesNoData = true, "", false
 	if w.input.Value() == "" {
 		w.input.SetValue("release")
 	}
@@ -106,7 +108,7 @@ func (w releaseWriter) onProgress(msg releaseMsg) (releaseWriter, tea.Cmd) {
 	if msg.done {
 		w.running = false
 		if msg.err != nil {
-			w.status, w.err = "", "release not written: "+safeLabel(msg.err.Error())
+			w.status, w.err, w.errNamesNoData = "", "release not written: "+safeLabel(msg.err.Error()), false
 			return w, nil
 		}
 		w.status = fmt.Sprintf("wrote %s (shareable) and %s.curator-only (NOT for sharing: true values)",

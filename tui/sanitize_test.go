@@ -21,7 +21,7 @@ func TestLabelsFromDataSanitised(t *testing.T) {
 	for g := range cfg.Table.Groups {
 		cfg.Table.Groups[g] = "grp\x1b[31m" + cfg.Table.Groups[g] + "\x9b2J"
 	}
-	cfg.WriteRelease = func(string, sim.Params, func(string)) error { return errors.New("disk \x1b[5m full") }
+	cfg.WriteRelease = func(string, sim.Params, bool, func(string)) error { return errors.New("disk \x1b[5m full") }
 	cfg.Reload = func(Setup) (*sim.Table, error) { return nil, errors.New("column \"\x1b[8mcondition\" is sensitive") }
 	m := New(cfg)
 	m = drive(t, m, tea.WindowSizeMsg{Width: 220, Height: 60})

@@ -22,9 +22,14 @@ func (m Model) View() string {
 		return "loading…"
 	}
 	helpView := m.help.View(m.keys)
-	if !m.help.ShowAll {
+	switch {
+	case m.confirmingAck:
+		helpView = m.styles.Warn.Render(lipgloss.NewStyle().Width(m.width).Render(m.ackPrompt()))
+	case !m.help.ShowAll:
 		m.help.Width = m.width
 		helpView = m.help.ShortHelpView(m.keys.ShortHelp())
+	case len(m.reads) > 0:
+		helpView += "\n" + lipgloss.NewStyle().Width(m.width).Render(m.readsHelp())
 	}
 	l := computeLayout(m.width, m.height, lipgloss.Height(helpView))
 	if l.tooSmall {
@@ -53,7 +58,7 @@ func (m Model) View() string {
 // state; or, after the audience, the release prompt, progress or outcome while there is one.
 func (m Model) header() string {
 	line := m.writer.View()
-	if m.researcher() && m.writer.err != "" && !m.writer.asking {
+	if m.researcher() && m.writer.err != "" && !m.writer.asking && !m.writer.errNamesNoData {
 		// Why a release failed may quote the data (bounds read off it, a row).
 		line = m.styles.Error.Render("release not written (" + reasonOnCuratorScreen + ")")
 	}
@@ -266,7 +271,11 @@ func (m Model) riskView(wide bool, width int) string {
 	} else {
 		crowd = append(crowd, s.Muted.Render("  odds of picking out a person by group+area"))
 	}
-	dp := m.dpLines(r.DP)
+	dpWidth := width
+	if wide {
+		dpWidth = width - (width-2)/2 - 2
+	}
+	dp := m.dpLines(r.DP, dpWidth)
 	if wide {
 		half := (width - 2) / 2
 		left := lipgloss.NewStyle().Width(half).Render(strings.Join(crowd, "\n"))
@@ -276,16 +285,21 @@ func (m Model) riskView(wide bool, width int) string {
 	return strings.Join(crowd, "\n") + "\n" + strings.Join(dp, "\n")
 }
 
-// dpLines states the DP guarantee g, which depends on the setting alone.
-func (m Model) dpLines(g sim.DPGuarantee) []string {
+// dpLines states the DP guarantee g, which depends on the setting alone, and, in a line
+// of width columns, what qualifies it (facts read off the data).
+func (m Model) dpLines(g sim.DPGuarantee, width int) []string {
 	s := m.styles
 	if !g.Guarantee {
 		return []string{s.Title.Render("DP guarantee ") + s.Warn.Render("none (ε = ∞ or true-count k)"),
 			s.Muted.Render("  only the crowd risk limits what leaks")}
 	}
-	return []string{
+	lines := []string{
 		s.Title.Render("DP guarantee ") + s.Label.Render("ε ") + s.Value.Render(knobs.FormatEpsilon(g.Epsilon)) + s.Label.Render(" · advantage ≤ ") + s.Value.Render(fmt.Sprintf("%.2f", g.Advantage)),
 		s.Muted.Render(fmt.Sprintf("  a 10 %% suspicion rises to at most %s", percent(g.Posterior[1])))}
+	if q := m.qualificationLine(width); q != "" {
+		lines = append(lines, q)
+	}
+	return lines
 }
 
 // compareView shows pinned setting A next to the current one.
