@@ -122,8 +122,8 @@ func (b *bundle) printOutcome(w io.Writer, out, setting string) {
 	}
 	d := b.decision
 	fmt.Fprintf(w, "wrote the release: %d entries, %d published (%s)\n", d.Release.Entries, d.Release.Published, setting)
-	fmt.Fprintf(w, "  shareable:        %s/ (%s)\n", filepath.Clean(out), names(b.shareable))
-	fmt.Fprintf(w, "  curator only:     %s/ (%s): computed from the true data, do NOT share\n", curatorDir(out), names(b.curator))
+	fmt.Fprintf(w, "  shareable:        %s/ (%s)\n", safetext.Terminal(filepath.Clean(out)), names(b.shareable))
+	fmt.Fprintf(w, "  curator only:     %s/ (%s): computed from the true data, do NOT share\n", safetext.Terminal(curatorDir(out)), names(b.curator))
 	fmt.Fprintf(w, "DP claim: %s.\n", safetext.Terminal(d.DPGuarantee.Statement))
 	fmt.Fprintf(w, "curator summary (from the true data, not for sharing): %s\n", safetext.Terminal(b.summary))
 }
