@@ -53,6 +53,10 @@ if all match, 1 naming what differs).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if check != "" {
+				if given := knobs.changedKnobs(); len(given) > 0 {
+					return fmt.Errorf("--check compares a release with its record and the data; it takes no setting, so %s would be ignored: leave %s out",
+						strings.Join(given, ", "), map[bool]string{true: "it", false: "them"}[len(given) == 1])
+				}
 				return runCheck(cmd, data, check)
 			}
 			if out == "" {
