@@ -256,12 +256,12 @@ func TestSettingsThatPromiseNothing(t *testing.T) {
 		want string
 	}{
 		{append([]string{"eval", "--noise", "gaussian", "--delta", "0.99999999999"}, flags...), "δ = 0.99999999999: want δ ≤ 0.01"},
-		{append([]string{"eval", "--mc-time", "-1s"}, flags...), "--mc-time -1s: want a duration ≥ 0"},
+		{append(append([]string{"eval"}, flags...), "--mc-time", "-1s"), "--mc-time -1s: want a duration ≥ 0"},
 		{append([]string{"release", "--check", t.TempDir(), "--k", "5"}, flags...), "--check compares a release with its record and the data; it takes no setting, so --k"},
 	} {
 		_, err := run(t, tc.args...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%v: error %v, want %q", tc.args[:5], err, tc.want)
+			t.Errorf("%v: error %v, want %q", tc.args, err, tc.want)
 		}
 	}
 }
