@@ -224,7 +224,7 @@ func buildRelease(ctx context.Context, l *loaded, p sim.Params, knobs *knobFlags
 	if err := release.WriteCSV(&csvBuf, t, rel); err != nil {
 		return nil, fmt.Errorf("release.csv: %w", err)
 	}
-	mech := mechanismOf(l, p, reads, summ, created)
+	mech := mechanismOf(l, p, reads, summ, rel, created)
 	mechJSON, err := json.MarshalIndent(mech, "", "  ")
 	if err != nil {
 		return nil, err
