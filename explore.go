@@ -43,7 +43,7 @@ func runExplorer(cmd *cobra.Command, data *dataFlags, knobs *knobFlags, decision
 		if d.Data.SHA256 != l.pop.SHA256 {
 			notice = fmt.Sprintf("warning: this is not the data %s was made on (sha256 differs)", decisionFile)
 		}
-		if recordIntegrity(d) != d.Integrity {
+		if d.contentIntegrity != d.Integrity {
 			notice = fmt.Sprintf("warning: %s was edited after the release: its setting may not be the released one", decisionFile)
 		}
 		if strings.HasPrefix(notice, "warning") {

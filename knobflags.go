@@ -56,13 +56,14 @@ func (f *knobFlags) register(fs *pflag.FlagSet, lists bool) {
 	fs.DurationVar(&f.mcTime, "mc-time", 10*time.Second, "longest time the Monte Carlo may refine figures without a closed form")
 }
 
-// knobFlagNames are the flags knobFlags registers.
-var knobFlagNames = []string{"epsilon", "delta", "noise", "split", "k", "radius", "threshold", "nonnegative", "round", "seed", "mc-time"}
+// settingFlagNames are the knob flags that define a setting (not --seed or --mc-time,
+// which only steer the simulation).
+var settingFlagNames = []string{"epsilon", "delta", "noise", "split", "k", "radius", "threshold", "nonnegative", "round"}
 
-// changedKnobs returns the knob flags given on the command line.
+// changedKnobs returns the setting flags given on the command line.
 func (f *knobFlags) changedKnobs() []string {
 	var out []string
-	for _, name := range knobFlagNames {
+	for _, name := range settingFlagNames {
 		if f.flags != nil && f.flags.Changed(name) {
 			out = append(out, "--"+name)
 		}

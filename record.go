@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -51,9 +52,12 @@ type decision struct {
 	Predicted reportJSON     `json:"predicted"`
 	Release   releaseSummary `json:"release"`
 	Notes     []string       `json:"notes,omitempty"`
-	// Integrity is the SHA-256 of this record encoded with Integrity empty: an edit to
-	// the setting, the roles or any figure no longer matches it.
+	// Integrity is the SHA-256 of decision.json's bytes with this field's value empty
+	// (encodeRecord): an edit to the setting, the roles or any figure no longer matches it.
 	Integrity string `json:"integrity"`
+	// contentIntegrity is storedIntegrity of the bytes the record was read from (empty
+	// for a record built in memory).
+	contentIntegrity string
 }
 
 type signOff struct {
@@ -95,22 +99,41 @@ type shareableRecord struct {
 	Files  map[string]string `json:"sha256"`
 }
 
-// recordIntegrity returns the hex SHA-256 of d's JSON encoding with Integrity empty, after
-// one decoding round trip (so that text the encoder had to replace, such as invalid
-// UTF-8, hashes the same when the record is read back).
-func recordIntegrity(d decision) string {
-	d.Integrity = ""
-	raw, err := json.Marshal(d)
-	if err == nil {
-		var back decision
-		if err = json.Unmarshal(raw, &back); err == nil {
-			raw, err = json.Marshal(back)
+// integrityField matches the record's own integrity field as the encoder writes it.
+var integrityField = regexp.MustCompile(`"integrity": "[0-9a-f]*"`)
+
+// blankIntegrity returns raw with the value of its integrity field emptied.
+func blankIntegrity(raw []byte) []byte {
+	done := false
+	return integrityField.ReplaceAllFunc(raw, func(m []byte) []byte {
+		if done {
+			return m
 		}
-	}
+		done = true
+		return []byte(`"integrity": ""`)
+	})
+}
+
+// encodeRecord returns the record's bytes as written to decision.json, with its
+// integrity field set to the SHA-256 of those same bytes with the field empty. The hash
+// covers the bytes on disk, so a record stays verifiable whatever fields later versions
+// of privtune add to the format.
+func encodeRecord(d decision) ([]byte, string, error) {
+	d.Integrity = ""
+	raw, err := json.MarshalIndent(d, "", "  ")
 	if err != nil {
-		panic("privtune: a decision record does not encode: " + err.Error())
+		return nil, "", err
 	}
+	raw = append(raw, '\n')
 	sum := sha256.Sum256(raw)
+	h := hex.EncodeToString(sum[:])
+	return bytes.Replace(raw, []byte(`"integrity": ""`), []byte(`"integrity": "`+h+`"`), 1), h, nil
+}
+
+// storedIntegrity returns the hex SHA-256 of a record's bytes as read, with its integrity
+// field empty: it equals the field's value unless the file was edited.
+func storedIntegrity(raw []byte) string {
+	sum := sha256.Sum256(blankIntegrity(raw))
 	return hex.EncodeToString(sum[:])
 }
 
@@ -300,5 +323,6 @@ func readDecision(target string) (decision, recordLocation, error) {
 		return decision{}, loc, fmt.Errorf("%s: %w", loc.record, noSuchFile(err))
 	}
 	d, err := decodeDecision(raw, loc.record)
+	d.contentIntegrity = storedIntegrity(raw)
 	return d, loc, err
 }

@@ -258,17 +258,17 @@ func buildRelease(ctx context.Context, l *loaded, p sim.Params, knobs *knobFlags
 	for _, f := range b.shareable {
 		d.Shareable.Files[f.name] = fileSHA256(f.content)
 	}
-	d.Integrity = recordIntegrity(d)
-	b.decision = d
-	b.summary = plainSummary(rep, p)
-	recJSON, err := json.MarshalIndent(d, "", "  ")
+	recJSON, integrity, err := encodeRecord(d)
 	if err != nil {
 		return nil, err
 	}
+	d.Integrity = integrity
+	b.decision = d
+	b.summary = plainSummary(rep, p)
 	var svg bytes.Buffer
 	chartErr := release.WriteTradeoffSVG(&svg, "total", points, p.Epsilon)
 	b.curator = []namedFile{
-		{recordName, append(recJSON, '\n')},
+		{recordName, recJSON},
 		{"curator-report.md", []byte(curatorMarkdown(l, rep, d, b.summary, points, chartErr))},
 	}
 	if chartErr == nil {

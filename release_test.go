@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -1005,5 +1008,47 @@ func TestSmoothedNoiseRange(t *testing.T) {
 	lo, hi, disk = smoothedNoiseRange(g, 1)
 	if math.Abs(lo-math.Sqrt(0.2)) > 1e-12 || !(hi > lo) || disk != 5 {
 		t.Errorf("r = 1 km: factor %v to %v, disk %d; want √0.2 in the interior, more at the edges, disk 5", lo, hi, disk)
+	}
+}
+
+// TestRecordIntegrityCoversTheBytes: the record's integrity is the SHA-256 of its bytes
+// on disk with the field emptied, so a record written by an earlier privtune, whose format
+// lacked a field this one has (here params.nonnegative), still checks as unedited; it
+// used to be hashed by re-encoding into today's struct and was called "edited".
+func TestRecordIntegrityCoversTheBytes(t *testing.T) {
+	noSimulation(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "rel")
+	flags := smallFlags("testdata/metro_small.csv")
+	if _, err := run(t, append([]string{"release", "--out", out, "--epsilon", "1", "--k", "5", "--acknowledge-data-read"}, flags...)...); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(curatorDir(out), recordName)
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Integrity string `json:"integrity"`
+	}
+	if err := json.Unmarshal(raw, &d); err != nil {
+		t.Fatal(err)
+	}
+	if sum := sha256.Sum256(blankIntegrity(raw)); hex.EncodeToString(sum[:]) != d.Integrity {
+		t.Fatalf("integrity %s is not the SHA-256 of the record's bytes with the field emptied", d.Integrity)
+	}
+	// The record as an earlier format wrote it: no "nonnegative" key, its own hash.
+	older := regexp.MustCompile(`\n\s*"nonnegative": false,`).ReplaceAll(blankIntegrity(raw), nil)
+	if bytes.Equal(older, blankIntegrity(raw)) {
+		t.Fatal("the record has no nonnegative key to leave out")
+	}
+	sum := sha256.Sum256(older)
+	older = bytes.Replace(older, []byte(`"integrity": ""`), []byte(`"integrity": "`+hex.EncodeToString(sum[:])+`"`), 1)
+	if err := os.WriteFile(path, older, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o, err := run(t, append([]string{"release", "--check", out}, flags...)...)
+	if err != nil || !strings.HasPrefix(o, "match:") {
+		t.Errorf("a record of an earlier format: %v\n%s", err, o)
 	}
 }

@@ -211,7 +211,7 @@ func runCheck(cmd *cobra.Command, user *dataFlags, target string) error {
 		return err
 	}
 	var problems []string
-	if got := recordIntegrity(d); got != d.Integrity {
+	if d.contentIntegrity != d.Integrity {
 		problems = append(problems, fmt.Sprintf("the record %s was edited after the release (its integrity hash does not match its content)", loc.record))
 	}
 	if loc.shareable == "" {
