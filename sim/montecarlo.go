@@ -108,6 +108,11 @@ func (e *Engine) MonteCarlo(ctx context.Context, p Params, opt MCOptions, progre
 	for {
 		select {
 		case <-ctx.Done():
+			select { // a worker that failed as the run was cancelled still reports its panic
+			case <-workerFailed:
+				failed.rethrow()
+			default:
+			}
 			if report == nil {
 				report = e.mcReport(s, base, total, batchVar)
 			}
