@@ -51,7 +51,7 @@ func WriteFolder(dir string, files []File, force bool) error {
 	return WriteFolders(force, Folder{Dir: dir, Files: files})
 }
 
-// WriteFolders writes each folder, in the order given, all or nothing per folder.
+// WriteFolders writes the folders, all or none, putting them in place in the order given.
 //
 // # What is replaced
 //
@@ -62,12 +62,12 @@ func WriteFolder(dir string, files []File, force bool) error {
 // the folder's place is an error. Every destination is checked, and locked, before any
 // folder is written, so a refusal writes nothing.
 //
-// # Order of several folders
+// # Several folders: all or none
 //
-// Each folder is atomic on its own, and the folders appear one after the other in the
-// order given; a failure stops before the next one. So pass the curator record
-// (DIR.curator-only) first and the shareable folder DIR last: a shareable folder then
-// never exists without its record.
+// The folders go in together: either every destination holds its new folder afterwards or
+// every destination keeps what it held, even across a crash (see below). So the curator
+// record (DIR.curator-only) and the shareable folder DIR always belong to the same release.
+// Pass the record first: the folders are put in place in the order given.
 //
 // # Names beside a folder DIR
 //
@@ -77,19 +77,32 @@ func WriteFolder(dir string, files []File, force bool) error {
 //	.privtune-h.lock     lock file: flock'd while a writer runs (its PID inside, for people)
 //	.privtune-h.new-*    the new folder being written (marker first, then each file synced)
 //	.privtune-h.old      the old folder during a two-rename replacement
-//	.privtune-h.swap     journal of a replacement under way: the new folder's name and Digest
+//	.privtune-h.swap     journal of a write under way: the new folder's name and Digest, and
+//	                     the paths and Digests of all the folders written with it
 //
-// # Replacing, crash-safe
+// # Phases, crash-safe
 //
-// A new folder is written under .new-*, synced, and renamed to DIR if DIR is absent. To
-// replace DIR, the journal is written (atomically) first; then on Linux the two folders are
-// exchanged in one renameat2(RENAME_EXCHANGE), so DIR is always either the old or the new
-// release; where that is not available, DIR is renamed to .old and .new-* to DIR, so in
-// between the old release is reachable under .old. Then the old folder is removed and the
-// journal last. A later run (holding the lock) finishes an interrupted replacement from the
-// journal: if DIR already has the journal's Digest there is nothing left to do; if the new
-// folder is whole it is moved in (rolled forward, which keeps it consistent with a record
-// written before it); otherwise the old folder is put back (rolled back).
+//  1. Every destination is checked and locked (above).
+//  2. Every new folder is written under its .new-* and synced. A failure removes them all;
+//     no destination has been touched.
+//  3. Every journal is written (atomically), naming its new folder, that folder's Digest,
+//     and the whole group of folders with their Digests. From the last journal on, the
+//     write is committed: every new folder is whole, so a crash is finished forward.
+//  4. Each folder is put in place, in order: renamed to DIR if DIR is absent; otherwise on
+//     Linux exchanged with DIR in one renameat2(RENAME_EXCHANGE), so DIR is always either
+//     the old or the new release; where that is not available, DIR is renamed to .old and
+//     .new-* to DIR, so in between the old release is reachable under .old. A failure (not
+//     a crash) puts back the folders already moved, in reverse order, and removes the
+//     journals and new folders; if a folder cannot be put back, the journals stay and the
+//     next run finishes the write forward.
+//  5. The old folders are removed, then the journals.
+//
+// A later run (holding a folder's lock) finishes an interrupted write from the folder's
+// journal: if DIR already has the journal's Digest there is nothing left to do; if some
+// folder of the group has neither its journal nor its new folder in place, the write was
+// killed in phase 3 and is rolled back (DIR was not touched; the new folder goes with the
+// leftovers); otherwise the whole new folder is moved in (rolled forward). So after a kill
+// between two folders' swaps, the next run moves the second one in too.
 //
 // # Leftovers and concurrent writers
 //
@@ -113,20 +126,23 @@ func WriteFolders(force bool, folders ...Folder) (err error) {
 			return fmt.Errorf("release: folder %s given twice", dir)
 		}
 		seen[dir] = true
+	}
+	// Every folder is prepared even after a refusal, so that each finishes what a killed
+	// run left: a pair stays consistent although the first folder is refused.
+	var refusal error
+	for _, f := range folders {
 		t, err := prepare(f, force)
 		if t != nil {
 			targets = append(targets, t)
 		}
-		if err != nil {
-			return err
+		if refusal == nil {
+			refusal = err
 		}
 	}
-	for _, t := range targets {
-		if err := t.write(); err != nil {
-			return err
-		}
+	if refusal != nil {
+		return refusal
 	}
-	return nil
+	return writeAll(targets)
 }
 
 // target is one folder to write, locked, with the names beside it.
@@ -136,11 +152,17 @@ type target struct {
 	lock              *lockedFile
 	// replace is set when dir exists and is to be replaced.
 	replace bool
+	// tmp is the new folder being written, digest its Digest; moved says how far swap
+	// got and old where the old release then is (see swap).
+	tmp, digest, moved, old string
 }
 
-func (t *target) sibling(suffix string) string {
-	sum := sha256.Sum256([]byte(t.base))
-	return filepath.Join(t.parent, ".privtune-"+hex.EncodeToString(sum[:6])+"."+suffix)
+func (t *target) sibling(suffix string) string { return siblingOf(t.dir, suffix) }
+
+// siblingOf names the file or folder .privtune-h.suffix beside dir (see WriteFolders).
+func siblingOf(dir, suffix string) string {
+	sum := sha256.Sum256([]byte(filepath.Base(dir)))
+	return filepath.Join(filepath.Dir(dir), ".privtune-"+hex.EncodeToString(sum[:6])+"."+suffix)
 }
 
 func (t *target) unlock(crashed bool) {
@@ -219,98 +241,153 @@ func checkFileNames(files []File) error {
 	return nil
 }
 
-// write writes the new folder and puts it in place.
-func (t *target) write() (err error) {
-	tmp, err := os.MkdirTemp(t.parent, filepath.Base(t.sibling("new-*")))
-	if err != nil {
-		return err
-	}
-	journaled, swapped := false, false
+// writeAll writes the new folders of the prepared targets and puts them in place, all
+// together, in the phases described under WriteFolders.
+func writeAll(targets []*target) (err error) {
+	journaled, inPlace := 0, false
 	defer func() {
-		switch {
-		case err == nil, errors.Is(err, errSimulatedCrash), swapped:
-			// Done, or crashed (the next run recovers), or the new release is in place
-			// and only cleaning up failed (the next run finishes it from the journal).
-		case journaled:
-			if rerr := t.rollBack(tmp); rerr != nil {
-				err = fmt.Errorf("%w; and %v", err, rerr)
-			}
-		default:
-			os.RemoveAll(tmp)
+		if err != nil && !errors.Is(err, errSimulatedCrash) && !inPlace {
+			err = undo(targets, journaled, err)
 		}
+		// Crashed: the next run recovers from what is on disk. In place: only cleaning up
+		// failed, and the next run finishes it from the journals.
 	}()
-	digest, err := t.fill(tmp)
-	if err != nil {
-		return err
+	// Phase 2: every new folder, whole and synced, beside its destination.
+	group := make([]member, len(targets))
+	for i, t := range targets {
+		abs, err := filepath.Abs(t.dir)
+		if err != nil {
+			return err
+		}
+		if t.tmp, err = os.MkdirTemp(t.parent, filepath.Base(t.sibling("new-*"))); err != nil {
+			return err
+		}
+		if t.digest, err = t.fill(t.tmp); err != nil {
+			return err
+		}
+		group[i] = member{Dir: abs, Digest: t.digest}
 	}
 	if err := crash("written"); err != nil {
 		return err
 	}
-	if !t.replace {
-		if err := os.Rename(tmp, t.dir); err != nil {
+	// Phase 3: the journals. Once all are written, a crash rolls every folder forward.
+	for _, t := range targets {
+		j := journal{Format: markerFormat, New: filepath.Base(t.tmp), Digest: t.digest, Group: group}
+		if err := writeJournal(t.sibling("swap"), j); err != nil {
 			return err
 		}
-		return syncDir(t.parent)
+		journaled++
+		if err := crash("journal"); err != nil {
+			return err
+		}
 	}
-	if err := writeJournal(t.sibling("swap"), journal{Format: markerFormat, New: filepath.Base(tmp), Digest: digest}); err != nil {
-		return err
-	}
-	journaled = true
 	if err := crash("journaled"); err != nil {
 		return err
 	}
-	old := t.sibling("old")
-	if err := exchangeFolders(tmp, t.dir); err == nil {
-		old = tmp // the exchange left the old release under the new one's temporary name
-		swapped = true
-		if err := crash("exchanged"); err != nil {
-			return err
-		}
-	} else {
-		if !errors.Is(err, errNoExchange) {
-			return err
-		}
-		if err := os.Rename(t.dir, old); err != nil {
-			return err
-		}
-		if err := crash("aside"); err != nil {
-			return err
-		}
-		if err := os.Rename(tmp, t.dir); err != nil {
-			return err
-		}
-		swapped = true
-		if err := crash("renamed"); err != nil {
+	// Phase 4: each folder in place, in order.
+	for _, t := range targets {
+		if err := t.swap(); err != nil {
 			return err
 		}
 	}
-	if err := syncDir(t.parent); err != nil {
-		return err
+	inPlace = true
+	// Phase 5: the old folders and the journals go. A failure here leaves the new
+	// releases in place and the journals, from which the next run finishes.
+	for _, t := range targets {
+		if err := syncDir(t.parent); err != nil {
+			return err
+		}
+		if t.old != "" {
+			if err := os.RemoveAll(t.old); err != nil {
+				return fmt.Errorf("the new release is in %s, but the old one could not be removed from %s: %w", t.dir, t.old, err)
+			}
+		}
 	}
-	if err := os.RemoveAll(old); err != nil {
-		return fmt.Errorf("the new release is in %s, but the old one could not be removed from %s: %w", t.dir, old, err)
+	for _, t := range targets {
+		if err := os.Remove(t.sibling("swap")); err != nil {
+			return err
+		}
+		if err := syncDir(t.parent); err != nil {
+			return err
+		}
 	}
-	if err := os.Remove(t.sibling("swap")); err != nil {
-		return err
-	}
-	return syncDir(t.parent)
+	return nil
 }
 
-// rollBack undoes a replacement that failed (with an error, not a crash) before the new
-// folder tmp was in place: the old folder goes back to t.dir if it was moved aside, then
-// tmp and the journal are removed. If the old folder cannot be put back, the journal stays
-// so that the next run finishes the replacement.
-func (t *target) rollBack(tmp string) error {
-	old := t.sibling("old")
-	if _, err := os.Lstat(t.dir); errors.Is(err, fs.ErrNotExist) {
-		if err := os.Rename(old, t.dir); err != nil {
-			return fmt.Errorf("the old release could not be put back from %s (the next run will finish the replacement): %w", old, err)
+// undo rolls back a write that failed (with an error, not a crash) with cause: the folders
+// already moved go back, in reverse order, then the first journaled journals and the new
+// folders are removed. If a folder cannot be put back the journals stay, so that the next
+// run rolls every folder forward, and the returned error says so.
+func undo(targets []*target, journaled int, cause error) error {
+	for i := len(targets) - 1; i >= 0; i-- {
+		if uerr := targets[i].unswap(); uerr != nil {
+			return fmt.Errorf("%w; and %s could not be put back (the next run finishes the new releases): %v", cause, targets[i].dir, uerr)
 		}
 	}
-	os.RemoveAll(tmp)
-	if err := os.Remove(t.sibling("swap")); err != nil {
+	for _, t := range targets[:journaled] {
+		os.Remove(t.sibling("swap"))
+		syncDir(t.parent)
+	}
+	for _, t := range targets {
+		if t.tmp != "" {
+			os.RemoveAll(t.tmp)
+		}
+	}
+	return cause
+}
+
+// swap puts the new folder t.tmp in place at t.dir, recording in t.moved how far it got
+// and in t.old where the old release is afterwards.
+func (t *target) swap() error {
+	if !t.replace {
+		if err := os.Rename(t.tmp, t.dir); err != nil {
+			return err
+		}
+		t.moved = "renamed"
+		return crash("renamed")
+	}
+	err := exchangeFolders(t.tmp, t.dir)
+	if err == nil {
+		t.moved, t.old = "exchanged", t.tmp // the old release is under the new one's temporary name
+		return crash("exchanged")
+	}
+	if !errors.Is(err, errNoExchange) {
 		return err
 	}
+	old := t.sibling("old")
+	if err := os.Rename(t.dir, old); err != nil {
+		return err
+	}
+	t.moved, t.old = "aside", old
+	if err := crash("aside"); err != nil {
+		return err
+	}
+	if err := os.Rename(t.tmp, t.dir); err != nil {
+		return err
+	}
+	t.moved = "replaced"
+	return crash("renamed")
+}
+
+// unswap undoes what swap did, as far as it got.
+func (t *target) unswap() error {
+	var err error
+	switch t.moved {
+	case "renamed":
+		err = os.Rename(t.dir, t.tmp)
+	case "exchanged":
+		err = exchangeFolders(t.tmp, t.dir)
+	case "replaced":
+		if err = os.Rename(t.dir, t.tmp); err == nil {
+			err = os.Rename(t.old, t.dir)
+		}
+	case "aside":
+		err = os.Rename(t.old, t.dir)
+	}
+	if err != nil {
+		return err
+	}
+	t.moved, t.old = "", ""
 	return syncDir(t.parent)
 }
 
@@ -388,6 +465,31 @@ type journal struct {
 	// New is the base name of the new folder; Digest its Digest.
 	New    string `json:"new"`
 	Digest string `json:"digest"`
+	// Group lists every folder of the write, this one included, by absolute path with
+	// its new Digest: the new folders go in all together or not at all. (Absent in the
+	// journals of earlier privtune versions, which wrote one folder at a time.)
+	Group []member `json:"group,omitempty"`
+}
+
+// member is one folder of a journal's group.
+type member struct {
+	Dir    string `json:"dir"`
+	Digest string `json:"digest"`
+}
+
+// committed reports whether every folder of j's group may go in: each has its journal
+// written, or its new folder already in place (its journal removed). Before that, a write
+// that was killed while writing the journals is rolled back.
+func (j journal) committed() bool {
+	for _, m := range j.Group {
+		if _, err := os.Lstat(siblingOf(m.Dir, "swap")); err == nil {
+			continue
+		}
+		if d, err := Digest(m.Dir); err != nil || d != m.Digest {
+			return false
+		}
+	}
+	return true
 }
 
 // owner is what ownership found in a folder.
@@ -479,6 +581,9 @@ func (t *target) recover() error {
 	switch {
 	case dirExists && digestOf(t.dir) == j.Digest:
 		// The new release is in place; only the cleaning up was interrupted.
+	case !j.committed():
+		// Killed while writing the journals: no folder was moved yet, so the old release
+		// stays, and the new one goes with the leftovers.
 	case digestOf(newDir) == j.Digest:
 		// Roll forward: move the whole new release in.
 		if dirExists {
@@ -610,17 +715,17 @@ func writeJournal(path string, j journal) error {
 	return syncDir(filepath.Dir(path))
 }
 
-// errSimulatedCrash stops a write where a test's crashHook asks, leaving everything as a
-// killed process would (no cleaning up; the lock file stays, unlocked).
+// errSimulatedCrash, returned by a test's stageHook, stops a write there, leaving
+// everything as a killed process would (no cleaning up; the lock file stays, unlocked).
 var errSimulatedCrash = errors.New("simulated crash")
 
-// crashHook, set by tests, is called at each named stage of a write; returning true
-// simulates a crash there.
-var crashHook func(stage string) bool
+// stageHook, set by tests, is called at each named stage of a write; the error it returns,
+// errSimulatedCrash or an injected failure, stops the write there.
+var stageHook func(stage string) error
 
 func crash(stage string) error {
-	if crashHook != nil && crashHook(stage) {
-		return errSimulatedCrash
+	if stageHook != nil {
+		return stageHook(stage)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -223,9 +224,9 @@ func TestCrashDuringReplace(t *testing.T) {
 				if err := WriteFolder(dir, version("1"), false); err != nil {
 					t.Fatal(err)
 				}
-				crashHook = func(s string) bool { return s == stage }
+				stageHook = crashAt(stage, 1)
 				err := WriteFolder(dir, version("2"), true)
-				crashHook = nil
+				stageHook = nil
 				if !errors.Is(err, errSimulatedCrash) {
 					t.Fatalf("no crash at %s: %v", stage, err)
 				}
@@ -233,7 +234,7 @@ func TestCrashDuringReplace(t *testing.T) {
 				// the two renames, the old one at the stable name beside it.
 				reachable := dir
 				if stage == "aside" {
-					reachable = filepath.Join(parent, filepath.Base((&target{parent: parent, base: "rel"}).sibling("old")))
+					reachable = filepath.Join(parent, filepath.Base(siblingOf(dir, "old")))
 				}
 				got := read(t, filepath.Join(reachable, "a.csv")) + "+" + read(t, filepath.Join(reachable, "b.json"))
 				if got != "a 1+b 1" && got != "a 2+b 2" {
@@ -269,9 +270,9 @@ func TestCrashDuringReplace(t *testing.T) {
 func TestLeftoversRemoved(t *testing.T) {
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "rel")
-	crashHook = func(s string) bool { return s == "file" }
+	stageHook = crashAt("file", 1)
 	err := WriteFolder(dir, version("1"), false)
-	crashHook = nil
+	stageHook = nil
 	if !errors.Is(err, errSimulatedCrash) {
 		t.Fatal(err)
 	}
@@ -358,23 +359,36 @@ func TestLongFolderName(t *testing.T) {
 	}
 }
 
-// TestWriteFoldersInOrder: the curator record is written before the shareable folder, so
-// the shareable folder never exists without it; a refused destination writes nothing.
+// TestWriteFoldersInOrder: no destination is touched until every new folder is written;
+// then the curator record goes in before the shareable folder, so the shareable folder
+// never exists without it; a refused destination writes nothing.
 func TestWriteFoldersInOrder(t *testing.T) {
 	parent := t.TempDir()
 	record, shareable := filepath.Join(parent, "rel.curator-only"), filepath.Join(parent, "rel")
-	checkRecord := func(w io.Writer) error {
-		if got := read(t, filepath.Join(record, "decision.json")); got != "record" {
-			t.Errorf("while the shareable folder is written, the record holds %q", got)
+	exists := func(dir string) bool { _, err := os.Stat(dir); return err == nil }
+	checkNothingYet := func(w io.Writer) error {
+		if exists(record) || exists(shareable) {
+			t.Error("a destination was filled before every folder was written")
 		}
 		_, err := io.WriteString(w, "shared")
 		return err
 	}
+	var placed []string
+	stageHook = func(s string) error {
+		if s == "renamed" {
+			placed = append(placed, fmt.Sprint(exists(record), exists(shareable)))
+		}
+		return nil
+	}
 	err := WriteFolders(false,
 		Folder{Dir: record, Files: []File{{"decision.json", text("record")}}},
-		Folder{Dir: shareable, Files: []File{{"release.csv", checkRecord}}})
+		Folder{Dir: shareable, Files: []File{{"release.csv", checkNothingYet}}})
+	stageHook = nil
 	if err != nil {
 		t.Fatal(err)
+	}
+	if want := []string{"true false", "true true"}; !slices.Equal(placed, want) {
+		t.Fatalf("record, shareable present after each move: %v, want %v", placed, want)
 	}
 
 	// A shareable destination that cannot be replaced is found before the record is written.
@@ -420,5 +434,231 @@ func TestDigest(t *testing.T) {
 	}
 	if _, err := Digest(t.TempDir()); !errors.Is(err, ErrNotRelease) {
 		t.Fatalf("an empty folder: %v", err)
+	}
+}
+
+// crashAt returns a stageHook that simulates a crash at the n-th time stage is reached.
+func crashAt(stage string, n int) func(string) error {
+	return errorAt(stage, n, errSimulatedCrash)
+}
+
+// errorAt returns a stageHook that returns err at the n-th time stage is reached.
+func errorAt(stage string, n int, err error) func(string) error {
+	seen := 0
+	return func(s string) error {
+		if s == stage {
+			seen++
+			if seen == n {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// pair is a curator record and its shareable folder, as release --out writes them.
+type pair struct{ parent, record, shareable string }
+
+func newPair(t *testing.T) pair {
+	parent := t.TempDir()
+	return pair{parent, filepath.Join(parent, "rel.curator-only"), filepath.Join(parent, "rel")}
+}
+
+// write writes version v of both folders, the record first.
+func (p pair) write(v string, force bool) error {
+	return WriteFolders(force, Folder{p.record, version("r" + v)}, Folder{p.shareable, version("s" + v)})
+}
+
+// versions says which version each folder holds: "r1+s1" when both hold version 1, "-" for
+// a folder that is absent.
+func (p pair) versions(t *testing.T) string {
+	t.Helper()
+	got := []string{}
+	for _, dir := range []string{p.record, p.shareable} {
+		a, err := os.ReadFile(filepath.Join(dir, "a.csv"))
+		if errors.Is(err, os.ErrNotExist) {
+			got = append(got, "-")
+			continue
+		}
+		b := read(t, filepath.Join(dir, "b.json"))
+		if strings.TrimPrefix(string(a), "a ") != strings.TrimPrefix(b, "b ") {
+			t.Fatalf("%s holds a mix: %q, %q", dir, a, b)
+		}
+		if files := releaseFiles(t, dir); !slices.Equal(files, []string{"a.csv", "b.json"}) {
+			t.Fatalf("%s holds %v", dir, files)
+		}
+		got = append(got, strings.TrimPrefix(b, "b "))
+	}
+	return strings.Join(got, "+")
+}
+
+// clean fails the test if anything but the two folders is left beside them.
+func (p pair) clean(t *testing.T) {
+	t.Helper()
+	var want []string // the folders present (entries sorts "rel" first)
+	for _, dir := range []string{p.shareable, p.record} {
+		if _, err := os.Stat(dir); err == nil {
+			want = append(want, filepath.Base(dir))
+		}
+	}
+	if names := entries(t, p.parent); !slices.Equal(names, want) {
+		t.Fatalf("left beside the folders: %v", names)
+	}
+}
+
+// TestSecondFolderFailsNothingChanges: a failure (a full disk) while the shareable folder's
+// files are written leaves both destinations as they were, with or without force. (Before,
+// the record was already in place: with force the old record was lost and the new one
+// described a release that did not exist; without, an orphan record blocked the next run.)
+func TestSecondFolderFailsNothingChanges(t *testing.T) {
+	failingShareable := func(p pair, force bool) error {
+		return WriteFolders(force, Folder{p.record, version("r2")},
+			Folder{p.shareable, []File{{"a.csv", text("a s2")}, {"b.json", failing}}})
+	}
+	p := newPair(t)
+	if err := failingShareable(p, false); err == nil || !strings.Contains(err.Error(), "injected failure") {
+		t.Fatalf("failure not reported: %v", err)
+	}
+	if got := p.versions(t); got != "-+-" {
+		t.Fatalf("after a failed first write: %s", got)
+	}
+	p.clean(t)
+	if err := p.write("1", false); err != nil {
+		t.Fatalf("the next run: %v", err)
+	}
+	for _, mode := range []string{"exchange", "two renames"} {
+		if mode == "two renames" {
+			withTwoRenames(t)
+		}
+		if err := failingShareable(p, true); err == nil || !strings.Contains(err.Error(), "injected failure") {
+			t.Fatalf("%s: failure not reported: %v", mode, err)
+		}
+		if got := p.versions(t); got != "r1+s1" {
+			t.Fatalf("%s: after a failed forced write: %s", mode, got)
+		}
+		p.clean(t)
+	}
+}
+
+// TestCrashAnywhereKeepsPairConsistent kills a write of two folders at every stage it
+// passes, replacing both or writing both anew: the next run leaves both folders of the
+// same release: the old ones when the kill came before every journal was written, the new
+// ones after (in particular between the first folder's swap and the second's).
+func TestCrashAnywhereKeepsPairConsistent(t *testing.T) {
+	for _, mode := range []string{"exchange", "two renames", "new"} {
+		// The stages a write passes, in order.
+		var stages []string
+		{
+			if mode == "two renames" {
+				withTwoRenames(t)
+			}
+			p := newPair(t)
+			if mode != "new" {
+				if err := p.write("1", false); err != nil {
+					t.Fatal(err)
+				}
+			}
+			stageHook = func(s string) error { stages = append(stages, s); return nil }
+			err := p.write("2", true)
+			stageHook = nil
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		committed := slices.Index(stages, "journaled")
+		if committed < 0 || !slices.Contains(stages[committed:], "exchanged") && !slices.Contains(stages[committed:], "renamed") {
+			t.Fatalf("%s: stages %v", mode, stages)
+		}
+		for i, stage := range stages {
+			n := 0
+			for _, s := range stages[:i+1] {
+				if s == stage {
+					n++
+				}
+			}
+			t.Run(fmt.Sprintf("%s/%s#%d", mode, stage, n), func(t *testing.T) {
+				p := newPair(t)
+				want := "-+-"
+				if mode != "new" {
+					if err := p.write("1", false); err != nil {
+						t.Fatal(err)
+					}
+					want = "r1+s1"
+				}
+				if i >= committed-1 { // from the last journal written on (stages[committed-1])
+					want = "r2+s2"
+				}
+				stageHook = crashAt(stage, n)
+				err := p.write("2", true)
+				stageHook = nil
+				if !errors.Is(err, errSimulatedCrash) {
+					t.Fatalf("no crash: %v", err)
+				}
+				// The next run recovers both folders, though it is refused.
+				err = p.write("3", false)
+				if want == "-+-" && err != nil || want != "-+-" && !errors.Is(err, ErrExists) {
+					t.Fatalf("next run: %v", err)
+				}
+				if want == "-+-" {
+					want = "r3+s3"
+				}
+				if got := p.versions(t); got != want {
+					t.Fatalf("after recovery: %s, want %s (stages %v)", got, want, stages)
+				}
+				p.clean(t)
+			})
+		}
+	}
+}
+
+// TestSwapFailureRollsBack: when putting the second folder in place fails (an error, not
+// a crash), the first is put back: both destinations keep their old releases.
+func TestSwapFailureRollsBack(t *testing.T) {
+	injected := errors.New("injected swap failure")
+	t.Run("exchange", func(t *testing.T) {
+		p := newPair(t)
+		if err := p.write("1", false); err != nil {
+			t.Fatal(err)
+		}
+		saved := exchangeFolders
+		exchangeFolders = func(a, b string) error {
+			if b == p.shareable {
+				return injected
+			}
+			return saved(a, b)
+		}
+		t.Cleanup(func() { exchangeFolders = saved })
+		if err := p.write("2", true); !errors.Is(err, injected) {
+			t.Fatalf("failure not reported: %v", err)
+		}
+		if got := p.versions(t); got != "r1+s1" {
+			t.Fatalf("after a failed swap: %s", got)
+		}
+		p.clean(t)
+	})
+	for _, tc := range []struct{ mode, stage string }{
+		{"two renames", "aside"}, {"two renames", "renamed"}, {"new", "renamed"},
+	} {
+		t.Run(tc.mode+"/"+tc.stage, func(t *testing.T) {
+			withTwoRenames(t)
+			p := newPair(t)
+			want := "-+-"
+			if tc.mode != "new" {
+				if err := p.write("1", false); err != nil {
+					t.Fatal(err)
+				}
+				want = "r1+s1"
+			}
+			stageHook = errorAt(tc.stage, 2, injected)
+			err := p.write("2", true)
+			stageHook = nil
+			if !errors.Is(err, injected) {
+				t.Fatalf("failure not reported: %v", err)
+			}
+			if got := p.versions(t); got != want {
+				t.Fatalf("after a failed swap: %s, want %s", got, want)
+			}
+			p.clean(t)
+		})
 	}
 }

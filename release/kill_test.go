@@ -24,33 +24,47 @@ func TestKilledWriterChild(t *testing.T) {
 	if os.Getenv("KILL_TWO_RENAMES") != "" {
 		exchangeFolders = func(a, b string) error { return errNoExchange }
 	}
-	crashHook = func(s string) bool {
+	stageHook = func(s string) error {
 		if s == stage {
 			os.Stdout.WriteString("ready\n")
 			time.Sleep(time.Minute)
 		}
-		return false
+		return nil
 	}
-	WriteFolder(dir, version("2"), true)
+	if os.Getenv("KILL_PAIR") != "" {
+		pair{filepath.Dir(dir), dir + ".curator-only", dir}.write("2", true)
+	} else {
+		WriteFolder(dir, version("2"), true)
+	}
 	t.Fatal("not killed")
 }
 
 // TestKilledWriter kills (SIGKILL) a real writing process between the two renames of a
 // replacement and at the atomic exchange: the lock dies with it, and the next run finds the
 // new release whole at DIR with nothing left beside it. (Before, such a kill left no folder
-// at DIR and temporary folders that no later run removed.)
+// at DIR and temporary folders that no later run removed.) A writer of a record and its
+// shareable folder killed between the two folders' exchanges leaves, after the next run,
+// both new folders. (Before, the record was new and the shareable folder old.)
 func TestKilledWriter(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes; TestCrashDuringReplace covers the same states")
 	}
-	for _, tc := range []struct{ stage, twoRenames string }{{"aside", "1"}, {"renamed", "1"}, {"journaled", ""}, {"file", ""}} {
+	for _, tc := range []struct{ stage, twoRenames, pair string }{
+		{"aside", "1", ""}, {"renamed", "1", ""}, {"journaled", "", ""}, {"file", "", ""},
+		{"exchanged", "", "1"}, {"renamed", "1", "1"},
+	} {
 		parent := t.TempDir()
 		dir := filepath.Join(parent, "rel")
-		if err := WriteFolder(dir, version("1"), false); err != nil {
+		p := pair{parent, dir + ".curator-only", dir}
+		if tc.pair != "" {
+			if err := p.write("1", false); err != nil {
+				t.Fatal(err)
+			}
+		} else if err := WriteFolder(dir, version("1"), false); err != nil {
 			t.Fatal(err)
 		}
 		cmd := exec.Command(os.Args[0], "-test.run=^TestKilledWriterChild$")
-		cmd.Env = append(os.Environ(), "KILL_DIR="+dir, "KILL_STAGE="+tc.stage, "KILL_TWO_RENAMES="+tc.twoRenames)
+		cmd.Env = append(os.Environ(), "KILL_DIR="+dir, "KILL_STAGE="+tc.stage, "KILL_TWO_RENAMES="+tc.twoRenames, "KILL_PAIR="+tc.pair)
 		out, err := cmd.StdoutPipe()
 		if err != nil {
 			t.Fatal(err)
@@ -71,6 +85,17 @@ func TestKilledWriter(t *testing.T) {
 		cmd.Process.Kill()
 		cmd.Wait()
 
+		if tc.pair != "" {
+			// The first folder is in place, the second not; the next run moves it in.
+			if err := p.write("3", false); !errors.Is(err, ErrExists) {
+				t.Fatalf("%s: next run: %v", tc.stage, err)
+			}
+			if got := p.versions(t); got != "r2+s2" {
+				t.Errorf("%s: after the next run the pair holds %s", tc.stage, got)
+			}
+			p.clean(t)
+			continue
+		}
 		if err := WriteFolder(dir, version("3"), false); !errors.Is(err, ErrExists) {
 			t.Fatalf("%s: next run: %v", tc.stage, err)
 		}
