@@ -143,7 +143,7 @@ const notComputed = "not computed"
 
 // writeReport prints the report as aligned tables.
 func writeReport(w io.Writer, l *loaded, r *sim.Report) {
-	fmt.Fprintf(w, "privtune eval: %s, %s people\n%s\n\n", l.pop.Source, thousands(int64(l.pop.N)), describeParams(r.Params, l.table.HasMeasure()))
+	fmt.Fprintf(w, "privtune eval: %s, %s people\n%s\n\n", safetext.Terminal(l.pop.Source), thousands(int64(l.pop.N)), describeParams(r.Params, l.table.HasMeasure()))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	// The post-processing column appears only when the setting post-processes.
 	postHead, postGap := "", ""

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"privtune/internal/numfmt"
+	"privtune/internal/safetext"
 	"privtune/sim"
 )
 
@@ -149,7 +150,7 @@ func (s summary) write(w io.Writer) {
 	row := func(label, format string, args ...any) {
 		fmt.Fprintf(w, "%-16s %s\n", label, fmt.Sprintf(format, args...))
 	}
-	fmt.Fprintf(w, "privtune inspect: %s\n\n", s.Source)
+	fmt.Fprintf(w, "privtune inspect: %s\n\n", safetext.Terminal(s.Source))
 	row("people", "%s", thousands(int64(s.People)))
 	row("rows skipped", "%s of %s", thousands(int64(s.Skipped)), thousands(int64(s.Rows)))
 	for _, r := range s.SkipReasons {

@@ -358,3 +358,33 @@ func TestSettingsViewReloadRefusesSensitive(t *testing.T) {
 		t.Errorf("QI sex alone: %v", err)
 	}
 }
+
+// TestFileNamesNeverReachTheTerminalRaw: a file name holding an escape sequence (here
+// OSC 0, which sets the window title) is escaped in eval's header, in inspect's and in
+// the error messages main prints.
+func TestFileNamesNeverReachTheTerminalRaw(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, "ev\x1b]0;pwned\x07il.csv")
+	if err := os.WriteFile(name, []byte("sex\nF\nM\nF\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"eval", "--data", name, "--qi", "sex", "--epsilon", "inf", "--k", "0"},
+		{"inspect", "--data", name, "--qi", "sex"},
+	} {
+		out, err := run(t, args...)
+		if err != nil || !strings.Contains(out, "privtune "+args[0]+": ") || !strings.Contains(out, `\x1b`) {
+			t.Fatalf("%s: %v\n%s", args[0], err, out)
+		}
+		if strings.ContainsAny(out, "\x1b\x07") {
+			t.Errorf("%s prints a raw escape: %q", args[0], out)
+		}
+	}
+	_, err := run(t, "eval", "--data", name+"-missing")
+	if err == nil {
+		t.Fatal("a missing file is not an error")
+	}
+	if msg := terminalLines(err.Error()); strings.ContainsAny(msg, "\x1b\x07") || !strings.Contains(msg, `\x1b`) {
+		t.Errorf("error message %q: want the escape made visible", msg)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"privtune/datasets"
+	"privtune/internal/safetext"
 )
 
 // conflict is a flag given on the command line that contradicts a record.
@@ -236,12 +237,12 @@ func runCheck(cmd *cobra.Command, user *dataFlags, target string) error {
 	w := cmd.OutOrStdout()
 	if len(problems) == 0 {
 		fmt.Fprintf(w, "match: %s is the release of %s recorded in %s: every file's SHA-256, the record, the data (sha256 %s, %d rows) and its roles agree\n",
-			loc.shareable, d.Created, loc.record, d.Data.SHA256, d.Data.Rows)
+			safetext.Terminal(loc.shareable), safetext.Terminal(d.Created), safetext.Terminal(loc.record), safetext.Terminal(d.Data.SHA256), d.Data.Rows)
 		return nil
 	}
-	fmt.Fprintf(w, "MISMATCH: %s does not match its record %s:\n", loc.shareable, loc.record)
+	fmt.Fprintf(w, "MISMATCH: %s does not match its record %s:\n", safetext.Terminal(loc.shareable), safetext.Terminal(loc.record))
 	for _, p := range problems {
-		fmt.Fprintf(w, "  - %s\n", p)
+		fmt.Fprintf(w, "  - %s\n", safetext.Terminal(p))
 	}
 	return &exitError{code: 1, err: fmt.Errorf("the release differs from its record (%d problem%s)", len(problems), plural(len(problems)))}
 }
