@@ -31,20 +31,20 @@ func dataReadFacts(l *loaded) []tui.DataRead {
 			Detail: "the map extent (the data's bounding box, published through the cells' coordinates)"})
 	}
 	if read.Bounds {
-		out = append(out, tui.DataRead{Kind: "the clamp range of " + t.Measure,
+		out = append(out, tui.DataRead{Kind: tui.ClampReadKind(t.Measure),
 			Detail: fmt.Sprintf("the clamp range of %s [%g, %g]", t.Measure, t.Clamp[0], t.Clamp[1])})
 	}
 	for _, name := range read.QIDomains {
 		if _, banded := p.Roles.Bands[name]; banded {
-			out = append(out, tui.DataRead{Kind: "the banding of " + name,
+			out = append(out, tui.DataRead{Kind: tui.QIBandingReadKind(name),
 				Detail: fmt.Sprintf("the banding of %s (its band edges)", name)})
 		} else {
-			out = append(out, tui.DataRead{Kind: "the values of " + name,
+			out = append(out, tui.DataRead{Kind: tui.QIValuesReadKind(name),
 				Detail: fmt.Sprintf("the value list of %s (its group labels)", name)})
 		}
 	}
 	if read.Groups {
-		out = append(out, tui.DataRead{Kind: "the list of groups",
+		out = append(out, tui.DataRead{Kind: tui.GroupsReadKind,
 			Detail: "the list of groups (the QI combinations present in the data)"})
 	}
 	return out

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 
 	"privtune/sim"
 	"privtune/tui/heatmap"
@@ -127,7 +128,7 @@ func (m Model) audienceBadge(short bool) string {
 // the DP guarantee and the release drawn.
 func (m Model) researcherLeft(l layout) string {
 	m.knobs.SetWidth(l.left)
-	parts := []string{m.knobs.View(), m.mechanismView(), strings.Join(m.dpLines(sim.ComputeDPGuarantee(m.knobs.Params()), l.left), "\n"), m.releaseSummary()}
+	parts := []string{m.knobs.View(), m.mechanismView(l.left), strings.Join(m.dpLines(sim.ComputeDPGuarantee(m.knobs.Params()), l.left), "\n"), m.releaseSummary()}
 	spaced := strings.Join(parts, "\n\n")
 	if lipgloss.Height(lipgloss.NewStyle().Width(l.left).Render(spaced)) <= l.body {
 		return spaced
@@ -143,8 +144,9 @@ func (m Model) researcherRight(l layout) string {
 	return m.sampleMapView(l.right, l.body)
 }
 
-// mechanismView states the mechanism's public, data-independent parameters.
-func (m Model) mechanismView() string {
+// mechanismView states the mechanism's public, data-independent parameters, in lines
+// of at most width columns where they may be long.
+func (m Model) mechanismView(width int) string {
 	s := m.styles
 	p := m.knobs.Params()
 	t := m.table
@@ -164,8 +166,15 @@ func (m Model) mechanismView() string {
 		lines = append(lines, s.Label.Render(noise+" · SD ")+s.Value.Render(num(math.Sqrt(cm.IntVariance())))+s.Label.Render(" per count")+s.Muted.Render(share))
 		if t.HasMeasure() {
 			sm := sim.SumMechanism(p, t.Clamp)
-			lines = append(lines, s.Label.Render(safeLabel(t.Measure)+" sums in ")+s.Value.Render(fmt.Sprintf("[%g, %g]", t.Clamp[0], t.Clamp[1]))+
-				s.Label.Render(" · SD ")+s.Value.Render(num(math.Sqrt(sm.FloatVariance())))+s.Muted.Render(fmt.Sprintf(" (ε %s)", knobs.FormatEpsilon(sm.Epsilon))))
+			share := s.Muted.Render(fmt.Sprintf(" (ε %s)", knobs.FormatEpsilon(sm.Epsilon)))
+			if m.researcher() && m.readOff(ClampReadKind(t.Measure)) {
+				// [L, U] is then the data's minimum and maximum, and the SD reveals max(|L|, |U|).
+				line := s.Label.Render(safeLabel(t.Measure)+" sums") + share + s.Label.Render(" in a range ") + s.Muted.Render(shownOnCuratorScreenOnly)
+				lines = append(lines, ansi.Wordwrap(line, width, ""))
+			} else {
+				lines = append(lines, s.Label.Render(safeLabel(t.Measure)+" sums in ")+s.Value.Render(fmt.Sprintf("[%g, %g]", t.Clamp[0], t.Clamp[1]))+
+					s.Label.Render(" · SD ")+s.Value.Render(num(math.Sqrt(sm.FloatVariance())))+share)
+			}
 		}
 	}
 	switch {

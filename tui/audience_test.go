@@ -2,9 +2,11 @@ package tui
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -38,11 +40,18 @@ func (s seededNoise) AddNoiseFloat64(x float64, _ int64, lInf, eps, _ float64) (
 
 // blindNoise ignores the value it is given: a "release" drawn with it is the same
 // whatever the true data, so a screen that depends on the data only through the
-// release must be the same for any two tables.
-type blindNoise struct{ calls *int }
+// release must be the same for any two tables. With counts > 0, the noisy counts after
+// the first counts are 0 (withheld): groups added after a table's own draw nothing.
+type blindNoise struct {
+	calls  *int
+	counts int
+}
 
 func (b blindNoise) AddNoiseInt64(_, _, _ int64, _, _ float64) (int64, error) {
 	*b.calls++
+	if b.counts > 0 && *b.calls > b.counts {
+		return 0, nil
+	}
 	return int64((*b.calls * 7919) % 23), nil
 }
 
@@ -175,29 +184,45 @@ func TestAudienceKey(t *testing.T) {
 // TestResearcherScreenDependsOnlyOnRelease draws with noise that ignores the data, so the
 // release is the same for two different populations on the same grid; then every
 // researcher screen, whatever the keys pressed, must be the same for both: nothing on it
-// depends on the true data except through the release.
+// depends on the true data except through the release. The two tables also differ in
+// what was read off their data: the measure's clamp range (the data's minimum and
+// maximum) and the list of groups (the combinations present, here one more in b, whose
+// release draws nothing).
 func TestResearcherScreenDependsOnlyOnRelease(t *testing.T) {
-	// 3 km cells: a quick Monte Carlo for the curator's screen the unlocked run starts on.
-	a := fixtureTable(t, 3)
-	b := fixtureTable(t, 3)
+	a := measureTable(t) // 3 km cells: a quick Monte Carlo for the curator's screen the unlocked run starts on
+	b := sim.NewTable(a.Grid, append(slices.Clone(a.Groups), "99+:x"), a.Measure, [2]float64{a.Clamp[0] - 17, 3 * a.Clamp[1]})
+	b.QINames = a.QINames
+	copy(b.Count, a.Count)
+	copy(b.Sum, a.Sum)
+	copy(b.Raw, a.Raw)
 	rng := rand.New(rand.NewPCG(5, 5))
-	rng.Shuffle(len(b.Count), func(i, j int) { b.Count[i], b.Count[j] = b.Count[j], b.Count[i] })
+	rng.Shuffle(len(a.Count), func(i, j int) { b.Count[i], b.Count[j] = b.Count[j], b.Count[i] })
 	for e := range b.Count {
 		b.Count[e] += int64(rng.IntN(3))
 	}
 	b.Finish()
+	readsOf := func(table *sim.Table) func() []DataRead {
+		return func() []DataRead {
+			return []DataRead{
+				{Kind: ClampReadKind(table.Measure), Detail: fmt.Sprintf("the clamp range of %s [%g, %g]", table.Measure, table.Clamp[0], table.Clamp[1])},
+				{Kind: GroupsReadKind, Detail: "the list of groups (the QI combinations present in the data)"},
+			}
+		}
+	}
 	for _, locked := range []bool{true, false} {
 		models := make([]Model, 2)
 		for i, table := range []*sim.Table{a, b} {
 			cfg := testConfig(t)
 			cfg.Table = table
 			cfg.People = int(table.People())
+			cfg.DataReads = readsOf(table)
 			cfg.MonteCarloTime = 40 * time.Millisecond // the curator's figures are not compared
 			if locked {
 				cfg.Audience = Researcher
 			}
-			calls := new(int)
-			models[i] = researcherModel(t, cfg, func(sim.NoiseKind) sim.NoiseSource { return blindNoise{calls} }, 140, 45)
+			// Each release drawn afresh: b's extra group must not shift the next draw.
+			noise := func(sim.NoiseKind) sim.NoiseSource { return blindNoise{calls: new(int), counts: len(a.Count)} }
+			models[i] = researcherModel(t, cfg, noise, 140, 45)
 			if !locked {
 				models[i] = keys(t, models[i], "a")
 			}
@@ -290,9 +315,13 @@ func TestResearcherScreenHidesRefusalReasons(t *testing.T) {
 		return errors.New("bounds read off the data: [0, 249,873]")
 	}
 	m := researcherModel(t, cfg, newSeededNoise(2), 100, 30)
-	m = keys(t, m, "a")
+	// A researcher's screen cannot reload: the refusal it may meet is of a reload the
+	// curator started, answered after the switch to the researcher's screen.
 	m = editField(t, m, fieldQIs)
-	m = keys(t, m, "id", "enter")
+	m = keys(t, m, "id")
+	m, pending := startReload(t, m)
+	m = keys(t, m, "esc", "a")
+	m = drive(t, m, pending())
 	v := m.View()
 	if strings.Contains(v, "2,000") || strings.Contains(v, "1,998") || !strings.Contains(v, "quasi-identifiers id refused by the data's checks (the reason may quote the data") {
 		t.Fatalf("the refusal on a researcher's screen:\n%s", v)
@@ -304,5 +333,31 @@ func TestResearcherScreenHidesRefusalReasons(t *testing.T) {
 	m = keys(t, m, "a")
 	if v := m.View(); !strings.Contains(v, "249,873") {
 		t.Fatalf("the curator's screen lost the reason:\n%s", v)
+	}
+}
+
+// TestResearcherHeaderGroupCount: the number of groups is a true figure when the groups
+// are made of what the data holds (the combinations present, or a QI's values or band
+// edges read off the data); a researcher's header then leaves it out, and shows it when
+// the groups were all given.
+func TestResearcherHeaderGroupCount(t *testing.T) {
+	for _, tc := range []struct {
+		reads []DataRead
+		shown bool
+	}{
+		{nil, true},
+		{[]DataRead{{Kind: "the map extent"}}, true},
+		{[]DataRead{{Kind: GroupsReadKind}}, false},
+		{[]DataRead{{Kind: QIValuesReadKind("sex")}}, false},
+		{[]DataRead{{Kind: QIBandingReadKind("age")}}, false},
+	} {
+		cfg := testConfig(t)
+		cfg.Audience = Researcher
+		cfg.DataReads = func() []DataRead { return tc.reads }
+		m := researcherModel(t, cfg, newSeededNoise(4), 140, 45)
+		count := fmt.Sprintf("%d groups", len(cfg.Table.Groups))
+		if header := strings.Split(m.View(), "\n")[0]; strings.Contains(header, count) != tc.shown {
+			t.Errorf("reads %v: header %q, want the group count shown %v", tc.reads, header, tc.shown)
+		}
 	}
 }

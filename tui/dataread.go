@@ -18,6 +18,50 @@ type DataRead struct {
 	Detail string
 }
 
+// GroupsReadKind is the Kind of the DataRead saying that the groups are the QI
+// combinations present in the data (so their list, and their number, are data).
+const GroupsReadKind = "the list of groups"
+
+// ClampReadKind is the Kind of the DataRead saying that measure's clamp range [L, U] was
+// read off the data (L and U are then the data's exact minimum and maximum).
+func ClampReadKind(measure string) string { return "the clamp range of " + measure }
+
+// QIValuesReadKind is the Kind of the DataRead saying that the values of QI column name
+// (its group labels) were read off the data.
+func QIValuesReadKind(name string) string { return "the values of " + name }
+
+// QIBandingReadKind is the Kind of the DataRead saying that the band edges of QI column
+// name were read off the data.
+func QIBandingReadKind(name string) string { return "the banding of " + name }
+
+// groupsReadOff reports whether the number of groups is data: the groups are the
+// combinations present in the data, or the cross product of QI domains one of which
+// (values or band edges) was read off the data.
+func (m Model) groupsReadOff() bool {
+	if m.readOff(GroupsReadKind) {
+		return true
+	}
+	for _, q := range m.table.QINames {
+		if m.readOff(QIValuesReadKind(q)) || m.readOff(QIBandingReadKind(q)) {
+			return true
+		}
+	}
+	return false
+}
+
+// readOff reports whether the fact of this kind was read off the data of the table shown.
+func (m Model) readOff(kind string) bool {
+	for _, r := range m.reads {
+		if r.Kind == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// shownOnCuratorScreenOnly stands, on a researcher's screen, for a figure read off the data.
+const shownOnCuratorScreenOnly = "read off the data (shown on the curator's screen only)"
+
 // sameReads reports whether a and b name the same facts, in the same words.
 func sameReads(a, b []DataRead) bool {
 	if len(a) != len(b) {

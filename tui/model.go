@@ -412,6 +412,12 @@ func (m Model) onKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 			m.pinned = &pin{params: m.knobs.Params(), report: m.report}
 		}
 	case key.Matches(k, m.keys.Release) && m.cfg.WriteRelease != nil:
+		if m.reloading && !m.writer.running {
+			// The reload has already replaced the data a release is written from, but the
+			// screen still shows the old table: wait until both agree.
+			m.writer.status, m.writer.err, m.writer.errNamesNoData = "", "w refused: the data is being re-aggregated · press w when it is done", true
+			return m, nil
+		}
 		if why := m.refusal(); why != "" && !m.writer.running {
 			m.writer.status, m.writer.err, m.writer.errNamesNoData = "", why, true
 			return m, nil
@@ -531,6 +537,15 @@ func (m Model) onCurve(msg curveMsg) (tea.Model, tea.Cmd) {
 
 func (m Model) onSettings(msg settingsChangedMsg) (tea.Model, tea.Cmd) {
 	m.knobs.SetParams(msg.params)
+	if msg.setup != nil && m.researcher() {
+		m.settings.err = researcherReadOnly // the settings view refuses it already
+		return m, m.changed()
+	}
+	if msg.setup != nil && m.reloading {
+		// The data shown is being replaced: a second reload could finish first.
+		m.settings.err = "a re-aggregation is running: wait for it to finish"
+		return m, m.changed()
+	}
 	if msg.setup != nil && m.cfg.Reload != nil {
 		m.reloading = true
 		m.status = "re-aggregating…"

@@ -109,6 +109,10 @@ func (s settingsModel) Update(k tea.KeyMsg) (settingsModel, tea.Cmd) {
 				s.err = "fixed for this data: restart privtune with other flags to change it"
 				return s, nil
 			}
+			if reloads(s.cursor) && s.researcher {
+				s.err = "cell size, QIs and bands are read-only on a researcher's screen: the curator's screen changes them"
+				return s, nil
+			}
 			s.editing, s.err, s.note = true, "", ""
 			s.input.SetValue(s.value(s.cursor))
 			s.input.CursorEnd()
@@ -177,6 +181,11 @@ func (s settingsModel) shownErr() string {
 	}
 	return s.err
 }
+
+// researcherReadOnly is why a researcher's screen cannot change the cell size, QIs or
+// bands: whether the data's checks accept a new setup answers questions about the true
+// data (a band edge above the youngest age is refused), so edits would binary-search it.
+const researcherReadOnly = "read-only here: the data's checks would reveal true values"
 
 // reasonOnCuratorScreen stands, on a researcher's screen, for a reason that may quote
 // the true data.
@@ -323,8 +332,11 @@ func (s settingsModel) form(width int, explainAll bool) string {
 		if f == fieldThreshold && s.params.Threshold == sim.ThresholdTrue {
 			explain = s.styles.Warn.Render(s.explain(f))
 		}
-		if reloads(f) && !s.canReload {
+		switch {
+		case reloads(f) && !s.canReload:
 			explain = s.styles.Muted.Render("fixed for this data")
+		case reloads(f) && s.researcher:
+			explain = s.styles.Muted.Render(researcherReadOnly)
 		}
 		lines = append(lines, marker+name+" "+value)
 		if explainAll || f == s.cursor {

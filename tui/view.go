@@ -75,7 +75,11 @@ func (m Model) header() string {
 		// The number of people is a true figure.
 		about = append(about, thousands(int64(m.cfg.People))+" people")
 	}
-	about = append(about, grid, fmt.Sprintf("%d groups", len(t.Groups)))
+	about = append(about, grid)
+	if !m.researcher() || !m.groupsReadOff() {
+		// Groups made of what the data holds are as many as the data has.
+		about = append(about, fmt.Sprintf("%d groups", len(t.Groups)))
+	}
 	left := m.styles.Title.Render("privtune") + m.styles.Muted.Render(" · ") + m.audienceBadge(false) + m.styles.Muted.Render(" · "+strings.Join(about, " · "))
 	// The audience comes first, then the state (shortened only if it would hide the
 	// audience), then as much of the description as fits.
