@@ -107,8 +107,8 @@ func TestDPLineQualified(t *testing.T) {
 		t.Fatalf("no qualification on the researcher's screen:\n%s", v)
 	}
 	m = keys(t, m, "w")
-	if v := m.View(); !strings.Contains(v, "w refused: facts read off the data are not accepted") {
-		t.Fatalf("the researcher's screen hides why w refused:\n%s", v)
+	if v := m.View(); !strings.Contains(v, "w: releasing is the curator's") {
+		t.Fatalf("the researcher's screen does not say why w refused:\n%s", v)
 	}
 	m = keys(t, m, "?")
 	v := m.View()

@@ -417,6 +417,9 @@ func (m Model) onKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		return m, m.writer.ask()
+	case key.Matches(k, m.keys.ReleaseRefused):
+		m.writer.status, m.writer.err, m.writer.errNamesNoData = "", releaseRefusedHere(m.audienceLocked), true
+		return m, nil
 	case key.Matches(k, m.keys.Acknowledge) && m.cfg.WriteRelease != nil:
 		return m.askAcknowledge()
 	case key.Matches(k, m.keys.Settings):

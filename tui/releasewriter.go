@@ -133,3 +133,12 @@ func (w releaseWriter) View() string {
 	}
 	return ""
 }
+
+// releaseRefusedHere is why w writes nothing on the researcher screen: releasing (which
+// writes the curator record of true values beside the release) is the curator's act.
+func releaseRefusedHere(audienceLocked bool) string {
+	if audienceLocked {
+		return "releasing is the curator's: start privtune without --audience researcher"
+	}
+	return "w: releasing is the curator's; switch with a"
+}
