@@ -245,3 +245,23 @@ func TestEvalPostProcessingFlags(t *testing.T) {
 		t.Errorf("sweep header lacks bias_post_processing:\n%s", csvOut)
 	}
 }
+
+// TestSettingsThatPromiseNothing: a δ near 1 is refused rather than called a DP guarantee,
+// a negative --mc-time is refused, and release --check refuses knob flags it would
+// silently ignore (it used to print "match" for --k 5 against a record of k = 10).
+func TestSettingsThatPromiseNothing(t *testing.T) {
+	flags := smallFlags("testdata/metro_small.csv")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{append([]string{"eval", "--noise", "gaussian", "--delta", "0.99999999999"}, flags...), "δ = 0.99999999999: want δ ≤ 0.01"},
+		{append(append([]string{"eval"}, flags...), "--mc-time", "-1s"), "--mc-time -1s: want a duration ≥ 0"},
+		{append([]string{"release", "--check", t.TempDir(), "--k", "5"}, flags...), "--check compares a release with its record and the data; it takes no setting, so --k"},
+	} {
+		_, err := run(t, tc.args...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: error %v, want %q", tc.args, err, tc.want)
+		}
+	}
+}

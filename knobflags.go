@@ -56,6 +56,20 @@ func (f *knobFlags) register(fs *pflag.FlagSet, lists bool) {
 	fs.DurationVar(&f.mcTime, "mc-time", 10*time.Second, "longest time the Monte Carlo may refine figures without a closed form")
 }
 
+// knobFlagNames are the flags knobFlags registers.
+var knobFlagNames = []string{"epsilon", "delta", "noise", "split", "k", "radius", "threshold", "nonnegative", "round", "seed", "mc-time"}
+
+// changedKnobs returns the knob flags given on the command line.
+func (f *knobFlags) changedKnobs() []string {
+	var out []string
+	for _, name := range knobFlagNames {
+		if f.flags != nil && f.flags.Changed(name) {
+			out = append(out, "--"+name)
+		}
+	}
+	return out
+}
+
 // params returns the single setting the flags name.
 func (f *knobFlags) params(hasMeasure bool) (sim.Params, error) {
 	list, err := f.grid(hasMeasure)
@@ -71,6 +85,9 @@ func (f *knobFlags) params(hasMeasure bool) (sim.Params, error) {
 // grid returns every combination of the listed ε, k and r, ε varying slowest.
 func (f *knobFlags) grid(hasMeasure bool) ([]sim.Params, error) {
 	base := sim.Params{Delta: f.delta, Split: f.split, NonNegative: f.nonNegative, Round: f.round}
+	if f.mcTime < 0 {
+		return nil, fmt.Errorf("--mc-time %v: want a duration ≥ 0 (0 computes only the exact figures)", f.mcTime)
+	}
 	// sim.Params reads Split = 0 as "the default"; a --split the user typed is never that.
 	if f.flags != nil && f.flags.Changed("split") && !(f.split > 0) {
 		return nil, fmt.Errorf("--split %v: want the share of ε spent on counts, strictly between 0 and 1", f.split)

@@ -205,7 +205,7 @@ type measureJSON struct {
 // Noise SDs: √IntVariance for counts and √FloatVariance for sums (sim.Mechanism). The
 // kernel spreads each cell's value evenly over the m cells of its disk, so away from the
 // edges a smoothed value is Σ_{d ∈ D(c)} X_d/m and its SD is σ/√m.
-func mechanismOf(l *loaded, p sim.Params, reads []string, rel releaseSummary, created string) mechanismJSON {
+func mechanismOf(l *loaded, p sim.Params, reads []string, rel releaseSummary, released *sim.Released, created string) mechanismJSON {
 	t := l.table
 	m := mechanismJSON{
 		About: "The public parameters of this release: every value here follows from the setting, the grid and public " +
@@ -242,9 +242,33 @@ func mechanismOf(l *loaded, p sim.Params, reads []string, rel releaseSummary, cr
 	}
 	m.QIs = []qiDomainJSON{}
 	for q, name := range l.pop.Roles.QIs {
-		m.QIs = append(m.QIs, qiDomainJSON{Name: name, Domain: l.pop.QIDomains[q], FromData: l.pop.QIDomainFromData[q]})
+		domain := l.pop.QIDomains[q]
+		if l.pop.QIDomainFromData[q] {
+			domain = publishedLabels(t, released, q, domain)
+		}
+		m.QIs = append(m.QIs, qiDomainJSON{Name: name, Domain: domain, FromData: l.pop.QIDomainFromData[q]})
 	}
 	return m
+}
+
+// publishedLabels returns the labels of domain (in its order) that QI q takes in at least
+// one published entry. A domain read off the data lists values people have; listing a
+// value held only in withheld entries would reveal that someone has it, which k hides.
+func publishedLabels(t *sim.Table, released *sim.Released, q int, domain []string) []string {
+	seen := map[string]bool{}
+	C := t.Cells()
+	for i, pub := range released.Published {
+		if pub && q < len(t.GroupValues[i/C]) {
+			seen[t.GroupValues[i/C][q]] = true
+		}
+	}
+	out := []string{}
+	for _, label := range domain {
+		if seen[label] {
+			out = append(out, label)
+		}
+	}
+	return out
 }
 
 func noiseOf(m sim.Mechanism, sd float64, diskCells int) noiseJSON {

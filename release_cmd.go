@@ -53,6 +53,10 @@ if all match, 1 naming what differs).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if check != "" {
+				if given := knobs.changedKnobs(); len(given) > 0 {
+					return fmt.Errorf("--check compares a release with its record and the data; it takes no setting, so %s would be ignored: leave %s out",
+						strings.Join(given, ", "), map[bool]string{true: "it", false: "them"}[len(given) == 1])
+				}
 				return runCheck(cmd, data, check)
 			}
 			if out == "" {
@@ -220,7 +224,7 @@ func buildRelease(ctx context.Context, l *loaded, p sim.Params, knobs *knobFlags
 	if err := release.WriteCSV(&csvBuf, t, rel); err != nil {
 		return nil, fmt.Errorf("release.csv: %w", err)
 	}
-	mech := mechanismOf(l, p, reads, summ, created)
+	mech := mechanismOf(l, p, reads, summ, rel, created)
 	mechJSON, err := json.MarshalIndent(mech, "", "  ")
 	if err != nil {
 		return nil, err

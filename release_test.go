@@ -958,3 +958,34 @@ func TestSummaryNamesTheRightCause(t *testing.T) {
 		}
 	}
 }
+
+// TestWithheldLabelsAreNotPublished: a QI value read off the data that only withheld
+// entries hold (here one person's rare value) appears nowhere in the shareable folder:
+// listing it in the QI's domain would tell that someone has it.
+func TestWithheldLabelsAreNotPublished(t *testing.T) {
+	noSimulation(t)
+	dir := t.TempDir()
+	data := filepath.Join(dir, "people.csv")
+	var b strings.Builder
+	b.WriteString("job\n")
+	for i := 0; i < 40; i++ {
+		b.WriteString("clerk\nteacher\n")
+	}
+	b.WriteString("astronaut\n")
+	if err := os.WriteFile(data, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "rel")
+	if _, err := run(t, "release", "--data", data, "--qi", "job", "--epsilon", "20", "--k", "10", "--out", out,
+		"--acknowledge-data-read", "--mc-time", "0s"); err != nil {
+		t.Fatal(err)
+	}
+	for name, content := range shareableFiles(t, out) {
+		if strings.Contains(content, "astronaut") {
+			t.Errorf("%s names the value only a withheld entry holds:\n%s", name, content)
+		}
+		if name == "mechanism.json" && !strings.Contains(content, "teacher") {
+			t.Errorf("mechanism.json lost a published value:\n%s", content)
+		}
+	}
+}

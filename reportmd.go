@@ -317,7 +317,7 @@ func researcherMarkdown(l *loaded, p sim.Params, mech mechanismJSON, rel *sim.Re
 	for _, q := range mech.QIs {
 		from := ""
 		if q.FromData {
-			from = " (read off the data)"
+			from = " (read off the data: only values of published entries are listed)"
 		}
 		labels := make([]string, len(q.Domain))
 		for i, v := range q.Domain {

@@ -68,6 +68,9 @@ const (
 	MinEpsilon = 1e-3
 	// MaxEpsilon is the largest finite ε; use math.Inf(1) for no noise.
 	MaxEpsilon = 1e3
+	// MaxDelta is the largest δ: beyond it an (ε, δ) statement promises nothing a reader
+	// should rely on (δ is the probability that the ε bound fails for a person).
+	MaxDelta = 0.01
 	// MaxK is the largest minimum count.
 	MaxK = 1_000_000
 	// MaxRadiusKM is the largest smoothing radius: a quarter of the Earth's circumference,
@@ -169,6 +172,9 @@ func (p Params) Validate(hasMeasure bool) error {
 	}
 	if math.IsNaN(p.Delta) || p.Delta < 0 || p.Delta >= 1 {
 		errs = append(errs, fmt.Errorf("δ = %v: want 0 ≤ δ < 1", p.Delta))
+	} else if p.Delta > MaxDelta {
+		errs = append(errs, fmt.Errorf("δ = %v: want δ ≤ %v; δ is the chance that the ε guarantee fails outright, "+
+			"so it must stay far below 1/n for n people (e.g. 1e-6 for 100,000)", p.Delta, MaxDelta))
 	} else if p.Noise == Gaussian && p.Delta == 0 && !p.NoNoise() {
 		errs = append(errs, errors.New("gaussian noise needs δ > 0"))
 	} else if p.Noise == Laplace && p.Delta != 0 {
