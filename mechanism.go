@@ -147,14 +147,16 @@ type noiseJSON struct {
 	LInf    float64  `json:"linf_sensitivity"`
 	// SD is the standard deviation of the library's noise on one entry before smoothing.
 	SD float64 `json:"noise_sd"`
-	// SmoothedSD is the SD of a smoothed released value away from the map's edges.
-	SmoothedSD float64 `json:"noise_sd_smoothed_interior"`
+	// SmoothedSDMin and SmoothedSDMax bound, over the map's cells, the SD of a smoothed
+	// released value: SD·√(Σ_d K(c, d)²) (the grid and r alone set it).
+	SmoothedSDMin float64 `json:"noise_sd_smoothed_min"`
+	SmoothedSDMax float64 `json:"noise_sd_smoothed_max"`
 }
 
 type smoothingJSON struct {
 	RadiusKM    float64 `json:"radius_km"`
 	Kernel      string  `json:"kernel"`
-	DiskCells   int     `json:"disk_cells_interior"`
+	DiskCells   int     `json:"disk_cells_max"`
 	Description string  `json:"description"`
 }
 
@@ -218,18 +220,15 @@ func mechanismOf(l *loaded, p sim.Params, reads []string, rel releaseSummary, re
 		Release:        rel,
 		ComputedFrom:   "release.csv and public metadata",
 	}
-	diskCells := 1
-	if t.Grid.Located {
-		diskCells = sim.DiskCells(p.RadiusKM, t.Grid.CellKM)
-	}
+	lo, hi, diskCells := smoothedNoiseRange(t.Grid, p.RadiusKM)
 	m.Smoothing = smoothingJSON{RadiusKM: p.RadiusKM, Kernel: "uniform disk", DiskCells: diskCells,
 		Description: "each cell's noisy value is spread evenly over the cells whose centres lie within the radius " +
 			"(clipped at the map's edges); totals over the whole map are unchanged"}
 	cm := sim.CountMechanism(p, t.HasMeasure())
-	m.Counts = noiseOf(cm, math.Sqrt(cm.IntVariance()), diskCells)
+	m.Counts = noiseOf(cm, math.Sqrt(cm.IntVariance()), lo, hi)
 	if t.HasMeasure() {
 		sm := sim.SumMechanism(p, t.Clamp)
-		n := noiseOf(sm, math.Sqrt(sm.FloatVariance()), diskCells)
+		n := noiseOf(sm, math.Sqrt(sm.FloatVariance()), lo, hi)
 		m.Sums = &n
 		m.Measure = &measureJSON{Name: t.Measure, Bounds: t.Clamp}
 	}
@@ -271,7 +270,27 @@ func publishedLabels(t *sim.Table, released *sim.Released, q int, domain []strin
 	return out
 }
 
-func noiseOf(m sim.Mechanism, sd float64, diskCells int) noiseJSON {
+// noiseOf describes mechanism m whose noise has SD sd on one entry, scaled by smoothing
+// by a factor between lo and hi over the cells.
+func noiseOf(m sim.Mechanism, sd, lo, hi float64) noiseJSON {
 	return noiseJSON{Epsilon: epsilonJSON(m.Epsilon), Delta: m.Delta, L0: 1, LInf: m.LInf, SD: sd,
-		SmoothedSD: sd / math.Sqrt(float64(diskCells))}
+		SmoothedSDMin: sd * lo, SmoothedSDMax: sd * hi}
+}
+
+// smoothedNoiseRange returns the least and the largest factor √(Σ_d K(c, d)²) over the
+// grid's cells c by which smoothing of radius r scales one entry's noise SD, and the
+// largest disk |D(c)| (clipped to the grid). Both depend on the grid and r alone.
+func smoothedNoiseRange(g sim.Grid, r float64) (lo, hi float64, maxDisk int) {
+	if !g.Located || r == 0 {
+		return 1, 1, 1
+	}
+	sm := sim.NewSmoother(g, r)
+	kss := make([]float64, g.Cells())
+	sm.KernelSquareSum(kss)
+	lo, hi = math.Inf(1), 0
+	for c, v := range kss {
+		lo, hi = math.Min(lo, v), math.Max(hi, v)
+		maxDisk = max(maxDisk, int(sm.DiskSize(c)))
+	}
+	return math.Sqrt(lo), math.Sqrt(hi), maxDisk
 }

@@ -989,3 +989,21 @@ func TestWithheldLabelsAreNotPublished(t *testing.T) {
 		}
 	}
 }
+
+// TestSmoothedNoiseRange: the SD factor stated in mechanism.json is √(Σ_d K(c, d)²) over
+// the grid's real cells. On a 10 × 10 grid with r = 20 km every disk holds all 100 cells,
+// so every K(c, d) = 1/100 and the factor is exactly √(100/100²) = 0.1 everywhere (the old
+// 1/√(disk cells unclipped) said 0.028: 3.5 times too little noise).
+func TestSmoothedNoiseRange(t *testing.T) {
+	g := sim.Grid{Rows: 10, Cols: 10, CellKM: 1, Located: true}
+	lo, hi, disk := smoothedNoiseRange(g, 20)
+	if math.Abs(lo-0.1) > 1e-12 || math.Abs(hi-0.1) > 1e-12 || disk != 100 {
+		t.Errorf("r = 20 km on 10 × 10: factor %v to %v, disk %d; want 0.1, 0.1, 100", lo, hi, disk)
+	}
+	// r = 1 km: an interior cell's disk holds 5 cells of 5 each (factor √(5/25)); a corner
+	// cell's 3 cells have disks of 3 or 4 cells, so its factor is larger.
+	lo, hi, disk = smoothedNoiseRange(g, 1)
+	if math.Abs(lo-math.Sqrt(0.2)) > 1e-12 || !(hi > lo) || disk != 5 {
+		t.Errorf("r = 1 km: factor %v to %v, disk %d; want √0.2 in the interior, more at the edges, disk 5", lo, hi, disk)
+	}
+}

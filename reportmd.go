@@ -290,14 +290,14 @@ func researcherMarkdown(l *loaded, p sim.Params, mech mechanismJSON, rel *sim.Re
 	if t.HasMeasure() {
 		fmt.Fprintf(&b, "| budget split | %s of ε and δ on counts, the rest on sums of %s |\n", percentWords(mech.Split), safetext.Markdown(t.Measure))
 	}
-	fmt.Fprintf(&b, "| count noise SD per entry | %s before smoothing, %s after (away from the map's edges) |\n",
-		fmtNum(mech.Counts.SD), fmtNum(mech.Counts.SmoothedSD))
+	fmt.Fprintf(&b, "| count noise SD per entry | %s before smoothing, %s after |\n",
+		fmtNum(mech.Counts.SD), sdRange(mech.Counts))
 	if mech.Sums != nil {
 		fmt.Fprintf(&b, "| %s sum noise SD per entry | %s before smoothing, %s after; values clamped to [%g, %g] |\n",
-			safetext.Markdown(t.Measure), fmtNum(mech.Sums.SD), fmtNum(mech.Sums.SmoothedSD), mech.Measure.Bounds[0], mech.Measure.Bounds[1])
+			safetext.Markdown(t.Measure), fmtNum(mech.Sums.SD), sdRange(*mech.Sums), mech.Measure.Bounds[0], mech.Measure.Bounds[1])
 	}
-	if p.RadiusKM > 0 && t.Grid.Located {
-		fmt.Fprintf(&b, "| smoothing | r = %g km: each cell's noisy value spread evenly over the %d cells whose centres lie within r (fewer at the edges) |\n",
+	if p.RadiusKM > 0 && t.Grid.Located && mech.Smoothing.DiskCells > 1 {
+		fmt.Fprintf(&b, "| smoothing | r = %g km: each cell's noisy value spread evenly over the cells whose centres lie within r (up to %d cells; fewer at the edges) |\n",
 			p.RadiusKM, mech.Smoothing.DiskCells)
 	} else {
 		b.WriteString("| smoothing | none |\n")
@@ -385,6 +385,15 @@ func researcherMarkdown(l *loaded, p sim.Params, mech mechanismJSON, rel *sim.Re
 	b.WriteString("- `mechanism.json`: the parameters above, machine-readable.\n")
 	b.WriteString("- `report.md`: this report.\n")
 	return b.String()
+}
+
+// sdRange describes the SD of a smoothed value over the map's cells: one figure when it is
+// the same everywhere, else "from … (cells in the interior) to … (at the edges)".
+func sdRange(n noiseJSON) string {
+	if fmtNum(n.SmoothedSDMin) == fmtNum(n.SmoothedSDMax) {
+		return fmtNum(n.SmoothedSDMin)
+	}
+	return fmt.Sprintf("%s to %s depending on the cell (lower where the disk holds more cells)", fmtNum(n.SmoothedSDMin), fmtNum(n.SmoothedSDMax))
 }
 
 func orNone(s string) string {
