@@ -55,7 +55,7 @@ func TestAcknowledgeKey(t *testing.T) {
 		t.Fatalf("y did not accept, or the refusal stays on screen:\n%s", m.View())
 	}
 	m = keys(t, m, "w", "enter")
-	if len(writes) != 1 || !writes[0] || !strings.Contains(m.View(), "wrote release") {
+	if len(writes) != 1 || !writes[0] || !strings.Contains(m.View(), "wrote privtune-release-") {
 		t.Fatalf("w after A: writes %v:\n%s", writes, m.View())
 	}
 }

@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -90,5 +92,66 @@ func TestCurvePointBudgetCanFinish(t *testing.T) {
 	cfg.MonteCarloTime = 600 * time.Millisecond
 	if got := New(cfg).curvePointTime(); got != 150*time.Millisecond {
 		t.Errorf("a curve point gets %v of a 600 ms Monte Carlo time, want a quarter", got)
+	}
+}
+
+// TestReleaseFolderProposedAndChecked: w proposes a dated folder that is free (not
+// "release", the release package's folder in privtune's repository), and a folder the
+// release would refuse is refused on Enter, before WriteRelease computes anything.
+func TestReleaseFolderProposedAndChecked(t *testing.T) {
+	today := time.Date(2026, 11, 25, 15, 0, 0, 0, time.UTC)
+	taken := map[string]bool{}
+	isTaken := func(p string) bool { return taken[p] }
+	for _, tc := range []struct{ take, want string }{
+		{"", "privtune-release-2026-11-25"},
+		{"privtune-release-2026-11-25", "privtune-release-2026-11-25-2"},
+		{"privtune-release-2026-11-25-2.curator-only", "privtune-release-2026-11-25-3"},
+	} {
+		taken[tc.take] = true
+		if got := defaultReleaseFolder(today, isTaken); got != tc.want {
+			t.Errorf("with %v taken, w proposes %q, want %q", taken, got, tc.want)
+		}
+	}
+
+	cfg := testConfig(t)
+	var calls []string
+	cfg.WriteRelease = func(dir string, _ sim.Params, _ bool, _ func(string)) error {
+		calls = append(calls, dir)
+		return nil
+	}
+	m := startConfig(t, cfg, 140, 45)
+	parent := t.TempDir()
+	t.Chdir(parent) // w writes relative to where privtune runs
+	pkg := "release"
+	if err := os.Mkdir(pkg, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(pkg, "folder.go"), []byte("package release\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir("old.curator-only", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join("old.curator-only", "notes.txt"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m = keys(t, m, "w")
+	if v := m.writer.input.Value(); !strings.HasPrefix(v, "privtune-release-") {
+		t.Fatalf("w proposes %q", v)
+	}
+	for _, tc := range []struct{ dir, want string }{
+		{pkg, "this folder is not a privtune release folder"},
+		{"old", "its record old.curator-only is not a privtune release folder"},
+	} {
+		m.writer.input.SetValue(tc.dir)
+		m = keys(t, m, "enter")
+		if len(calls) != 0 || !m.writer.asking || !strings.Contains(m.View(), tc.want) {
+			t.Errorf("%s: WriteRelease called %q, still asking %v; view:\n%s", tc.dir, calls, m.writer.asking, m.View())
+		}
+	}
+	m.writer.input.SetValue("new")
+	m = keys(t, m, "enter")
+	if len(calls) != 1 {
+		t.Errorf("a free folder was not written: calls %q", calls)
 	}
 }
