@@ -174,14 +174,11 @@ func (t *target) unlock(crashed bool) {
 // prepare checks f, takes its lock, finishes any interrupted replacement, removes
 // leftovers and decides whether its folder is new or replaces one.
 func prepare(f Folder, force bool) (*target, error) {
-	if f.Dir == "" {
-		return nil, fmt.Errorf("no folder given to write to")
+	if err := checkFolderName(f.Dir); err != nil {
+		return nil, err
 	}
 	dir := filepath.Clean(f.Dir)
 	t := &target{dir: dir, parent: filepath.Dir(dir), base: filepath.Base(dir), files: f.Files}
-	if t.base == "." || t.base == ".." || t.base == string(filepath.Separator) {
-		return nil, fmt.Errorf("%s: name a new folder to write the release to", f.Dir)
-	}
 	if err := checkFileNames(f.Files); err != nil {
 		return nil, err
 	}
@@ -200,29 +197,9 @@ func prepare(f Folder, force bool) (*target, error) {
 		return t, err
 	}
 	t.removeLeftovers()
-	info, err := os.Lstat(dir)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return t, nil
-	case err != nil:
-		return t, err
-	case info.Mode()&fs.ModeSymlink != 0:
-		return t, fmt.Errorf("%s is a symbolic link: name the folder itself", dir)
-	case !info.IsDir():
-		return t, fmt.Errorf("%s exists and is not a folder", dir)
-	}
-	own, err := ownership(dir)
-	if err != nil {
-		return t, err
-	}
-	if own.problem != "" {
-		return t, fmt.Errorf("%s %w (%s): choose another folder; --force replaces only a folder privtune wrote as a release", dir, ErrNotRelease, own.problem)
-	}
-	if !force {
-		return t, fmt.Errorf("%s %w (a release privtune wrote): choose another --out, or add --force to replace it", dir, ErrExists)
-	}
-	t.replace = true
-	return t, nil
+	replace, err := checkExisting(dir, force)
+	t.replace = replace
+	return t, err
 }
 
 func checkFileNames(files []File) error {

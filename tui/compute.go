@@ -82,6 +82,8 @@ type curveMsg struct {
 	i     int
 	point curvePoint
 	ok    bool
+	// invalid says the point's setting is refused (so nothing was computed for it).
+	invalid bool
 }
 
 // reloadMsg carries a re-aggregated Table after a settings change.

@@ -55,7 +55,7 @@ func TestAcknowledgeKey(t *testing.T) {
 		t.Fatalf("y did not accept, or the refusal stays on screen:\n%s", m.View())
 	}
 	m = keys(t, m, "w", "enter")
-	if len(writes) != 1 || !writes[0] || !strings.Contains(m.View(), "wrote release") {
+	if len(writes) != 1 || !writes[0] || !strings.Contains(m.View(), "wrote privtune-release-") {
 		t.Fatalf("w after A: writes %v:\n%s", writes, m.View())
 	}
 }
@@ -107,8 +107,8 @@ func TestDPLineQualified(t *testing.T) {
 		t.Fatalf("no qualification on the researcher's screen:\n%s", v)
 	}
 	m = keys(t, m, "w")
-	if v := m.View(); !strings.Contains(v, "w refused: facts read off the data are not accepted") {
-		t.Fatalf("the researcher's screen hides why w refused:\n%s", v)
+	if v := m.View(); !strings.Contains(v, "w: releasing is the curator's") {
+		t.Fatalf("the researcher's screen does not say why w refused:\n%s", v)
 	}
 	m = keys(t, m, "?")
 	v := m.View()

@@ -34,10 +34,12 @@ func TestAltDInKnobEditor(t *testing.T) {
 	cfg.WriteRelease = func(string, sim.Params, bool, func(string)) error { return nil }
 	w := New(cfg)
 	w = drive(t, w, tea.WindowSizeMsg{Width: 100, Height: 30})
-	w = keys(t, w, "w", "left")
+	w = keys(t, w, "w")
+	proposed := w.writer.input.Value()
+	w = keys(t, w, "left")
 	w = drive(t, w, altD)
-	if got := w.writer.input.Value(); got != "releas" {
-		t.Fatalf("alt+d before the last letter of %q left %q", "release", got)
+	if got, want := w.writer.input.Value(), proposed[:len(proposed)-1]; got != want {
+		t.Fatalf("alt+d before the last letter of %q left %q, want %q", proposed, got, want)
 	}
 }
 

@@ -15,6 +15,9 @@ type KeyMap struct {
 	Pin, Settings, Help, Quit key.Binding
 	Release, Audience         key.Binding
 	Acknowledge               key.Binding
+	// ReleaseRefused is w on the researcher screen: it only says why nothing is written
+	// (releasing is the curator's act), so it has no help line.
+	ReleaseRefused key.Binding
 }
 
 // DefaultKeyMap returns the explorer's keys.
@@ -32,9 +35,11 @@ func DefaultKeyMap() KeyMap {
 		Settings:     key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "settings")),
 		Release:      key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "write the release")),
 		Audience:     key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "researcher screen")),
-		Acknowledge:  key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "accept facts read off the data")),
-		Help:         key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
-		Quit:         key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		// Enabled by setAudience on the researcher screen, where Release is not.
+		ReleaseRefused: key.NewBinding(key.WithKeys("w"), key.WithDisabled()),
+		Acknowledge:    key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "accept facts read off the data")),
+		Help:           key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
+		Quit:           key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 	}
 }
 
@@ -44,6 +49,9 @@ func (k *KeyMap) setAudience(a Audience) {
 	for _, b := range []*key.Binding{&k.Estimand, &k.EstimandBack, &k.Layer, &k.LayerBack, &k.Curves, &k.Axis, &k.Table, &k.Pin} {
 		b.SetEnabled(a == Curator)
 	}
+	// Releasing is the curator's act: the researcher screen neither offers nor runs w.
+	k.Release.SetEnabled(a == Curator)
+	k.ReleaseRefused.SetEnabled(a == Researcher)
 	if a == Curator {
 		k.Audience.SetHelp("a", "researcher screen")
 	} else {

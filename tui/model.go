@@ -127,6 +127,8 @@ type Model struct {
 	showDist  bool
 	curve     []curvePoint
 	curveOK   []bool
+	// curveDone marks the points whose computation has ended, computed or not.
+	curveDone []bool
 	curveAxis axis
 	curveGen  int
 
@@ -273,9 +275,20 @@ func (m *Model) startCurves() tea.Cmd {
 // resetCurves empties the curves for the current axis and generation.
 func (m *Model) resetCurves() {
 	vals := m.axisValues(m.axis)
-	m.curve, m.curveOK, m.curveAxis, m.curveGen = make([]curvePoint, len(vals)), make([]bool, len(vals)), m.axis, m.gen
+	m.curve, m.curveOK, m.curveDone, m.curveAxis, m.curveGen = make([]curvePoint, len(vals)), make([]bool, len(vals)), make([]bool, len(vals)), m.axis, m.gen
 }
 
+// maxCurvePointTime caps the Monte Carlo of one curve point. The points are computed one
+// after another in the background, so a budget that lets a loaded machine finish a few
+// batches costs no responsiveness (400 ms left a 2-core machine under load with nothing).
+const maxCurvePointTime = 2 * time.Second
+
+// curvePointTime is the Monte Carlo budget of one curve point: min(2 s, MonteCarloTime/4).
+func (m Model) curvePointTime() time.Duration {
+	return min(maxCurvePointTime, m.cfg.MonteCarloTime/4)
+}
+
+// curvePoint starts computing point i of the curves (nil past the last).
 func (m *Model) curvePoint(i int) tea.Cmd {
 	vals := m.axisValues(m.curveAxis)
 	if i >= len(vals) {
@@ -283,9 +296,9 @@ func (m *Model) curvePoint(i int) tea.Cmd {
 	}
 	p := axisParams(m.knobs.Params(), m.curveAxis, vals[i])
 	if p.Validate(m.table.HasMeasure()) != nil {
-		return func() tea.Msg { return curveMsg{gen: m.curveGen, axis: m.curveAxis, i: i} }
+		return func() tea.Msg { return curveMsg{gen: m.curveGen, axis: m.curveAxis, i: i, invalid: true} }
 	}
-	return curvePointCmd(m.ctx, m.engine, p, m.curveAxis, i, m.cfg.Seed, min(400*time.Millisecond, m.cfg.MonteCarloTime/4), m.curveGen)
+	return curvePointCmd(m.ctx, m.engine, p, m.curveAxis, i, m.cfg.Seed, m.curvePointTime(), m.curveGen)
 }
 
 // Update routes each message to its handler.
@@ -423,6 +436,9 @@ func (m Model) onKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		return m, m.writer.ask()
+	case key.Matches(k, m.keys.ReleaseRefused):
+		m.writer.status, m.writer.err, m.writer.errNamesNoData = "", releaseRefusedHere(m.audienceLocked), true
+		return m, nil
 	case key.Matches(k, m.keys.Acknowledge) && m.cfg.WriteRelease != nil:
 		return m.askAcknowledge()
 	case key.Matches(k, m.keys.Settings):
@@ -532,6 +548,8 @@ func (m Model) onCurve(msg curveMsg) (tea.Model, tea.Cmd) {
 	if msg.ok {
 		m.curve[msg.i], m.curveOK[msg.i] = msg.point, true
 	}
+	// A setting the knobs refuse is no point at all, not one left uncomputed.
+	m.curveDone[msg.i] = !msg.invalid
 	return m, m.curvePoint(msg.i + 1)
 }
 

@@ -281,7 +281,7 @@ func TestWriteReleaseKey(t *testing.T) {
 	if !strings.Contains(m.View(), "write release to folder") {
 		t.Fatalf("no folder prompt:\n%s", m.View())
 	}
-	for i := 0; i < len("release"); i++ {
+	for range len(m.writer.input.Value()) {
 		m = keys(t, m, "backspace")
 	}
 	m = keys(t, m, "out/rel-1", "enter")

@@ -1,12 +1,18 @@
 package tui
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"privtune/release"
 	"privtune/sim"
 	"privtune/tui/safeinput"
 	"privtune/tui/theme"
@@ -44,7 +50,7 @@ func (w *releaseWriter) ask() tea.Cmd {
 	}
 	w.asking, w.err, w.errNamesNoData = true, "", false
 	if w.input.Value() == "" {
-		w.input.SetValue("release")
+		w.input.SetValue(defaultReleaseFolder(time.Now(), folderTaken))
 	}
 	w.input.CursorEnd()
 	return w.input.Focus()
@@ -67,6 +73,12 @@ func (w releaseWriter) Update(k tea.KeyMsg, p sim.Params, write func(string, sim
 			w.err = "ε = ∞ publishes exact counts: use privtune release --no-noise to do that deliberately"
 			return w, nil
 		}
+		// Refuse a folder the release would not replace now, before the release computes
+		// anything (predicting the figures takes a while).
+		if err := checkReleaseDestination(dir); err != nil {
+			w.err = safeLabel(err.Error())
+			return w, nil
+		}
 		w.asking, w.running, w.err = false, true, ""
 		w.input.Blur()
 		w.status = "writing the release to " + dir + "…"
@@ -75,6 +87,45 @@ func (w releaseWriter) Update(k tea.KeyMsg, p sim.Params, write func(string, sim
 	var cmd tea.Cmd
 	w.input, cmd = safeinput.Update(w.input, k)
 	return w, cmd
+}
+
+// curatorOnlySuffix names the curator record written beside a release DIR: DIR.curator-only.
+const curatorOnlySuffix = ".curator-only"
+
+// curatorFolder is the curator record's folder beside the release folder dir.
+func curatorFolder(dir string) string { return strings.TrimRight(dir, "/") + curatorOnlySuffix }
+
+// checkReleaseDestination returns why the explorer's release (which never replaces a
+// folder) would be refused at dir or at its curator record beside it, or nil. The
+// prompt shows dir already, so the message names it "this folder".
+func checkReleaseDestination(dir string) error {
+	record := curatorFolder(dir)
+	if err := release.CheckDestination(record, false); err != nil {
+		return errors.New(strings.Replace(err.Error(), filepath.Clean(record), "its record "+filepath.Base(record), 1))
+	}
+	if err := release.CheckDestination(dir, false); err != nil {
+		return errors.New(strings.Replace(err.Error(), filepath.Clean(dir), "this folder", 1))
+	}
+	return nil
+}
+
+// folderTaken says something is at path (a release writes nothing over it).
+func folderTaken(path string) bool {
+	_, err := os.Lstat(path)
+	return !errors.Is(err, fs.ErrNotExist)
+}
+
+// defaultReleaseFolder is the folder w proposes: privtune-release-YYYY-MM-DD of today,
+// or with -2, -3 … added when that name or its curator record is taken. (A plain
+// "release" would be the source folder of the release package in privtune's repository.)
+func defaultReleaseFolder(today time.Time, taken func(string) bool) string {
+	base := "privtune-release-" + today.Format(time.DateOnly)
+	name := base
+	// Bounded: where nothing can be looked at, every name looks taken; then Enter says why.
+	for n := 2; n <= 1000 && (taken(name) || taken(curatorFolder(name))); n++ {
+		name = fmt.Sprintf("%s-%d", base, n)
+	}
+	return name
 }
 
 // startRelease runs write in the background and streams its stages.
@@ -111,8 +162,8 @@ func (w releaseWriter) onProgress(msg releaseMsg) (releaseWriter, tea.Cmd) {
 			w.status, w.err, w.errNamesNoData = "", "release not written: "+safeLabel(msg.err.Error()), false
 			return w, nil
 		}
-		w.status = fmt.Sprintf("wrote %s (shareable) and %s.curator-only (NOT for sharing: true values)",
-			safeLabel(msg.dir), safeLabel(strings.TrimRight(msg.dir, "/")))
+		w.status = fmt.Sprintf("wrote %s (shareable) and %s (NOT for sharing: true values)",
+			safeLabel(msg.dir), safeLabel(curatorFolder(msg.dir)))
 		return w, nil
 	}
 	w.status = safeLabel(msg.stage) + "…"
@@ -132,4 +183,13 @@ func (w releaseWriter) View() string {
 		return w.styles.Accent.Render(w.status)
 	}
 	return ""
+}
+
+// releaseRefusedHere is why w writes nothing on the researcher screen: releasing (which
+// writes the curator record of true values beside the release) is the curator's act.
+func releaseRefusedHere(audienceLocked bool) string {
+	if audienceLocked {
+		return "releasing is the curator's: start privtune without --audience researcher"
+	}
+	return "w: releasing is the curator's; switch with a"
 }

@@ -460,17 +460,21 @@ func (m Model) curvesView(w, h int) string {
 	rmse := make([]float64, len(vals))
 	crowd := make([]float64, len(vals))
 	adv := make([]float64, len(vals))
+	// gaps says a point ended without its figures: its simulation ran out of time.
+	gaps := false
 	for i := range vals {
 		rmse[i], crowd[i], adv[i] = math.NaN(), math.NaN(), math.NaN()
+		computed := false
 		if i < len(m.curveOK) && m.curveOK[i] {
 			pt := m.curve[i]
 			for _, e := range pt.estimands {
 				if e.Name == est.Name && !e.Pending {
-					rmse[i] = finite(e.RMSE)
+					rmse[i], computed = finite(e.RMSE), true
 				}
 			}
 			crowd[i], adv[i] = pt.crowd.Mean, pt.dp.Advantage
 		}
+		gaps = gaps || (i < len(m.curveDone) && m.curveDone[i] && !computed)
 	}
 	p := m.knobs.Params()
 	var cur float64
@@ -502,7 +506,18 @@ func (m Model) curvesView(w, h int) string {
 	if hi > 20*lo {
 		logY = true
 	}
-	title := s.Muted.Render(fmt.Sprintf("Trade-off vs %s (x: axis, c: map)", name))
+	title := fmt.Sprintf("Trade-off vs %s (x: axis, c: map)", name)
+	if gaps {
+		// Points left blank must not read as "no risk" or "no error": say why they are.
+		const note = "gaps: not computed in time"
+		if lipgloss.Width(title+" · "+note) <= w {
+			title += " · " + note
+		} else {
+			title = "Trade-off vs " + name + "\n" + note // the note matters more than the keys' hint
+		}
+	}
+	title = lipgloss.NewStyle().MaxWidth(w).Render(s.Muted.Render(title))
+	h -= lipgloss.Height(title) - 1
 	rm := m.rmse
 	rk := m.risk
 	rm.SetData(chart.Data{Title: "RMSE · " + safeLabel(est.Name), XLabels: labels, Marker: marker, LogY: logY,
