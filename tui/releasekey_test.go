@@ -24,9 +24,9 @@ func TestResearcherScreenDoesNotRelease(t *testing.T) {
 		want := "w: releasing is the curator's; switch with a"
 		if locked {
 			cfg.Audience = Researcher
-			want = "releasing is the curator's: start privtune without --audience researcher"
+			want = "releasing is the curator's: start without --audience researcher"
 		}
-		m := researcherModel(t, cfg, newSeededNoise(1), 140, 45)
+		m := researcherModel(t, cfg, newSeededNoise(1), 80, 24) // the message fits the narrowest screen
 		if !locked {
 			m = keys(t, m, "a")
 		}

@@ -187,9 +187,10 @@ func (w releaseWriter) View() string {
 
 // releaseRefusedHere is why w writes nothing on the researcher screen: releasing (which
 // writes the curator record of true values beside the release) is the curator's act.
+// Both fit an 80-column header after the audience badge.
 func releaseRefusedHere(audienceLocked bool) string {
 	if audienceLocked {
-		return "releasing is the curator's: start privtune without --audience researcher"
+		return "releasing is the curator's: start without --audience researcher"
 	}
 	return "w: releasing is the curator's; switch with a"
 }
