@@ -958,10 +958,15 @@ func (e *Engine) withheld(publish []float64, m *MapLayers) {
 	}
 }
 
-// summariseMap computes the map's mean |bias|, mean variance and RMSE over cells.
+// summariseMap snaps float residue in each cell's expected value and bias to 0 (below
+// 1e-9·max(1, |truth|)) and computes the map's mean |bias|, mean variance and RMSE.
 func summariseMap(m *MapLayers) {
 	var ab, v, sq float64
 	for c := range m.Bias {
+		// Float residue (an always-withheld cell's −4.4e-16) is an exact 0.
+		scale := math.Max(1, math.Abs(m.Truth[c]))
+		m.Expected[c] = snapResidue(m.Expected[c], scale)
+		m.Bias[c] = snapResidue(m.Bias[c], scale)
 		ab += math.Abs(m.Bias[c])
 		v += m.SD[c] * m.SD[c]
 		sq += m.Bias[c]*m.Bias[c] + m.SD[c]*m.SD[c]
