@@ -617,6 +617,7 @@ func (e *Engine) exactReport(s *state) *Report {
 	// probabilities: compute them on the second core while this one does the rest.
 	r.CrowdExact = s.pubMode != modeMonteCarlo
 	r.CrowdPending = s.pubMode == modeMonteCarlo
+	r.CrowdMethod = methodOf(r.CrowdExact)
 	m := &r.Map
 	m.Withheld = make([]float64, C)
 	sideDone := make(chan struct{})
@@ -665,6 +666,7 @@ func (e *Engine) exactReport(s *state) *Report {
 			e.splitCountBias(s, i, &est, before)
 			est.finish()
 		}
+		est.Method = methodOf(est.Exact)
 		r.Estimands = append(r.Estimands, est)
 	}
 
@@ -702,6 +704,7 @@ func (e *Engine) exactReport(s *state) *Report {
 			} else {
 				est.markPending()
 			}
+			est.Method = methodOf(est.Exact)
 			r.Estimands = append(r.Estimands, est)
 		}
 	}
@@ -709,6 +712,7 @@ func (e *Engine) exactReport(s *state) *Report {
 	// Map layers.
 	m.Truth, m.Expected, m.Bias, m.SD = make([]float64, C), make([]float64, C), make([]float64, C), make([]float64, C)
 	m.Exact, m.Pending = s.mode != modeMonteCarlo, s.mode == modeMonteCarlo
+	m.Method = methodOf(m.Exact)
 	// Group-major loops, so every pass reads memory in order.
 	variance := make([]float64, C)
 	copy(m.Truth, e.cellTruth)
@@ -743,6 +747,15 @@ func (e *Engine) exactReport(s *state) *Report {
 		summariseMap(m)
 	}
 	return r
+}
+
+// methodOf is MethodExact for an exact figure and MethodMC for one the simulation
+// supplies.
+func methodOf(exact bool) string {
+	if exact {
+		return MethodExact
+	}
+	return MethodMC
 }
 
 // splitCountBias fills count set i's Suppression, NoiseThreshold and PostProcessing

@@ -65,8 +65,15 @@ type Estimate struct {
 	Variance, RMSE float64
 	// CI95 is the central 95 % range of T under a normal approximation, E[T] ± 1.96·√Var(T).
 	CI95 [2]float64
-	// Exact is true for closed-form figures; false for Monte Carlo estimates.
+	// Exact is true for closed-form figures; false for approximated and simulated ones.
 	Exact bool
+	// Method says how the figures were obtained: MethodExact, MethodApprox (a
+	// deterministic approximation, validated to ApproxBound) or MethodMC (simulated, with
+	// standard errors MCSE and MCSEVariance).
+	Method string
+	// Check is the Monte Carlo check of an approximated figure (nil until one ran; see
+	// Engine.Confirm).
+	Check *MCCheck
 	// MCSE is the Monte Carlo standard error of Expected (0 when exact); MCSEVariance that
 	// of Variance.
 	MCSE, MCSEVariance float64
@@ -166,6 +173,8 @@ type MapLayers struct {
 	// WithheldEntries the expected number of non-empty entries withheld.
 	WithheldShare, WithheldEntries float64
 	Exact                          bool
+	// Method is MethodExact, MethodApprox or MethodMC, as for an Estimate.
+	Method string
 	// Pending is true while the layers wait for the Monte Carlo; they are then NaN.
 	Pending bool
 }
@@ -233,7 +242,13 @@ type Report struct {
 	// CrowdPending is true while those probabilities have not arrived; every crowd figure
 	// is then NaN (never 0).
 	CrowdPending bool
-	DP           DPGuarantee
+	// CrowdMethod is MethodExact, MethodApprox (publication probabilities from the
+	// approximation) or MethodMC (from simulated releases).
+	CrowdMethod string
+	// Checked is the number of simulated releases behind the Check of every approximated
+	// figure (0: not checked); Disagreements counts the figures whose check disagrees.
+	Checked, Disagreements int
+	DP                     DPGuarantee
 	// Iterations is the number of Monte Carlo releases behind the estimated figures.
 	Iterations int
 	// NeedsMC is true when some figure has no closed form.

@@ -1,0 +1,108 @@
+package sim
+
+import (
+	"context"
+	"math"
+)
+
+// Figure methods: how a figure was obtained.
+const (
+	MethodExact  = "exact"
+	MethodApprox = "approx"
+	MethodMC     = "mc"
+)
+
+// ApproxBound is the error an approximated figure was validated to (see
+// approx_validation_test.go): |E_approx − E[T]| ≤ MeanOfRMSE·RMSE and
+// |SD_approx − SD(T)| ≤ SDRelative·SD(T).
+var ApproxBound = struct{ MeanOfRMSE, SDRelative float64 }{0.02, 0.05}
+
+// MCCheck is the Monte Carlo check of one approximated figure.
+type MCCheck struct {
+	// Draws is the number of simulated releases; Expected ± MCSE and SD ± SESD the
+	// simulated E[T] and SD(T) with their standard errors.
+	Draws                    int
+	Expected, MCSE, SD, SESD float64
+	// Agrees is true when the approximation is within ApproxBound of the simulation,
+	// allowing 3 standard errors of the simulation itself:
+	// |ΔE| ≤ MeanOfRMSE·RMSE + 3·MCSE and |ΔSD| ≤ SDRelative·SD + 3·SESD.
+	Agrees bool
+}
+
+// agrees reports whether an approximation (mean, sd, rmse) is within ApproxBound of a
+// simulated mean ± mcse and sd ± sesd.
+func agrees(mean, sd, rmse, simMean, mcse, simSD, sesd float64) bool {
+	okMean := math.Abs(mean-simMean) <= ApproxBound.MeanOfRMSE*rmse+3*mcse+1e-9*math.Max(1, math.Abs(simMean))
+	okSD := math.Abs(sd-simSD) <= ApproxBound.SDRelative*simSD+3*sesd+1e-9*math.Max(1, simSD)
+	return okMean && okSD
+}
+
+// Confirm returns the instant report of p (Evaluate) checked against a Monte Carlo run
+// (MonteCarlo with opt, until ctx is done or it converges): every approximated figure
+// gets its Check, and a figure left pending by the approximation (MethodMC) takes the
+// simulated value. progress, when not nil, receives the checked report now and then.
+// When the run ends by ctx, the last checked report is returned with ctx.Err().
+func (e *Engine) Confirm(ctx context.Context, p Params, opt MCOptions, progress func(*Report)) (*Report, error) {
+	base, err := e.Evaluate(p)
+	if err != nil {
+		return nil, err
+	}
+	var relay func(*Report)
+	if progress != nil {
+		relay = func(mc *Report) { progress(Merge(base, mc)) }
+	}
+	mc, err := e.MonteCarlo(ctx, p, opt, relay)
+	if mc == nil {
+		return base, err
+	}
+	return Merge(base, mc), err
+}
+
+// Merge returns approx (an Evaluate report) with the simulated report mc of the same
+// setting folded in: pending figures take mc's values, approximated ones get a Check.
+func Merge(approx, mc *Report) *Report {
+	r := *approx
+	r.Estimands = append([]Estimate(nil), approx.Estimands...)
+	r.Iterations = mc.Iterations
+	if mc.Iterations == 0 {
+		return &r
+	}
+	r.Checked, r.Disagreements = mc.Iterations, 0
+	for j := range r.Estimands {
+		est := &r.Estimands[j]
+		if j >= len(mc.Estimands) {
+			break
+		}
+		sim := mc.Estimands[j]
+		switch {
+		case est.Pending:
+			*est = sim
+		case est.Method == MethodApprox && !sim.Pending && !sim.Exact:
+			c := &MCCheck{Draws: mc.Iterations, Expected: sim.Expected, MCSE: sim.MCSE,
+				SD: math.Sqrt(sim.Variance)}
+			c.SESD = sim.MCSEVariance / (2 * math.Max(c.SD, 1e-300))
+			if sim.Kind == KindMean {
+				c.Draws = sim.DefinedDraws
+			}
+			switch {
+			case est.Undefined() != sim.Undefined():
+				c.Agrees = false
+			case est.Undefined():
+				c.Agrees = true
+			default:
+				c.Agrees = agrees(est.Expected, math.Sqrt(est.Variance), est.RMSE, c.Expected, c.MCSE, c.SD, c.SESD)
+			}
+			if !c.Agrees {
+				r.Disagreements++
+			}
+			est.Check = c
+		}
+	}
+	if approx.Map.Pending && !mc.Map.Pending {
+		r.Map = mc.Map
+	}
+	if approx.CrowdPending && !mc.CrowdPending {
+		r.Crowd, r.CrowdPending, r.CrowdExact, r.CrowdMethod = mc.Crowd, false, false, MethodMC
+	}
+	return &r
+}
