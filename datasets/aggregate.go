@@ -21,14 +21,18 @@ type GridOptions struct {
 	Bounds *[2]float64
 }
 
-// Limits that keep a Table small enough to recompute on every key press. Measured with
-// sim.NewEngine(t).Evaluate at ε = 1, k = 10 on a 2-core machine: at MaxEntries
-// (4,194,304 entries, from 1 group × 2²² cells to 16 groups × 2¹⁸ cells) the peak heap is
-// 0.45–0.65 GiB and one evaluation about 1 s; at the former limit of 2²⁴ entries it was
-// 1.1–1.8 GiB and 4–8 s.
+// Limits that keep a Table small enough to recompute on every key press, checked before
+// the Table is allocated. MaxEntries (8,388,608 = 2²³) holds a national grid of 1 km
+// cells, 1,024 × 1,024 cells × 8 groups; MaxCells (4,194,304 = 2²²) a 2,048 × 2,048 grid.
+// Measured by `go test ./sim -run '^$' -bench AtEntryLimit -benchtime 3x` on a 2-core
+// machine, at MaxEntries from 2 groups × MaxCells cells to 128 groups × 2¹⁶ cells: the
+// Table holds 0.19–0.25 GiB; NewEngine and a first Evaluate (ε = 1, k = 10) peak at
+// 0.48–1.42 GiB of heap above it and keep 0.20–0.69 GiB; a knob press takes 0.5–0.9 s.
+// Every further radius the engine caches (up to 16) keeps about 0.2 GiB more: after 16
+// radii the heap holds 3.2–5.3 GiB.
 const (
 	MaxCells   = 1 << 22
-	MaxEntries = 1 << 22
+	MaxEntries = 1 << 23
 	// MaxReadBound bounds clamp bounds read off the data: beyond 10¹⁵ a float64 sum no
 	// longer holds whole units (2⁵³ ≈ 9·10¹⁵), and the noise scale (U − L)/ε overflows
 	// for values near the float64 maximum. Given --bounds are validated by the engine.
@@ -72,8 +76,8 @@ func Aggregate(p *Population, opt GridOptions) (*sim.Table, error) {
 		notes = append(notes, fmt.Sprintf("%d groups are the QI combinations present in the data (the full cross product is too large): the group list is not private", len(groups)))
 	}
 	if len(groups)*grid.Cells() > MaxEntries {
-		return nil, fmt.Errorf("%d groups × %d cells = %d entries is more than %d: use a larger --cell, fewer --qi or coarser --band",
-			len(groups), grid.Cells(), len(groups)*grid.Cells(), MaxEntries)
+		return nil, fmt.Errorf("%d groups × %s cells = %s entries is more than %s: use a larger --cell, fewer --qi or coarser --band",
+			len(groups), numfmt.Thousands(int64(grid.Cells())), numfmt.Thousands(int64(len(groups)*grid.Cells())), numfmt.Thousands(MaxEntries))
 	}
 
 	var clamp [2]float64
@@ -175,11 +179,17 @@ func gridFor(ext Extent, s float64) (sim.Grid, error) {
 	x0, y0 := g.Project(ext.MinLat, ext.MinLon)
 	x1, y1 := g.Project(ext.MaxLat, ext.MaxLon)
 	g.X0, g.Y0 = x0, y0
-	g.Cols = max(1, int(math.Ceil((x1-x0)/s)))
-	g.Rows = max(1, int(math.Ceil((y1-y0)/s)))
+	// Count in floating point first: a tiny cell over a wide extent has more rows and
+	// columns than an int holds, and their product would wrap.
+	cols, rows := math.Max(1, math.Ceil((x1-x0)/s)), math.Max(1, math.Ceil((y1-y0)/s))
+	if cols*rows > MaxCells {
+		return sim.Grid{}, fmt.Errorf("--cell %g km gives a %.0f × %.0f grid over the %.0f × %.0f km extent, more than %s cells: use a larger --cell",
+			s, rows, cols, x1-x0, y1-y0, numfmt.Thousands(MaxCells))
+	}
+	g.Cols, g.Rows = int(cols), int(rows)
 	if g.Cells() > MaxCells {
-		return sim.Grid{}, fmt.Errorf("--cell %g km gives a %d × %d grid over the %.0f × %.0f km extent, more than %d cells: use a larger --cell",
-			s, g.Rows, g.Cols, x1-x0, y1-y0, MaxCells)
+		return sim.Grid{}, fmt.Errorf("--cell %g km gives a %d × %d grid over the %.0f × %.0f km extent, more than %s cells: use a larger --cell",
+			s, g.Rows, g.Cols, x1-x0, y1-y0, numfmt.Thousands(MaxCells))
 	}
 	return g, nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"runtime"
 	"strings"
 	"testing"
@@ -354,5 +355,74 @@ func TestLoadRowLimit(t *testing.T) {
 	_, err := ReadCSV(strings.NewReader(text), "in.csv", Options{Roles: geoRoles(), maxRows: 3})
 	if err == nil || err.Error() != "in.csv:5: more than 3 data rows: the limit of one file (split it, or sample it)" {
 		t.Fatalf("over the limit: %v", err)
+	}
+}
+
+// gridPopulation reads one person of each of the 8 groups of geoRoles (age band × sex)
+// at the centre of a square extent of side km, so that Aggregate lays a grid over the
+// extent given in opt without holding more than 8 people.
+func gridPopulation(t *testing.T, sideKM float64) (*Population, *Extent) {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("id,lat,lon,age,sex,income\n")
+	for i, age := range []int{5, 20, 40, 70} {
+		fmt.Fprintf(&b, "%d,50,10,%d,F,1\n%d,50,10,%d,M,1\n", 2*i+1, age, 2*i+2, age)
+	}
+	p, err := ReadCSV(strings.NewReader(b.String()), "in.csv", Options{Roles: geoRoles()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Half the side in degrees by sim.Grid's projection, a hair inside so the grid has
+	// exactly ⌈side⌉ cells of 1 km each way.
+	const kmPerDegree = 6371.0088 * math.Pi / 180
+	h := (sideKM/2 - 1e-6) / kmPerDegree
+	hLon := h / math.Cos(50*math.Pi/180)
+	return p, &Extent{MinLat: 50 - h, MaxLat: 50 + h, MinLon: 10 - hLon, MaxLon: 10 + hLon}
+}
+
+// TestAggregateGridLimits: a national grid at 1 km, 1,024 × 1,024 cells × 8 groups, is
+// exactly MaxEntries and aggregates; one more row of cells is refused, as is a grid of
+// more than MaxCells cells (or of more cells than an int holds), each before the Table
+// is allocated.
+func TestAggregateGridLimits(t *testing.T) {
+	bounds := [2]float64{0, 1}
+	t.Run("1024 x 1024 x 8 at the limit", func(t *testing.T) {
+		p, ext := gridPopulation(t, 1024)
+		table, err := Aggregate(p, GridOptions{CellKM: 1, Extent: ext, Bounds: &bounds})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g := table.Grid; g.Rows != 1024 || g.Cols != 1024 || len(table.Groups) != 8 || table.Entries() != MaxEntries {
+			t.Fatalf("%d × %d grid × %d groups = %d entries", g.Rows, g.Cols, len(table.Groups), table.Entries())
+		}
+		if table.People() != 8 {
+			t.Fatalf("%d people", table.People())
+		}
+	})
+	cases := []struct {
+		name   string
+		sideKM float64
+		cellKM float64
+		want   string
+	}{
+		{"one more row and column of cells", 1025, 1,
+			"8 groups × 1,050,625 cells = 8,405,000 entries is more than 8,388,608: use a larger --cell, fewer --qi or coarser --band"},
+		{"more cells than MaxCells", 2049, 1,
+			"--cell 1 km gives a 2049 × 2049 grid over the 2049 × 2049 km extent, more than 4,194,304 cells: use a larger --cell"},
+		{"more cells than an int holds", 1000, 1e-12,
+			"--cell 1e-12 km gives a 999999998000001 × 999999998000000 grid over the 1000 × 1000 km extent, more than 4,194,304 cells: use a larger --cell"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p, ext := gridPopulation(t, c.sideKM)
+			var err error
+			alloc := allocatedBy(func() { _, err = Aggregate(p, GridOptions{CellKM: c.cellKM, Extent: ext, Bounds: &bounds}) })
+			if err == nil || err.Error() != c.want {
+				t.Fatalf("got  %v\nwant %s", err, c.want)
+			}
+			if alloc > 1<<20 {
+				t.Errorf("refusing allocated %d bytes: the limit is not checked before the Table", alloc)
+			}
+		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"privtune/datasets"
 	"privtune/internal/countrygen"
 	"privtune/sim"
 )
@@ -193,5 +194,70 @@ func BenchmarkEvaluateNationalRegion(b *testing.B) {
 	b.Run("knob", func(b *testing.B) { benchmarkKnobChange(b, t) })
 	for _, k := range []int{0, 10} {
 		b.Run(fmt.Sprintf("radius/k=%d", k), func(b *testing.B) { benchmarkRadiusChange(b, t, k) })
+	}
+}
+
+// limitTable returns a Table of MaxEntries entries: groups × (rows × cols) cells over
+// countrygen's country (seed 1, nationalPeople people), each person's cell scaled to
+// the grid and their group cut from age and sex.
+func limitTable(groups, rows, cols int) *sim.Table {
+	side := float64(countrygen.DefaultSideKM)
+	cell := side / float64(max(rows, cols))
+	grid := sim.Grid{Rows: rows, Cols: cols, CellKM: cell, Located: true,
+		CentreLat: countrygen.CentreLat, CentreLon: countrygen.CentreLon, X0: -side / 2, Y0: -side / 2}
+	labels := make([]string, groups)
+	for g := range labels {
+		labels[g] = fmt.Sprintf("g%d", g)
+	}
+	t := sim.NewTable(grid, labels, "income", [2]float64{0, 250_000})
+	countrygen.Generate(countrygen.Config{People: nationalPeople, Seed: 1}, func(p countrygen.Person) {
+		if c, ok := grid.CellOf(p.X, p.Y); ok {
+			g := p.Age * groups / 100
+			t.Add(g, c, float64(p.Income))
+		}
+	})
+	t.Finish()
+	return t
+}
+
+// BenchmarkEvaluateAtEntryLimit measures the engine at datasets.MaxEntries entries, from
+// 2 groups × MaxCells cells to 128 groups of 256 × 256 cells. ns/op is a knob press at
+// r = 0 (ε = 1, k = 10); peak-bytes and inuse-bytes are the cold start (NewEngine and the
+// first Evaluate, less the heap before); sweep-peak-bytes and sweep-inuse-bytes are the
+// whole heap (the Table included) during and after 15 more evaluations at r = 1 … 15
+// cells: what a trade-off curve against r leaves in the engine's cache of radii.
+func BenchmarkEvaluateAtEntryLimit(b *testing.B) {
+	shapes := []struct{ groups, rows, cols int }{
+		{2, 2048, 2048}, {8, 1024, 1024}, {16, 1024, 512}, {128, 256, 256},
+	}
+	for _, s := range shapes {
+		if s.groups*s.rows*s.cols != datasets.MaxEntries || s.rows*s.cols > datasets.MaxCells {
+			b.Fatalf("shape %+v is not at the limits", s)
+		}
+		b.Run(fmt.Sprintf("%dx%dx%d", s.groups, s.rows, s.cols), func(b *testing.B) {
+			t := limitTable(s.groups, s.rows, s.cols)
+			e, report := coldStart(b, t, sim.Params{Epsilon: 1, K: 10})
+			stop := samplePeakHeap()
+			for r := 1; r <= 15; r++ {
+				if _, err := e.Evaluate(sim.Params{Epsilon: 1, K: 10, RadiusKM: float64(r) * t.Grid.CellKM}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			sweepPeak := stop()
+			runtime.GC()
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := e.Evaluate(sim.Params{Epsilon: 1, K: 10 + i%2}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			report()
+			b.ReportMetric(float64(sweepPeak), "sweep-peak-bytes")
+			b.ReportMetric(float64(ms.HeapInuse), "sweep-inuse-bytes")
+			runtime.KeepAlive(e)
+		})
 	}
 }
