@@ -126,6 +126,12 @@ type guardReader struct {
 	rowHead  []byte
 
 	recent []byte // the last bytes delivered (at most recentBytes), ending at off
+
+	// markOff is the offset markRow was last given (or off when it could not see back
+	// to it), and markBreaks the number of line breaks in [markOff, off): the next
+	// markRow counts only the bytes of the row in between, not all it reads ahead.
+	markOff    int64
+	markBreaks int
 }
 
 func newGuardReader(r io.Reader, name string) *guardReader {
@@ -171,6 +177,7 @@ func (g *guardReader) advance(chunk []byte) error {
 			break
 		}
 		g.line++
+		g.markBreaks++
 		start := base + int64(len(chunk)-len(rest)) + int64(i) + 1
 		g.lineStart = start
 		rest = rest[i+1:]
@@ -198,13 +205,33 @@ func (g *guardReader) advance(chunk []byte) error {
 
 // markRow tells the guard that the parser's next row starts at offset off (the CSV
 // reader's InputOffset after a row): rows are measured from there.
+//
+// The row's line is g.line less the line breaks in [off, g.off). Those are counted
+// incrementally: markBreaks already holds the breaks in [markOff, g.off), so only the
+// previous row's bytes [markOff, off) are scanned, and a file is scanned once in all
+// rather than once per row for everything the parser has read ahead.
 func (g *guardReader) markRow(off int64) {
 	g.rowStart = off
 	g.rowHead = g.rowHead[:0]
-	g.rowLine = g.line
-	if back := g.off - off; back > 0 && back <= int64(len(g.recent)) {
-		tail := g.recent[int64(len(g.recent))-back:]
-		g.rowLine -= bytes.Count(tail, []byte{'\n'})
+	back := g.off - off
+	recent := int64(len(g.recent))
+	switch since := g.off - g.markOff; {
+	case off < g.markOff || off > g.off || back > recent:
+		// Not in view (a row longer than what is kept): count what can be seen, as
+		// before the incremental count.
+		g.markOff, g.markBreaks = g.off, 0
+		if back > 0 && back <= recent {
+			g.markOff, g.markBreaks = off, bytes.Count(g.recent[recent-back:], []byte{'\n'})
+		}
+	case since <= recent:
+		g.markBreaks -= bytes.Count(g.recent[recent-since:recent-back], []byte{'\n'})
+		g.markOff = off
+	default:
+		g.markOff, g.markBreaks = off, bytes.Count(g.recent[recent-back:], []byte{'\n'})
+	}
+	g.rowLine = g.line - g.markBreaks
+	if back > 0 && back <= recent {
+		tail := g.recent[recent-back:]
 		g.rowHead = append(g.rowHead, tail[:min(headBytes, len(tail))]...)
 	}
 }
