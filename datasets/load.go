@@ -644,7 +644,11 @@ func (l *loader) number(rec []string, i int) (float64, error) {
 	if s == "" {
 		return 0, l.fieldError(i, "empty: a number is required")
 	}
-	v, err := strconv.ParseFloat(s, 64)
+	v, ok := parseDecimal(s)
+	var err error
+	if !ok {
+		v, err = strconv.ParseFloat(s, 64)
+	}
 	if err != nil {
 		var ne *strconv.NumError
 		if errors.As(err, &ne) && errors.Is(ne.Err, strconv.ErrRange) {
@@ -656,6 +660,47 @@ func (l *loader) number(rec []string, i int) (float64, error) {
 		return 0, l.fieldError(i, fmt.Sprintf("%s is not a finite number", quotePrefix(s)))
 	}
 	return v, nil
+}
+
+// exactPow10 holds the powers of ten that float64 represents exactly.
+var exactPow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+	1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// parseDecimal is the fast path of strconv.ParseFloat for the numbers a population file
+// is made of: an optional sign, at most 15 digits and at most one decimal point ("52.08134",
+// "-4.5", "31000"). Such a number is m / 10^f with m < 10¹⁵ < 2⁵³ and f ≤ 15, both exact
+// in float64, so the one rounded division gives the correctly rounded value, as
+// ParseFloat does. ok is false for anything else (exponents, more digits, "inf", an
+// error), which the caller hands to ParseFloat.
+func parseDecimal(s string) (v float64, ok bool) {
+	i, neg := 0, false
+	if len(s) > 0 && (s[0] == '-' || s[0] == '+') {
+		neg, i = s[0] == '-', 1
+	}
+	var m uint64
+	digits, frac, point := 0, 0, false
+	for ; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			m = 10*m + uint64(c-'0')
+			digits++
+			if point {
+				frac++
+			}
+		case c == '.' && !point:
+			point = true
+		default:
+			return 0, false
+		}
+	}
+	if digits == 0 || digits > 15 {
+		return 0, false
+	}
+	v = float64(m) / exactPow10[frac]
+	if neg {
+		v = -v
+	}
+	return v, true
 }
 
 // row validates one record and appends its person; nothing is appended on error.
