@@ -10,6 +10,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"math"
 	"os"
 
 	"privtune/internal/countrygen"
@@ -30,8 +31,12 @@ func main() {
 		fmt.Fprintln(os.Stderr, "countrycsv:", err)
 		os.Exit(1)
 	}
-	a, b, c, d := countrygen.Extent(cfg)
-	fmt.Printf("wrote %d people to %s\n--extent %.6f,%.6f,%.6f,%.6f\n", *people, *out, a, b, c, d)
+	// Round the extent inwards to 6 decimals (0.1 m), so that the printed box does not
+	// grow by a hair into one more row and column of cells; people are 5 m inside.
+	minLat, minLon, maxLat, maxLon := countrygen.Extent(cfg)
+	in := func(v float64, round func(float64) float64) float64 { return round(v*1e6) / 1e6 }
+	fmt.Printf("wrote %d people to %s\n--extent %.6f,%.6f,%.6f,%.6f\n", *people, *out,
+		in(minLat, math.Ceil), in(minLon, math.Ceil), in(maxLat, math.Floor), in(maxLon, math.Floor))
 }
 
 func write(path string, cfg countrygen.Config) error {
