@@ -1,6 +1,7 @@
 package sim_test
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"runtime"
@@ -260,4 +261,35 @@ func BenchmarkEvaluateAtEntryLimit(b *testing.B) {
 			runtime.KeepAlive(e)
 		})
 	}
+}
+
+// BenchmarkMonteCarloNational simulates 32 releases (2 workers, batches of 8) of the
+// 1,000 × 1,000 × 8 country at ε = 1, k = 10, r = 1 km, the setting without a closed
+// form that the explorer simulates: ns/op is the whole run, ms/release one release, and
+// peak-bytes the largest live heap above the engine's own during the run.
+func BenchmarkMonteCarloNational(b *testing.B) {
+	t := countryTable(b)
+	p := sim.Params{Epsilon: 1, K: 10, RadiusKM: 1}
+	e, report := coldStart(b, t, p)
+	const releases = 32
+	var peak uint64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		runtime.GC()
+		before := liveHeap()
+		stop := samplePeakHeap()
+		r, err := e.MonteCarlo(context.Background(), p, sim.MCOptions{Seed: uint64(i + 1), Workers: 2, MaxIterations: releases, BatchSize: 8}, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		v := stop()
+		peak = max(peak, v-min(before, v))
+		if r.Iterations != releases {
+			b.Fatalf("%d releases, want %d", r.Iterations, releases)
+		}
+	}
+	b.StopTimer()
+	report()
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N*releases), "ms/release")
+	b.ReportMetric(float64(peak), "mc-peak-bytes")
 }
