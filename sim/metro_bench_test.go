@@ -10,7 +10,7 @@ import (
 )
 
 // metroTable aggregates the embedded sample with its metadata defaults.
-func metroTable(b *testing.B) *sim.Table {
+func metroTable(b testing.TB) *sim.Table {
 	meta := datasets.MetroMetadata()
 	p, err := datasets.LoadMetro(datasets.Options{Roles: meta.Roles})
 	if err != nil {
