@@ -613,7 +613,7 @@ func weighted(x, a []float64) float64 {
 	return s
 }
 
-//
+// exactReport returns the report of s: every figure with a closed form exactly.
 // With approximate, the figures without a closed form are approximated where the
 // approximation holds (Method MethodApprox) and left Pending only where it does not;
 // without, they are all left Pending (the Monte Carlo's starting point).
