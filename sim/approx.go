@@ -1,6 +1,10 @@
 package sim
 
-import "math"
+import (
+	"math"
+	"runtime"
+	"sync"
+)
 
 // The approximation for a threshold on noisy counts after smoothing (modeMonteCarlo),
 // the setting without a closed form.
@@ -29,6 +33,10 @@ import "math"
 // two thresholded entries; the remainder is below ρ^(mehlerTerms+1) of the product of
 // their standard deviations.
 const mehlerTerms = 12
+
+// correctionTerms is the number of terms of Mehler's expansion kept in the
+// fourth-cumulant correction (cumulantCorrection), itself a small part of a covariance.
+var correctionTerms = 3
 
 // hermite fills he[n] = He_n(a), the probabilists' Hermite polynomials:
 // He₀ = 1, He₁ = a, He_{n+1} = a·He_n − n·He_{n−1}.
@@ -228,6 +236,14 @@ type entryApprox struct {
 	s float64
 }
 
+// certainSDs is how many noise SDs from k an entry's mean must be for its publication
+// to be taken as certain: Q(8) ≈ 6·10⁻¹⁶.
+const certainSDs = 8
+
+// farTailSDs is the distance from k, in noise SDs, beyond which an entry counts as a rare
+// phantom (see thresholdRun.group).
+const farTailSDs = 5
+
 // coefficientTerms is the number of Hermite coefficients kept per entry: Mehler's terms
 // and the four more its fourth-cumulant correction reads (pairCovariance).
 const coefficientTerms = mehlerTerms + 4
@@ -268,12 +284,17 @@ func mehler(rho float64, x, y []float64, linear bool) float64 {
 	for n := range mehlerTerms {
 		pow *= rho
 		sum += pow * x[n] * y[n]
-		if math.Abs(pow) < 1e-14 {
+		if math.Abs(pow) < mehlerCutoff {
 			break
 		}
 	}
 	return sum
 }
+
+// mehlerCutoff ends Mehler's series once ρⁿ is below it: every normalised coefficient of
+// a thresholded entry is at most its noise SD (Σ_n a_n² = Var), so the rest is below
+// 10⁻⁶ of the product of the two SDs per term.
+const mehlerCutoff = 1e-6
 
 // cumulantFactor[n−1][i] = √((n+i)!·(n+4−i)!) / (n!·i!·(4−i)!), the factor of the
 // fourth-cumulant correction in normalised coefficients (pairCovariance).
@@ -310,7 +331,7 @@ func cumulantCorrection(rho float64, kap *[5]float64, x, y []float64) float64 {
 	// n = 0: Σ_{i=1}^{3} κ_{i,4−i}·x_i·y_{4−i}/√(i!(4−i)!).
 	sum := kap[1]*x[0]*y[2]/math.Sqrt(6) + kap[2]*x[1]*y[1]/2 + kap[3]*x[2]*y[0]/math.Sqrt(6)
 	pow := 1.0
-	for n := 1; n <= mehlerTerms; n++ {
+	for n := 1; n <= correctionTerms; n++ {
 		pow *= rho
 		f := &cumulantFactor[n-1]
 		for i := 0; i <= 4; i++ {
@@ -327,8 +348,12 @@ func cumulantCorrection(rho float64, kap *[5]float64, x, y []float64) float64 {
 // and per district the sums the estimands need.
 type approxCounts struct {
 	entryMean, entryVar, publish []float64
-	// setMean[i] = Σ_{e ∈ set i} E[T_e]; setVar[i] = Var(Σ_{e ∈ set i} T_e).
+	// setMean[i] = Σ_{e ∈ set i} E[T_e]; setVar[i] = Var(Σ_{e ∈ set i} T_e);
+	// setTrusted[i] is false where the approximation does not hold (maxTailShare).
 	setMean, setVar []float64
+	setTrusted      []bool
+	// tailVar[e] is Var(T_e) for a rare phantom (beyond farTailSDs), 0 otherwise.
+	tailVar []float64
 	// Per district, for the mean measure (nil without a measure): num = E[N],
 	// varNum = Var(N), covND = Cov(N, D) for N = Σ_e 1_e·y_e (published sums) and
 	// D = Σ_e T_e (published counts).
@@ -340,181 +365,277 @@ type approxCounts struct {
 func (e *Engine) approximateThreshold(s *state) *approxCounts {
 	t := e.t
 	G, C := len(t.Groups), t.Cells()
-	ap := e.approxOf(s.smoothed)
 	noise := e.intNoise(s.countMech)
-	sigma2, k4, k6 := noise.Variance, noise.K4, noise.K6
-	k := float64(s.p.K) - thresholdSlack
-	out := &approxCounts{entryMean: make([]float64, G*C), entryVar: make([]float64, G*C), publish: make([]float64, G*C)}
-	hasMeasure := t.HasMeasure()
-	var muS []float64
-	var sumVar float64
+	run := &thresholdRun{e: e, s: s, ap: e.approxOf(s.smoothed), sigma2: noise.Variance, k4: noise.K4, k6: noise.K6,
+		k: float64(s.p.K) - thresholdSlack}
+	run.correct = math.Abs(run.k4) > 1e-6*run.sigma2*run.sigma2 // Gaussian noise has κ₄ ≈ 0
+	out := &approxCounts{entryMean: make([]float64, G*C), entryVar: make([]float64, G*C), publish: make([]float64, G*C),
+		tailVar: make([]float64, G*C)}
+	run.out = out
 	D := len(t.DistrictNames)
-	if hasMeasure {
-		muS = e.entryMuS(s.smoothed)
-		sumVar = s.sumMech.FloatVariance()
-		out.num, out.varNum, out.covND = make([]float64, D), make([]float64, D), make([]float64, D)
+	if t.HasMeasure() {
+		run.muS = e.entryMuS(s.smoothed)
+		run.sumVar = s.sumMech.FloatVariance()
 	}
 	// Set membership of each cell, for the pair sums.
-	totalSet, districtSet, classSet, groupSet := -1, make([]int, D), make([]int, len(DensityNames)), make([]int, G)
-	for i := range districtSet {
-		districtSet[i] = -1
-	}
-	for i := range classSet {
-		classSet[i] = -1
-	}
-	for i := range groupSet {
-		groupSet[i] = -1
-	}
+	run.totalSet, run.districtSet, run.classSet, run.groupSet = -1, fill(D, -1), fill(len(DensityNames), -1), fill(G, -1)
 	for i, set := range e.sets {
 		switch set.kind {
 		case KindTotal:
-			totalSet = i
+			run.totalSet = i
 		case KindDistrict:
-			districtSet[set.district] = i
+			run.districtSet[set.district] = i
 		case KindDensity:
-			classSet[set.class] = i
+			run.classSet[set.class] = i
 		case KindGroup:
-			groupSet[set.groups[0]] = i
+			run.groupSet[set.groups[0]] = i
 		}
 	}
-	pairSum := make([]float64, len(e.sets))
-
-	N := coefficientTerms
-	correct := math.Abs(k4) > 1e-6*sigma2*sigma2 // Gaussian noise has κ₄ ≈ 0
-	coef := make([]float64, C*N)
-	var ind []float64
-	if hasMeasure {
-		ind = make([]float64, C*N)
+	// Groups are independent: one worker per core, each with its own scratch and sums.
+	workers := min(runtime.GOMAXPROCS(0), G)
+	accs := make([]*pairAcc, workers)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	var failed panicCarrier
+	for w := range accs {
+		acc := run.newAcc()
+		accs[w] = acc
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer failed.capture()
+			defer func() {
+				for range next { // a failed worker still drains the groups
+				}
+			}()
+			for g := range next {
+				run.group(g, acc)
+			}
+		}()
 	}
-	sd := make([]float64, C)
-	skip, linear := make([]bool, C), make([]bool, C)
-	he := make([]float64, max(10, N+1))
-	kern := ap.pairs
 	for g := 0; g < G; g++ {
-		for c := 0; c < C; c++ {
-			i := g*C + c
-			mu := s.mu[i]
-			sc := math.Sqrt(sigma2 * s.smoothed.kss[c])
-			sd[c] = sc
-			kp := k - ap.lattice[c]/2
-			if s.setNeverEntry(i) || sc == 0 {
-				skip[c] = true
-				continue
-			}
-			a := (kp - mu) / sc
-			s2, s4 := sc*sc, sc*sc*sc*sc
-			g2 := k4 * ap.w4[c] / s4
-			c4, c6, c8 := g2/24, k6*ap.w6[c]/(s4*s2)/720, g2*g2/1152
-			p, m1, m2 := edgeworthTail(a, c4, c6, c8, he)
-			mean := mu*p + sc*m1
-			second := mu*mu*p + 2*mu*sc*m1 + s2*m2
-			out.entryMean[i], out.entryVar[i], out.publish[i] = mean, math.Max(0, second-mean*mean), p
-			var indRow []float64
-			if ind != nil {
-				indRow = ind[c*N : (c+1)*N]
-			}
-			thresholdCoefficients(coef[c*N:(c+1)*N], indRow, kp, sc, a, he)
-			skip[c] = p == 0 && coef[c*N] == 0
-			linear[c] = a < -38 // certainly published: T = z, linear in the noise
-			if hasMeasure && !skip[c] {
-				out.num[t.District[c]] += p * muS[i]
-			}
+		next <- g
+	}
+	close(next)
+	wg.Wait()
+	failed.rethrow()
+
+	pairSum := make([]float64, len(e.sets))
+	if t.HasMeasure() {
+		out.num, out.varNum, out.covND = make([]float64, D), make([]float64, D), make([]float64, D)
+	}
+	for _, acc := range accs {
+		for i, v := range acc.pairSum {
+			pairSum[i] += v
 		}
-		gs := groupSet[g]
-		for c := 0; c < C; c++ {
-			if skip[c] {
-				continue
-			}
-			r0, c0 := c/kern.cols, c%kern.cols
-			var edge []float64
-			interior := kern.interiorCell(r0, c0)
-			if !interior {
-				edge = kern.edge[c]
-			}
-			x := coef[c*N : (c+1)*N]
-			for oi, o := range kern.offsets {
-				r2, c2 := r0+o[0], c0+o[1]
-				if r2 >= kern.rows || c2 < 0 || c2 >= kern.cols {
-					continue
-				}
-				c1 := r2*kern.cols + c2
-				if skip[c1] {
-					continue
-				}
-				gv, gv4 := kern.interior[oi], kern.interior4[oi]
-				if !interior {
-					gv, gv4 = edge[oi], edge[len(kern.offsets)+oi]
-				}
-				if gv == 0 {
-					continue
-				}
-				s0, s1 := sd[c], sd[c1]
-				rho := sigma2 * gv / (s0 * s1)
-				y := coef[c1*N : (c1+1)*N]
-				lin := linear[c] && linear[c1]
-				var kap [5]float64
-				cov := mehler(rho, x, y, linear[c] || linear[c1])
-				if correct && !lin {
-					// κ_{i,4−i} = κ₄·Σ_d K(c, d)ⁱ·K(c', d)⁴⁻ⁱ / (s_c^i·s_c'^(4−i)): the
-					// marginal ones for i = 4 and 0, the lens's G₄ for the mixed ones.
-					kap = [5]float64{k4 * ap.w4[c1] / (s1 * s1 * s1 * s1), k4 * gv4 / (s0 * s1 * s1 * s1),
-						k4 * gv4 / (s0 * s0 * s1 * s1), k4 * gv4 / (s0 * s0 * s0 * s1), k4 * ap.w4[c] / (s0 * s0 * s0 * s0)}
-					cov += cumulantCorrection(rho, &kap, x, y)
-				}
-				cov *= 2
-				if totalSet >= 0 {
-					pairSum[totalSet] += cov
-				}
-				if gs >= 0 {
-					pairSum[gs] += cov
-				}
-				dj := t.District[c]
-				sameDistrict := dj == t.District[c1]
-				if sameDistrict && districtSet[dj] >= 0 {
-					pairSum[districtSet[dj]] += cov
-				}
-				if t.DensityClass != nil && t.DensityClass[c] == t.DensityClass[c1] && classSet[t.DensityClass[c]] >= 0 {
-					pairSum[classSet[t.DensityClass[c]]] += cov
-				}
-				if hasMeasure && sameDistrict {
-					i0, i1 := g*C+c, g*C+c1
-					x0, x1 := ind[c*N:(c+1)*N], ind[c1*N:(c1+1)*N]
-					y1 := coef[c1*N : (c1+1)*N]
-					covII := mehler(rho, x0, x1, false)
-					covIT, covTI := mehler(rho, x0, y1, false), mehler(rho, x1, x, false)
-					if correct && !lin {
-						covII += cumulantCorrection(rho, &kap, x0, x1)
-						covIT += cumulantCorrection(rho, &kap, x0, y1)
-						// Cov(T_c, 1_c'): kap is indexed by c's power; swap the roles.
-						covTI += cumulantCorrection(rho, &kap, x, x1)
-					}
-					out.covND[dj] += muS[i0]*covIT + muS[i1]*covTI
-					out.varNum[dj] += 2 * (muS[i0]*muS[i1]*covII + sumVar*gv*(out.publish[i0]*out.publish[i1]+covII))
-				}
-			}
-		}
-		if hasMeasure {
-			// The diagonal: Cov(1_e, T_e) = E[T_e]·(1 − P_e); Var(1_e·y_e) =
-			// (K S)_e²·P_e(1 − P_e) + σ_S²·Σ_d K(c, d)²·P_e.
-			for c := 0; c < C; c++ {
-				i := g*C + c
-				p := out.publish[i]
-				if p == 0 {
-					continue
-				}
-				dj := t.District[c]
-				out.covND[dj] += muS[i] * out.entryMean[i] * (1 - p)
-				out.varNum[dj] += muS[i]*muS[i]*p*(1-p) + sumVar*s.smoothed.kss[c]*p
-			}
+		for j := range out.num {
+			out.num[j] += acc.num[j]
+			out.varNum[j] += acc.varNum[j]
+			out.covND[j] += acc.covND[j]
 		}
 	}
 	out.setMean = e.reduce(out.entryMean)
 	out.setVar = e.reduce(out.entryVar)
+	tail := e.reduce(out.tailVar)
+	out.setTrusted = make([]bool, len(e.sets))
 	for i := range out.setVar {
 		out.setVar[i] = math.Max(0, out.setVar[i]+pairSum[i])
+		out.setTrusted[i] = tail[i] <= maxTailShare*out.setVar[i]
 	}
 	return out
 }
+
+// maxTailShare is the largest share of a set's variance that may come from rare phantoms
+// (entries beyond farTailSDs, whose covariances are left out) for its figures to be
+// approximated; beyond it they are simulated.
+const maxTailShare = 0.005
+
+// fill returns n copies of v.
+func fill(n, v int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = v
+	}
+	return out
+}
+
+// thresholdRun is one approximateThreshold call: its inputs, shared read-only by the
+// workers, and its per-entry output, which each worker writes for its own groups.
+type thresholdRun struct {
+	e                               *Engine
+	s                               *state
+	ap                              *approxState
+	out                             *approxCounts
+	sigma2, k4, k6, k               float64
+	correct                         bool
+	muS                             []float64
+	sumVar                          float64
+	totalSet                        int
+	districtSet, classSet, groupSet []int
+}
+
+// pairAcc is one worker's scratch and partial sums.
+type pairAcc struct {
+	pairSum, num, varNum, covND []float64
+	coef, ind, sd, he           []float64
+	skip, linear                []bool
+}
+
+func (run *thresholdRun) newAcc() *pairAcc {
+	C, N, D := run.e.t.Cells(), coefficientTerms, len(run.e.t.DistrictNames)
+	acc := &pairAcc{pairSum: make([]float64, len(run.e.sets)), coef: make([]float64, C*N), sd: make([]float64, C),
+		he: make([]float64, max(10, N+1)), skip: make([]bool, C), linear: make([]bool, C)}
+	if run.muS != nil {
+		acc.ind = make([]float64, C*N)
+		acc.num, acc.varNum, acc.covND = make([]float64, D), make([]float64, D), make([]float64, D)
+	}
+	return acc
+}
+
+// group approximates the entries of group g: their moments, and their pairs' covariances
+// added to acc's sums.
+func (run *thresholdRun) group(g int, acc *pairAcc) {
+	e, s, ap, out, t := run.e, run.s, run.ap, run.out, run.e.t
+	C, N := t.Cells(), coefficientTerms
+	sigma2, k4, k6, k := run.sigma2, run.k4, run.k6, run.k
+	muS, sumVar := run.muS, run.sumVar
+	hasMeasure := muS != nil
+	coef, ind, sd, skip, linear, he := acc.coef, acc.ind, acc.sd, acc.skip, acc.linear, acc.he
+	_ = e
+	for c := 0; c < C; c++ {
+		i := g*C + c
+		mu := s.mu[i]
+		sc := math.Sqrt(sigma2 * s.smoothed.kss[c])
+		sd[c] = sc
+		kp := k - ap.lattice[c]/2
+		if s.setNeverEntry(i) || sc == 0 {
+			skip[c] = true
+			continue
+		}
+		a := (kp - mu) / sc
+		s2, s4 := sc*sc, sc*sc*sc*sc
+		g2 := k4 * ap.w4[c] / s4
+		c4, c6, c8 := g2/24, k6*ap.w6[c]/(s4*s2)/720, g2*g2/1152
+		p, m1, m2 := edgeworthTail(a, c4, c6, c8, he)
+		mean := mu*p + sc*m1
+		second := mu*mu*p + 2*mu*sc*m1 + s2*m2
+		variance := math.Max(0, second-mean*mean)
+		out.entryMean[i], out.entryVar[i], out.publish[i] = mean, variance, p
+		var indRow []float64
+		if ind != nil {
+			indRow = ind[c*N : (c+1)*N]
+		}
+		thresholdCoefficients(coef[c*N:(c+1)*N], indRow, kp, sc, a, he)
+		// Beyond 8 SDs (Q(8) ≈ 6·10⁻¹⁶) an entry is certainly withheld, or certainly
+		// published with T = z, linear in the noise. An entry whose published value has
+		// an SD below 10⁻⁶ people moves no covariance by more than 10⁻⁶ of the other
+		// entry's SD (Cauchy–Schwarz): its pairs are left out.
+		linear[c] = a < -certainSDs
+		skip[c] = a > certainSDs || (!linear[c] && variance < negligibleVariance)
+		if a > farTailSDs {
+			// A rare phantom: too far in the tail for the expansion's pair terms (and not
+			// worth their cost); its own moments stand, its pairs are left out, and a set
+			// that owes a noticeable part of its variance to such entries is simulated.
+			skip[c] = true
+			out.tailVar[i] = variance
+		}
+		if hasMeasure && !skip[c] {
+			acc.num[t.District[c]] += p * muS[i]
+		}
+	}
+	kern := ap.pairs
+	nOff := len(kern.offsets)
+	gs := run.groupSet[g]
+	for c := 0; c < C; c++ {
+		if skip[c] {
+			continue
+		}
+		r0, c0 := c/kern.cols, c%kern.cols
+		var edge []float64
+		interior := kern.interiorCell(r0, c0)
+		if !interior {
+			edge = kern.edge[c]
+		}
+		x := coef[c*N : (c+1)*N]
+		dj := t.District[c]
+		for oi, o := range kern.offsets {
+			r2, c2 := r0+o[0], c0+o[1]
+			if r2 >= kern.rows || c2 < 0 || c2 >= kern.cols {
+				continue
+			}
+			c1 := r2*kern.cols + c2
+			if skip[c1] {
+				continue
+			}
+			gv, gv4 := kern.interior[oi], kern.interior4[oi]
+			if !interior {
+				gv, gv4 = edge[oi], edge[nOff+oi]
+			}
+			if gv == 0 {
+				continue
+			}
+			s0, s1 := sd[c], sd[c1]
+			rho := sigma2 * gv / (s0 * s1)
+			y := coef[c1*N : (c1+1)*N]
+			lin := linear[c] && linear[c1]
+			var kap [5]float64
+			cov := mehler(rho, x, y, linear[c] || linear[c1])
+			if run.correct && !lin {
+				// κ_{i,4−i} = κ₄·Σ_d K(c, d)ⁱ·K(c', d)⁴⁻ⁱ / (s_c^i·s_c'^(4−i)): the
+				// marginal ones for i = 4 and 0, the lens's G₄ for the mixed ones.
+				kap = [5]float64{k4 * ap.w4[c1] / (s1 * s1 * s1 * s1), k4 * gv4 / (s0 * s1 * s1 * s1),
+					k4 * gv4 / (s0 * s0 * s1 * s1), k4 * gv4 / (s0 * s0 * s0 * s1), k4 * ap.w4[c] / (s0 * s0 * s0 * s0)}
+				cov += cumulantCorrection(rho, &kap, x, y)
+			}
+			cov *= 2
+			if run.totalSet >= 0 {
+				acc.pairSum[run.totalSet] += cov
+			}
+			if gs >= 0 {
+				acc.pairSum[gs] += cov
+			}
+			sameDistrict := dj == t.District[c1]
+			if sameDistrict && run.districtSet[dj] >= 0 {
+				acc.pairSum[run.districtSet[dj]] += cov
+			}
+			if t.DensityClass != nil && t.DensityClass[c] == t.DensityClass[c1] && run.classSet[t.DensityClass[c]] >= 0 {
+				acc.pairSum[run.classSet[t.DensityClass[c]]] += cov
+			}
+			if hasMeasure && sameDistrict {
+				i0, i1 := g*C+c, g*C+c1
+				x0, x1 := ind[c*N:(c+1)*N], ind[c1*N:(c1+1)*N]
+				covII := mehler(rho, x0, x1, false)
+				covIT, covTI := mehler(rho, x0, y, false), mehler(rho, x1, x, false)
+				if run.correct && !lin {
+					covII += cumulantCorrection(rho, &kap, x0, x1)
+					covIT += cumulantCorrection(rho, &kap, x0, y)
+					// Cov(T_c, 1_c'): kap is indexed by c's power, so c's function goes first.
+					covTI += cumulantCorrection(rho, &kap, x, x1)
+				}
+				acc.covND[dj] += muS[i0]*covIT + muS[i1]*covTI
+				acc.varNum[dj] += 2 * (muS[i0]*muS[i1]*covII + sumVar*gv*(out.publish[i0]*out.publish[i1]+covII))
+			}
+		}
+	}
+	if hasMeasure {
+		// The diagonal: Cov(1_e, T_e) = E[T_e]·(1 − P_e); Var(1_e·y_e) =
+		// (K S)_e²·P_e(1 − P_e) + σ_S²·Σ_d K(c, d)²·P_e.
+		for c := 0; c < C; c++ {
+			i := g*C + c
+			p := out.publish[i]
+			if p == 0 {
+				continue
+			}
+			dj := t.District[c]
+			acc.covND[dj] += muS[i] * out.entryMean[i] * (1 - p)
+			acc.varNum[dj] += muS[i]*muS[i]*p*(1-p) + sumVar*s.smoothed.kss[c]*p
+		}
+	}
+}
+
+// negligibleVariance is the variance (people²) below which an entry's covariances are
+// left out: its SD is below 10⁻⁶ of a person.
+const negligibleVariance = 1e-12
 
 // setNeverEntry reports whether entry i is certainly withheld (see certainlyWithheld).
 func (s *state) setNeverEntry(i int) bool {
@@ -609,6 +730,9 @@ func (e *Engine) approximateMean(s *state, ac *approxCounts, counts []Estimate, 
 		}
 	case modeMonteCarlo:
 		if ac == nil || ac.num == nil {
+			return 0, 0, 0, false
+		}
+		if !ac.setTrusted[set] {
 			return 0, 0, 0, false
 		}
 		mn, md, vd, vn, cnd = ac.num[j], ac.setMean[set], ac.setVar[set], ac.varNum[j], ac.covND[j]

@@ -47,3 +47,10 @@ func TestApproxDev(t *testing.T) {
 	fmt.Printf("crowd %s: mean %.6g vs %.6g, atrisk %v vs %v, uniques %.4g vs %.4g\n", a.CrowdMethod, a.Crowd.Mean, mc.Crowd.Mean, a.Crowd.AtRisk, mc.Crowd.AtRisk, a.Crowd.Uniques, mc.Crowd.Uniques)
 	fmt.Printf("map %s: rmse %.5g vs %.5g, meanvar %.5g vs %.5g, withheld %.5g vs %.5g\n", a.Map.Method, a.Map.RMSE, mc.Map.RMSE, a.Map.MeanVariance, mc.Map.MeanVariance, a.Map.WithheldShare, mc.Map.WithheldShare)
 }
+
+func init() {
+	if v := os.Getenv("PRIVTUNE_CORR_TERMS"); v != "" {
+		n, _ := strconv.Atoi(v)
+		sim.SetCorrectionTerms(n)
+	}
+}

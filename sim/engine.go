@@ -651,6 +651,10 @@ func (e *Engine) exactReport(s *state, approximate bool) *Report {
 			r.Crowd = PendingCrowdRisk(t.People())
 		} else {
 			r.Crowd = ComputeCrowdRisk(t.Count, s.smoothed.crowd, publish)
+			if ac != nil {
+				r.Crowd.UniquesPublished.Method = DistIndependent
+				r.Crowd.HighestRisk.Method = DistIndependent
+			}
 		}
 	}()
 
@@ -676,7 +680,7 @@ func (e *Engine) exactReport(s *state, approximate bool) *Report {
 			switch {
 			case s.setNever[i]:
 				est.Exact = true // nothing of it is ever published
-			case ac != nil:
+			case ac != nil && ac.setTrusted[i]:
 				est.Expected, est.Variance, est.Method = ac.setMean[i], ac.setVar[i], MethodApprox
 			default:
 				est.markPending()
