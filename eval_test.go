@@ -3,8 +3,12 @@ package main
 import (
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
+	"math"
 	"strings"
 	"testing"
+
+	"privtune/sim"
 )
 
 // TestEvalPendingIsNotZero: with no time to simulate (--mc-time 1ns, r > 0 and k > 0, so
@@ -263,5 +267,198 @@ func TestSettingsThatPromiseNothing(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: error %v, want %q", tc.args, err, tc.want)
 		}
+	}
+}
+
+// evalJSON runs eval --json --no-cells with args on the fixture and decodes the parts
+// that say how each figure was obtained. A report with pending figures (exit 3) is
+// decoded too.
+func evalJSON(t *testing.T, args ...string) methodsJSON {
+	t.Helper()
+	return evalJSONOn(t, fixtureFlags(fixture(t)), args...)
+}
+
+// evalJSONOn is evalJSON on the data flags given (knob flags in args come after them).
+func evalJSONOn(t *testing.T, data []string, args ...string) methodsJSON {
+	t.Helper()
+	out, err := run(t, append(append([]string{"eval", "--json", "--no-cells"}, data...), args...)...)
+	if err != nil && exitCode(err) != exitPending {
+		t.Fatal(err)
+	}
+	var r methodsJSON
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	return r
+}
+
+// methodsJSON is what eval --json says about how its figures were obtained.
+type methodsJSON struct {
+	Estimands []struct {
+		Name    string
+		Exact   bool
+		Pending bool
+		Method  *string
+		Check   *struct {
+			Draws                    int
+			Expected, MCSE, SD, SESD *float64
+			Agrees                   *bool
+		}
+	}
+	Map struct {
+		Exact  bool
+		Method *string
+	}
+	Risk struct {
+		Crowd struct {
+			Exact  bool
+			Method *string
+		}
+	}
+	MC struct{ Iterations int } `json:"monte_carlo"`
+}
+
+// isMethod reports whether m is one of the three method words.
+func isMethod(m *string) bool {
+	return m != nil && (*m == sim.MethodExact || *m == sim.MethodApprox || *m == sim.MethodMC)
+}
+
+// TestEvalJSONMethods: every estimand, the map and the crowd risk say how they were
+// obtained with one of "exact", "approx", "mc", consistent with the older exact flag;
+// without --confirm no estimand carries a check.
+func TestEvalJSONMethods(t *testing.T) {
+	for _, args := range [][]string{
+		{"--epsilon", "inf", "--k", "5"},
+		{"--epsilon", "1", "--k", "0"},
+		{"--epsilon", "1", "--k", "10", "--radius", "1", "--mc-time", "1s"},
+	} {
+		r := evalJSON(t, args...)
+		if len(r.Estimands) == 0 {
+			t.Fatalf("%v: no estimands", args)
+		}
+		for _, e := range r.Estimands {
+			if !isMethod(e.Method) {
+				t.Errorf("%v: %s has method %v", args, e.Name, e.Method)
+			} else if e.Exact != (*e.Method == sim.MethodExact) {
+				t.Errorf("%v: %s exact %v but method %q", args, e.Name, e.Exact, *e.Method)
+			}
+			if e.Check != nil {
+				t.Errorf("%v: %s has a check without --confirm", args, e.Name)
+			}
+		}
+		if !isMethod(r.Map.Method) || r.Map.Exact != (*r.Map.Method == sim.MethodExact) {
+			t.Errorf("%v: map exact %v method %v", args, r.Map.Exact, r.Map.Method)
+		}
+		if c := r.Risk.Crowd; !isMethod(c.Method) || c.Exact != (*c.Method == sim.MethodExact) {
+			t.Errorf("%v: crowd risk exact %v method %v", args, c.Exact, c.Method)
+		}
+	}
+}
+
+// TestEvalRunsMonteCarloOnlyWhenPending: a default eval of a setting whose every figure
+// Evaluate gives (exact or approximated) simulates nothing (monte_carlo.iterations = 0);
+// one with a pending figure simulates it. Which settings are pending is asked of the
+// engine, so the test holds before and after an approximation is added.
+func TestEvalRunsMonteCarloOnlyWhenPending(t *testing.T) {
+	// The small metro sample on 3 km cells, as smallFlags gives it to eval.
+	engine := sim.NewEngine(loadSmall(t).table)
+	instant := 0
+	for _, p := range []sim.Params{
+		{Epsilon: math.Inf(1), K: 5},
+		{Epsilon: math.Inf(1), K: 5, RadiusKM: 1},
+		{Epsilon: 1, K: 0},
+		{Epsilon: 1, K: 10, RadiusKM: 1},
+	} {
+		want, err := engine.Evaluate(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		eps := "inf"
+		if !math.IsInf(p.Epsilon, 1) {
+			eps = fmt.Sprint(p.Epsilon)
+		}
+		r := evalJSONOn(t, smallFlags("testdata/metro_small.csv"), "--epsilon", eps, "--k", fmt.Sprint(p.K), "--radius", fmt.Sprint(p.RadiusKM), "--mc-time", "1s")
+		switch {
+		case !want.Pending() && r.MC.Iterations != 0:
+			t.Errorf("%+v: nothing pending, yet eval simulated %d releases", p, r.MC.Iterations)
+		case !want.Pending():
+			instant++
+			for _, e := range r.Estimands {
+				if e.Method == nil || *e.Method == sim.MethodMC {
+					t.Errorf("%+v: nothing pending, yet %s is simulated", p, e.Name)
+				}
+			}
+		case r.MC.Iterations == 0:
+			t.Errorf("%+v: figures pending, but eval simulated nothing in 1 s", p)
+		}
+	}
+	if instant == 0 {
+		t.Error("no setting without pending figures: the test checks nothing")
+	}
+}
+
+// TestEvalConfirm: --confirm runs the check even when nothing is pending, gives every
+// approximated estimand a check object (draws, expected, mcse, sd, sesd, agrees) and no
+// other estimand one, and the text ends with the check's summary line.
+func TestEvalConfirm(t *testing.T) {
+	args := []string{"--epsilon", "1", "--k", "10", "--radius", "1", "--confirm", "--mc-time", "300ms"}
+	r := evalJSON(t, args...)
+	if r.MC.Iterations == 0 {
+		t.Fatalf("--confirm simulated nothing in 300 ms")
+	}
+	for _, e := range r.Estimands {
+		approx := e.Method != nil && *e.Method == sim.MethodApprox
+		switch {
+		case approx && e.Check == nil:
+			t.Errorf("%s is approximated but has no check", e.Name)
+		case approx && (e.Check.Draws <= 0 || e.Check.Agrees == nil || e.Check.MCSE == nil):
+			t.Errorf("%s: incomplete check %+v", e.Name, *e.Check)
+		case !approx && e.Check != nil:
+			t.Errorf("%s is %v, not approximated, but has a check", e.Name, e.Method)
+		}
+	}
+	out, err := run(t, append(append([]string{"eval"}, args...), fixtureFlags(fixture(t))...)...)
+	if err != nil && exitCode(err) != exitPending {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "approximation checked over") && !strings.Contains(out, "no approximated figure to check") {
+		t.Errorf("no check summary:\n%s", out)
+	}
+}
+
+// TestCheckColumnsAndSummary: the text of a checked approximation says "checked: agrees",
+// or "DISAGREES (MC x ± se, SD y)" with the simulated figures; the summary counts the
+// disagreements; the JSON check object carries the simulated figures.
+func TestCheckColumnsAndSummary(t *testing.T) {
+	agree := sim.Estimate{Name: "total", Method: sim.MethodApprox, Expected: 100, Variance: 4,
+		Check: &sim.MCCheck{Draws: 640, Expected: 100.1, MCSE: 0.1, SD: 2, SESD: 0.05, Agrees: true}}
+	disagree := agree
+	disagree.Check = &sim.MCCheck{Draws: 640, Expected: 120, MCSE: 0.5, SD: 7, SESD: 0.2}
+	if got := checkColumn(agree); got != "checked: agrees" {
+		t.Errorf("agreeing check reads %q", got)
+	}
+	if got, want := checkColumn(disagree), "DISAGREES (MC 120.0 ± 0.5, SD 7.000)"; got != want {
+		t.Errorf("disagreeing check reads %q, want %q", got, want)
+	}
+	exact := sim.Estimate{Method: sim.MethodExact, Exact: true}
+	if checkColumn(exact) != "" || methodColumn(exact) != "exact" || methodColumn(agree) != "approx" {
+		t.Errorf("exact: check %q method %q; approx method %q", checkColumn(exact), methodColumn(exact), methodColumn(agree))
+	}
+	unchecked := agree
+	unchecked.Check = nil
+	if checkColumn(unchecked) != "not checked" {
+		t.Errorf("an approximation without a check reads %q", checkColumn(unchecked))
+	}
+	r := &sim.Report{Estimands: []sim.Estimate{agree, disagree, exact}, Checked: 640, Disagreements: 1}
+	if s := checkSummary(r); !strings.Contains(s, "over 640 simulated releases: 1 of 2 approximated figures DISAGREE") {
+		t.Errorf("summary %q", s)
+	}
+	r.Estimands, r.Disagreements = []sim.Estimate{agree, exact}, 0
+	if s := checkSummary(r); !strings.Contains(s, "over 640 simulated releases: all within the stated bound") {
+		t.Errorf("summary %q", s)
+	}
+	js := toEstimandJSON(disagree)
+	if js.Method != sim.MethodApprox || js.Check == nil || js.Check.Draws != 640 || *js.Check.Expected != 120 || js.Check.Agrees {
+		t.Errorf("JSON of a disagreeing check: %+v %+v", js, js.Check)
 	}
 }
