@@ -149,6 +149,13 @@ func TestSweepStatus(t *testing.T) {
 	if exact[col["status"]] != "ok" || exact[col["bias"]] == "" {
 		t.Errorf("exact row: %v", exact)
 	}
+	// Each row names its method next to the older exact column.
+	if m := exact[col["method"]]; m != sim.MethodExact || exact[col["exact"]] != "true" {
+		t.Errorf("exact row: method %q exact %q", m, exact[col["exact"]])
+	}
+	if m := noisy[col["method"]]; m != sim.MethodApprox && m != sim.MethodMC {
+		t.Errorf("noisy row under k and smoothing: method %q, want approx or mc", m)
+	}
 }
 
 // TestEvalQualifiesTheDPClaim: when the extent or a QI's values are read off the data,
