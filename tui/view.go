@@ -174,7 +174,7 @@ func (m Model) utilityView(width int) string {
 	if !ok {
 		return s.Title.Render("Utility") + "\n" + s.Muted.Render("computing…")
 	}
-	badge, detail := m.methodBadge(est)
+	badge, detail := m.methodBadge(est, width)
 	// The badge follows the title when it fits, else the key hint gives way, else the
 	// badge takes a line of its own.
 	name := s.Title.Render("Utility · " + safeLabel(est.Name))
@@ -246,8 +246,9 @@ func packParts(parts []string, sep string, width int) []string {
 // methodBadge says how est was obtained: [exact], [approx] (with "checking…" while
 // its check runs, "checked over N releases" once the Monte Carlo agrees, and a warning
 // "MC disagrees" with the simulated figures on a second line when it does not),
-// [Monte Carlo ±se], or what a pending figure waits for.
-func (m Model) methodBadge(est sim.Estimate) (badge, detail string) {
+// [Monte Carlo ±se], or what a pending figure waits for. The second line fits in width
+// columns (the number of releases gives way first).
+func (m Model) methodBadge(est sim.Estimate, width int) (badge, detail string) {
 	s := m.styles
 	switch {
 	case est.Pending:
@@ -256,8 +257,11 @@ func (m Model) methodBadge(est sim.Estimate) (badge, detail string) {
 		c := est.Check
 		switch {
 		case c != nil && !c.Agrees:
-			return s.Warn.Render("[approx · MC disagrees]"),
-				s.Warn.Render(fmt.Sprintf("  MC: expected %s ± %s, SD %s over %s releases", num(c.Expected), num(c.MCSE), num(c.SD), thousands(int64(c.Draws))))
+			detail := fmt.Sprintf("  MC: %s ± %s, SD %s", num(c.Expected), num(c.MCSE), num(c.SD))
+			if long := fmt.Sprintf("%s (%s releases)", detail, thousands(int64(c.Draws))); lipgloss.Width(long) <= width {
+				detail = long
+			}
+			return s.Warn.Render("[approx · MC disagrees]"), s.Warn.Render(detail)
 		case c != nil && m.mcActive:
 			return s.Badge.Render(fmt.Sprintf("[approx · checking, %s releases]", thousands(int64(c.Draws)))), ""
 		case c != nil:
