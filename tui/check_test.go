@@ -278,3 +278,40 @@ func TestCurvesUseInstantFigures(t *testing.T) {
 		t.Fatalf("curve point %+v is not the instant report", msg)
 	}
 }
+
+// TestHiddenPendingFigureDoesNotSaySimulating: with every figure on screen approximated
+// and one off screen pending (a group's count), the header says neither "simulating"
+// during the quiet period nor while the check runs ("checking…"); once that figure is
+// selected, the screen says it is being simulated.
+func TestHiddenPendingFigureDoesNotSaySimulating(t *testing.T) {
+	hidden := func(e *sim.Engine, p sim.Params) (*sim.Report, error) {
+		r, err := approxEvaluate(e, p)
+		if err != nil {
+			return nil, err
+		}
+		last := &r.Estimands[len(r.Estimands)-1]
+		if last.Kind != sim.KindGroup {
+			t.Fatalf("the last estimand is a %s, want a group", last.Kind)
+		}
+		*last = pendingReport(&sim.Report{Estimands: []sim.Estimate{*last}}).Estimands[0]
+		return r, nil
+	}
+	stub := &stubCheck{block: true}
+	m := New(testConfig(t))
+	m.evaluator, m.confirmer, stub.engine = hidden, stub.run, m.engine
+	m = drive(t, m, tea.WindowSizeMsg{Width: 140, Height: 45})
+	m = deliverEval(t, m)
+	if v := m.View(); strings.Contains(v, "simulating") {
+		t.Errorf("quiet period with the pending figure off screen says simulating:\n%s", v)
+	}
+	next, _ := m.Update(checkDueMsg{gen: m.gen}) // the check starts; its reports are not read
+	m = next.(Model)
+	if h := m.header(); strings.Contains(h, "simulating") || !strings.Contains(h, "checking…") {
+		t.Errorf("while the check runs: header %q, want checking…", h)
+	}
+	m = keys(t, m, "E") // the last estimand: the pending group
+	if h := m.header(); !strings.Contains(h, "simulating") {
+		t.Errorf("with the pending figure selected: header %q, want simulating", h)
+	}
+	m.cancel() // ends the blocked check
+}

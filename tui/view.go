@@ -113,7 +113,7 @@ func (m Model) stateBadge() string {
 		return s.Badge.Render("up to date")
 	case m.report == nil:
 		return s.Muted.Render("computing…")
-	case (m.mcActive || m.checkWaiting) && m.report.Pending():
+	case (m.mcActive || m.checkWaiting) && m.visiblePending():
 		// Only a figure without an approximation is simulated.
 		if m.report.Iterations == 0 {
 			return s.BadgeMC.Render("simulating…")
@@ -129,6 +129,26 @@ func (m Model) stateBadge() string {
 		return s.Warn.Render("no DP guarantee")
 	}
 	return s.Badge.Render("up to date")
+}
+
+// visiblePending reports whether a figure the screen shows waits for the Monte Carlo:
+// the selected estimand, a district or density class of the tables, the map or the
+// crowd risk. A pending figure off screen (another district's mean) does not make the
+// header say "simulating".
+func (m Model) visiblePending() bool {
+	r := m.report
+	if r.Map.Pending || r.CrowdPending {
+		return true
+	}
+	if est, ok := m.selected(); ok && est.Pending {
+		return true
+	}
+	for _, e := range r.Estimands {
+		if e.Pending && (e.Kind == sim.KindDistrict || e.Kind == sim.KindDensity) {
+			return true
+		}
+	}
+	return false
 }
 
 func (m Model) leftColumn(l layout) string {
