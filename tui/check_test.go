@@ -131,6 +131,9 @@ func TestCheckWaitsForQuietKnobs(t *testing.T) {
 	}
 	first := m.gen
 	m = press(t, m, tea.KeyMsg{Type: tea.KeyRight}) // ε 1 → 1.5 before the quiet period passed
+	if h := m.header(); !strings.Contains(h, "computing…") {
+		t.Errorf("with ε 1's figures still shown for ε 1.5 the header says %q, want computing…", h)
+	}
 	m = deliverEval(t, m)
 	next, cmd := m.Update(checkDueMsg{gen: first})
 	m = next.(Model)
@@ -314,4 +317,37 @@ func TestHiddenPendingFigureDoesNotSaySimulating(t *testing.T) {
 		t.Errorf("with the pending figure selected: header %q, want simulating", h)
 	}
 	m.cancel() // ends the blocked check
+}
+
+// TestTableMethod: the tables' method label. Exact rows (a district never published)
+// leave it to the approximated ones; approximated and simulated rows together are
+// "mixed"; a disagreement wins.
+func TestTableMethod(t *testing.T) {
+	exact := sim.Estimate{Exact: true, Method: sim.MethodExact}
+	approx := sim.Estimate{Method: sim.MethodApprox}
+	checked := sim.Estimate{Method: sim.MethodApprox, Check: &sim.MCCheck{Draws: 64, Agrees: true}}
+	wrong := sim.Estimate{Method: sim.MethodApprox, Check: &sim.MCCheck{Draws: 64}}
+	mc := sim.Estimate{Method: sim.MethodMC, MCSE: 1}
+	var m Model
+	for _, tc := range []struct {
+		rows []sim.Estimate
+		want string
+		warn bool
+	}{
+		{[]sim.Estimate{exact, exact}, "exact", false},
+		{[]sim.Estimate{exact, approx}, "approx", false},
+		{[]sim.Estimate{exact, checked, checked}, "approx ✓", false},
+		{[]sim.Estimate{checked, approx}, "approx", false},
+		{[]sim.Estimate{exact, mc}, "Monte Carlo", false},
+		{[]sim.Estimate{approx, mc}, "mixed", false},
+		{[]sim.Estimate{exact, checked, wrong}, "MC disagree", true},
+	} {
+		if got, warn := m.tableMethod(tc.rows); got != tc.want || warn != tc.warn {
+			t.Errorf("%d rows: %q (warn %v), want %q (%v)", len(tc.rows), got, warn, tc.want, tc.warn)
+		}
+	}
+	m.mcActive = true
+	if got, _ := m.tableMethod([]sim.Estimate{checked}); got != "approx" {
+		t.Errorf("while a check runs: %q, want approx", got)
+	}
 }

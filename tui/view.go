@@ -111,7 +111,8 @@ func (m Model) stateBadge() string {
 		return s.Warn.Render("no DP guarantee")
 	case m.researcher():
 		return s.Badge.Render("up to date")
-	case m.report == nil:
+	case m.report == nil || m.report.Params != p:
+		// The figures shown are still those of the previous setting.
 		return s.Muted.Render("computing…")
 	case (m.mcActive || m.checkWaiting) && m.visiblePending():
 		// Only a figure without an approximation is simulated.
@@ -364,8 +365,8 @@ const wideTable = 53
 
 // tableMethod says in at most 11 columns how the rows' figures were obtained: "exact",
 // "approx", "approx ✓" once the Monte Carlo agrees with every row's approximation,
-// "MC disagrees" (warn true) when it disagrees with one (marked "!"), "Monte Carlo" for
-// simulated rows, or "mixed".
+// "MC disagree" (warn true) when it disagrees with one (marked "!"), "Monte Carlo" for
+// simulated rows, or "mixed" for approximated and simulated rows together.
 func (m Model) tableMethod(rows []sim.Estimate) (method string, warn bool) {
 	seen := map[string]bool{}
 	checked, disagree := true, false
@@ -383,10 +384,12 @@ func (m Model) tableMethod(rows []sim.Estimate) (method string, warn bool) {
 			seen[sim.MethodMC] = true
 		}
 	}
+	// Exact rows (a district never published) need no check: they leave the label to
+	// the approximated or simulated rows.
 	switch {
 	case disagree:
 		return "MC disagree", true
-	case len(seen) > 1:
+	case seen[sim.MethodApprox] && seen[sim.MethodMC]:
 		return "mixed", false
 	case seen[sim.MethodApprox] && checked && !m.mcActive:
 		return "approx ✓", false
