@@ -26,13 +26,13 @@ func newEvalCommand(data *dataFlags) *cobra.Command {
 		Example: `  privtune eval --epsilon 1 --k 10 --radius 2
   privtune eval --epsilon inf --k 5 --json
   privtune eval --epsilon 1 --k 10 --radius 2 --confirm --mc-time 5s`,
-		Long: `Report bias, variance and re-identification risk of one setting.
+		Long: fmt.Sprintf(`Report bias, variance and re-identification risk of one setting.
 
-eval returns at once: every figure is exact (a closed form) or approximated (a
-deterministic approximation validated to within 2 % of the figure's RMSE in its expected
-value and 5 % in its standard deviation). Each figure names its method: exact, approx, or
-MC ±se for one simulated because it has no approximation. Only such a figure makes eval
-run the Monte Carlo, for at most --mc-time.
+eval gives at once every figure that is exact (a closed form) or approximated (a
+deterministic approximation validated to within %.0f %% of the figure's RMSE in its expected
+value and %.0f %% in its standard deviation). Each figure names its method: exact, approx, or
+MC ±se for one simulated because it has neither. Only such a figure makes eval run the
+Monte Carlo, for at most --mc-time; a setting without one returns at once.
 
 --confirm checks the approximations: it simulates releases for --mc-time and reports,
 per approximated figure, whether the simulation agrees with it (within the stated bound
@@ -43,6 +43,7 @@ with --confirm each approximated estimand a "check" object.
 A figure the simulation did not reach is printed as "not computed" (null in --json),
 never as 0, and eval then exits with status 3 after printing the report, so that a script
 cannot read a missing figure as "no risk". Bad flags or data exit with status 2.`,
+			100*sim.ApproxBound.MeanOfRMSE, 100*sim.ApproxBound.SDRelative),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			l, p, err := loadAt(data, &knobs)
