@@ -68,16 +68,14 @@ func normalTail(a float64) (q, phi float64) {
 //	E[X;] = φ(a) + φ(a)·Σ_j c_j·[He_j(a) + j·He_{j−2}(a)]
 //	E[X²;]= a·φ(a) + Q(a) + φ(a)·Σ_j c_j·[He_{j+1}(a) + (2j+1)·He_{j−1}(a) + j(j−1)·He_{j−3}(a)]
 //
-// he is scratch of length ≥ 10.
-func edgeworthTail(a, c4, c6, c8 float64, he []float64) (p, m1, m2 float64) {
-	q, phi := normalTail(a)
+// q, phi = normalTail(a) and he[n] = He_n(a) for n ≤ 9 are given.
+func edgeworthTail(a, q, phi, c4, c6, c8 float64, he []float64) (p, m1, m2 float64) {
 	if phi == 0 {
 		if a > 0 {
 			return 0, 0, 0
 		}
 		return 1, 0, 1
 	}
-	hermite(he[:10], a)
 	p = q + phi*(c4*he[3]+c6*he[5]+c8*he[7])
 	m1 = phi * (1 + c4*(he[4]+4*he[2]) + c6*(he[6]+6*he[4]) + c8*(he[8]+8*he[6]))
 	m2 = a*phi + q + phi*(c4*(he[5]+9*he[3]+12*he[1])+c6*(he[7]+13*he[5]+30*he[3])+c8*(he[9]+17*he[7]+56*he[5]))
@@ -118,11 +116,25 @@ func (e *Engine) approxOf(st *smoothedState) *approxState {
 				a.lattice[c] = sm.inv[c]
 			}
 		}
-		a.pairs = newPairKernel(sm)
+		if R := sm.radius; (2*R+1)*(4*R+1)*C <= maxKernelEntries {
+			a.pairs = newPairKernel(sm)
+		}
 		st.approx = a
 	})
 	return st.approx
 }
+
+// maxKernelEntries bounds the pair kernel (offsets within 2R × cells, which bounds its
+// memory, 16 bytes an entry, and the time to build it). Beyond it, at radii of tens of
+// cells on a large grid, no pair kernel is built and the count sets' variances are
+// simulated.
+const maxKernelEntries = 1 << 23
+
+// maxPairVisits bounds the pairs one evaluation visits (entries whose publication is
+// uncertain × offsets within 2R, about 25 ns each on one core): beyond it the count
+// sets' variances and the means are left to the simulation, so that no knob press
+// waits seconds; the expected values, the map and the risk stay approximated.
+const maxPairVisits = 12_000_000
 
 // pairKernel holds G(c, c') = Σ_d K(c, d)·K(c', d) = Σ_{d ∈ D(c) ∩ D(c')} 1/|D(d)|² for
 // every cell c and every offset c' − c within 2R (one side of each pair: a later cell
@@ -255,10 +267,9 @@ const coefficientTerms = mehlerTerms + 4
 //	E[T·He₁(X)] = k'·φ(a) + s·Q(a),  E[T·He_n(X)] = φ(a)·[k'·He_{n−1}(a) + s·He_{n−2}(a)] (n ≥ 2),
 //	E[1{z ≥ k'}·He_n(X)] = φ(a)·He_{n−1}(a),
 //
-// each divided by √n!. he is scratch of length ≥ coefficientTerms + 1.
-func thresholdCoefficients(h, ind []float64, kp, s, a float64, he []float64) {
-	q, phi := normalTail(a)
-	hermite(he[:coefficientTerms+1], a)
+// each divided by √n!; q, phi = normalTail(a) and he[n] = He_n(a) for n ≤
+// coefficientTerms are given.
+func thresholdCoefficients(h, ind []float64, kp, s, q, phi float64, he []float64) {
 	fact := 1.0
 	for n := 1; n <= coefficientTerms; n++ {
 		fact *= float64(n)
@@ -344,6 +355,36 @@ func cumulantCorrection(rho float64, kap *[5]float64, x, y []float64) float64 {
 	return sum
 }
 
+// pairMoments are the covariances of two entries e = (g, c) and e' = (g, c') of one group:
+// tt = Cov(T_e, T_e'), ii = Cov(1_e, 1_e'), it = Cov(1_e, T_e'), ti = Cov(T_e, 1_e'),
+// with 1_e the entry's publication indicator.
+type pairMoments struct{ tt, ii, it, ti float64 }
+
+// pairCovariances returns the four pairMoments of two entries from their coefficients
+// (xT, yT for the published values, xI, yI for the indicators): Mehler's series, plus the
+// fourth-cumulant correction when correct (cumulantCorrection), in one pass over n.
+func pairCovariances(rho float64, kap *[5]float64, correct bool, xT, yT, xI, yI []float64) pairMoments {
+	var m pairMoments
+	pow := 1.0
+	for n := range mehlerTerms {
+		pow *= rho
+		m.tt += pow * xT[n] * yT[n]
+		m.ii += pow * xI[n] * yI[n]
+		m.it += pow * xI[n] * yT[n]
+		m.ti += pow * xT[n] * yI[n]
+		if math.Abs(pow) < mehlerCutoff {
+			break
+		}
+	}
+	if correct {
+		m.tt += cumulantCorrection(rho, kap, xT, yT)
+		m.ii += cumulantCorrection(rho, kap, xI, yI)
+		m.it += cumulantCorrection(rho, kap, xI, yT)
+		m.ti += cumulantCorrection(rho, kap, xT, yI)
+	}
+	return m
+}
+
 // approxCounts holds the approximation of modeMonteCarlo: per entry, and per count set
 // and per district the sums the estimands need.
 type approxCounts struct {
@@ -390,6 +431,18 @@ func (e *Engine) approximateThreshold(s *state) *approxCounts {
 		case KindGroup:
 			run.groupSet[set.groups[0]] = i
 		}
+	}
+	// The pairs' cost: entries near enough to k to be uncertain, times the offsets.
+	run.pairs = run.ap.pairs != nil
+	if run.pairs {
+		active := 0
+		for i, mu := range s.mu {
+			sc := math.Sqrt(run.sigma2 * s.smoothed.kss[i%C])
+			if sc > 0 && (run.k-mu)/sc <= farTailSDs && !s.setNeverEntry(i) {
+				active++
+			}
+		}
+		run.pairs = active*len(run.ap.pairs.offsets) <= maxPairVisits
 	}
 	// Groups are independent: one worker per core, each with its own scratch and sums.
 	workers := min(runtime.GOMAXPROCS(0), G)
@@ -440,7 +493,7 @@ func (e *Engine) approximateThreshold(s *state) *approxCounts {
 	out.setTrusted = make([]bool, len(e.sets))
 	for i := range out.setVar {
 		out.setVar[i] = math.Max(0, out.setVar[i]+pairSum[i])
-		out.setTrusted[i] = tail[i] <= maxTailShare*out.setVar[i]
+		out.setTrusted[i] = run.pairs && tail[i] <= maxTailShare*out.setVar[i]
 	}
 	return out
 }
@@ -462,12 +515,14 @@ func fill(n, v int) []int {
 // thresholdRun is one approximateThreshold call: its inputs, shared read-only by the
 // workers, and its per-entry output, which each worker writes for its own groups.
 type thresholdRun struct {
-	e                               *Engine
-	s                               *state
-	ap                              *approxState
-	out                             *approxCounts
-	sigma2, k4, k6, k               float64
-	correct                         bool
+	e                 *Engine
+	s                 *state
+	ap                *approxState
+	out               *approxCounts
+	sigma2, k4, k6, k float64
+	correct           bool
+	// pairs is false when the pairs are not visited (no kernel, or over maxPairVisits).
+	pairs                           bool
 	muS                             []float64
 	sumVar                          float64
 	totalSet                        int
@@ -477,13 +532,13 @@ type thresholdRun struct {
 // pairAcc is one worker's scratch and partial sums.
 type pairAcc struct {
 	pairSum, num, varNum, covND []float64
-	coef, ind, sd, he           []float64
+	coef, ind, sd, isd, he      []float64
 	skip, linear                []bool
 }
 
 func (run *thresholdRun) newAcc() *pairAcc {
 	C, N, D := run.e.t.Cells(), coefficientTerms, len(run.e.t.DistrictNames)
-	acc := &pairAcc{pairSum: make([]float64, len(run.e.sets)), coef: make([]float64, C*N), sd: make([]float64, C),
+	acc := &pairAcc{pairSum: make([]float64, len(run.e.sets)), coef: make([]float64, C*N), sd: make([]float64, C), isd: make([]float64, C),
 		he: make([]float64, max(10, N+1)), skip: make([]bool, C), linear: make([]bool, C)}
 	if run.muS != nil {
 		acc.ind = make([]float64, C*N)
@@ -500,13 +555,16 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 	sigma2, k4, k6, k := run.sigma2, run.k4, run.k6, run.k
 	muS, sumVar := run.muS, run.sumVar
 	hasMeasure := muS != nil
-	coef, ind, sd, skip, linear, he := acc.coef, acc.ind, acc.sd, acc.skip, acc.linear, acc.he
+	coef, ind, sd, isd, skip, linear, he := acc.coef, acc.ind, acc.sd, acc.isd, acc.skip, acc.linear, acc.he
 	_ = e
 	for c := 0; c < C; c++ {
 		i := g*C + c
 		mu := s.mu[i]
 		sc := math.Sqrt(sigma2 * s.smoothed.kss[c])
 		sd[c] = sc
+		if sc > 0 {
+			isd[c] = 1 / sc
+		}
 		kp := k - ap.lattice[c]/2
 		if s.setNeverEntry(i) || sc == 0 {
 			skip[c] = true
@@ -516,7 +574,9 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 		s2, s4 := sc*sc, sc*sc*sc*sc
 		g2 := k4 * ap.w4[c] / s4
 		c4, c6, c8 := g2/24, k6*ap.w6[c]/(s4*s2)/720, g2*g2/1152
-		p, m1, m2 := edgeworthTail(a, c4, c6, c8, he)
+		q, phi := normalTail(a)
+		hermite(he, a)
+		p, m1, m2 := edgeworthTail(a, q, phi, c4, c6, c8, he)
 		mean := mu*p + sc*m1
 		second := mu*mu*p + 2*mu*sc*m1 + s2*m2
 		variance := math.Max(0, second-mean*mean)
@@ -525,7 +585,17 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 		if ind != nil {
 			indRow = ind[c*N : (c+1)*N]
 		}
-		thresholdCoefficients(coef[c*N:(c+1)*N], indRow, kp, sc, a, he)
+		row := coef[c*N : (c+1)*N]
+		switch {
+		case a > farTailSDs:
+			// left out of the pairs (below)
+		case a < -certainSDs:
+			clear(row) // T = z: only the first coefficient, s
+			row[0] = sc
+			clear(indRow)
+		default:
+			thresholdCoefficients(row, indRow, kp, sc, q, phi, he)
+		}
 		// Beyond 8 SDs (Q(8) ≈ 6·10⁻¹⁶) an entry is certainly withheld, or certainly
 		// published with T = z, linear in the noise. An entry whose published value has
 		// an SD below 10⁻⁶ people moves no covariance by more than 10⁻⁶ of the other
@@ -539,14 +609,17 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 			skip[c] = true
 			out.tailVar[i] = variance
 		}
-		if hasMeasure && !skip[c] {
+		if hasMeasure {
 			acc.num[t.District[c]] += p * muS[i]
 		}
 	}
 	kern := ap.pairs
+	if !run.pairs {
+		kern = &pairKernel{} // no pairs: only the entries' own moments
+	}
 	nOff := len(kern.offsets)
 	gs := run.groupSet[g]
-	for c := 0; c < C; c++ {
+	for c := 0; c < C && run.pairs; c++ {
 		if skip[c] {
 			continue
 		}
@@ -574,46 +647,46 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 			if gv == 0 {
 				continue
 			}
-			s0, s1 := sd[c], sd[c1]
-			rho := sigma2 * gv / (s0 * s1)
+			u0, u1 := isd[c], isd[c1]
+			rho := sigma2 * gv * u0 * u1
 			y := coef[c1*N : (c1+1)*N]
-			lin := linear[c] && linear[c1]
+			sameDistrict := dj == t.District[c1]
+			withMeans := hasMeasure && sameDistrict
+			correct := run.correct && !(linear[c] && linear[c1])
 			var kap [5]float64
-			cov := mehler(rho, x, y, linear[c] || linear[c1])
-			if run.correct && !lin {
+			if correct {
 				// κ_{i,4−i} = κ₄·Σ_d K(c, d)ⁱ·K(c', d)⁴⁻ⁱ / (s_c^i·s_c'^(4−i)): the
 				// marginal ones for i = 4 and 0, the lens's G₄ for the mixed ones.
-				kap = [5]float64{k4 * ap.w4[c1] / (s1 * s1 * s1 * s1), k4 * gv4 / (s0 * s1 * s1 * s1),
-					k4 * gv4 / (s0 * s0 * s1 * s1), k4 * gv4 / (s0 * s0 * s0 * s1), k4 * ap.w4[c] / (s0 * s0 * s0 * s0)}
-				cov += cumulantCorrection(rho, &kap, x, y)
+				u01, u11 := u0*u1, u1*u1
+				kap = [5]float64{k4 * ap.w4[c1] * u11 * u11, k4 * gv4 * u01 * u11,
+					k4 * gv4 * u01 * u01, k4 * gv4 * u01 * u0 * u0, k4 * ap.w4[c] * u0 * u0 * u0 * u0}
 			}
-			cov *= 2
+			var pm pairMoments
+			if withMeans {
+				pm = pairCovariances(rho, &kap, correct, x, y, ind[c*N:(c+1)*N], ind[c1*N:(c1+1)*N])
+			} else {
+				pm.tt = mehler(rho, x, y, linear[c] || linear[c1])
+				if correct {
+					pm.tt += cumulantCorrection(rho, &kap, x, y)
+				}
+			}
+			cov := 2 * pm.tt
 			if run.totalSet >= 0 {
 				acc.pairSum[run.totalSet] += cov
 			}
 			if gs >= 0 {
 				acc.pairSum[gs] += cov
 			}
-			sameDistrict := dj == t.District[c1]
 			if sameDistrict && run.districtSet[dj] >= 0 {
 				acc.pairSum[run.districtSet[dj]] += cov
 			}
 			if t.DensityClass != nil && t.DensityClass[c] == t.DensityClass[c1] && run.classSet[t.DensityClass[c]] >= 0 {
 				acc.pairSum[run.classSet[t.DensityClass[c]]] += cov
 			}
-			if hasMeasure && sameDistrict {
+			if withMeans {
 				i0, i1 := g*C+c, g*C+c1
-				x0, x1 := ind[c*N:(c+1)*N], ind[c1*N:(c1+1)*N]
-				covII := mehler(rho, x0, x1, false)
-				covIT, covTI := mehler(rho, x0, y, false), mehler(rho, x1, x, false)
-				if run.correct && !lin {
-					covII += cumulantCorrection(rho, &kap, x0, x1)
-					covIT += cumulantCorrection(rho, &kap, x0, y)
-					// Cov(T_c, 1_c'): kap is indexed by c's power, so c's function goes first.
-					covTI += cumulantCorrection(rho, &kap, x, x1)
-				}
-				acc.covND[dj] += muS[i0]*covIT + muS[i1]*covTI
-				acc.varNum[dj] += 2 * (muS[i0]*muS[i1]*covII + sumVar*gv*(out.publish[i0]*out.publish[i1]+covII))
+				acc.covND[dj] += muS[i0]*pm.it + muS[i1]*pm.ti
+				acc.varNum[dj] += 2 * (muS[i0]*muS[i1]*pm.ii + sumVar*gv*(out.publish[i0]*out.publish[i1]+pm.ii))
 			}
 		}
 	}

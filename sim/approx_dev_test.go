@@ -24,8 +24,15 @@ func TestApproxDev(t *testing.T) {
 	k, _ := strconv.Atoi(f[1])
 	r, _ := strconv.ParseFloat(f[2], 64)
 	p := sim.Params{Epsilon: eps, K: k, RadiusKM: r}
-	if len(f) > 3 && f[3] == "gauss" {
-		p.Noise, p.Delta = sim.Gaussian, 1e-6
+	for _, opt := range f[3:] {
+		switch opt {
+		case "gauss":
+			p.Noise, p.Delta = sim.Gaussian, 1e-6
+		case "true":
+			p.Threshold = sim.ThresholdTrue
+		case "nonneg":
+			p.NonNegative = true
+		}
 	}
 	e := sim.NewEngine(metroTable(t))
 	a, err := e.Evaluate(p)
