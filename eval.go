@@ -19,18 +19,31 @@ import (
 
 func newEvalCommand(data *dataFlags) *cobra.Command {
 	var knobs knobFlags
-	var asJSON, noCells bool
+	var asJSON, noCells, confirm bool
 	cmd := &cobra.Command{
 		Use:   "eval",
 		Short: "Report bias, variance and re-identification risk of one setting",
 		Example: `  privtune eval --epsilon 1 --k 10 --radius 2
-  privtune eval --epsilon inf --k 5 --json`,
-		Long: `Report bias, variance and re-identification risk of one setting.
+  privtune eval --epsilon inf --k 5 --json
+  privtune eval --epsilon 1 --k 10 --radius 2 --confirm --mc-time 5s`,
+		Long: fmt.Sprintf(`Report bias, variance and re-identification risk of one setting.
 
-Figures without a closed form are simulated for at most --mc-time. A figure the simulation
-did not reach is printed as "not computed" (null in --json), never as 0, and eval then
-exits with status 3 after printing the report, so that a script cannot read a missing
-figure as "no risk". Bad flags or data exit with status 2.`,
+eval gives at once every figure that is exact (a closed form) or approximated (a
+deterministic approximation validated to within %.0f %% of the figure's RMSE in its expected
+value and %.0f %% in its standard deviation). Each figure names its method: exact, approx, or
+MC ±se for one simulated because it has neither. Only such a figure makes eval run the
+Monte Carlo, for at most --mc-time; a setting without one returns at once.
+
+--confirm checks the approximations: it simulates releases for --mc-time and reports,
+per approximated figure, whether the simulation agrees with it (within the stated bound
+plus 3 standard errors of the simulation) or DISAGREES, with the simulated value, and a
+summary line. In --json every estimand, the map and the crowd risk carry "method", and
+with --confirm each approximated estimand a "check" object.
+
+A figure the simulation did not reach is printed as "not computed" (null in --json),
+never as 0, and eval then exits with status 3 after printing the report, so that a script
+cannot read a missing figure as "no risk". Bad flags or data exit with status 2.`,
+			100*sim.ApproxBound.MeanOfRMSE, 100*sim.ApproxBound.SDRelative),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			l, p, err := loadAt(data, &knobs)
@@ -38,7 +51,11 @@ figure as "no risk". Bad flags or data exit with status 2.`,
 				return err
 			}
 			engine := sim.NewEngine(l.table)
-			rep, err := evaluate(cmd.Context(), engine, p, &knobs, os.Stderr)
+			run := evaluate
+			if confirm {
+				run = confirmed
+			}
+			rep, err := run(cmd.Context(), engine, p, &knobs, os.Stderr)
 			if err != nil {
 				return err
 			}
@@ -51,7 +68,7 @@ figure as "no risk". Bad flags or data exit with status 2.`,
 					return err
 				}
 			} else {
-				writeReport(cmd.OutOrStdout(), l, rep)
+				writeReport(cmd.OutOrStdout(), l, rep, confirm)
 			}
 			if rep.Pending() {
 				return &exitError{code: exitPending, err: fmt.Errorf("some figures were not computed within --mc-time %v: raise --mc-time", knobs.mcTime)}
@@ -62,11 +79,13 @@ figure as "no risk". Bad flags or data exit with status 2.`,
 	knobs.register(cmd.Flags(), false)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	cmd.Flags().BoolVar(&noCells, "no-cells", false, "leave the per-cell map out of the JSON")
+	cmd.Flags().BoolVar(&confirm, "confirm", false, "check every approximated figure against a Monte Carlo run of --mc-time and report whether it agrees")
 	return cmd
 }
 
-// evaluate returns the exact report, refined by the Monte Carlo where figures have no
-// closed form, within --mc-time.
+// evaluate returns the instant report (exact and approximated figures); only when some
+// figure has neither is the Monte Carlo run, within --mc-time, and its simulated figures
+// fill the pending ones. The approximated figures are left unchecked (see confirmed).
 func evaluate(ctx context.Context, engine *sim.Engine, p sim.Params, knobs *knobFlags, status io.Writer) (*sim.Report, error) {
 	if ctx == nil {
 		ctx = context.Background()
@@ -81,14 +100,147 @@ func evaluate(ctx context.Context, engine *sim.Engine, p sim.Params, knobs *knob
 	ctx, cancel := context.WithTimeout(ctx, knobs.mcTime)
 	defer cancel()
 	bar := newProgressBar(status, "Monte Carlo")
-	rep, err = engine.MonteCarlo(ctx, p, sim.MCOptions{Seed: knobs.seed}, func(r *sim.Report) {
+	mc, err := engine.MonteCarlo(ctx, p, sim.MCOptions{Seed: knobs.seed}, func(r *sim.Report) {
 		bar.status(fmt.Sprintf("simulating releases: %s", thousands(int64(r.Iterations))))
 	})
 	bar.done()
 	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return nil, err
 	}
+	if mc == nil {
+		return rep, nil
+	}
+	return withoutChecks(sim.Merge(rep, mc)), nil
+}
+
+// confirmed returns the instant report checked against a Monte Carlo run of --mc-time
+// (sim.Engine.Confirm): every approximated figure carries its Check, and pending figures
+// take the simulated values.
+func confirmed(ctx context.Context, engine *sim.Engine, p sim.Params, knobs *knobFlags, status io.Writer) (*sim.Report, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, cancel := context.WithTimeout(ctx, knobs.mcTime)
+	defer cancel()
+	bar := newProgressBar(status, "Monte Carlo")
+	rep, err := engine.Confirm(ctx, p, sim.MCOptions{Seed: knobs.seed}, func(r *sim.Report) {
+		bar.status(fmt.Sprintf("checking against simulated releases: %s", thousands(int64(r.Iterations))))
+	})
+	bar.done()
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return nil, err
+	}
 	return rep, nil
+}
+
+// withoutChecks returns r with no Monte Carlo check on any figure: what eval reports
+// when the simulation ran only to fill pending figures.
+func withoutChecks(r *sim.Report) *sim.Report {
+	out := *r
+	out.Estimands = append([]sim.Estimate(nil), r.Estimands...)
+	for j := range out.Estimands {
+		out.Estimands[j].Check = nil
+	}
+	out.Checked, out.Disagreements = 0, 0
+	return &out
+}
+
+// estimateMethod is how e was obtained: sim.MethodExact, MethodApprox or MethodMC (an
+// estimate without a method is exact when marked so, simulated otherwise).
+func estimateMethod(e sim.Estimate) string {
+	switch {
+	case e.Method != "":
+		return e.Method
+	case e.Exact:
+		return sim.MethodExact
+	}
+	return sim.MethodMC
+}
+
+// mapMethod is how the map layers were obtained, as estimateMethod.
+func mapMethod(m sim.MapLayers) string {
+	switch {
+	case m.Method != "":
+		return m.Method
+	case m.Exact:
+		return sim.MethodExact
+	}
+	return sim.MethodMC
+}
+
+// crowdMethod is how the crowd risk was obtained, as estimateMethod.
+func crowdMethod(r *sim.Report) string {
+	switch {
+	case r.CrowdMethod != "":
+		return r.CrowdMethod
+	case r.CrowdExact:
+		return sim.MethodExact
+	}
+	return sim.MethodMC
+}
+
+// methodWords is how a figure's method reads in a sentence: "exact", "approx" or
+// "Monte Carlo".
+func methodWords(method string) string {
+	if method == sim.MethodMC {
+		return "Monte Carlo"
+	}
+	return method
+}
+
+// methodColumn is the method column of one estimand: exact, approx, or MC ±se.
+func methodColumn(e sim.Estimate) string {
+	if m := estimateMethod(e); m != sim.MethodMC {
+		return m
+	}
+	if math.IsNaN(e.MCSE) {
+		return "MC" // an undefined mean has no standard error
+	}
+	return fmt.Sprintf("MC ±%s", fmtNum(e.MCSE))
+}
+
+// checkColumn is the check column of one estimand under --confirm: "agrees",
+// "DISAGREES (MC x ± se, SD y)", "not checked" for an approximation no simulated release
+// reached, or "" for a figure that is not approximated.
+func checkColumn(e sim.Estimate) string {
+	if estimateMethod(e) != sim.MethodApprox {
+		return ""
+	}
+	c := e.Check
+	switch {
+	case c == nil:
+		return "not checked"
+	case c.Agrees:
+		return "checked: agrees"
+	}
+	return fmt.Sprintf("DISAGREES (MC %s ± %s, SD %s)", fmtNum(c.Expected), fmtNum(c.MCSE), fmtNum(c.SD))
+}
+
+// approxBoundWords states sim.ApproxBound in words.
+func approxBoundWords() string {
+	return fmt.Sprintf("expected value within %.0f %% of the RMSE, SD within %.0f %%", 100*sim.ApproxBound.MeanOfRMSE, 100*sim.ApproxBound.SDRelative)
+}
+
+// checkSummary is --confirm's summary line: how many simulated releases checked the
+// approximations and whether each is within its stated bound.
+func checkSummary(r *sim.Report) string {
+	approx := 0
+	for _, e := range r.Estimands {
+		if estimateMethod(e) == sim.MethodApprox {
+			approx++
+		}
+	}
+	switch {
+	case approx == 0:
+		return "no approximated figure to check: every figure is exact or simulated"
+	case r.Checked == 0:
+		return fmt.Sprintf("approximation not checked: no simulated release within --mc-time (%d approximated figures); raise --mc-time", approx)
+	case r.Disagreements == 0:
+		return fmt.Sprintf("approximation checked over %s simulated releases: all within the stated bound (%s, allowing 3 simulation standard errors)",
+			thousands(int64(r.Checked)), approxBoundWords())
+	}
+	return fmt.Sprintf("approximation checked over %s simulated releases: %d of %d approximated figures DISAGREE beyond the stated bound (%s, allowing 3 simulation standard errors)",
+		thousands(int64(r.Checked)), r.Disagreements, approx, approxBoundWords())
 }
 
 // describeParams is a one-line statement of a setting.
@@ -141,17 +293,40 @@ const exitPending = 3
 // notComputed is what text output shows for a figure the Monte Carlo did not reach.
 const notComputed = "not computed"
 
-// writeReport prints the report as aligned tables.
-func writeReport(w io.Writer, l *loaded, r *sim.Report) {
+// writeReport prints the report as aligned tables; checks adds the column and the summary
+// of the Monte Carlo check (--confirm).
+func writeReport(w io.Writer, l *loaded, r *sim.Report, checks bool) {
 	fmt.Fprintf(w, "privtune eval: %s, %s people\n%s\n\n", safetext.Terminal(l.pop.Source), thousands(int64(l.pop.N)), describeParams(r.Params, l.table.HasMeasure()))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	// The post-processing column appears only when the setting post-processes.
-	postHead, postGap := "", ""
+	postHead := ""
 	if r.Params.PostProcessed() {
-		postHead, postGap = "post\t", "\t"
+		postHead = "post\t"
 	}
-	fmt.Fprintln(tw, "estimand\ttruth\texpected\tbias\tsmoothing\tsuppression\tnoise×k\tclamping\tnoise\t"+postHead+"std dev\tRMSE\t95 % interval\tdefined\t\t")
+	// figureColumns counts the columns from expected to the 95 % interval.
+	figureColumns := 12
+	if postHead != "" {
+		figureColumns++
+	}
+	checkHead := ""
+	if checks {
+		checkHead = "check\t"
+	}
+	fmt.Fprintln(tw, "estimand\ttruth\texpected\tbias\tsmoothing\tsuppression\tnoise×k\tclamping\tnoise\t"+postHead+"std dev\tvariance\tRMSE\t95 % interval\tdefined\tmethod\t"+checkHead)
 	curatorOnly := false
+	// row prints one estimand's cells: name, truth, the figures (expected to the 95 %
+	// interval, fewer to leave the rest empty), defined, method and, with checks, check.
+	row := func(name, truth string, figures []string, defined, method, check string) {
+		cells := append([]string{name, truth}, figures...)
+		for len(cells) < 2+figureColumns {
+			cells = append(cells, "")
+		}
+		cells = append(cells, defined, method)
+		if checks {
+			cells = append(cells, check)
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")
+	}
 	for _, e := range r.Estimands {
 		curatorOnly = curatorOnly || e.CuratorOnly
 		name := safetext.Terminal(e.Name) // group labels come from the data
@@ -159,7 +334,7 @@ func writeReport(w io.Writer, l *loaded, r *sim.Report) {
 			name += " *"
 		}
 		if e.Pending {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t\t\t\t\t\t\t\t\t\t\t\t%s\n", name, fmtNum(e.Truth), notComputed, postGap)
+			row(name, fmtNum(e.Truth), []string{notComputed}, "", "MC", "")
 			continue
 		}
 		defined := ""
@@ -171,21 +346,17 @@ func writeReport(w io.Writer, l *loaded, r *sim.Report) {
 			if e.PDefined >= sim.MinPDefined {
 				why = fmt.Sprintf("defined in too few simulated releases (%d)", e.DefinedDraws)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t\t\t\t\t\t\t\t\t%s\t%s\t\t\n", name, fmtNum(e.Truth), why, postGap, defined)
+			row(name, fmtNum(e.Truth), []string{why}, defined, methodColumn(e), checkColumn(e))
 			continue
 		}
-		how := "exact"
-		if !e.Exact {
-			how = fmt.Sprintf("MC ±%s", fmtNum(e.MCSE))
-		}
 		b := e.BiasBySource
-		post := ""
+		figures := []string{fmtNum(e.Expected), fmtSigned(e.Bias), fmtSigned(b.Smoothing), fmtSigned(b.Suppression), fmtSigned(b.NoiseThreshold),
+			fmtSigned(b.Clamping), fmtSigned(b.Noise)}
 		if postHead != "" {
-			post = fmtSigned(b.PostProcessing) + "\t"
+			figures = append(figures, fmtSigned(b.PostProcessing))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s%s\t%s\t[%s, %s]\t%s\t%s\t\n", name, fmtNum(e.Truth), fmtNum(e.Expected),
-			fmtSigned(e.Bias), fmtSigned(b.Smoothing), fmtSigned(b.Suppression), fmtSigned(b.NoiseThreshold),
-			fmtSigned(b.Clamping), fmtSigned(b.Noise), post, fmtNum(math.Sqrt(e.Variance)), fmtNum(e.RMSE), fmtNum(e.CI95[0]), fmtNum(e.CI95[1]), defined, how)
+		figures = append(figures, fmtNum(math.Sqrt(e.Variance)), fmtNum(e.Variance), fmtNum(e.RMSE), fmt.Sprintf("[%s, %s]", fmtNum(e.CI95[0]), fmtNum(e.CI95[1])))
+		row(name, fmtNum(e.Truth), figures, defined, methodColumn(e), checkColumn(e))
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "noise×k: bias that exists only because noise and k act together (empty entries noise lifts to k: phantom people;")
@@ -206,7 +377,7 @@ func writeReport(w io.Writer, l *loaded, r *sim.Report) {
 		fmt.Fprintf(w, "map: %s (the Monte Carlo did not finish a batch in time; raise --mc-time)\n", notComputed)
 	} else {
 		fmt.Fprintf(w, "map (%d cells): mean |bias| %s, mean variance %s, RMSE %s per cell; %.2f %% of people withheld (%s entries)%s\n",
-			len(m.Truth), fmtNum(m.MeanAbsBias), fmtNum(m.MeanVariance), fmtNum(m.RMSE), 100*m.WithheldShare, fmtNum(m.WithheldEntries), exactness(m.Exact))
+			len(m.Truth), fmtNum(m.MeanAbsBias), fmtNum(m.MeanVariance), fmtNum(m.RMSE), 100*m.WithheldShare, fmtNum(m.WithheldEntries), " ("+methodWords(mapMethod(m))+")")
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "re-identification risk, as a reader of one release meets it")
@@ -215,7 +386,7 @@ func writeReport(w io.Writer, l *loaded, r *sim.Report) {
 	} else {
 		c := r.Crowd
 		fmt.Fprintf(w, "  crowd risk%s: people published above risk 1/2 %s, above 1/5 %s, above 1/10 %s; mean risk %.4f\n",
-			exactness(r.CrowdExact), fmtShare(c.AtRisk[0]), fmtShare(c.AtRisk[1]), fmtShare(c.AtRisk[2]), c.Mean)
+			" ("+methodWords(crowdMethod(r))+")", fmtShare(c.AtRisk[0]), fmtShare(c.AtRisk[1]), fmtShare(c.AtRisk[2]), c.Mean)
 		fmt.Fprintf(w, "  unique people published: %s\n", describeDistribution(c.UniquesPublished, fmtCount))
 		fmt.Fprintf(w, "  highest risk published: %s\n", describeDistribution(c.HighestRisk, func(v float64) string { return fmt.Sprintf("%.4f", v) }))
 		if r.Params.NoNoise() && r.Params.RadiusKM > 0 {
@@ -234,6 +405,12 @@ func writeReport(w io.Writer, l *loaded, r *sim.Report) {
 	}
 	if r.Iterations > 0 {
 		fmt.Fprintf(w, "\nMonte Carlo: %s simulated releases\n", thousands(int64(r.Iterations)))
+	}
+	if checks {
+		if r.Iterations == 0 {
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintln(w, checkSummary(r))
 	}
 	for _, n := range l.table.Notes {
 		fmt.Fprintln(w, "note:", n)
@@ -277,13 +454,6 @@ func tidyResidue(v, truth float64) float64 {
 		return 0
 	}
 	return v
-}
-
-func exactness(exact bool) string {
-	if exact {
-		return " (exact)"
-	}
-	return " (Monte Carlo)"
 }
 
 // fmtNum prints a figure with about four significant digits and thousands separators.

@@ -3,14 +3,20 @@ package main
 import (
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
+	"math"
 	"strings"
 	"testing"
+
+	"privtune/sim"
 )
 
-// TestEvalPendingIsNotZero: with no time to simulate (--mc-time 1ns, r > 0 and k > 0, so
-// the estimands, map and crowd risk need the Monte Carlo) eval printed "highest 0,
-// uniques 0" and exited 0. Every such figure must read "not computed" (null in JSON) and
-// eval must exit with status 3 after printing the report.
+// TestEvalPendingIsNotZero: with no time to simulate (--mc-time 1ns) eval printed
+// "highest 0, uniques 0" and exited 0. A figure left pending must read "not computed"
+// (null in JSON) and eval must exit with status 3 after printing the report. On the CLI
+// the means of this setting stay pending (no approximation covers them on this fixture);
+// the text and JSON of a pending map and crowd risk, which the approximations now give at
+// once, are checked on a report marked pending as the engine marks it.
 func TestEvalPendingIsNotZero(t *testing.T) {
 	flags := fixtureFlags(fixture(t))
 	args := append([]string{"eval", "--radius", "1000", "--k", "10", "--mc-time", "1ns"}, flags...)
@@ -18,11 +24,8 @@ func TestEvalPendingIsNotZero(t *testing.T) {
 	if err == nil || exitCode(err) != exitPending {
 		t.Fatalf("eval with figures left pending: error %v (exit %d), want exit %d", err, exitCode(err), exitPending)
 	}
-	if !strings.Contains(out, "crowd risk: not computed") || !strings.Contains(out, "map: not computed") {
+	if !strings.Contains(out, "not computed") {
 		t.Errorf("text lacks \"not computed\":\n%s", out)
-	}
-	if strings.Contains(out, "highest 0") || strings.Contains(out, "0.00 %") {
-		t.Errorf("a pending figure reads as 0:\n%s", out)
 	}
 	out, err = run(t, append(args, "--json")...)
 	if exitCode(err) != exitPending {
@@ -30,29 +33,75 @@ func TestEvalPendingIsNotZero(t *testing.T) {
 	}
 	var r struct {
 		Estimands []map[string]any
-		Risk      struct{ Crowd map[string]any }
 	}
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatal(err)
 	}
-	c := r.Risk.Crowd
-	if c["highest"] != nil || c["uniques_published"] != nil || c["pending"] != true {
-		t.Errorf("pending crowd risk in JSON: %v", c)
-	}
-	for name, v := range c["at_risk"].(map[string]any) {
-		if v != nil {
-			t.Errorf("pending share above %s = %v, want null", name, v)
-		}
-	}
+	pending := 0
 	for _, e := range r.Estimands {
-		if e["pending"] == true && (e["expected"] != nil || e["bias"] != nil) {
-			t.Errorf("pending estimand %v has figures", e)
+		if e["pending"] == true {
+			pending++
+			if e["expected"] != nil || e["bias"] != nil || e["variance"] != nil {
+				t.Errorf("pending estimand %v has figures", e)
+			}
 		}
+	}
+	if pending == 0 {
+		t.Fatal("no estimand pending at --mc-time 1ns: this test needs a setting that stays pending")
+	}
+	// A pending map and crowd risk, in text and JSON.
+	l := loadSmall(t)
+	rep, err := sim.NewEngine(l.table).Evaluate(sim.Params{Epsilon: 1, K: 10, RadiusKM: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep = markAllPending(rep)
+	var text strings.Builder
+	writeReport(&text, l, rep, false)
+	if !strings.Contains(text.String(), "crowd risk: not computed") || !strings.Contains(text.String(), "map: not computed") {
+		t.Errorf("text lacks \"not computed\":\n%s", text.String())
+	}
+	if strings.Contains(text.String(), "highest 0") || strings.Contains(text.String(), "0.00 %") {
+		t.Errorf("a pending figure reads as 0:\n%s", text.String())
+	}
+	js := toReportJSON(l.table, rep, false)
+	c := js.Risk.Crowd
+	if c.Highest != nil || c.UniquesPublished != nil || !c.Pending {
+		t.Errorf("pending crowd risk in JSON: %+v", c)
+	}
+	for name, v := range c.AtRisk {
+		if v != nil {
+			t.Errorf("pending share above %s = %v, want null", name, *v)
+		}
+	}
+	if js.Map.RMSE != nil || !js.Map.Pending {
+		t.Errorf("pending map in JSON: %+v", js.Map)
 	}
 	// With time to simulate, the same setting completes and exits 0.
 	if _, err := run(t, append([]string{"eval", "--epsilon", "inf", "--k", "5"}, flags...)...); err != nil {
 		t.Errorf("a complete report must exit 0: %v", err)
 	}
+}
+
+// markAllPending returns r with every figure but the truth pending, NaN with the Pending
+// flags set, as the engine marks a figure that waits for the Monte Carlo.
+func markAllPending(r *sim.Report) *sim.Report {
+	c := *r
+	nan := math.NaN()
+	c.Estimands = append([]sim.Estimate(nil), r.Estimands...)
+	for i := range c.Estimands {
+		e := &c.Estimands[i]
+		e.Pending, e.Exact, e.Method = true, false, sim.MethodMC
+		e.Expected, e.Bias, e.Variance, e.RMSE, e.MCSE = nan, nan, nan, nan, nan
+		e.CI95 = [2]float64{nan, nan}
+	}
+	c.CrowdPending, c.CrowdExact, c.CrowdMethod = true, false, sim.MethodMC
+	c.Crowd = sim.PendingCrowdRisk(r.Crowd.People)
+	c.Map.Pending, c.Map.Exact, c.Map.Method = true, false, sim.MethodMC
+	nanMap := c.Map
+	nanMap.MeanAbsBias, nanMap.MeanVariance, nanMap.RMSE, nanMap.WithheldShare, nanMap.WithheldEntries = nan, nan, nan, nan, nan
+	c.Map = nanMap
+	return &c
 }
 
 // TestEvalJSONNewFields: bias_by_source carries noise_threshold (and the old fields),
@@ -123,9 +172,20 @@ func TestKnobLimits(t *testing.T) {
 }
 
 // TestSweepStatus: a sweep row whose figures were not computed says so in its status
-// column, and its figures are empty, not 0.
+// column, and its figures are empty, not 0. The estimand is one that stays pending at
+// --mc-time 1ns (a mean: no approximation covers it on this fixture).
 func TestSweepStatus(t *testing.T) {
-	out, err := run(t, append([]string{"sweep", "--epsilon", "1,inf", "--k", "3", "--radius", "1.5", "--mc-time", "1ns"}, fixtureFlags(fixture(t))...)...)
+	flags := fixtureFlags(fixture(t))
+	estimand := ""
+	for _, e := range evalJSON(t, "--epsilon", "1", "--k", "3", "--radius", "1.5", "--mc-time", "1ns").Estimands {
+		if e.Pending && estimand == "" {
+			estimand = e.Name
+		}
+	}
+	if estimand == "" {
+		t.Fatal("no estimand pending at --mc-time 1ns: this test needs one that stays pending")
+	}
+	out, err := run(t, append([]string{"sweep", "--epsilon", "1,inf", "--k", "3", "--radius", "1.5", "--mc-time", "1ns", "--estimand", estimand}, flags...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,13 +197,20 @@ func TestSweepStatus(t *testing.T) {
 	for i, name := range rows[0] {
 		col[name] = i
 	}
-	// ε = 1 with k > 0 and r > 0 needs the Monte Carlo; ε = ∞ is exact.
+	// The mean at ε = 1 needs the Monte Carlo; at ε = ∞ it is exact.
 	noisy, exact := rows[1], rows[2]
-	if !strings.HasPrefix(noisy[col["status"]], "not computed") || noisy[col["bias"]] != "" || noisy[col["risk_highest"]] != "" {
+	if !strings.HasPrefix(noisy[col["status"]], "not computed") || noisy[col["bias"]] != "" || noisy[col["variance"]] != "" {
 		t.Errorf("pending row: %v", noisy)
 	}
-	if exact[col["status"]] != "ok" || exact[col["bias"]] == "" {
+	if strings.HasPrefix(exact[col["status"]], "not computed") {
 		t.Errorf("exact row: %v", exact)
+	}
+	// Each row names its method next to the older exact column.
+	if m := exact[col["method"]]; m != sim.MethodExact || exact[col["exact"]] != "true" {
+		t.Errorf("exact row: method %q exact %q", m, exact[col["exact"]])
+	}
+	if m := noisy[col["method"]]; m != sim.MethodMC {
+		t.Errorf("pending row: method %q, want mc", m)
 	}
 }
 
@@ -263,5 +330,198 @@ func TestSettingsThatPromiseNothing(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: error %v, want %q", tc.args, err, tc.want)
 		}
+	}
+}
+
+// evalJSON runs eval --json --no-cells with args on the fixture and decodes the parts
+// that say how each figure was obtained. A report with pending figures (exit 3) is
+// decoded too.
+func evalJSON(t *testing.T, args ...string) methodsJSON {
+	t.Helper()
+	return evalJSONOn(t, fixtureFlags(fixture(t)), args...)
+}
+
+// evalJSONOn is evalJSON on the data flags given (knob flags in args come after them).
+func evalJSONOn(t *testing.T, data []string, args ...string) methodsJSON {
+	t.Helper()
+	out, err := run(t, append(append([]string{"eval", "--json", "--no-cells"}, data...), args...)...)
+	if err != nil && exitCode(err) != exitPending {
+		t.Fatal(err)
+	}
+	var r methodsJSON
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	return r
+}
+
+// methodsJSON is what eval --json says about how its figures were obtained.
+type methodsJSON struct {
+	Estimands []struct {
+		Name    string
+		Exact   bool
+		Pending bool
+		Method  *string
+		Check   *struct {
+			Draws                    int
+			Expected, MCSE, SD, SESD *float64
+			Agrees                   *bool
+		}
+	}
+	Map struct {
+		Exact  bool
+		Method *string
+	}
+	Risk struct {
+		Crowd struct {
+			Exact  bool
+			Method *string
+		}
+	}
+	MC struct{ Iterations int } `json:"monte_carlo"`
+}
+
+// isMethod reports whether m is one of the three method words.
+func isMethod(m *string) bool {
+	return m != nil && (*m == sim.MethodExact || *m == sim.MethodApprox || *m == sim.MethodMC)
+}
+
+// TestEvalJSONMethods: every estimand, the map and the crowd risk say how they were
+// obtained with one of "exact", "approx", "mc", consistent with the older exact flag;
+// without --confirm no estimand carries a check.
+func TestEvalJSONMethods(t *testing.T) {
+	for _, args := range [][]string{
+		{"--epsilon", "inf", "--k", "5"},
+		{"--epsilon", "1", "--k", "0"},
+		{"--epsilon", "1", "--k", "10", "--radius", "1", "--mc-time", "1s"},
+	} {
+		r := evalJSON(t, args...)
+		if len(r.Estimands) == 0 {
+			t.Fatalf("%v: no estimands", args)
+		}
+		for _, e := range r.Estimands {
+			if !isMethod(e.Method) {
+				t.Errorf("%v: %s has method %v", args, e.Name, e.Method)
+			} else if e.Exact != (*e.Method == sim.MethodExact) {
+				t.Errorf("%v: %s exact %v but method %q", args, e.Name, e.Exact, *e.Method)
+			}
+			if e.Check != nil {
+				t.Errorf("%v: %s has a check without --confirm", args, e.Name)
+			}
+		}
+		if !isMethod(r.Map.Method) || r.Map.Exact != (*r.Map.Method == sim.MethodExact) {
+			t.Errorf("%v: map exact %v method %v", args, r.Map.Exact, r.Map.Method)
+		}
+		if c := r.Risk.Crowd; !isMethod(c.Method) || c.Exact != (*c.Method == sim.MethodExact) {
+			t.Errorf("%v: crowd risk exact %v method %v", args, c.Exact, c.Method)
+		}
+	}
+}
+
+// TestEvalRunsMonteCarloOnlyWhenPending: a default eval of a setting whose every figure
+// Evaluate gives (exact or approximated) simulates nothing (monte_carlo.iterations = 0);
+// one with a pending figure simulates it. Which settings are pending is asked of the
+// engine, so the test holds before and after an approximation is added.
+func TestEvalRunsMonteCarloOnlyWhenPending(t *testing.T) {
+	// The small metro sample on 3 km cells, as smallFlags gives it to eval.
+	engine := sim.NewEngine(loadSmall(t).table)
+	instant := 0
+	for _, p := range []sim.Params{
+		{Epsilon: math.Inf(1), K: 5},
+		{Epsilon: math.Inf(1), K: 5, RadiusKM: 1},
+		{Epsilon: 1, K: 0},
+		{Epsilon: 1, K: 10, RadiusKM: 1},
+	} {
+		want, err := engine.Evaluate(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		eps := "inf"
+		if !math.IsInf(p.Epsilon, 1) {
+			eps = fmt.Sprint(p.Epsilon)
+		}
+		r := evalJSONOn(t, smallFlags("testdata/metro_small.csv"), "--epsilon", eps, "--k", fmt.Sprint(p.K), "--radius", fmt.Sprint(p.RadiusKM), "--mc-time", "1s")
+		switch {
+		case !want.Pending() && r.MC.Iterations != 0:
+			t.Errorf("%+v: nothing pending, yet eval simulated %d releases", p, r.MC.Iterations)
+		case !want.Pending():
+			instant++
+			for _, e := range r.Estimands {
+				if e.Method == nil || *e.Method == sim.MethodMC {
+					t.Errorf("%+v: nothing pending, yet %s is simulated", p, e.Name)
+				}
+			}
+		case r.MC.Iterations == 0:
+			t.Errorf("%+v: figures pending, but eval simulated nothing in 1 s", p)
+		}
+	}
+	if instant == 0 {
+		t.Error("no setting without pending figures: the test checks nothing")
+	}
+}
+
+// TestEvalConfirm: --confirm runs the check even when nothing is pending, gives every
+// approximated estimand a check object (draws, expected, mcse, sd, sesd, agrees) and no
+// other estimand one, and the text ends with the check's summary line.
+func TestEvalConfirm(t *testing.T) {
+	args := []string{"--epsilon", "1", "--k", "10", "--radius", "1", "--confirm", "--mc-time", "300ms"}
+	r := evalJSON(t, args...)
+	if r.MC.Iterations == 0 {
+		t.Fatalf("--confirm simulated nothing in 300 ms")
+	}
+	for _, e := range r.Estimands {
+		approx := e.Method != nil && *e.Method == sim.MethodApprox
+		switch {
+		case approx && e.Check == nil:
+			t.Errorf("%s is approximated but has no check", e.Name)
+		case approx && (e.Check.Draws <= 0 || e.Check.Agrees == nil || e.Check.MCSE == nil):
+			t.Errorf("%s: incomplete check %+v", e.Name, *e.Check)
+		case !approx && e.Check != nil:
+			t.Errorf("%s is %v, not approximated, but has a check", e.Name, e.Method)
+		}
+	}
+	out, err := run(t, append(append([]string{"eval"}, args...), fixtureFlags(fixture(t))...)...)
+	if err != nil && exitCode(err) != exitPending {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "approximation checked over") && !strings.Contains(out, "no approximated figure to check") {
+		t.Errorf("no check summary:\n%s", out)
+	}
+}
+
+// TestCheckColumnsAndSummary: the text of a checked approximation says "checked: agrees",
+// or "DISAGREES (MC x ± se, SD y)" with the simulated figures; the summary counts the
+// disagreements; the JSON check object carries the simulated figures.
+func TestCheckColumnsAndSummary(t *testing.T) {
+	agree := sim.Estimate{Name: "total", Method: sim.MethodApprox, Expected: 100, Variance: 4,
+		Check: &sim.MCCheck{Draws: 640, Expected: 100.1, MCSE: 0.1, SD: 2, SESD: 0.05, Agrees: true}}
+	disagree := agree
+	disagree.Check = &sim.MCCheck{Draws: 640, Expected: 120, MCSE: 0.5, SD: 7, SESD: 0.2}
+	if got := checkColumn(agree); got != "checked: agrees" {
+		t.Errorf("agreeing check reads %q", got)
+	}
+	if got, want := checkColumn(disagree), "DISAGREES (MC 120.0 ± 0.5, SD 7.000)"; got != want {
+		t.Errorf("disagreeing check reads %q, want %q", got, want)
+	}
+	exact := sim.Estimate{Method: sim.MethodExact, Exact: true}
+	if checkColumn(exact) != "" || methodColumn(exact) != "exact" || methodColumn(agree) != "approx" {
+		t.Errorf("exact: check %q method %q; approx method %q", checkColumn(exact), methodColumn(exact), methodColumn(agree))
+	}
+	unchecked := agree
+	unchecked.Check = nil
+	if checkColumn(unchecked) != "not checked" {
+		t.Errorf("an approximation without a check reads %q", checkColumn(unchecked))
+	}
+	r := &sim.Report{Estimands: []sim.Estimate{agree, disagree, exact}, Checked: 640, Disagreements: 1}
+	if s := checkSummary(r); !strings.Contains(s, "over 640 simulated releases: 1 of 2 approximated figures DISAGREE") {
+		t.Errorf("summary %q", s)
+	}
+	r.Estimands, r.Disagreements = []sim.Estimate{agree, exact}, 0
+	if s := checkSummary(r); !strings.Contains(s, "over 640 simulated releases: all within the stated bound") {
+		t.Errorf("summary %q", s)
+	}
+	js := toEstimandJSON(disagree)
+	if js.Method != sim.MethodApprox || js.Check == nil || js.Check.Draws != 640 || *js.Check.Expected != 120 || js.Check.Agrees {
+		t.Errorf("JSON of a disagreeing check: %+v %+v", js, js.Check)
 	}
 }

@@ -53,7 +53,7 @@ func (f *knobFlags) register(fs *pflag.FlagSet, lists bool) {
 	fs.BoolVar(&f.nonNegative, "nonnegative", false, "publish negative counts (and sums of a measure whose lower bound is ≥ 0) as 0: post-processing, keeps the DP guarantee; adds a positive bias the report predicts")
 	fs.BoolVar(&f.round, "round", false, "publish counts rounded to whole people and sums to whole units (half away from zero): post-processing, keeps the DP guarantee; the report predicts its bias")
 	fs.Uint64Var(&f.seed, "seed", 1, "seed of the Monte Carlo simulation (never of a release)")
-	fs.DurationVar(&f.mcTime, "mc-time", 10*time.Second, "longest time the Monte Carlo may refine figures without a closed form")
+	fs.DurationVar(&f.mcTime, "mc-time", 10*time.Second, "longest time the Monte Carlo may simulate figures that have neither a closed form nor an approximation, and check the approximations (eval --confirm, the explorer's background check)")
 }
 
 // settingFlagNames are the knob flags that define a setting (not --seed or --mc-time,

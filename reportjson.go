@@ -41,6 +41,11 @@ type estimandJSON struct {
 	RMSE         *float64   `json:"rmse"`
 	CI95         []*float64 `json:"ci95"`
 	Exact        bool       `json:"exact"`
+	// Method is how the figures were obtained: "exact", "approx" (a deterministic
+	// approximation validated to sim.ApproxBound) or "mc" (simulated; see mc_se).
+	Method string `json:"method"`
+	// Check is the Monte Carlo check of an approximated estimand (eval --confirm only).
+	Check        *checkJSON `json:"check,omitempty"`
 	MCSE         *float64   `json:"mc_se"`
 	MCSEVariance *float64   `json:"mc_se_variance"`
 	// Pending: not computed (the Monte Carlo did not finish); every figure is null.
@@ -51,6 +56,18 @@ type estimandJSON struct {
 	// CuratorOnly: the grouping behind the estimand (density classes) comes from the
 	// true counts and is not in the release.
 	CuratorOnly bool `json:"curator_only"`
+}
+
+// checkJSON is the Monte Carlo check of one approximated estimand: Draws simulated
+// releases give Expected ± MCSE and SD ± SESD; Agrees says the approximation is within
+// sim.ApproxBound of them, allowing 3 standard errors of the simulation.
+type checkJSON struct {
+	Draws    int      `json:"draws"`
+	Expected *float64 `json:"expected"`
+	MCSE     *float64 `json:"mcse"`
+	SD       *float64 `json:"sd"`
+	SESD     *float64 `json:"sesd"`
+	Agrees   bool     `json:"agrees"`
 }
 
 type biasJSON struct {
@@ -76,7 +93,9 @@ type mapJSON struct {
 	WithheldShare   *float64   `json:"withheld_share"`
 	WithheldEntries *float64   `json:"withheld_entries"`
 	Exact           bool       `json:"exact"`
-	Pending         bool       `json:"pending"`
+	// Method is "exact", "approx" or "mc", as for an estimand.
+	Method  string `json:"method"`
+	Pending bool   `json:"pending"`
 }
 
 type cellJSON struct {
@@ -110,7 +129,10 @@ type crowdJSON struct {
 	UniquesDistribution distributionJSON `json:"uniques_published_distribution"`
 	HighestDistribution distributionJSON `json:"highest_distribution"`
 	Exact               bool             `json:"exact"`
-	Pending             bool             `json:"pending"`
+	// Method is "exact", "approx" (publication probabilities from the approximation) or
+	// "mc" (from simulated releases).
+	Method  string `json:"method"`
+	Pending bool   `json:"pending"`
 }
 
 type distributionJSON struct {
@@ -180,7 +202,7 @@ func toReportJSON(t *sim.Table, r *sim.Report, withCells bool) reportJSON {
 		return num(v)
 	}
 	out.Map = mapJSON{Rows: t.Grid.Rows, Cols: t.Grid.Cols, Cells: t.Cells(), MeanAbsBias: pending(m.MeanAbsBias), MeanVariance: pending(m.MeanVariance),
-		RMSE: pending(m.RMSE), WithheldShare: pending(m.WithheldShare), WithheldEntries: pending(m.WithheldEntries), Exact: m.Exact, Pending: m.Pending}
+		RMSE: pending(m.RMSE), WithheldShare: pending(m.WithheldShare), WithheldEntries: pending(m.WithheldEntries), Exact: m.Exact, Method: mapMethod(m), Pending: m.Pending}
 	if withCells {
 		out.Map.CellFigures = []cellJSON{}
 		for c := range m.Truth {
@@ -194,7 +216,7 @@ func toReportJSON(t *sim.Table, r *sim.Report, withCells bool) reportJSON {
 		}
 	}
 	c := r.Crowd
-	out.Risk.Crowd = crowdJSON{AtRisk: map[string]*float64{}, Exact: r.CrowdExact, Pending: r.CrowdPending}
+	out.Risk.Crowd = crowdJSON{AtRisk: map[string]*float64{}, Exact: r.CrowdExact, Method: crowdMethod(r), Pending: r.CrowdPending}
 	for _, name := range sim.RiskThresholdNames {
 		out.Risk.Crowd.AtRisk[name] = nil
 	}
@@ -228,7 +250,10 @@ func hasMeans(r *sim.Report) bool {
 }
 
 func toEstimandJSON(e sim.Estimate) estimandJSON {
-	out := estimandJSON{Name: e.Name, Kind: e.Kind, Truth: num(e.Truth), Exact: e.Exact, Pending: e.Pending, CuratorOnly: e.CuratorOnly}
+	out := estimandJSON{Name: e.Name, Kind: e.Kind, Truth: num(e.Truth), Exact: e.Exact, Method: estimateMethod(e), Pending: e.Pending, CuratorOnly: e.CuratorOnly}
+	if c := e.Check; c != nil {
+		out.Check = &checkJSON{Draws: c.Draws, Expected: num(c.Expected), MCSE: num(c.MCSE), SD: num(c.SD), SESD: num(c.SESD), Agrees: c.Agrees}
+	}
 	if e.Pending {
 		out.CI95 = []*float64{nil, nil}
 		return out

@@ -65,14 +65,16 @@ func newSweepCommand(data *dataFlags) *cobra.Command {
 
 // sweepRow is one setting's figures.
 type sweepRow struct {
-	Epsilon          *float64 `json:"epsilon"`
-	K                int      `json:"k"`
-	RadiusKM         float64  `json:"radius_km"`
-	Estimand         string   `json:"estimand"`
-	Bias             *float64 `json:"bias"`
-	Variance         *float64 `json:"variance"`
-	RMSE             *float64 `json:"rmse"`
-	Exact            bool     `json:"exact"`
+	Epsilon  *float64 `json:"epsilon"`
+	K        int      `json:"k"`
+	RadiusKM float64  `json:"radius_km"`
+	Estimand string   `json:"estimand"`
+	Bias     *float64 `json:"bias"`
+	Variance *float64 `json:"variance"`
+	RMSE     *float64 `json:"rmse"`
+	Exact    bool     `json:"exact"`
+	// Method is how the estimand's figures were obtained: "exact", "approx" or "mc".
+	Method           string   `json:"method"`
 	MapRMSE          *float64 `json:"map_rmse"`
 	WithheldShare    *float64 `json:"withheld_share"`
 	RiskHighest      *float64 `json:"risk_highest"`
@@ -101,7 +103,7 @@ func newSweepRow(r *sim.Report, estimand string) (sweepRow, error) {
 		return sweepRow{}, fmt.Errorf("--estimand %q: no such estimand (try total, \"district centre\", rural, \"group 18–34 · F\")", estimand)
 	}
 	row := sweepRow{Epsilon: epsilonJSON(r.Params.Epsilon), K: r.Params.K, RadiusKM: r.Params.RadiusKM, Estimand: e.Name,
-		Exact: e.Exact, DPAdvantage: r.DP.Advantage}
+		Exact: e.Exact, Method: estimateMethod(e), DPAdvantage: r.DP.Advantage}
 	var missing []string
 	if e.Pending {
 		missing = append(missing, "estimand")
@@ -138,7 +140,7 @@ func writeSweepCSV(w io.Writer, rows []sweepRow) error {
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"epsilon", "k", "radius_km", "estimand", "bias", "variance", "rmse", "exact", "map_rmse", "withheld_share",
 		"risk_highest", "risk_mean", "at_risk_0.5", "at_risk_0.2", "at_risk_0.1", "uniques_published", "dp_advantage_bound",
-		"uniques_published_p95", "bias_noise_threshold", "p_defined", "status", "bias_post_processing"})
+		"uniques_published_p95", "bias_noise_threshold", "p_defined", "status", "bias_post_processing", "method"})
 	f := func(v *float64) string {
 		if v == nil {
 			return ""
@@ -153,7 +155,7 @@ func writeSweepCSV(w io.Writer, rows []sweepRow) error {
 		cw.Write([]string{eps, strconv.Itoa(r.K), strconv.FormatFloat(r.RadiusKM, 'g', -1, 64), r.Estimand, f(r.Bias), f(r.Variance),
 			f(r.RMSE), strconv.FormatBool(r.Exact), f(r.MapRMSE), f(r.WithheldShare), f(r.RiskHighest), f(r.RiskMean),
 			f(r.AtRisk05), f(r.AtRisk02), f(r.AtRisk01), f(r.UniquesPublished), strconv.FormatFloat(r.DPAdvantage, 'g', 8, 64),
-			f(r.UniquesP95), f(r.NoiseThreshold), f(r.PDefined), r.Status, f(r.PostProcessing)})
+			f(r.UniquesP95), f(r.NoiseThreshold), f(r.PDefined), r.Status, f(r.PostProcessing), r.Method})
 	}
 	cw.Flush()
 	return cw.Error()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -40,6 +41,20 @@ type evalMsg struct {
 	err    error
 }
 
+// checkDueMsg says the quiet period after the change of generation gen has passed: the
+// Monte Carlo check of its report may start.
+type checkDueMsg struct{ gen int }
+
+// checkAfter returns the command that sends checkDueMsg{gen} after delay: the debounce
+// that starts the check only once the knobs have stayed still for delay.
+func checkAfter(delay time.Duration, gen int) tea.Cmd {
+	return tea.Tick(delay, func(time.Time) tea.Msg { return checkDueMsg{gen: gen} })
+}
+
+// checkWorkers is the number of goroutines the explorer's Monte Carlo may use:
+// max(1, GOMAXPROCS − 1), so that it never holds every core and keys stay responsive.
+func checkWorkers() int { return max(1, runtime.GOMAXPROCS(0)-1) }
+
 // mcMsg carries a Monte Carlo refinement, or the error that ended the run; done is true
 // when the run has ended.
 type mcMsg struct {
@@ -56,7 +71,7 @@ type mcUpdate struct {
 	err    error
 }
 
-// monteCarloFunc runs a Monte Carlo (sim.Engine.MonteCarlo, or a test's).
+// monteCarloFunc runs a Monte Carlo (sim.Engine.Confirm or MonteCarlo, or a test's).
 type monteCarloFunc func(ctx context.Context, p sim.Params, opt sim.MCOptions, progress func(*sim.Report)) (*sim.Report, error)
 
 // sampleMsg carries one sampled release of table under params, summed per cell (NaN
@@ -95,10 +110,18 @@ type reloadMsg struct {
 	err   error
 }
 
-// evaluate returns the exact report of p.
-func evaluate(e *sim.Engine, p sim.Params, gen int) tea.Cmd {
+// evaluateFunc computes the instant report of p on an engine (sim.Engine.Evaluate, or a
+// test's).
+type evaluateFunc func(e *sim.Engine, p sim.Params) (*sim.Report, error)
+
+// engineEvaluate is sim.Engine.Evaluate as an evaluateFunc.
+func engineEvaluate(e *sim.Engine, p sim.Params) (*sim.Report, error) { return e.Evaluate(p) }
+
+// evaluate returns the instant report of p: exact and approximated figures, and pending
+// ones where neither exists.
+func evaluate(eval evaluateFunc, e *sim.Engine, p sim.Params, gen int) tea.Cmd {
 	return recovered(func() tea.Msg {
-		r, err := e.Evaluate(p)
+		r, err := eval(e, p)
 		return evalMsg{gen: gen, report: r, err: err}
 	}, func(err error) tea.Msg { return evalMsg{gen: gen, err: err} })
 }
@@ -129,7 +152,7 @@ func startMonteCarlo(ctx context.Context, mc monteCarloFunc, p sim.Params, seed 
 		defer stop()
 		start := time.Now()
 		budgetSpent := false
-		opt := sim.MCOptions{Seed: seed, TargetRelSE: 0.01, ProgressEvery: 150 * time.Millisecond}
+		opt := sim.MCOptions{Seed: seed, Workers: checkWorkers(), TargetRelSE: 0.01, ProgressEvery: 150 * time.Millisecond}
 		r, err := mc(run, p, opt, func(r *sim.Report) {
 			push(mcUpdate{report: r})
 			if r.Iterations > 0 && time.Since(start) > budget {
@@ -183,11 +206,18 @@ func sampleRelease(t *sim.Table, p sim.Params, src sim.NoiseSource) tea.Cmd {
 	}, func(err error) tea.Msg { return sampleMsg{table: t, params: p, err: err} })
 }
 
-// curvePointCmd evaluates point i of the curves: the exact report, refined by a short
-// Monte Carlo when it has pending figures.
-func curvePointCmd(ctx context.Context, e *sim.Engine, p sim.Params, ax axis, i int, seed uint64, budget time.Duration, gen int) tea.Cmd {
+// curvePointCmd evaluates point i of the curves: the instant report (exact and
+// approximated figures), and only when a figure is still pending a short Monte Carlo
+// (sim.Engine.EvaluateWithin) whose simulated figures fill the pending ones.
+func curvePointCmd(ctx context.Context, eval evaluateFunc, e *sim.Engine, p sim.Params, ax axis, i int, seed uint64, budget time.Duration, gen int) tea.Cmd {
 	return recovered(func() tea.Msg {
-		r, err := e.EvaluateWithin(ctx, p, budget, seed)
+		r, err := eval(e, p)
+		if err == nil && r.Pending() && ctx.Err() == nil {
+			var mc *sim.Report
+			if mc, err = e.EvaluateWithin(ctx, p, budget, seed); mc != nil {
+				r = sim.Merge(r, mc)
+			}
+		}
 		if err != nil || ctx.Err() != nil {
 			return curveMsg{gen: gen, axis: ax, i: i}
 		}

@@ -31,6 +31,7 @@ func TestEndToEnd(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.Table = fixtureTable(t, 3)
 	cfg.MonteCarloTime = 2 * time.Second
+	cfg.CheckDelay = 0 // the explorer's own quiet period before a check
 	engine := sim.NewEngine(cfg.Table)
 	expected := func(p sim.Params) string {
 		r, err := engine.Evaluate(p)
@@ -51,8 +52,22 @@ func TestEndToEnd(t *testing.T) {
 	waitScreen(t, tm, "withhold entries below 5")
 
 	tm.Send(tea.KeyMsg{Type: tea.KeyTab})
-	tm.Send(tea.KeyMsg{Type: tea.KeyRight}) // r 0 → 3 km (one cell): needs the Monte Carlo
-	waitScreen(t, tm, "spread over 5 cells", "Monte Carlo ±")
+	tm.Send(tea.KeyMsg{Type: tea.KeyRight}) // r 0 → 3 km (one cell): k on smoothed noisy counts
+	// The total is approximated and then checked by the Monte Carlo, or, without an
+	// approximation, simulated: the screen ends on the badge of whichever it is.
+	smoothed := sim.Params{Epsilon: 1.5, K: 5, RadiusKM: 3}
+	r, err := engine.Evaluate(smoothed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	badge := "[exact]"
+	switch tot, _ := r.Estimand("total"); {
+	case tot.Pending || tot.Method == sim.MethodMC:
+		badge = "Monte Carlo ±"
+	case tot.Method == sim.MethodApprox:
+		badge = "[approx · checked over "
+	}
+	waitScreen(t, tm, "spread over 5 cells", badge)
 
 	tm.Type("q")
 	final := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(Model)

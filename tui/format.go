@@ -78,3 +78,28 @@ func relative(bias, truth float64) string {
 
 // thousands formats n with comma thousands separators.
 func thousands(n int64) string { return numfmt.Thousands(n) }
+
+// compact prints v in at most 6 columns: as num below 10⁴, else with three significant
+// digits and a suffix k (10³), M (10⁶), G (10⁹) or T (10¹²), e.g. 15.1k, 151k, 1.51M.
+func compact(v float64) string {
+	a := math.Abs(v)
+	if math.IsNaN(v) || math.IsInf(v, 0) || a < 1e4 {
+		return num(v)
+	}
+	for _, u := range []struct {
+		scale  float64
+		suffix string
+	}{{1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "k"}} {
+		if a >= u.scale {
+			x := v / u.scale
+			switch ax := math.Abs(x); {
+			case ax >= 99.95:
+				return strconv.FormatFloat(x, 'f', 0, 64) + u.suffix
+			case ax >= 9.995:
+				return strconv.FormatFloat(x, 'f', 1, 64) + u.suffix
+			}
+			return strconv.FormatFloat(x, 'f', 2, 64) + u.suffix
+		}
+	}
+	return num(v)
+}

@@ -38,9 +38,13 @@ type Config struct {
 	Params sim.Params
 	// Seed seeds the Monte Carlo (never a release).
 	Seed uint64
-	// MonteCarloTime caps how long the Monte Carlo refines one setting; 0 means 30 s.
+	// MonteCarloTime caps how long the Monte Carlo checks (and, where a figure has no
+	// approximation, computes) one setting; 0 means 30 s.
 	MonteCarloTime time.Duration
-	Setup          Setup
+	// CheckDelay is the quiet period after a setting's figures are shown before its Monte
+	// Carlo check starts, so that a run of key presses starts none; 0 means 300 ms.
+	CheckDelay time.Duration
+	Setup      Setup
 	// Reload re-aggregates the population under a new Setup; nil keeps the Table fixed.
 	Reload func(Setup) (*sim.Table, error)
 	// DataReads lists what was read off the data of the table last loaded (at start, or
@@ -103,12 +107,18 @@ type Model struct {
 	width, height int
 
 	// gen numbers settings; results of an older gen are dropped.
-	gen      int
-	cancel   context.CancelFunc
-	ctx      context.Context
-	report   *sim.Report
-	mcActive bool
-	evalErr  string
+	gen    int
+	cancel context.CancelFunc
+	ctx    context.Context
+	report *sim.Report
+	// mcActive is true while the Monte Carlo check of the current report runs;
+	// checkWaiting while its quiet period (Config.CheckDelay) has not passed yet.
+	mcActive, checkWaiting bool
+	evalErr                string
+	// evaluator computes a setting's instant report; confirmer runs its Monte Carlo check
+	// (nil: the engine's Confirm). Tests replace them.
+	evaluator evaluateFunc
+	confirmer monteCarloFunc
 
 	// audience is who the screen is for; audienceLocked when the flag chose researcher.
 	audience       Audience
@@ -166,6 +176,7 @@ func New(cfg Config) Model {
 		writer:   newReleaseWriter(styles),
 		audience: cfg.Audience, audienceLocked: cfg.Audience == Researcher,
 		draws: newReleaseDraws(), noiseFor: sim.SecureNoise,
+		evaluator: engineEvaluate,
 	}
 	m.keys.setAudience(m.audience)
 	if m.audienceLocked {
@@ -180,6 +191,9 @@ func New(cfg Config) Model {
 	if m.cfg.MonteCarloTime <= 0 {
 		m.cfg.MonteCarloTime = 30 * time.Second
 	}
+	if m.cfg.CheckDelay <= 0 {
+		m.cfg.CheckDelay = defaultCheckDelay
+	}
 	m.settings = newSettings(styles, cfg.Params, cfg.Setup, cfg.Reload != nil, t.HasMeasure())
 	m.settings.researcher = m.researcher()
 	return m
@@ -191,7 +205,7 @@ func (m Model) Init() tea.Cmd {
 	if !m.evaluates() {
 		return m.drawRelease()
 	}
-	return tea.Batch(evaluate(m.engine, m.knobs.Params(), m.gen), m.curvePoint(0), m.drawRelease())
+	return tea.Batch(evaluate(m.evaluator, m.engine, m.knobs.Params(), m.gen), m.curvePoint(0), m.drawRelease())
 }
 
 // recompute starts everything a new setting needs. It must be called on a Model whose
@@ -205,7 +219,7 @@ func (m *Model) recompute() tea.Cmd {
 	if !m.evaluates() {
 		return draw
 	}
-	return tea.Batch(evaluate(m.engine, m.knobs.Params(), m.gen), m.startCurves(), draw)
+	return tea.Batch(evaluate(m.evaluator, m.engine, m.knobs.Params(), m.gen), m.startCurves(), draw)
 }
 
 // drawRelease draws the release of the current setting when the screen shows it and it
@@ -230,7 +244,7 @@ func (m *Model) changed() tea.Cmd {
 	m.gen++
 	ctx, cancel := context.WithCancel(context.Background())
 	m.ctx, m.cancel = ctx, cancel
-	m.mcActive = false
+	m.mcActive, m.checkWaiting = false, false
 	m.settings.setParams(m.knobs.Params())
 	if !m.writer.running && !m.writer.asking {
 		m.writer.status, m.writer.err = "", ""
@@ -298,7 +312,7 @@ func (m *Model) curvePoint(i int) tea.Cmd {
 	if p.Validate(m.table.HasMeasure()) != nil {
 		return func() tea.Msg { return curveMsg{gen: m.curveGen, axis: m.curveAxis, i: i, invalid: true} }
 	}
-	return curvePointCmd(m.ctx, m.engine, p, m.curveAxis, i, m.cfg.Seed, m.curvePointTime(), m.curveGen)
+	return curvePointCmd(m.ctx, m.evaluator, m.engine, p, m.curveAxis, i, m.cfg.Seed, m.curvePointTime(), m.curveGen)
 }
 
 // Update routes each message to its handler.
@@ -332,6 +346,8 @@ func (m Model) route(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.onSettings(msg)
 	case evalMsg:
 		return m.onEval(msg)
+	case checkDueMsg:
+		return m.onCheckDue(msg)
 	case mcMsg:
 		return m.onMonteCarlo(msg)
 	case sampleMsg:
@@ -517,11 +533,45 @@ func (m Model) onEval(msg evalMsg) (tea.Model, tea.Cmd) {
 	m.evalErr = ""
 	m.report = msg.report
 	m.estimand = min(m.estimand, len(m.report.Estimands)-1)
-	if !m.report.Pending() {
+	if !needsCheck(m.report) {
 		return m, nil
 	}
-	m.mcActive = true
-	stream := startMonteCarlo(m.ctx, m.engine.MonteCarlo, m.knobs.Params(), m.cfg.Seed, m.cfg.MonteCarloTime)
+	// The figures are on screen; the check waits for the knobs to stay still.
+	m.checkWaiting = true
+	return m, checkAfter(m.cfg.CheckDelay, m.gen)
+}
+
+// defaultCheckDelay is the quiet period before a Monte Carlo check starts.
+const defaultCheckDelay = 300 * time.Millisecond
+
+// needsCheck reports whether r has a figure the Monte Carlo should check (an
+// approximation) or compute (a pending figure); a report of exact figures needs none.
+func needsCheck(r *sim.Report) bool {
+	if r.Pending() || r.Map.Method == sim.MethodApprox || r.CrowdMethod == sim.MethodApprox {
+		return true
+	}
+	for _, e := range r.Estimands {
+		if e.Method == sim.MethodApprox {
+			return true
+		}
+	}
+	return false
+}
+
+// onCheckDue starts the Monte Carlo check (Engine.Confirm) of the current setting once
+// its quiet period has passed; a key pressed since then changed the generation, and the
+// message is dropped. The check runs on checkWorkers goroutines and is cancelled by the
+// next change (m.ctx).
+func (m Model) onCheckDue(msg checkDueMsg) (tea.Model, tea.Cmd) {
+	if msg.gen != m.gen || !m.checkWaiting {
+		return m, nil
+	}
+	m.checkWaiting, m.mcActive = false, true
+	confirm := m.confirmer
+	if confirm == nil {
+		confirm = m.engine.Confirm
+	}
+	stream := startMonteCarlo(m.ctx, confirm, m.knobs.Params(), m.cfg.Seed, m.cfg.MonteCarloTime)
 	return m, waitMonteCarlo(stream, m.gen)
 }
 

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
+
 	"privtune/sim"
 )
 
@@ -54,23 +56,29 @@ func TestResearcherScreenDoesNotRelease(t *testing.T) {
 	}
 }
 
-// TestCurveGapsSaid: a curve point whose simulation gave no figure within its budget is
-// a gap that the curves name; settings whose figures are all exact leave none.
+// TestCurveGapsSaid: a curve point whose figures have no approximation (pending, as
+// pendingEvaluate makes them) and whose simulation gave none within its budget is a gap
+// that the curves name; settings whose figures are all instant leave none.
 func TestCurveGapsSaid(t *testing.T) {
 	const note = "gaps: not computed in time"
 	for _, tc := range []struct {
 		name     string
 		params   sim.Params
+		eval     evaluateFunc
 		wantNote bool
 	}{
-		{"simulated figures, no time", sim.Params{Epsilon: 1, K: 10, RadiusKM: 2}, true},
-		{"exact figures", sim.Params{Epsilon: 1}, false},
+		{"pending figures, no time to simulate", sim.Params{Epsilon: 1, K: 10, RadiusKM: 2}, pendingEvaluate, true},
+		{"exact figures", sim.Params{Epsilon: 1}, engineEvaluate, false},
+		{"approximated figures", sim.Params{Epsilon: 1}, approxEvaluate, false},
 	} {
 		for _, size := range [][2]int{{140, 45}, {80, 24}} {
 			cfg := testConfig(t)
 			cfg.Params = tc.params
 			cfg.MonteCarloTime = time.Nanosecond // every point's budget is spent before a batch
-			m := startConfig(t, cfg, size[0], size[1])
+			m := New(cfg)
+			m.evaluator = tc.eval
+			m = drive(t, m, tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+			m = drive(t, m, m.Init()())
 			m = keys(t, m, "c")
 			if got := strings.Contains(m.View(), note); got != tc.wantNote {
 				t.Errorf("%s at %v: note shown %v, want %v:\n%s", tc.name, size, got, tc.wantNote, m.View())

@@ -111,25 +111,56 @@ func (m Model) stateBadge() string {
 		return s.Warn.Render("no DP guarantee")
 	case m.researcher():
 		return s.Badge.Render("up to date")
-	case m.report == nil:
+	case m.report == nil || m.report.Params != p:
+		// The figures shown are still those of the previous setting.
 		return s.Muted.Render("computing…")
-	case m.mcActive:
+	case (m.mcActive || m.checkWaiting) && m.visiblePending():
+		// Only a figure without an approximation is simulated.
+		if m.report.Iterations == 0 {
+			return s.BadgeMC.Render("simulating…")
+		}
 		return s.BadgeMC.Render(fmt.Sprintf("simulating · %s releases", thousands(int64(m.report.Iterations))))
+	case m.mcActive:
+		// Every figure is on screen; the Monte Carlo only checks the approximations.
+		if m.report.Iterations == 0 {
+			return s.BadgeMC.Render("checking…")
+		}
+		return s.BadgeMC.Render(fmt.Sprintf("checking… · %s releases", thousands(int64(m.report.Iterations))))
 	case !p.IsDP():
 		return s.Warn.Render("no DP guarantee")
 	}
 	return s.Badge.Render("up to date")
 }
 
+// visiblePending reports whether a figure the screen shows waits for the Monte Carlo:
+// the selected estimand, a district or density class of the tables, the map or the
+// crowd risk. A pending figure off screen (another district's mean) does not make the
+// header say "simulating".
+func (m Model) visiblePending() bool {
+	r := m.report
+	if r.Map.Pending || r.CrowdPending {
+		return true
+	}
+	if est, ok := m.selected(); ok && est.Pending {
+		return true
+	}
+	for _, e := range r.Estimands {
+		if e.Pending && (e.Kind == sim.KindDistrict || e.Kind == sim.KindDensity) {
+			return true
+		}
+	}
+	return false
+}
+
 func (m Model) leftColumn(l layout) string {
 	m.knobs.SetWidth(l.left)
-	parts := []string{m.knobs.View(), m.utilityView()}
+	parts := []string{m.knobs.View(), m.utilityView(l.left)}
 	switch {
 	case l.tall:
-		parts = append(parts, m.classTable(true), m.classTable(false))
+		parts = append(parts, m.classTable(true, l.left), m.classTable(false, l.left))
 	case m.pinned != nil:
 	default:
-		parts = append(parts, m.classTable(m.showDist))
+		parts = append(parts, m.classTable(m.showDist, l.left))
 	}
 	if m.pinned != nil {
 		parts = append(parts, m.compareView())
@@ -155,28 +186,32 @@ func (m Model) rightColumn(l layout) string {
 	return mapView + "\n\n" + m.curvesView(l.right, l.curvesH)
 }
 
-// utilityView shows the selected estimand's figures.
-func (m Model) utilityView() string {
+// utilityView shows the selected estimand's figures in lines of at most width columns:
+// its method, expected value and truth, bias with its sources, RMSE, and the spread of
+// the release as SD = √Var(T) with the variance Var(T) named beside it.
+func (m Model) utilityView(width int) string {
 	s := m.styles
 	est, ok := m.selected()
 	if !ok {
 		return s.Title.Render("Utility") + "\n" + s.Muted.Render("computing…")
 	}
-	title := s.Title.Render("Utility · "+safeLabel(est.Name)) + "  " + s.Muted.Render("(e: next)")
-	var badge string
+	badge, detail := m.methodBadge(est, width)
+	// The badge follows the title when it fits, else the key hint gives way, else the
+	// badge takes a line of its own.
+	name := s.Title.Render("Utility · " + safeLabel(est.Name))
+	hint := "  " + s.Muted.Render("(e: next)")
+	lines := []string{name + hint + " " + badge}
 	switch {
-	case est.Pending:
-		badge = s.BadgeMC.Render("[" + m.pendingWord() + "]")
-	case est.Exact:
-		badge = s.Badge.Render("[exact]")
-	case est.MCSE > 0 && !math.IsInf(est.MCSE, 0):
-		badge = s.BadgeMC.Render(fmt.Sprintf("[Monte Carlo ±%s]", num(est.MCSE)))
+	case lipgloss.Width(lines[0]) <= width:
+	case lipgloss.Width(name+" "+badge) <= width:
+		lines[0] = name + " " + badge
 	default:
-		// A standard error of 0 (or none) would claim more than a simulation knows.
-		badge = s.BadgeMC.Render(fmt.Sprintf("[Monte Carlo, %s releases]", thousands(int64(m.report.Iterations))))
+		lines = []string{name + hint, badge}
+	}
+	if detail != "" {
+		lines = append(lines, detail)
 	}
 	truth := s.Label.Render("truth ") + s.Value.Render(num(est.Truth)) + s.Muted.Render(" (curator)")
-	lines := []string{title + " " + badge}
 	if est.Pending {
 		return strings.Join(append(lines, truth, s.Muted.Render("expected value and spread: "+m.pendingWord())), "\n")
 	}
@@ -202,14 +237,67 @@ func (m Model) utilityView() string {
 	if len(more) > 0 {
 		sources = append(sources, "  and "+strings.Join(more, ", "))
 	}
+	sep := s.Label.Render(" · ")
 	lines = append(lines,
-		s.Label.Render("expected ")+s.Value.Render(num(est.Expected))+s.Label.Render(" · ")+truth,
-		s.Label.Render("bias ")+s.Value.Render(signed(est.Bias))+s.Muted.Render(inParens(relative(est.Bias, est.Truth))),
-		s.Muted.Render(strings.Join(sources, "\n")),
-		s.Label.Render("SD ")+s.Value.Render(num(math.Sqrt(est.Variance)))+s.Label.Render(" · RMSE ")+s.Value.Render(num(est.RMSE))+
-			s.Label.Render(" · 95 % ")+s.Value.Render(num(est.CI95[0])+" … "+num(est.CI95[1])),
-	)
+		s.Label.Render("expected ")+s.Value.Render(num(est.Expected))+sep+truth,
+		s.Label.Render("bias ")+s.Value.Render(signed(est.Bias))+s.Muted.Render(inParens(relative(est.Bias, est.Truth)))+
+			sep+s.Label.Render("RMSE ")+s.Value.Render(num(est.RMSE)),
+		s.Muted.Render(strings.Join(sources, "\n")))
+	lines = append(lines, packParts([]string{
+		s.Label.Render("SD ") + s.Value.Render(num(math.Sqrt(est.Variance))) + s.Muted.Render(" (variance ") + s.Value.Render(num(est.Variance)) + s.Muted.Render(")"),
+		s.Label.Render("95 % ") + s.Value.Render(num(est.CI95[0])+" … "+num(est.CI95[1])),
+	}, sep, width)...)
 	return strings.Join(lines, "\n")
+}
+
+// packParts joins parts with sep into as few lines as keep each within width columns
+// (a part wider than width gets a line of its own).
+func packParts(parts []string, sep string, width int) []string {
+	var lines []string
+	for _, p := range parts {
+		if n := len(lines); n > 0 && lipgloss.Width(lines[n-1]+sep+p) <= width {
+			lines[n-1] += sep + p
+			continue
+		}
+		lines = append(lines, p)
+	}
+	return lines
+}
+
+// methodBadge says how est was obtained: [exact], [approx] (with "checking…" while
+// its check runs, "checked over N releases" once the Monte Carlo agrees, and a warning
+// "MC disagrees" with the simulated figures on a second line when it does not),
+// [Monte Carlo ±se], or what a pending figure waits for. The second line fits in width
+// columns (the number of releases gives way first).
+func (m Model) methodBadge(est sim.Estimate, width int) (badge, detail string) {
+	s := m.styles
+	switch {
+	case est.Pending:
+		return s.BadgeMC.Render("[" + m.pendingWord() + "]"), ""
+	case est.Method == sim.MethodApprox:
+		c := est.Check
+		switch {
+		case c != nil && !c.Agrees:
+			detail := fmt.Sprintf("  MC: %s ± %s, SD %s", num(c.Expected), num(c.MCSE), num(c.SD))
+			if long := fmt.Sprintf("%s (%s releases)", detail, thousands(int64(c.Draws))); lipgloss.Width(long) <= width {
+				detail = long
+			}
+			return s.Warn.Render("[approx · MC disagrees]"), s.Warn.Render(detail)
+		case c != nil && m.mcActive:
+			return s.Badge.Render(fmt.Sprintf("[approx · checking, %s releases]", thousands(int64(c.Draws)))), ""
+		case c != nil:
+			return s.Badge.Render(fmt.Sprintf("[approx · checked over %s releases]", thousands(int64(c.Draws)))), ""
+		case m.mcActive:
+			return s.Badge.Render("[approx · checking…]"), ""
+		}
+		return s.Badge.Render("[approx]"), ""
+	case est.Exact:
+		return s.Badge.Render("[exact]"), ""
+	case est.MCSE > 0 && !math.IsInf(est.MCSE, 0):
+		return s.BadgeMC.Render(fmt.Sprintf("[Monte Carlo ±%s]", num(est.MCSE))), ""
+	}
+	// A standard error of 0 (or none) would claim more than a simulation knows.
+	return s.BadgeMC.Render(fmt.Sprintf("[Monte Carlo, %s releases]", thousands(int64(m.report.Iterations)))), ""
 }
 
 // inParens returns " (s)", or "" for an empty s.
@@ -220,8 +308,10 @@ func inParens(s string) string {
 	return " (" + s + ")"
 }
 
-// classTable shows bias, SD and RMSE per district (districts true) or density class.
-func (m Model) classTable(districts bool) string {
+// classTable shows bias, SD, variance and RMSE per district (districts true) or density
+// class in width columns: the relative bias too when width allows (wideTable), and in
+// the header row how the figures were obtained (tableMethod).
+func (m Model) classTable(districts bool, width int) string {
 	s := m.styles
 	kind, title := sim.KindDensity, "by density class"
 	if districts {
@@ -239,17 +329,78 @@ func (m Model) classTable(districts bool) string {
 	if len(rows) == 0 {
 		return s.Muted.Render("no map: no districts or density classes")
 	}
-	lines := []string{s.Title.Render("Counts "+title) + "  " + s.Muted.Render("(d: switch)"),
-		s.Muted.Render(fmt.Sprintf("%-11s%9s %6s %7s %8s", "", "bias", "bias%", "SD", "RMSE"))}
+	wide := width >= wideTable
+	header := fmt.Sprintf("%8s %7s %8s %7s", "bias", "SD", "variance", "RMSE")
+	if wide {
+		header = fmt.Sprintf("%9s %6s %7s %8s %8s", "bias", "bias%", "SD", "variance", "RMSE")
+	}
+	method, warn := m.tableMethod(rows)
+	methodCell := s.Muted.Render(fmt.Sprintf("%-11s", method))
+	if warn {
+		methodCell = s.Warn.Render(fmt.Sprintf("%-11s", method))
+	}
+	lines := []string{s.Title.Render("Counts "+title) + "  " + s.Muted.Render("(d: switch)"), methodCell + s.Muted.Render(header)}
 	for _, e := range rows {
 		name := safeLabel(strings.TrimPrefix(e.Name, "district "))
+		if e.Check != nil && !e.Check.Agrees {
+			name = "!" + name // the Monte Carlo disagrees with this row's approximation
+		}
 		if e.Pending {
 			lines = append(lines, fmt.Sprintf("%-11s%9s", name, "…"))
 			continue
 		}
-		lines = append(lines, fmt.Sprintf("%-11s%9s %6s %7s %8s", name, signed(e.Bias), relative(e.Bias, e.Truth), num(math.Sqrt(e.Variance)), num(e.RMSE)))
+		sd, variance := num(math.Sqrt(e.Variance)), compact(e.Variance)
+		if wide {
+			lines = append(lines, fmt.Sprintf("%-11s%9s %6s %7s %8s %8s", name, signed(e.Bias), relative(e.Bias, e.Truth), sd, variance, num(e.RMSE)))
+		} else {
+			lines = append(lines, fmt.Sprintf("%-11s%8s %7s %8s %7s", name, signed(e.Bias), sd, variance, num(e.RMSE)))
+		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+// wideTable is the least width at which the district and density tables show the
+// relative bias beside bias, SD, variance and RMSE.
+const wideTable = 53
+
+// tableMethod says in at most 11 columns how the rows' figures were obtained: "exact",
+// "approx", "approx ✓" once the Monte Carlo agrees with every row's approximation,
+// "MC disagree" (warn true) when it disagrees with one (marked "!"), "Monte Carlo" for
+// simulated rows, or "mixed" for approximated and simulated rows together.
+func (m Model) tableMethod(rows []sim.Estimate) (method string, warn bool) {
+	seen := map[string]bool{}
+	checked, disagree := true, false
+	for _, e := range rows {
+		switch {
+		case e.Pending:
+			continue
+		case e.Method == sim.MethodApprox:
+			seen[sim.MethodApprox] = true
+			checked = checked && e.Check != nil
+			disagree = disagree || (e.Check != nil && !e.Check.Agrees)
+		case e.Exact:
+			seen[sim.MethodExact] = true
+		default:
+			seen[sim.MethodMC] = true
+		}
+	}
+	// Exact rows (a district never published) need no check: they leave the label to
+	// the approximated or simulated rows.
+	switch {
+	case disagree:
+		return "MC disagree", true
+	case seen[sim.MethodApprox] && seen[sim.MethodMC]:
+		return "mixed", false
+	case seen[sim.MethodApprox] && checked && !m.mcActive:
+		return "approx ✓", false
+	case seen[sim.MethodApprox]:
+		return "approx", false
+	case seen[sim.MethodMC]:
+		return "Monte Carlo", false
+	case seen[sim.MethodExact]:
+		return "exact", false
+	}
+	return "", false
 }
 
 // riskView shows the crowd risk and the DP guarantee, each with a line of explanation.
@@ -273,7 +424,7 @@ func (m Model) riskView(wide bool, width int) string {
 		// Without noise the smoothing is a known linear map and can be undone.
 		crowd = append(crowd, s.Warn.Render("  assumes no one undoes the smoothing"))
 	} else {
-		crowd = append(crowd, s.Muted.Render("  odds of picking out a person by group+area"))
+		crowd = append(crowd, s.Muted.Render(crowdExplanation(r)))
 	}
 	dpWidth := width
 	if wide {
@@ -287,6 +438,19 @@ func (m Model) riskView(wide bool, width int) string {
 		return lipgloss.JoinHorizontal(lipgloss.Top, left, "  ", right)
 	}
 	return strings.Join(crowd, "\n") + "\n" + strings.Join(dp, "\n")
+}
+
+// crowdExplanation is the line under the crowd risk: what it measures and, when the
+// publication probabilities behind it are not exact, how they were obtained (in the 44
+// columns of the narrowest left column).
+func crowdExplanation(r *sim.Report) string {
+	switch {
+	case r.CrowdPending || r.CrowdMethod == sim.MethodExact || r.CrowdMethod == "" && r.CrowdExact:
+		return "  odds of picking out a person by group+area"
+	case r.CrowdMethod == sim.MethodApprox:
+		return "  approx · odds of picking out by group+area"
+	}
+	return "  Monte Carlo · odds of picking out a person"
 }
 
 // dpLines states the DP guarantee g, which depends on the setting alone, and, in a line
@@ -368,6 +532,14 @@ func (m Model) mapView(w, h int) string {
 		return title + "\n" + s.Muted.Render("computing…")
 	}
 	mp := m.report.Map
+	if tag := mapMethodTag(mp, m.layer); tag != "" {
+		// The method matters more than the key hint, which the help line repeats.
+		tagged := title + " " + s.Badge.Render(tag)
+		if lipgloss.Width(tagged) > w {
+			tagged = s.Title.Render("Map · "+layerNames[m.layer]) + " " + s.Badge.Render(tag)
+		}
+		title = tagged
+	}
 	d := heatmap.Data{Rows: t.Grid.Rows, Cols: t.Grid.Cols, Scale: heatmap.Log, Unit: "people/cell"}
 	blankEmpty := func(v []float64) []float64 {
 		out := make([]float64, len(v))
@@ -417,6 +589,21 @@ func (m Model) mapView(w, h int) string {
 	return out
 }
 
+// mapMethodTag names how the layer shown was obtained when it is not exact: "[approx]"
+// or "[Monte Carlo]" ("" for exact layers, the truth, and pending ones).
+func mapMethodTag(mp sim.MapLayers, l layer) string {
+	if l == layerTruth || mp.Pending {
+		return ""
+	}
+	switch mp.Method {
+	case sim.MethodApprox:
+		return "[approx]"
+	case sim.MethodMC:
+		return "[Monte Carlo]"
+	}
+	return ""
+}
+
 // expectedLayer returns the expected release per cell with the cells that publish
 // nothing on average (|E| < 1e-9 people) blank. Which cells are blank depends on the
 // expected values alone, never on where people truly live: with k = 10⁶ the whole map is
@@ -433,9 +620,10 @@ func expectedLayer(expected []float64) []float64 {
 }
 
 // pendingWord is what a figure the Monte Carlo has not given yet shows: "simulating…"
-// while it runs, "not computed" once it has stopped without it.
+// while it runs or is about to (its quiet period), "not computed" once it has stopped
+// without it.
 func (m Model) pendingWord() string {
-	if m.mcActive {
+	if m.mcActive || m.checkWaiting {
 		return "simulating…"
 	}
 	return "not computed"
