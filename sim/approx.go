@@ -587,7 +587,7 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 		}
 		row := coef[c*N : (c+1)*N]
 		switch {
-		case a > farTailSDs:
+		case a > farTailSDs || !run.pairs:
 			// left out of the pairs (below)
 		case a < -certainSDs:
 			clear(row) // T = z: only the first coefficient, s

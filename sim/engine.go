@@ -189,6 +189,11 @@ func runParallel(tasks []func(scratch []float64), n int) {
 // maxSmoothedCache bounds the radii kept; a knob sweep rarely visits more.
 const maxSmoothedCache = 16
 
+// maxCachedRadiusEntries bounds the radius cache by size: each radius keeps about three
+// float64 arrays of the table's entries (24 bytes an entry), so 2²⁵ entries in all is
+// about 0.8 GB; a national grid of 8 M entries keeps four radii, the metro sample all 16.
+const maxCachedRadiusEntries = 1 << 25
+
 // smoothed returns the radius-only state for r, computing it on first use.
 func (e *Engine) smoothed(r float64) *smoothedState {
 	e.mu.Lock()
@@ -239,7 +244,7 @@ func (e *Engine) smoothed(r float64) *smoothedState {
 		st.totals = e.districtTotalsOf(st)
 	}
 	e.mu.Lock()
-	if len(e.smoothers) >= maxSmoothedCache {
+	if len(e.smoothers) >= maxSmoothedCache || len(e.smoothers)*len(t.Count) >= maxCachedRadiusEntries {
 		clear(e.smoothers)
 	}
 	e.smoothers[r] = st
