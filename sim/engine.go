@@ -142,6 +142,9 @@ type smoothedState struct {
 	// set i's smoothed clamped sum (with a measure).
 	linMean, adjSq, adjSum []float64
 	totals                 districtTotals
+	// approx is the approximation's radius state (approxOf), made on first use.
+	approx     *approxState
+	approxOnce sync.Once
 }
 
 // MinMeanCount is the least published count of a district for which its mean measure
@@ -333,6 +336,8 @@ type state struct {
 	// even the largest noise the table holds cannot lift its smoothed count to k. Such
 	// figures are exactly 0 (a mean: exactly undefined), not a simulated residue.
 	setNever, cellNever, districtNever []bool
+	// entryNever[e] is true when entry e is certainly withheld (modeMonteCarlo only).
+	entryNever []bool
 	// entryRisk[e] = 1/m_e, the risk of a person of entry e once published (0 for an
 	// empty entry); only in modeMonteCarlo, where each release's risk is simulated.
 	entryRisk []float64
@@ -363,7 +368,7 @@ func (e *Engine) Evaluate(p Params) (*Report, error) {
 		return nil, err
 	}
 	s := e.prepare(p)
-	return e.exactReport(s), nil
+	return e.exactReport(s, true), nil
 }
 
 // validate checks p and the table's clamp bounds, before any work or goroutine starts.
@@ -501,6 +506,7 @@ func (e *Engine) certainlyWithheld(s *state) {
 			s.districtNever[t.District[c]] = false
 		}
 	}
+	s.entryNever = never
 	s.setNever = make([]bool, len(e.sets))
 	for i, set := range e.sets {
 		all := true
@@ -607,17 +613,32 @@ func weighted(x, a []float64) float64 {
 	return s
 }
 
-func (e *Engine) exactReport(s *state) *Report {
+// exactReport returns the report of s: every figure with a closed form exactly.
+// With approximate, the figures without a closed form are approximated where the
+// approximation holds (Method MethodApprox) and left Pending only where it does not;
+// without, they are all left Pending (the Monte Carlo's starting point).
+func (e *Engine) exactReport(s *state, approximate bool) *Report {
 	t := e.t
 	G, C := len(t.Groups), t.Cells()
 	r := &Report{Params: s.p, DP: ComputeDPGuarantee(s.p), NeedsMC: s.mode == modeMonteCarlo}
 	kss := s.smoothed.kss
+	var ac *approxCounts
+	if approximate && s.mode == modeMonteCarlo && approximable(s.p, s.pubMode) {
+		ac = e.approximateThreshold(s)
+	}
+	publish := s.publish
+	if ac != nil {
+		publish = ac.publish
+	}
 
 	// The crowd risk and the withheld layer read only the Table and the publication
 	// probabilities: compute them on the second core while this one does the rest.
 	r.CrowdExact = s.pubMode != modeMonteCarlo
-	r.CrowdPending = s.pubMode == modeMonteCarlo
+	r.CrowdPending = s.pubMode == modeMonteCarlo && ac == nil
 	r.CrowdMethod = methodOf(r.CrowdExact)
+	if ac != nil {
+		r.CrowdMethod = MethodApprox
+	}
 	m := &r.Map
 	m.Withheld = make([]float64, C)
 	sideDone := make(chan struct{})
@@ -625,11 +646,15 @@ func (e *Engine) exactReport(s *state) *Report {
 	go func() {
 		defer close(sideDone)
 		defer sideFailed.capture()
-		e.withheld(s.publish, m)
+		e.withheld(publish, m)
 		if r.CrowdPending {
 			r.Crowd = PendingCrowdRisk(t.People())
 		} else {
-			r.Crowd = ComputeCrowdRisk(t.Count, s.smoothed.crowd, s.publish)
+			r.Crowd = ComputeCrowdRisk(t.Count, s.smoothed.crowd, publish)
+			if ac != nil {
+				r.Crowd.UniquesPublished.Method = DistIndependent
+				r.Crowd.HighestRisk.Method = DistIndependent
+			}
 		}
 	}()
 
@@ -652,11 +677,17 @@ func (e *Engine) exactReport(s *state) *Report {
 			// Entries are independent without smoothing: variances add.
 			est.Expected, est.Variance = entryMean[i], entryVar[i]
 		case modeMonteCarlo:
-			if s.setNever[i] {
+			switch {
+			case s.setNever[i]:
 				est.Exact = true // nothing of it is ever published
-			} else {
+			case ac != nil && ac.setTrusted[i]:
+				est.Expected, est.Variance, est.Method = ac.setMean[i], ac.setVar[i], MethodApprox
+			default:
 				est.markPending()
 			}
+		}
+		if est.Method == "" {
+			est.Method = methodOf(est.Exact)
 		}
 		if !est.Pending {
 			before := est.Expected
@@ -666,7 +697,6 @@ func (e *Engine) exactReport(s *state) *Report {
 			e.splitCountBias(s, i, &est, before)
 			est.finish()
 		}
-		est.Method = methodOf(est.Exact)
 		r.Estimands = append(r.Estimands, est)
 	}
 
@@ -701,18 +731,28 @@ func (e *Engine) exactReport(s *state) *Report {
 				est.Exact, est.PDefined, est.Expected = true, 0, math.NaN()
 				e.splitMeanBias(s, j, &est)
 				est.finish()
+			} else if mean, variance, pDefined, ok := e.approximateMean(s, ac, r.Estimands, j, approximate); ok {
+				est.Method = MethodApprox
+				est.Expected, est.Variance, est.PDefined = mean, variance, pDefined
+				e.splitMeanBias(s, j, &est)
+				est.finish()
 			} else {
 				est.markPending()
 			}
-			est.Method = methodOf(est.Exact)
+			if est.Method == "" {
+				est.Method = methodOf(est.Exact)
+			}
 			r.Estimands = append(r.Estimands, est)
 		}
 	}
 
 	// Map layers.
 	m.Truth, m.Expected, m.Bias, m.SD = make([]float64, C), make([]float64, C), make([]float64, C), make([]float64, C)
-	m.Exact, m.Pending = s.mode != modeMonteCarlo, s.mode == modeMonteCarlo
+	m.Exact, m.Pending = s.mode != modeMonteCarlo, s.mode == modeMonteCarlo && ac == nil
 	m.Method = methodOf(m.Exact)
+	if ac != nil {
+		m.Method = MethodApprox
+	}
 	// Group-major loops, so every pass reads memory in order.
 	variance := make([]float64, C)
 	copy(m.Truth, e.cellTruth)
@@ -720,6 +760,16 @@ func (e *Engine) exactReport(s *state) *Report {
 	case modeLinear:
 		copy(m.Expected, s.cellMu)
 		copy(variance, s.cellLinVar)
+	case modeMonteCarlo:
+		if ac != nil {
+			// Entries of one cell are of different groups: independent, variances add.
+			for g := 0; g < G; g++ {
+				for c := 0; c < C; c++ {
+					m.Expected[c] += ac.entryMean[g*C+c]
+					variance[c] += ac.entryVar[g*C+c]
+				}
+			}
+		}
 	case modeMask, modeEntrywise:
 		for g := 0; g < G; g++ {
 			lo := g * C

@@ -12,8 +12,9 @@ type IntNoise struct {
 	Lo, Hi int64
 	// P[m − Lo] = P(N = m).
 	P []float64
-	// Variance is Σ m²·P(N = m).
-	Variance float64
+	// Variance is Σ m²·P(N = m); K4 = μ₄ − 3σ⁴ and K6 = μ₆ − 15·μ₄·σ² + 30·σ⁶ are the
+	// fourth and sixth cumulants (the odd ones are 0: the noise is symmetric).
+	Variance, K4, K6 float64
 	// tail[i] = P(N ≥ Lo+i); m1[i] = E[N; N ≥ Lo+i]; m2[i] = E[N²; N ≥ Lo+i].
 	tail, m1, m2 []float64
 }
@@ -42,6 +43,16 @@ func (m Mechanism) IntNoise() *IntNoise {
 		d.m2[i] = d.m2[i+1] + v*v*p
 	}
 	d.Variance = d.m2[0]
+	var m4, m6 float64
+	for i, p := range d.P {
+		v := float64(int64(i) + d.Lo)
+		v2 := v * v
+		m4 += v2 * v2 * p
+		m6 += v2 * v2 * v2 * p
+	}
+	s2 := d.Variance
+	d.K4 = m4 - 3*s2*s2
+	d.K6 = m6 - 15*m4*s2 + 30*s2*s2*s2
 	return d
 }
 

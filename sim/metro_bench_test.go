@@ -2,6 +2,7 @@ package sim_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -81,4 +82,66 @@ func BenchmarkMonteCarloMetro(b *testing.B) {
 	}
 	b.ReportMetric(seconds/float64(b.N), "s-to-1%")
 	b.ReportMetric(releases/float64(b.N), "releases")
+}
+
+// BenchmarkKnobChangeMetro is one knob press to a complete report, with no simulation:
+// each call changes ε, k, r, the noise, the split or the threshold mode in turn, with
+// noise, smoothing and a threshold on (the setting that needs the approximation), at
+// radii already seen (the first pass over the settings is not timed).
+func BenchmarkKnobChangeMetro(b *testing.B) {
+	e := sim.NewEngine(metroTable(b))
+	settings := knobCycle()
+	for _, p := range settings {
+		if _, err := e.Evaluate(p); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r, err := e.Evaluate(settings[i%len(settings)])
+		if err != nil {
+			b.Fatal(err)
+		}
+		// Complete: only a mean the delta method cannot trust may wait for the simulation.
+		if r.Map.Pending || r.CrowdPending {
+			b.Fatalf("%+v: map or risk pending", r.Params)
+		}
+		for _, est := range r.Estimands {
+			if est.Pending && est.Kind != sim.KindMean {
+				b.Fatalf("%+v: %s pending", r.Params, est.Name)
+			}
+		}
+	}
+}
+
+// knobCycle is a walk over the knobs as a user presses them: ε, k, r, noise, split and
+// threshold mode each change once.
+func knobCycle() []sim.Params {
+	return []sim.Params{
+		{Epsilon: 1, K: 10, RadiusKM: 2},
+		{Epsilon: 0.5, K: 10, RadiusKM: 2},
+		{Epsilon: 0.5, K: 20, RadiusKM: 2},
+		{Epsilon: 0.5, K: 20, RadiusKM: 1.5},
+		{Epsilon: 0.5, K: 20, RadiusKM: 1.5, Noise: sim.Gaussian, Delta: 1e-6},
+		{Epsilon: 0.5, K: 20, RadiusKM: 1.5, Noise: sim.Gaussian, Delta: 1e-6, Split: 0.7},
+		{Epsilon: 0.5, K: 20, RadiusKM: 1.5, Noise: sim.Gaussian, Delta: 1e-6, Split: 0.7, Threshold: sim.ThresholdTrue},
+		{Epsilon: 0.2, K: 5, RadiusKM: 3},
+	}
+}
+
+// BenchmarkKnobSettingMetro times each setting of knobCycle on its own.
+func BenchmarkKnobSettingMetro(b *testing.B) {
+	e := sim.NewEngine(metroTable(b))
+	for _, p := range knobCycle() {
+		if _, err := e.Evaluate(p); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("eps=%g,k=%d,r=%g,%v,split=%g,%v", p.Epsilon, p.K, p.RadiusKM, p.Noise, p.Split, p.Threshold), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if _, err := e.Evaluate(p); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

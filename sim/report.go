@@ -117,7 +117,7 @@ const MinDefinedDraws = 100
 // Undefined reports whether the estimate is too rarely defined (or seen too rarely in
 // simulation) to carry an expected value, bias or interval.
 func (e *Estimate) Undefined() bool {
-	return !e.Pending && (e.PDefined < MinPDefined || (!e.Exact && e.Kind == KindMean && e.DefinedDraws < MinDefinedDraws))
+	return !e.Pending && (e.PDefined < MinPDefined || (!e.Exact && e.Method != MethodApprox && e.Kind == KindMean && e.DefinedDraws < MinDefinedDraws))
 }
 
 // residue is the relative size below which a figure is floating-point rounding of a

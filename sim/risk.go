@@ -52,6 +52,9 @@ const (
 	DistExact     = "exact"
 	DistNormal    = "normal approximation"
 	DistSimulated = "simulated"
+	// DistIndependent: from approximated publication probabilities, entries taken as
+	// published independently (smoothing couples neighbours; the Monte Carlo checks it).
+	DistIndependent = "approximation (entries independent)"
 )
 
 // maxPoissonBinomial is the most uncertain uniques for which the percentile of their

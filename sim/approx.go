@@ -1,0 +1,816 @@
+package sim
+
+import (
+	"math"
+	"runtime"
+	"sync"
+)
+
+// The approximation for a threshold on noisy counts after smoothing (modeMonteCarlo),
+// the setting without a closed form.
+//
+// Entry e = (g, c) publishes T_e = z_e·1{z_e ≥ k} with z_e = μ_e + W_e, μ_e = (K n)[e] and
+// W_e = Σ_d K(c, d)·N_{g,d}, a weighted sum of independent library noises of variance
+// σ² and cumulants κ₄, κ₆ (symmetric: odd cumulants are 0). So W_e has
+//
+//	s_e² = σ²·Σ_d K(c, d)²,  κ₄(W_e) = κ₄·Σ_d K(c, d)⁴,  κ₆(W_e) = κ₆·Σ_d K(c, d)⁶,
+//
+// and one entry's moments come from the second-order Edgeworth expansion of W_e/s_e
+// (edgeworthTail). Where every weight K(c, d) is the same 1/m (a cell whose whole
+// neighbourhood has unclipped disks), z_e lives on the lattice 1/m and the threshold is
+// taken halfway between lattice points (continuity correction).
+//
+// Entries of different groups are independent; two entries of one group are jointly
+// close to normal with correlation ρ = σ²·G(c, c')/(s_c·s_c'), G = K Kᵀ, which is 0
+// unless the cells are within 2r. Their covariance comes from Mehler's expansion
+// Cov(f(X), h(Y)) = Σ_{n≥1} ρⁿ·a_n(f)·a_n(h), a_n(f) = E[f(X)·He_n(X)]/√n!, truncated
+// at mehlerTerms terms.
+//
+// Means are ratios N/D of a district's published sums and counts: the delta method to
+// second order (meanByDelta). ApproxBound states what these were validated to.
+
+// mehlerTerms is the number of terms of Mehler's expansion kept for the covariance of
+// two thresholded entries; the remainder is below ρ^(mehlerTerms+1) of the product of
+// their standard deviations.
+const mehlerTerms = 12
+
+// correctionTerms is the number of terms of Mehler's expansion kept in the
+// fourth-cumulant correction (cumulantCorrection), itself a small part of a covariance.
+var correctionTerms = 3
+
+// hermite fills he[n] = He_n(a), the probabilists' Hermite polynomials:
+// He₀ = 1, He₁ = a, He_{n+1} = a·He_n − n·He_{n−1}.
+func hermite(he []float64, a float64) {
+	he[0] = 1
+	if len(he) > 1 {
+		he[1] = a
+	}
+	for n := 1; n+1 < len(he); n++ {
+		he[n+1] = a*he[n] - float64(n)*he[n-1]
+	}
+}
+
+// normalTail returns Q(a) = P(X ≥ a) and φ(a) for a standard normal X.
+func normalTail(a float64) (q, phi float64) {
+	return 0.5 * math.Erfc(a/math.Sqrt2), math.Exp(-0.5*a*a) / math.Sqrt(2*math.Pi)
+}
+
+// edgeworthTail returns P(X ≥ a), E[X; X ≥ a] and E[X²; X ≥ a] for a symmetric X of mean
+// 0 and variance 1 with the second-order Edgeworth density
+//
+//	f(x) = φ(x)·[1 + c₄·He₄(x) + c₆·He₆(x) + c₈·He₈(x)],
+//	c₄ = γ₂/24, c₆ = γ₄/720, c₈ = γ₂²/1152 (γ₂ = κ₄/σ⁴, γ₄ = κ₆/σ⁶),
+//
+// integrated with ∫_a^∞ He_n φ = He_{n−1}(a)·φ(a), x·He_n = He_{n+1} + n·He_{n−1} and
+// x²·He_n = He_{n+2} + (2n+1)·He_n + n(n−1)·He_{n−2}:
+//
+//	P     = Q(a) + φ(a)·Σ_j c_j·He_{j−1}(a)
+//	E[X;] = φ(a) + φ(a)·Σ_j c_j·[He_j(a) + j·He_{j−2}(a)]
+//	E[X²;]= a·φ(a) + Q(a) + φ(a)·Σ_j c_j·[He_{j+1}(a) + (2j+1)·He_{j−1}(a) + j(j−1)·He_{j−3}(a)]
+//
+// q, phi = normalTail(a) and he[n] = He_n(a) for n ≤ 9 are given.
+func edgeworthTail(a, q, phi, c4, c6, c8 float64, he []float64) (p, m1, m2 float64) {
+	if phi == 0 {
+		if a > 0 {
+			return 0, 0, 0
+		}
+		return 1, 0, 1
+	}
+	p = q + phi*(c4*he[3]+c6*he[5]+c8*he[7])
+	m1 = phi * (1 + c4*(he[4]+4*he[2]) + c6*(he[6]+6*he[4]) + c8*(he[8]+8*he[6]))
+	m2 = a*phi + q + phi*(c4*(he[5]+9*he[3]+12*he[1])+c6*(he[7]+13*he[5]+30*he[3])+c8*(he[9]+17*he[7]+56*he[5]))
+	// The expansion can leave [0, 1] by a hair in the far tails.
+	p = math.Min(1, math.Max(0, p))
+	m2 = math.Max(0, m2)
+	return p, m1, m2
+}
+
+// approxState is what the approximation needs at one radius beyond smoothedState.
+type approxState struct {
+	// w4[c] = Σ_d K(c, d)⁴ and w6[c] = Σ_d K(c, d)⁶.
+	w4, w6 []float64
+	// lattice[c] = 1/m when every K(c, d) is 1/m (z lives on multiples of 1/m), else 0.
+	lattice []float64
+	pairs   *pairKernel
+}
+
+// approxOf returns the approximation's radius state, computing it on first use.
+func (e *Engine) approxOf(st *smoothedState) *approxState {
+	st.approxOnce.Do(func() {
+		sm := st.sm
+		C := e.t.Cells()
+		a := &approxState{w4: make([]float64, C), w6: make([]float64, C), lattice: make([]float64, C)}
+		p4, p6 := make([]float64, C), make([]float64, C)
+		for d := range p4 {
+			w := sm.inv[d]
+			p4[d], p6[d] = w*w*w*w, w*w*w*w*w*w
+		}
+		sm.DiskSum(a.w4, p4)
+		sm.DiskSum(a.w6, p6)
+		rowSum := make([]float64, C)
+		sm.DiskSum(rowSum, sm.inv)
+		for c := range a.lattice {
+			// Cauchy–Schwarz: (Σ w)² = |D|·Σ w² exactly when all weights are equal.
+			m := 1 / sm.inv[c]
+			if math.Abs(rowSum[c]*rowSum[c]-m*st.kss[c]) <= 1e-12*rowSum[c]*rowSum[c] {
+				a.lattice[c] = sm.inv[c]
+			}
+		}
+		if R := sm.radius; (2*R+1)*(4*R+1)*C <= maxKernelEntries {
+			a.pairs = newPairKernel(sm)
+		}
+		st.approx = a
+	})
+	return st.approx
+}
+
+// maxKernelEntries bounds the pair kernel (offsets within 2R × cells, which bounds its
+// memory, 16 bytes an entry, and the time to build it). Beyond it, at radii of tens of
+// cells on a large grid, no pair kernel is built and the count sets' variances are
+// simulated.
+const maxKernelEntries = 1 << 23
+
+// maxPairVisits bounds the pairs one evaluation visits (entries whose publication is
+// uncertain × offsets within 2R, about 25 ns each on one core): beyond it the count
+// sets' variances and the means are left to the simulation, so that no knob press
+// waits seconds; the expected values, the map and the risk stay approximated.
+const maxPairVisits = 12_000_000
+
+// pairKernel holds G(c, c') = Σ_d K(c, d)·K(c', d) = Σ_{d ∈ D(c) ∩ D(c')} 1/|D(d)|² for
+// every cell c and every offset c' − c within 2R (one side of each pair: a later cell
+// in row-major order).
+type pairKernel struct {
+	rows, cols int
+	// offsets are (Δrow, Δcol) with Δrow > 0, or Δrow = 0 and Δcol > 0.
+	offsets [][2]int
+	// interior[o] is G at offset o for a cell at least 4R from every edge, where every
+	// disk involved is whole: |D(0) ∩ D(o)|/m².
+	interior []float64
+	margin   int
+	// interior4[o] is G₄ = Σ_{d ∈ D(c) ∩ D(c')} 1/|D(d)|⁴ = |D(0) ∩ D(o)|/m⁴ likewise:
+	// the weight of the joint fourth cumulants of two entries' noise.
+	interior4 []float64
+	// edge[c] holds G at each offset, then G₄, for a cell nearer an edge.
+	edge map[int][]float64
+}
+
+// newPairKernel computes G for sm's radius.
+func newPairKernel(sm *Smoother) *pairKernel {
+	R := sm.radius
+	k := &pairKernel{rows: sm.rows, cols: sm.cols, margin: 4 * R, edge: map[int][]float64{}}
+	hw := sm.halfWidth
+	// inDisk reports whether offset (dy, dx) lies in the disk around 0.
+	inDisk := func(dy, dx int) bool {
+		if dy < -R || dy > R {
+			return false
+		}
+		h := hw[dy+R]
+		return dx >= -h && dx <= h
+	}
+	m := 0
+	for _, h := range hw {
+		m += 2*h + 1
+	}
+	for dy := 0; dy <= 2*R; dy++ {
+		for dx := -2 * R; dx <= 2*R; dx++ {
+			if dy == 0 && dx <= 0 {
+				continue
+			}
+			overlap := 0
+			for uy := -R; uy <= R; uy++ {
+				for ux := -hw[uy+R]; ux <= hw[uy+R]; ux++ {
+					if inDisk(uy-dy, ux-dx) {
+						overlap++
+					}
+				}
+			}
+			if overlap > 0 {
+				k.offsets = append(k.offsets, [2]int{dy, dx})
+				m2 := float64(m) * float64(m)
+				k.interior = append(k.interior, float64(overlap)/m2)
+				k.interior4 = append(k.interior4, float64(overlap)/(m2*m2))
+			}
+		}
+	}
+	// Cells near an edge: the lens D(c) ∩ D(c + o) row by row, an interval per row, summed
+	// with row prefix sums of 1/|D(d)|².
+	w := sm.cols + 1
+	prefix, prefix4 := make([]float64, sm.rows*w), make([]float64, sm.rows*w)
+	for r := 0; r < sm.rows; r++ {
+		for c := 0; c < sm.cols; c++ {
+			v := sm.inv[r*sm.cols+c]
+			prefix[r*w+c+1] = prefix[r*w+c] + v*v
+			prefix4[r*w+c+1] = prefix4[r*w+c] + v*v*v*v
+		}
+	}
+	nOff := len(k.offsets)
+	for r := 0; r < sm.rows; r++ {
+		for c := 0; c < sm.cols; c++ {
+			if k.interiorCell(r, c) {
+				continue
+			}
+			g := make([]float64, 2*nOff)
+			for oi, o := range k.offsets {
+				r2, c2 := r+o[0], c+o[1]
+				if r2 >= sm.rows || c2 < 0 || c2 >= sm.cols {
+					continue
+				}
+				sum, sum4 := 0.0, 0.0
+				for uy := max(-R, -r, o[0]-R); uy <= min(R, sm.rows-1-r, o[0]+R); uy++ {
+					h1, h2 := hw[uy+R], hw[uy-o[0]+R]
+					lo := max(-h1, o[1]-h2, -c)
+					hi := min(h1, o[1]+h2, sm.cols-1-c)
+					if lo > hi {
+						continue
+					}
+					row := (r + uy) * w
+					sum += prefix[row+c+hi+1] - prefix[row+c+lo]
+					sum4 += prefix4[row+c+hi+1] - prefix4[row+c+lo]
+				}
+				g[oi], g[nOff+oi] = sum, sum4
+			}
+			k.edge[r*sm.cols+c] = g
+		}
+	}
+	return k
+}
+
+// interiorCell reports whether cell (r, c) is at least 4R from every edge.
+func (k *pairKernel) interiorCell(r, c int) bool {
+	return r >= k.margin && r < k.rows-k.margin && c >= k.margin && c < k.cols-k.margin
+}
+
+// entryApprox is one entry's approximated figures and expansion coefficients.
+type entryApprox struct {
+	// mean = E[T_e], variance = Var(T_e), publish = P(published).
+	mean, variance, publish float64
+	// s is the noise SD of z_e.
+	s float64
+}
+
+// certainSDs is how many noise SDs from k an entry's mean must be for its publication
+// to be taken as certain: Q(8) ≈ 6·10⁻¹⁶.
+const certainSDs = 8
+
+// farTailSDs is the distance from k, in noise SDs, beyond which an entry counts as a rare
+// phantom (see thresholdRun.group).
+const farTailSDs = 5
+
+// coefficientTerms is the number of Hermite coefficients kept per entry: Mehler's terms
+// and the four more its fourth-cumulant correction reads (pairCovariance).
+const coefficientTerms = mehlerTerms + 4
+
+// thresholdCoefficients fills h[n−1] and ind[n−1] for n = 1 … coefficientTerms: the
+// normalised Hermite coefficients E[f(z)·He_n(X)]/√n! of T = z·1{z ≥ k'} and of
+// 1{z ≥ k'} for z = μ + s·X, X standard normal, a = (k' − μ)/s:
+//
+//	E[T·He₁(X)] = k'·φ(a) + s·Q(a),  E[T·He_n(X)] = φ(a)·[k'·He_{n−1}(a) + s·He_{n−2}(a)] (n ≥ 2),
+//	E[1{z ≥ k'}·He_n(X)] = φ(a)·He_{n−1}(a),
+//
+// each divided by √n!; q, phi = normalTail(a) and he[n] = He_n(a) for n ≤
+// coefficientTerms are given.
+func thresholdCoefficients(h, ind []float64, kp, s, q, phi float64, he []float64) {
+	fact := 1.0
+	for n := 1; n <= coefficientTerms; n++ {
+		fact *= float64(n)
+		norm := 1 / math.Sqrt(fact)
+		if n == 1 {
+			h[0] = kp*phi + s*q
+		} else {
+			h[n-1] = phi * (kp*he[n-1] + s*he[n-2]) * norm
+		}
+		if ind != nil {
+			ind[n-1] = phi * he[n-1] * norm
+		}
+	}
+}
+
+// mehler returns Σ_{n=1}^{N} ρⁿ·x[n−1]·y[n−1], N = mehlerTerms; linear stops after the
+// first term (one of the functions is linear in its normal: every later coefficient is 0).
+func mehler(rho float64, x, y []float64, linear bool) float64 {
+	if linear {
+		return rho * x[0] * y[0]
+	}
+	sum, pow := 0.0, 1.0
+	for n := range mehlerTerms {
+		pow *= rho
+		sum += pow * x[n] * y[n]
+		if math.Abs(pow) < mehlerCutoff {
+			break
+		}
+	}
+	return sum
+}
+
+// mehlerCutoff ends Mehler's series once ρⁿ is below it: every normalised coefficient of
+// a thresholded entry is at most its noise SD (Σ_n a_n² = Var), so the rest is below
+// 10⁻⁶ of the product of the two SDs per term.
+const mehlerCutoff = 1e-6
+
+// cumulantFactor[n−1][i] = √((n+i)!·(n+4−i)!) / (n!·i!·(4−i)!), the factor of the
+// fourth-cumulant correction in normalised coefficients (pairCovariance).
+var cumulantFactor = func() [mehlerTerms][5]float64 {
+	var f [mehlerTerms][5]float64
+	fact := func(n int) float64 {
+		v := 1.0
+		for j := 2; j <= n; j++ {
+			v *= float64(j)
+		}
+		return v
+	}
+	for n := 1; n <= mehlerTerms; n++ {
+		for i := 0; i <= 4; i++ {
+			f[n-1][i] = math.Sqrt(fact(n+i)*fact(n+4-i)) / (fact(n) * fact(i) * fact(4-i))
+		}
+	}
+	return f
+}()
+
+// cumulantCorrection returns the first-order Edgeworth correction to Cov(f(X), h(Y)) of
+// two standardised noises whose joint fourth cumulants are kap[i] = κ_{i,4−i}:
+// E[f(X)h(Y)] gains Σ_{i+j=4} κ_{ij}/(i!·j!)·E_ρ[f⁽ⁱ⁾(X)·h⁽ʲ⁾(Y)] (the Edgeworth density
+// integrated by parts), and by Stein's identity E[f⁽ⁱ⁾·He_n] = E[f·He_{n+i}], so with
+// Mehler's expansion the covariance gains
+//
+//	Σ_i κ_{i,4−i}/(i!(4−i)!) · Σ_{n≥0} ρⁿ/n! · E[f·He_{n+i}]·E[h·He_{n+4−i}]
+//
+// where the n = 0 terms of i = 4 and i = 0 are the marginals' own corrections, which
+// cancel in a covariance, and those of i = 1, 2, 3 remain: the tail dependence that a
+// large noise shared by two overlapping disks creates. x and y are normalised
+// coefficients (E[f·He_m]/√m!, m = 1 … coefficientTerms).
+func cumulantCorrection(rho float64, kap *[5]float64, x, y []float64) float64 {
+	// n = 0: Σ_{i=1}^{3} κ_{i,4−i}·x_i·y_{4−i}/√(i!(4−i)!).
+	sum := kap[1]*x[0]*y[2]/math.Sqrt(6) + kap[2]*x[1]*y[1]/2 + kap[3]*x[2]*y[0]/math.Sqrt(6)
+	pow := 1.0
+	for n := 1; n <= correctionTerms; n++ {
+		pow *= rho
+		f := &cumulantFactor[n-1]
+		for i := 0; i <= 4; i++ {
+			sum += kap[i] * f[i] * pow * x[n+i-1] * y[n+3-i]
+		}
+		if math.Abs(pow) < 1e-14 {
+			break
+		}
+	}
+	return sum
+}
+
+// pairMoments are the covariances of two entries e = (g, c) and e' = (g, c') of one group:
+// tt = Cov(T_e, T_e'), ii = Cov(1_e, 1_e'), it = Cov(1_e, T_e'), ti = Cov(T_e, 1_e'),
+// with 1_e the entry's publication indicator.
+type pairMoments struct{ tt, ii, it, ti float64 }
+
+// pairCovariances returns the four pairMoments of two entries from their coefficients
+// (xT, yT for the published values, xI, yI for the indicators): Mehler's series, plus the
+// fourth-cumulant correction when correct (cumulantCorrection), in one pass over n.
+func pairCovariances(rho float64, kap *[5]float64, correct bool, xT, yT, xI, yI []float64) pairMoments {
+	var m pairMoments
+	pow := 1.0
+	for n := range mehlerTerms {
+		pow *= rho
+		m.tt += pow * xT[n] * yT[n]
+		m.ii += pow * xI[n] * yI[n]
+		m.it += pow * xI[n] * yT[n]
+		m.ti += pow * xT[n] * yI[n]
+		if math.Abs(pow) < mehlerCutoff {
+			break
+		}
+	}
+	if correct {
+		m.tt += cumulantCorrection(rho, kap, xT, yT)
+		m.ii += cumulantCorrection(rho, kap, xI, yI)
+		m.it += cumulantCorrection(rho, kap, xI, yT)
+		m.ti += cumulantCorrection(rho, kap, xT, yI)
+	}
+	return m
+}
+
+// approxCounts holds the approximation of modeMonteCarlo: per entry, and per count set
+// and per district the sums the estimands need.
+type approxCounts struct {
+	entryMean, entryVar, publish []float64
+	// setMean[i] = Σ_{e ∈ set i} E[T_e]; setVar[i] = Var(Σ_{e ∈ set i} T_e);
+	// setTrusted[i] is false where the approximation does not hold (maxTailShare).
+	setMean, setVar []float64
+	setTrusted      []bool
+	// tailVar[e] is Var(T_e) for a rare phantom (beyond farTailSDs), 0 otherwise.
+	tailVar []float64
+	// Per district, for the mean measure (nil without a measure): num = E[N],
+	// varNum = Var(N), covND = Cov(N, D) for N = Σ_e 1_e·y_e (published sums) and
+	// D = Σ_e T_e (published counts).
+	num, varNum, covND []float64
+}
+
+// approximateThreshold computes approxCounts for s (modeMonteCarlo without
+// post-processing that changes a published value).
+func (e *Engine) approximateThreshold(s *state) *approxCounts {
+	t := e.t
+	G, C := len(t.Groups), t.Cells()
+	noise := e.intNoise(s.countMech)
+	run := &thresholdRun{e: e, s: s, ap: e.approxOf(s.smoothed), sigma2: noise.Variance, k4: noise.K4, k6: noise.K6,
+		k: float64(s.p.K) - thresholdSlack}
+	run.correct = math.Abs(run.k4) > 1e-6*run.sigma2*run.sigma2 // Gaussian noise has κ₄ ≈ 0
+	out := &approxCounts{entryMean: make([]float64, G*C), entryVar: make([]float64, G*C), publish: make([]float64, G*C),
+		tailVar: make([]float64, G*C)}
+	run.out = out
+	D := len(t.DistrictNames)
+	if t.HasMeasure() {
+		run.muS = e.entryMuS(s.smoothed)
+		run.sumVar = s.sumMech.FloatVariance()
+	}
+	// Set membership of each cell, for the pair sums.
+	run.totalSet, run.districtSet, run.classSet, run.groupSet = -1, fill(D, -1), fill(len(DensityNames), -1), fill(G, -1)
+	for i, set := range e.sets {
+		switch set.kind {
+		case KindTotal:
+			run.totalSet = i
+		case KindDistrict:
+			run.districtSet[set.district] = i
+		case KindDensity:
+			run.classSet[set.class] = i
+		case KindGroup:
+			run.groupSet[set.groups[0]] = i
+		}
+	}
+	// The pairs' cost: entries near enough to k to be uncertain, times the offsets.
+	run.pairs = run.ap.pairs != nil
+	if run.pairs {
+		active := 0
+		for i, mu := range s.mu {
+			sc := math.Sqrt(run.sigma2 * s.smoothed.kss[i%C])
+			if sc > 0 && (run.k-mu)/sc <= farTailSDs && !s.setNeverEntry(i) {
+				active++
+			}
+		}
+		run.pairs = active*len(run.ap.pairs.offsets) <= maxPairVisits
+	}
+	// Groups are independent: one worker per core, each with its own scratch and sums.
+	workers := min(runtime.GOMAXPROCS(0), G)
+	accs := make([]*pairAcc, workers)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	var failed panicCarrier
+	for w := range accs {
+		acc := run.newAcc()
+		accs[w] = acc
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer failed.capture()
+			defer func() {
+				for range next { // a failed worker still drains the groups
+				}
+			}()
+			for g := range next {
+				run.group(g, acc)
+			}
+		}()
+	}
+	for g := 0; g < G; g++ {
+		next <- g
+	}
+	close(next)
+	wg.Wait()
+	failed.rethrow()
+
+	pairSum := make([]float64, len(e.sets))
+	if t.HasMeasure() {
+		out.num, out.varNum, out.covND = make([]float64, D), make([]float64, D), make([]float64, D)
+	}
+	for _, acc := range accs {
+		for i, v := range acc.pairSum {
+			pairSum[i] += v
+		}
+		for j := range out.num {
+			out.num[j] += acc.num[j]
+			out.varNum[j] += acc.varNum[j]
+			out.covND[j] += acc.covND[j]
+		}
+	}
+	out.setMean = e.reduce(out.entryMean)
+	out.setVar = e.reduce(out.entryVar)
+	tail := e.reduce(out.tailVar)
+	out.setTrusted = make([]bool, len(e.sets))
+	for i := range out.setVar {
+		out.setVar[i] = math.Max(0, out.setVar[i]+pairSum[i])
+		out.setTrusted[i] = run.pairs && tail[i] <= maxTailShare*out.setVar[i]
+	}
+	return out
+}
+
+// maxTailShare is the largest share of a set's variance that may come from rare phantoms
+// (entries beyond farTailSDs, whose covariances are left out) for its figures to be
+// approximated; beyond it they are simulated.
+const maxTailShare = 0.005
+
+// fill returns n copies of v.
+func fill(n, v int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = v
+	}
+	return out
+}
+
+// thresholdRun is one approximateThreshold call: its inputs, shared read-only by the
+// workers, and its per-entry output, which each worker writes for its own groups.
+type thresholdRun struct {
+	e                 *Engine
+	s                 *state
+	ap                *approxState
+	out               *approxCounts
+	sigma2, k4, k6, k float64
+	correct           bool
+	// pairs is false when the pairs are not visited (no kernel, or over maxPairVisits).
+	pairs                           bool
+	muS                             []float64
+	sumVar                          float64
+	totalSet                        int
+	districtSet, classSet, groupSet []int
+}
+
+// pairAcc is one worker's scratch and partial sums.
+type pairAcc struct {
+	pairSum, num, varNum, covND []float64
+	coef, ind, sd, isd, he      []float64
+	skip, linear                []bool
+}
+
+func (run *thresholdRun) newAcc() *pairAcc {
+	C, N, D := run.e.t.Cells(), coefficientTerms, len(run.e.t.DistrictNames)
+	acc := &pairAcc{pairSum: make([]float64, len(run.e.sets)), coef: make([]float64, C*N), sd: make([]float64, C), isd: make([]float64, C),
+		he: make([]float64, max(10, N+1)), skip: make([]bool, C), linear: make([]bool, C)}
+	if run.muS != nil {
+		acc.ind = make([]float64, C*N)
+		acc.num, acc.varNum, acc.covND = make([]float64, D), make([]float64, D), make([]float64, D)
+	}
+	return acc
+}
+
+// group approximates the entries of group g: their moments, and their pairs' covariances
+// added to acc's sums.
+func (run *thresholdRun) group(g int, acc *pairAcc) {
+	e, s, ap, out, t := run.e, run.s, run.ap, run.out, run.e.t
+	C, N := t.Cells(), coefficientTerms
+	sigma2, k4, k6, k := run.sigma2, run.k4, run.k6, run.k
+	muS, sumVar := run.muS, run.sumVar
+	hasMeasure := muS != nil
+	coef, ind, sd, isd, skip, linear, he := acc.coef, acc.ind, acc.sd, acc.isd, acc.skip, acc.linear, acc.he
+	_ = e
+	for c := 0; c < C; c++ {
+		i := g*C + c
+		mu := s.mu[i]
+		sc := math.Sqrt(sigma2 * s.smoothed.kss[c])
+		sd[c] = sc
+		if sc > 0 {
+			isd[c] = 1 / sc
+		}
+		kp := k - ap.lattice[c]/2
+		if s.setNeverEntry(i) || sc == 0 {
+			skip[c] = true
+			continue
+		}
+		a := (kp - mu) / sc
+		s2, s4 := sc*sc, sc*sc*sc*sc
+		g2 := k4 * ap.w4[c] / s4
+		c4, c6, c8 := g2/24, k6*ap.w6[c]/(s4*s2)/720, g2*g2/1152
+		q, phi := normalTail(a)
+		hermite(he, a)
+		p, m1, m2 := edgeworthTail(a, q, phi, c4, c6, c8, he)
+		mean := mu*p + sc*m1
+		second := mu*mu*p + 2*mu*sc*m1 + s2*m2
+		variance := math.Max(0, second-mean*mean)
+		out.entryMean[i], out.entryVar[i], out.publish[i] = mean, variance, p
+		var indRow []float64
+		if ind != nil {
+			indRow = ind[c*N : (c+1)*N]
+		}
+		row := coef[c*N : (c+1)*N]
+		switch {
+		case a > farTailSDs:
+			// left out of the pairs (below)
+		case a < -certainSDs:
+			clear(row) // T = z: only the first coefficient, s
+			row[0] = sc
+			clear(indRow)
+		default:
+			thresholdCoefficients(row, indRow, kp, sc, q, phi, he)
+		}
+		// Beyond 8 SDs (Q(8) ≈ 6·10⁻¹⁶) an entry is certainly withheld, or certainly
+		// published with T = z, linear in the noise. An entry whose published value has
+		// an SD below 10⁻⁶ people moves no covariance by more than 10⁻⁶ of the other
+		// entry's SD (Cauchy–Schwarz): its pairs are left out.
+		linear[c] = a < -certainSDs
+		skip[c] = a > certainSDs || (!linear[c] && variance < negligibleVariance)
+		if a > farTailSDs {
+			// A rare phantom: too far in the tail for the expansion's pair terms (and not
+			// worth their cost); its own moments stand, its pairs are left out, and a set
+			// that owes a noticeable part of its variance to such entries is simulated.
+			skip[c] = true
+			out.tailVar[i] = variance
+		}
+		if hasMeasure {
+			acc.num[t.District[c]] += p * muS[i]
+		}
+	}
+	kern := ap.pairs
+	if !run.pairs {
+		kern = &pairKernel{} // no pairs: only the entries' own moments
+	}
+	nOff := len(kern.offsets)
+	gs := run.groupSet[g]
+	for c := 0; c < C && run.pairs; c++ {
+		if skip[c] {
+			continue
+		}
+		r0, c0 := c/kern.cols, c%kern.cols
+		var edge []float64
+		interior := kern.interiorCell(r0, c0)
+		if !interior {
+			edge = kern.edge[c]
+		}
+		x := coef[c*N : (c+1)*N]
+		dj := t.District[c]
+		for oi, o := range kern.offsets {
+			r2, c2 := r0+o[0], c0+o[1]
+			if r2 >= kern.rows || c2 < 0 || c2 >= kern.cols {
+				continue
+			}
+			c1 := r2*kern.cols + c2
+			if skip[c1] {
+				continue
+			}
+			gv, gv4 := kern.interior[oi], kern.interior4[oi]
+			if !interior {
+				gv, gv4 = edge[oi], edge[nOff+oi]
+			}
+			if gv == 0 {
+				continue
+			}
+			u0, u1 := isd[c], isd[c1]
+			rho := sigma2 * gv * u0 * u1
+			y := coef[c1*N : (c1+1)*N]
+			sameDistrict := dj == t.District[c1]
+			withMeans := hasMeasure && sameDistrict
+			correct := run.correct && !(linear[c] && linear[c1])
+			var kap [5]float64
+			if correct {
+				// κ_{i,4−i} = κ₄·Σ_d K(c, d)ⁱ·K(c', d)⁴⁻ⁱ / (s_c^i·s_c'^(4−i)): the
+				// marginal ones for i = 4 and 0, the lens's G₄ for the mixed ones.
+				u01, u11 := u0*u1, u1*u1
+				kap = [5]float64{k4 * ap.w4[c1] * u11 * u11, k4 * gv4 * u01 * u11,
+					k4 * gv4 * u01 * u01, k4 * gv4 * u01 * u0 * u0, k4 * ap.w4[c] * u0 * u0 * u0 * u0}
+			}
+			var pm pairMoments
+			if withMeans {
+				pm = pairCovariances(rho, &kap, correct, x, y, ind[c*N:(c+1)*N], ind[c1*N:(c1+1)*N])
+			} else {
+				pm.tt = mehler(rho, x, y, linear[c] || linear[c1])
+				if correct {
+					pm.tt += cumulantCorrection(rho, &kap, x, y)
+				}
+			}
+			cov := 2 * pm.tt
+			if run.totalSet >= 0 {
+				acc.pairSum[run.totalSet] += cov
+			}
+			if gs >= 0 {
+				acc.pairSum[gs] += cov
+			}
+			if sameDistrict && run.districtSet[dj] >= 0 {
+				acc.pairSum[run.districtSet[dj]] += cov
+			}
+			if t.DensityClass != nil && t.DensityClass[c] == t.DensityClass[c1] && run.classSet[t.DensityClass[c]] >= 0 {
+				acc.pairSum[run.classSet[t.DensityClass[c]]] += cov
+			}
+			if withMeans {
+				i0, i1 := g*C+c, g*C+c1
+				acc.covND[dj] += muS[i0]*pm.it + muS[i1]*pm.ti
+				acc.varNum[dj] += 2 * (muS[i0]*muS[i1]*pm.ii + sumVar*gv*(out.publish[i0]*out.publish[i1]+pm.ii))
+			}
+		}
+	}
+	if hasMeasure {
+		// The diagonal: Cov(1_e, T_e) = E[T_e]·(1 − P_e); Var(1_e·y_e) =
+		// (K S)_e²·P_e(1 − P_e) + σ_S²·Σ_d K(c, d)²·P_e.
+		for c := 0; c < C; c++ {
+			i := g*C + c
+			p := out.publish[i]
+			if p == 0 {
+				continue
+			}
+			dj := t.District[c]
+			acc.covND[dj] += muS[i] * out.entryMean[i] * (1 - p)
+			acc.varNum[dj] += muS[i]*muS[i]*p*(1-p) + sumVar*s.smoothed.kss[c]*p
+		}
+	}
+}
+
+// negligibleVariance is the variance (people²) below which an entry's covariances are
+// left out: its SD is below 10⁻⁶ of a person.
+const negligibleVariance = 1e-12
+
+// setNeverEntry reports whether entry i is certainly withheld (see certainlyWithheld).
+func (s *state) setNeverEntry(i int) bool {
+	return s.entryNever != nil && s.entryNever[i]
+}
+
+// meanByDelta returns the delta-method moments of a ratio N/D of two random sums with
+// E[N] = mn, E[D] = md, Var N = vn, Var D = vd, Cov(N, D) = cnd, to second order:
+//
+//	E[N/D]   ≈ mn/md − cnd/md² + mn·vd/md³
+//	Var(N/D) ≈ vn/md² − 2·mn·cnd/md³ + mn²·vd/md⁴
+//
+// and P(D ≥ MinMeanCount) under a normal D. ok is false where the expansion is not to
+// be trusted: the coefficient of variation of D above maxMeanCV.
+func meanByDelta(mn, md, vn, vd, cnd float64) (mean, variance, pDefined float64, ok bool) {
+	if !(md > 0) {
+		return math.NaN(), math.NaN(), 0, false
+	}
+	sdD := math.Sqrt(math.Max(0, vd))
+	pDefined = 1
+	if sdD > 0 {
+		pDefined, _ = normalTail((MinMeanCount - md) / sdD)
+	} else if md < MinMeanCount {
+		pDefined = 0
+	}
+	ratio := mn / md
+	mean = ratio - cnd/(md*md) + mn*vd/(md*md*md)
+	variance = math.Max(0, vn/(md*md)-2*ratio*cnd/(md*md)+ratio*ratio*vd/(md*md))
+	return mean, variance, pDefined, sdD <= maxMeanCV*md
+}
+
+// maxMeanCV is the largest coefficient of variation of a district's published count for
+// which its mean is approximated by the delta method; beyond it the mean is simulated.
+const maxMeanCV = 0.1
+
+// approximable reports whether the figures of a threshold on noisy counts after
+// smoothing (modeMonteCarlo) are approximated: without post-processing, or with only
+// NonNegative at k ≥ 1 (a published count is then ≥ k > 0, which NonNegative leaves
+// unchanged; the means, whose sums it may change, are then simulated).
+func approximable(p Params, pubMode mode) bool {
+	return pubMode == modeMonteCarlo && (!p.PostProcessed() || (p.NonNegative && !p.Round && p.K >= 1))
+}
+
+// districtSetIndex returns the index of the count set over district j: the district's
+// set, or the total when the map is one district.
+func (e *Engine) districtSetIndex(j int) int {
+	for i, set := range e.sets {
+		if set.kind == KindDistrict && set.district == j {
+			return i
+		}
+	}
+	return 0 // the total
+}
+
+// approximateMean returns the delta-method moments of district j's mean measure
+// N/D under noise (meanByDelta), with the moments of N (published sums) and D
+// (published counts) by mode:
+//   - no threshold, or one fixed in advance (true counts): E[N] = Σ mask·(K S),
+//     E[D] = Σ mask·(K n), Var N = (σ_S²/σ²)·Var D, Cov(N, D) = 0 (independent noises);
+//   - a noisy threshold without smoothing: independent entries with P_e = P(published),
+//     E[N] = Σ P_e·S_e, Cov(N, D) = Σ S_e·E[T_e]·(1 − P_e),
+//     Var N = Σ S_e²·P_e(1 − P_e) + σ_S²·P_e;
+//   - a noisy threshold after smoothing: approximateThreshold's sums.
+//
+// counts are the count estimands already computed (for Var D). ok is false when the
+// figure is to be simulated instead: post-processing, or meanByDelta's condition.
+func (e *Engine) approximateMean(s *state, ac *approxCounts, counts []Estimate, j int, approximate bool) (mean, variance, pDefined float64, ok bool) {
+	if !approximate || s.p.PostProcessed() || s.countMech.None() {
+		return 0, 0, 0, false
+	}
+	t := e.t
+	C := t.Cells()
+	set := e.districtSetIndex(j)
+	sumVar := s.sumMech.FloatVariance()
+	var mn, md, vn, vd, cnd float64
+	switch s.mode {
+	case modeLinear, modeMask:
+		mn, md = s.quietNum[j], s.quietDen[j]
+		vd = counts[set].Variance
+		vn = vd * sumVar / s.countVar
+	case modeEntrywise:
+		for i, p := range s.publish {
+			if p == 0 || t.District[i%C] != j {
+				continue
+			}
+			sum := t.Sum[i]
+			mn += p * sum
+			md += s.entryMean[i]
+			vd += s.entryVar[i]
+			cnd += sum * s.entryMean[i] * (1 - p)
+			vn += sum*sum*p*(1-p) + sumVar*p
+		}
+	case modeMonteCarlo:
+		if ac == nil || ac.num == nil {
+			return 0, 0, 0, false
+		}
+		if !ac.setTrusted[set] {
+			return 0, 0, 0, false
+		}
+		mn, md, vd, vn, cnd = ac.num[j], ac.setMean[set], ac.setVar[set], ac.varNum[j], ac.covND[j]
+	default:
+		return 0, 0, 0, false
+	}
+	return meanByDelta(mn, md, vn, vd, cnd)
+}
