@@ -12,6 +12,7 @@ import (
 
 // metroTable aggregates the embedded sample with its metadata defaults.
 func metroTable(b testing.TB) *sim.Table {
+	b.Helper()
 	meta := datasets.MetroMetadata()
 	p, err := datasets.LoadMetro(datasets.Options{Roles: meta.Roles})
 	if err != nil {
