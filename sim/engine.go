@@ -628,7 +628,7 @@ func (e *Engine) exactReport(s *state, approximate bool) *Report {
 	r := &Report{Params: s.p, DP: ComputeDPGuarantee(s.p), NeedsMC: s.mode == modeMonteCarlo}
 	kss := s.smoothed.kss
 	var ac *approxCounts
-	if approximate && s.mode == modeMonteCarlo && approximable(s.p, s.pubMode) {
+	if approximate && s.mode == modeMonteCarlo && approximable(s.p, s.pubMode) && s.countVar >= minApproxNoiseSD*minApproxNoiseSD {
 		ac = e.approximateThreshold(s)
 	}
 	publish := s.publish
