@@ -363,7 +363,7 @@ func seOfSD(variance, seVariance float64) float64 {
 
 // probabilityTolerance is 3 binomial standard errors of a share p of n draws, + 0.01.
 func probabilityTolerance(p, n float64) float64 {
-	return 3*math.Sqrt(p*(1-p)/n) + 0.01
+	return seFactor*math.Sqrt(p*(1-p)/n) + 0.01
 }
 
 // compareEstimands checks every approximated estimand of approx against the simulated
@@ -1134,6 +1134,11 @@ func flaggedKinds(checks []figureCheck) map[string][2]int {
 //     few hundred releases resolve) fails;
 //   - a figure the Monte Carlo did not simulate is a failure, never a silent pass.
 func TestApproxValidationCatchesWrongApproximations(t *testing.T) {
+	if testing.Short() {
+		// With -short's fewer releases the stand-in is too noisy to tell a 10 % error
+		// from chance; the full run (go test ./...) makes the check.
+		t.Skip("needs the full number of releases")
+	}
 	tbl := patchTable()
 	e := sim.NewEngine(tbl)
 	n := releasesFor(4096, 2048)
