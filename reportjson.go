@@ -13,6 +13,8 @@ type reportJSON struct {
 	Map       mapJSON        `json:"map"`
 	Risk      riskReportJSON `json:"risk"`
 	MC        mcJSON         `json:"monte_carlo"`
+	// Frequency is the error stated as frequency (eval --frequency only).
+	Frequency *frequencyJSON `json:"frequency,omitempty"`
 }
 
 type paramsJSON struct {
@@ -96,6 +98,60 @@ type mapJSON struct {
 	// Method is "exact", "approx" or "mc", as for an estimand.
 	Method  string `json:"method"`
 	Pending bool   `json:"pending"`
+	// Displacement is the earth mover's distance between the true map and the expected
+	// released map along each axis (sim.MapDisplacement); null while pending. Absent in
+	// records written before it existed.
+	Displacement *displacementJSON `json:"displacement_km,omitempty"`
+}
+
+// displacementJSON is sim.Displacement in km.
+type displacementJSON struct {
+	EastWest   *float64 `json:"east_west"`
+	NorthSouth *float64 `json:"north_south"`
+}
+
+// frequencyJSON is the error stated as frequency (eval --frequency): every figure comes
+// from Releases simulated releases ("method": "mc").
+type frequencyJSON struct {
+	Releases int    `json:"releases"`
+	Method   string `json:"method"`
+	// Coverage is the share of releases each half-width covers (0.95).
+	Coverage  float64               `json:"coverage"`
+	Estimands []frequencyWithinJSON `json:"estimands"`
+	// CellsWithin is the expected share of populated cells within ±CellTolerance people.
+	CellTolerance float64  `json:"cell_tolerance"`
+	CellsWithin   *float64 `json:"cells_within"`
+	CellsWithinSE *float64 `json:"cells_within_se"`
+	// TopDecile: the share of the true top-decile cells (TopCells of them) expected in
+	// the released top decile.
+	TopCells        int      `json:"top_decile_cells"`
+	TopDecileKept   *float64 `json:"top_decile_kept"`
+	TopDecileKeptSE *float64 `json:"top_decile_kept_se"`
+}
+
+// frequencyWithinJSON: in Coverage of releases the estimate is within ±Within of the
+// truth (Relative = Within/|truth|); PWithheld is a district's chance of publishing nobody.
+type frequencyWithinJSON struct {
+	Name        string   `json:"name"`
+	Within      *float64 `json:"within"`
+	Relative    *float64 `json:"relative"`
+	PWithheld   *float64 `json:"p_withheld,omitempty"`
+	PWithheldSE *float64 `json:"p_withheld_se,omitempty"`
+}
+
+// toFrequencyJSON converts f.
+func toFrequencyJSON(f *sim.Frequencies) *frequencyJSON {
+	out := &frequencyJSON{Releases: f.Releases, Method: sim.MethodMC, Coverage: sim.FrequencyCoverage, CellTolerance: sim.CellTolerance,
+		CellsWithin: num(f.CellsWithin), CellsWithinSE: num(f.CellsWithinSE), TopCells: f.TopCells,
+		TopDecileKept: num(f.TopDecileKept), TopDecileKeptSE: num(f.TopDecileKeptSE), Estimands: []frequencyWithinJSON{}}
+	for _, w := range f.Estimands {
+		row := frequencyWithinJSON{Name: w.Name, Within: num(w.HalfWidth), Relative: num(w.Relative)}
+		if w.Kind == sim.KindDistrict {
+			row.PWithheld, row.PWithheldSE = num(w.PWithheld), num(w.PWithheldSE)
+		}
+		out.Estimands = append(out.Estimands, row)
+	}
+	return out
 }
 
 type cellJSON struct {
@@ -203,6 +259,10 @@ func toReportJSON(t *sim.Table, r *sim.Report, withCells bool) reportJSON {
 	}
 	out.Map = mapJSON{Rows: t.Grid.Rows, Cols: t.Grid.Cols, Cells: t.Cells(), MeanAbsBias: pending(m.MeanAbsBias), MeanVariance: pending(m.MeanVariance),
 		RMSE: pending(m.RMSE), WithheldShare: pending(m.WithheldShare), WithheldEntries: pending(m.WithheldEntries), Exact: m.Exact, Method: mapMethod(m), Pending: m.Pending}
+	if t.Grid.Located {
+		d := sim.MapDisplacement(t.Grid, m.Truth, m.Expected)
+		out.Map.Displacement = &displacementJSON{EastWest: num(d.EastWestKM), NorthSouth: num(d.NorthSouthKM)}
+	}
 	if withCells {
 		out.Map.CellFigures = []cellJSON{}
 		for c := range m.Truth {

@@ -16,7 +16,7 @@ import (
 
 func newSweepCommand(data *dataFlags) *cobra.Command {
 	var knobs knobFlags
-	var asJSON bool
+	var asJSON, frequency bool
 	var estimand string
 	cmd := &cobra.Command{
 		Use:   "sweep",
@@ -46,6 +46,14 @@ func newSweepCommand(data *dataFlags) *cobra.Command {
 				if err != nil {
 					return err
 				}
+				row.addDisplacement(l.table, rep)
+				if frequency {
+					f, err := engine.Frequencies(cmd.Context(), rep, frequencyReleases, knobs.seed, 0)
+					if err != nil {
+						return err
+					}
+					row.addFrequency(f)
+				}
 				rows = append(rows, row)
 			}
 			bar.done()
@@ -59,6 +67,7 @@ func newSweepCommand(data *dataFlags) *cobra.Command {
 	}
 	knobs.register(cmd.Flags(), true)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON list of objects instead of CSV")
+	cmd.Flags().BoolVar(&frequency, "frequency", false, fmt.Sprintf("add the error as frequency to each row (within95: the ± that 95 of 100 releases of the estimand stay within; cells_within_2; top_decile_kept), from %s simulated releases per row", thousands(frequencyReleases)))
 	cmd.Flags().StringVar(&estimand, "estimand", "total", "the estimand whose bias, variance and RMSE each row reports")
 	return cmd
 }
@@ -92,9 +101,37 @@ type sweepRow struct {
 	PostProcessing *float64 `json:"bias_post_processing"`
 	// PDefined is the probability that the estimand exists in a release.
 	PDefined *float64 `json:"p_defined"`
+	// DisplacementEW and DisplacementNS are the map's earth mover's distance between the
+	// true and expected released maps along each axis, in km (null while pending).
+	DisplacementEW *float64 `json:"map_displacement_ew_km"`
+	DisplacementNS *float64 `json:"map_displacement_ns_km"`
+	// With --frequency (null otherwise): in 95 of 100 releases the estimand is within
+	// ±Within95 of its truth (Within95Relative of it); the share of populated cells
+	// within ±2 people; the share of the true top decile a release keeps.
+	Within95         *float64 `json:"within95"`
+	Within95Relative *float64 `json:"within95_relative"`
+	CellsWithin2     *float64 `json:"cells_within_2"`
+	TopDecileKept    *float64 `json:"top_decile_kept"`
 	// Status is "ok", or "not computed: …" naming the figures the Monte Carlo did not
 	// reach within --mc-time (they are null), or "not defined in most releases".
 	Status string `json:"status"`
+}
+
+// addDisplacement fills the map displacement columns.
+func (row *sweepRow) addDisplacement(t *sim.Table, r *sim.Report) {
+	if !t.Grid.Located {
+		return
+	}
+	d := sim.MapDisplacement(t.Grid, r.Map.Truth, r.Map.Expected)
+	row.DisplacementEW, row.DisplacementNS = num(d.EastWestKM), num(d.NorthSouthKM)
+}
+
+// addFrequency fills the frequency columns from f.
+func (row *sweepRow) addFrequency(f *sim.Frequencies) {
+	if w, ok := f.Within(row.Estimand); ok {
+		row.Within95, row.Within95Relative = num(w.HalfWidth), num(w.Relative)
+	}
+	row.CellsWithin2, row.TopDecileKept = num(f.CellsWithin), num(f.TopDecileKept)
 }
 
 func newSweepRow(r *sim.Report, estimand string) (sweepRow, error) {
@@ -140,7 +177,8 @@ func writeSweepCSV(w io.Writer, rows []sweepRow) error {
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"epsilon", "k", "radius_km", "estimand", "bias", "variance", "rmse", "exact", "map_rmse", "withheld_share",
 		"risk_highest", "risk_mean", "at_risk_0.5", "at_risk_0.2", "at_risk_0.1", "uniques_published", "dp_advantage_bound",
-		"uniques_published_p95", "bias_noise_threshold", "p_defined", "status", "bias_post_processing", "method"})
+		"uniques_published_p95", "bias_noise_threshold", "p_defined", "status", "bias_post_processing", "method",
+		"map_displacement_ew_km", "map_displacement_ns_km", "within95", "within95_relative", "cells_within_2", "top_decile_kept"})
 	f := func(v *float64) string {
 		if v == nil {
 			return ""
@@ -155,7 +193,8 @@ func writeSweepCSV(w io.Writer, rows []sweepRow) error {
 		cw.Write([]string{eps, strconv.Itoa(r.K), strconv.FormatFloat(r.RadiusKM, 'g', -1, 64), r.Estimand, f(r.Bias), f(r.Variance),
 			f(r.RMSE), strconv.FormatBool(r.Exact), f(r.MapRMSE), f(r.WithheldShare), f(r.RiskHighest), f(r.RiskMean),
 			f(r.AtRisk05), f(r.AtRisk02), f(r.AtRisk01), f(r.UniquesPublished), strconv.FormatFloat(r.DPAdvantage, 'g', 8, 64),
-			f(r.UniquesP95), f(r.NoiseThreshold), f(r.PDefined), r.Status, f(r.PostProcessing), r.Method})
+			f(r.UniquesP95), f(r.NoiseThreshold), f(r.PDefined), r.Status, f(r.PostProcessing), r.Method,
+			f(r.DisplacementEW), f(r.DisplacementNS), f(r.Within95), f(r.Within95Relative), f(r.CellsWithin2), f(r.TopDecileKept)})
 	}
 	cw.Flush()
 	return cw.Error()
