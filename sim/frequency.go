@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // Error as frequency and the map's spatial pattern.
@@ -138,63 +139,73 @@ func (e *Engine) Frequencies(ctx context.Context, rep *Report, releases int, see
 		}
 	}
 
-	accs := make([]*freqAcc, workers)
+	// Releases are drawn in chunks of freqChunk, chunk i from its own seed (seed, i), and
+	// pooled in chunk order: the figures do not depend on the number of workers.
+	chunks := (releases + freqChunk - 1) / freqChunk
+	accs := make([]*freqAcc, chunks)
+	var next atomic.Int64
 	var failed panicCarrier
 	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		share := releases / workers
-		if w < releases%workers {
-			share++
-		}
-		acc := &freqAcc{dev: make([][]float64, nEst), withheld: make([]int, len(e.sets))}
-		accs[w] = acc
+	for w := 0; w < min(workers, chunks); w++ {
 		wg.Add(1)
-		go func(w, share int) {
+		go func() {
 			defer wg.Done()
 			defer failed.capture()
-			rng := rand.New(rand.NewPCG(seed, 1_000+uint64(w)))
+			src := rand.NewPCG(seed, 0)
+			rng := rand.New(src)
 			sm := e.newSimulator(s, rng)
 			scratch := e.newAcc(s)
 			order := make([]int, C)
-			for i := 0; i < share; i++ {
-				if i > 0 && ctx.Err() != nil {
+			for {
+				chunk := int(next.Add(1) - 1)
+				if chunk >= chunks || (chunk > 0 && ctx.Err() != nil) {
 					return
 				}
-				sm.run(scratch)
-				if len(scratch.uniques) > 1024 { // the risk lists are not needed here
-					scratch.uniques, scratch.highest = scratch.uniques[:0], scratch.highest[:0]
-				}
-				sm.setTotals(sm.setT, sm.cellT, sm.groupT)
-				for k, set := range e.sets {
-					acc.dev[k] = append(acc.dev[k], math.Abs(sm.setT[k]-e.truth[k]))
-					if set.kind == KindDistrict && s.p.K > 0 && sm.setT[k] == 0 {
-						acc.withheld[k]++
+				src.Seed(seed, 1_000+uint64(chunk))
+				acc := &freqAcc{dev: make([][]float64, nEst), withheld: make([]int, len(e.sets))}
+				accs[chunk] = acc
+				for i := chunk * freqChunk; i < min(releases, (chunk+1)*freqChunk); i++ {
+					sm.run(scratch)
+					scratch.uniques, scratch.highest = scratch.uniques[:0], scratch.highest[:0] // not needed here
+					sm.setTotals(sm.setT, sm.cellT, sm.groupT)
+					for k, set := range e.sets {
+						acc.dev[k] = append(acc.dev[k], math.Abs(sm.setT[k]-e.truth[k]))
+						if set.kind == KindDistrict && s.p.K > 0 && sm.setT[k] == 0 {
+							acc.withheld[k]++
+						}
 					}
-				}
-				for j, den := range sm.den {
-					if meanIndex[j] >= 0 && den >= MinMeanCount {
-						acc.dev[meanIndex[j]] = append(acc.dev[meanIndex[j]], math.Abs(sm.num[j]/den-meanTruth[j]))
+					for j, den := range sm.den {
+						if meanIndex[j] >= 0 && den >= MinMeanCount {
+							acc.dev[meanIndex[j]] = append(acc.dev[meanIndex[j]], math.Abs(sm.num[j]/den-meanTruth[j]))
+						}
 					}
-				}
-				within := 0
-				for _, c := range populated {
-					if math.Abs(sm.cellT[c]-truthCell[c]) <= CellTolerance {
-						within++
+					within := 0
+					for _, c := range populated {
+						if math.Abs(sm.cellT[c]-truthCell[c]) <= CellTolerance {
+							within++
+						}
 					}
+					if len(populated) > 0 {
+						acc.cells = append(acc.cells, float64(within)/float64(len(populated)))
+					}
+					if len(top) > 0 {
+						acc.kept = append(acc.kept, keptShare(sm.cellT, isTop, len(top), order, rng))
+					}
+					acc.n++
 				}
-				if len(populated) > 0 {
-					acc.cells = append(acc.cells, float64(within)/float64(len(populated)))
-				}
-				if len(top) > 0 {
-					acc.kept = append(acc.kept, keptShare(sm.cellT, isTop, len(top), order, rng))
-				}
-				acc.n++
 			}
-		}(w, share)
+		}()
 	}
 	wg.Wait()
 	failed.rethrow()
-
+	// A cancelled run leaves later chunks undone: pool the ones done.
+	done := accs[:0]
+	for _, a := range accs {
+		if a != nil {
+			done = append(done, a)
+		}
+	}
+	accs = done
 	all := accs[0]
 	for _, a := range accs[1:] {
 		all.n += a.n
@@ -228,6 +239,9 @@ func (e *Engine) Frequencies(ctx context.Context, rep *Report, releases int, see
 	f.TopDecileKept, f.TopDecileKeptSE = meanAndSE(all.kept)
 	return f, ctx.Err()
 }
+
+// freqChunk is the number of releases drawn from one seed.
+const freqChunk = 50
 
 // runtimeWorkers is the number of goroutines a default run uses: GOMAXPROCS.
 func runtimeWorkers() int { return max(1, runtime.GOMAXPROCS(0)) }

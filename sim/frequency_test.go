@@ -308,3 +308,31 @@ func TestMapDisplacement(t *testing.T) {
 		t.Errorf("an empty map: %+v, want NaN", d)
 	}
 }
+
+// TestFrequenciesIndependentOfWorkers: the same seed gives the same figures on 1 or 3
+// workers (each chunk of releases has its own seed), so a screen or a golden file does
+// not depend on the machine's cores.
+func TestFrequenciesIndependentOfWorkers(t *testing.T) {
+	e := sim.NewEngine(patchTable())
+	rep, err := e.Evaluate(lap(0.5, 3, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := e.Frequencies(context.Background(), rep, 230, 9, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := e.Frequencies(context.Background(), rep, 230, 9, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Releases != 230 || b.Releases != 230 || a.CellsWithin != b.CellsWithin || a.TopDecileKept != b.TopDecileKept {
+		t.Fatalf("1 worker: %d releases, %v, %v; 3 workers: %d releases, %v, %v", a.Releases, a.CellsWithin, a.TopDecileKept, b.Releases, b.CellsWithin, b.TopDecileKept)
+	}
+	for i := range a.Estimands {
+		same := func(u, v float64) bool { return u == v || math.IsNaN(u) && math.IsNaN(v) }
+		if x, y := a.Estimands[i], b.Estimands[i]; !same(x.HalfWidth, y.HalfWidth) || !same(x.PWithheld, y.PWithheld) {
+			t.Errorf("%s: %+v on 1 worker, %+v on 3", x.Name, x, y)
+		}
+	}
+}

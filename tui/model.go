@@ -115,6 +115,10 @@ type Model struct {
 	// checkWaiting while its quiet period (Config.CheckDelay) has not passed yet.
 	mcActive, checkWaiting bool
 	evalErr                string
+	// freq is the error stated as frequency of the current setting (nil until its
+	// simulation, started once the knobs are still, has finished); freqActive while it runs.
+	freq       *sim.Frequencies
+	freqActive bool
 	// evaluator computes a setting's instant report; confirmer runs its Monte Carlo check
 	// (nil: the engine's Confirm). Tests replace them.
 	evaluator evaluateFunc
@@ -245,6 +249,7 @@ func (m *Model) changed() tea.Cmd {
 	ctx, cancel := context.WithCancel(context.Background())
 	m.ctx, m.cancel = ctx, cancel
 	m.mcActive, m.checkWaiting = false, false
+	m.freq, m.freqActive = nil, false
 	m.settings.setParams(m.knobs.Params())
 	if !m.writer.running && !m.writer.asking {
 		m.writer.status, m.writer.err = "", ""
@@ -350,6 +355,16 @@ func (m Model) route(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.onCheckDue(msg)
 	case mcMsg:
 		return m.onMonteCarlo(msg)
+	case freqDueMsg:
+		return m.onFrequencyDue(msg)
+	case freqMsg:
+		if msg.gen == m.gen {
+			m.freqActive = false
+			if msg.err == nil {
+				m.freq = msg.freq
+			}
+		}
+		return m, nil
 	case sampleMsg:
 		return m.onSample(msg), nil
 	case curveMsg:
@@ -533,12 +548,28 @@ func (m Model) onEval(msg evalMsg) (tea.Model, tea.Cmd) {
 	m.evalErr = ""
 	m.report = msg.report
 	m.estimand = min(m.estimand, len(m.report.Estimands)-1)
+	// The frequencies, like the check, wait for the knobs to stay still.
+	freq := frequencyAfter(m.cfg.CheckDelay, m.gen)
+	if m.researcher() {
+		freq = nil // they compare releases with the truth: never on a shareable screen
+	}
 	if !needsCheck(m.report) {
-		return m, nil
+		return m, freq
 	}
 	// The figures are on screen; the check waits for the knobs to stay still.
 	m.checkWaiting = true
-	return m, checkAfter(m.cfg.CheckDelay, m.gen)
+	return m, tea.Batch(checkAfter(m.cfg.CheckDelay, m.gen), freq)
+}
+
+// onFrequencyDue starts the simulation of the current setting's frequencies
+// (sim.Engine.Frequencies) once its quiet period has passed; the next change cancels it
+// (m.ctx).
+func (m Model) onFrequencyDue(msg freqDueMsg) (tea.Model, tea.Cmd) {
+	if msg.gen != m.gen || m.report == nil || m.researcher() {
+		return m, nil
+	}
+	m.freqActive = true
+	return m, frequencies(m.ctx, m.engine, m.report, m.cfg.Seed, m.gen)
 }
 
 // defaultCheckDelay is the quiet period before a Monte Carlo check starts.

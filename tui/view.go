@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 
 	"privtune/sim"
 	"privtune/tui/chart"
@@ -247,7 +248,89 @@ func (m Model) utilityView(width int) string {
 		s.Label.Render("SD ") + s.Value.Render(num(math.Sqrt(est.Variance))) + s.Muted.Render(" (variance ") + s.Value.Render(num(est.Variance)) + s.Muted.Render(")"),
 		s.Label.Render("95 % ") + s.Value.Render(num(est.CI95[0])+" … "+num(est.CI95[1])),
 	}, sep, width)...)
-	return strings.Join(lines, "\n")
+	return strings.Join(append(lines, m.frequencyLines(est, width)...), "\n")
+}
+
+// frequencyLines state the selected estimand's error as a frequency, "in 95 of 100
+// releases within ±x (y %)", and for a district its chance of publishing nobody, from
+// the simulated releases of m.freq, on one line of at most width columns (shorter words
+// first, then the district's chance and the number of releases give way).
+func (m Model) frequencyLines(est sim.Estimate, width int) []string {
+	s := m.styles
+	if m.freq == nil {
+		word := "…"
+		if m.freqActive {
+			word = "simulating…"
+		}
+		return []string{ansi.Truncate(s.Label.Render("in 95 of 100 releases ")+s.Muted.Render(word), width, "…")}
+	}
+	w, ok := m.freq.Within(est.Name)
+	if !ok {
+		return nil
+	}
+	within, bare := "too rarely defined to say", "too rarely defined"
+	if !math.IsNaN(w.HalfWidth) {
+		within = "within ±" + num(w.HalfWidth)
+		bare = within
+		if !math.IsNaN(w.Relative) {
+			within += fmt.Sprintf(" (%.1f %%)", 100*w.Relative)
+		}
+	}
+	long := s.Label.Render("in 95 of 100 releases ") + s.Value.Render(within)
+	short := s.Label.Render("95 of 100 ") + s.Value.Render(within)
+	shortest := s.Label.Render("95 of 100 ") + s.Value.Render(bare)
+	tag := s.Muted.Render(fmt.Sprintf(" · Monte Carlo, %d releases", m.freq.Releases))
+	mc := s.Muted.Render(" [MC]")
+	candidates := []string{long + tag, long + mc, short + mc, short, shortest}
+	if w.Kind == sim.KindDistrict {
+		district := s.Label.Render(" · withheld entirely ") + s.Value.Render(percent(w.PWithheld))
+		all := s.Label.Render(" · all withheld ") + s.Value.Render(percent(w.PWithheld))
+		candidates = []string{long + district + tag, long + district + mc, short + district + mc, short + all + mc, short + all, shortest + all}
+	}
+	for _, line := range candidates {
+		if lipgloss.Width(line) <= width {
+			return []string{line}
+		}
+	}
+	return []string{ansi.Truncate(short, width, "…")}
+}
+
+// patternLine is the map's spatial pattern under the release: the share of the true
+// hot spots (top decile of cells) a release keeps and of populated cells within ±2
+// people (simulated, m.freq), and how far the expected release moves people (the earth
+// mover's distance of the two maps' profiles). Shorter labels when the long ones do not
+// fit in width; empty when nothing is known yet.
+func (m Model) patternLine(width int) string {
+	s := m.styles
+	var long, short []string
+	add := func(l, sh, value, unit string) {
+		long = append(long, s.Label.Render(l)+s.Value.Render(value)+s.Muted.Render(unit))
+		short = append(short, s.Label.Render(sh)+s.Value.Render(value))
+	}
+	if f := m.freq; f != nil {
+		if f.TopCells > 0 {
+			add("hot spots kept ", "hot spots ", percent(f.TopDecileKept), "")
+		}
+		if !math.IsNaN(f.CellsWithin) {
+			add(fmt.Sprintf("cells within ±%d ", sim.CellTolerance), fmt.Sprintf("±%d: ", sim.CellTolerance), percent(f.CellsWithin), "")
+		}
+	}
+	if r := m.report; r != nil && !r.Map.Pending {
+		d := sim.MapDisplacement(m.table.Grid, r.Map.Truth, r.Map.Expected)
+		if !math.IsNaN(d.EastWestKM) {
+			add("moved ", "moved ", fmt.Sprintf("%.1f / %.1f km", d.EastWestKM, d.NorthSouthKM), " E–W / N–S")
+		}
+	}
+	if len(long) == 0 {
+		return ""
+	}
+	sep := s.Label.Render(" · ")
+	for _, line := range []string{strings.Join(long, sep), strings.Join(short, sep)} {
+		if lipgloss.Width(line) <= width {
+			return line
+		}
+	}
+	return ansi.Truncate(strings.Join(short, sep), width, "…")
 }
 
 // packParts joins parts with sep into as few lines as keep each within width columns
@@ -579,12 +662,21 @@ func (m Model) mapView(w, h int) string {
 	if note != "" {
 		lines = 2
 	}
+	pattern := m.patternLine(w)
+	if pattern != "" && h-lines-1 >= 6 { // the map keeps its rows on a small screen
+		lines++
+	} else {
+		pattern = ""
+	}
 	hm := m.heatmap
 	hm.SetSize(w, h-lines)
 	hm.SetData(d)
 	out := title + "\n" + hm.View()
 	if note != "" {
 		out += "\n" + note
+	}
+	if pattern != "" {
+		out += "\n" + pattern
 	}
 	return out
 }

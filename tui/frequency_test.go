@@ -1,0 +1,64 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// TestFrequencyOnTheCuratorScreen: once the knobs are still the explorer simulates the
+// setting's frequencies and shows, at every size, the selected estimand's "in 95 of 100
+// releases within ±x" (in a form that fits), a district's chance of publishing nobody at
+// 140 columns, and the map's hot spots line; a key drops them until the new setting's
+// arrive (no stale figure).
+func TestFrequencyOnTheCuratorScreen(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {100, 30}, {140, 45}, {220, 60}} {
+		m := start(t, size[0], size[1])
+		if m.freq == nil || m.freq.Releases != explorerFrequencyReleases {
+			t.Fatalf("%v: frequencies %+v after the quiet period", size, m.freq)
+		}
+		v := m.View()
+		if !strings.Contains(v, "95 of 100") || !strings.Contains(v, "within ±") {
+			t.Errorf("%v: no frequency statement:\n%s", size, v)
+		}
+		if !strings.Contains(v, "hot spots") {
+			t.Errorf("%v: no hot spots line:\n%s", size, v)
+		}
+		for _, line := range strings.Split(v, "\n") {
+			if w := ansi.StringWidth(line); w > size[0] {
+				t.Errorf("%v: a line of %d columns: %q", size, w, line)
+			}
+		}
+		if size[0] == 140 {
+			m = keys(t, m, "e") // the first district
+			if v := m.View(); !strings.Contains(v, "withheld entirely") {
+				t.Errorf("a district's frequency line lacks its chance of being withheld:\n%s", v)
+			}
+		}
+	}
+	// After a change and before the new frequencies: none shown.
+	m := start(t, 140, 45)
+	m = press(t, m, tea.KeyMsg{Type: tea.KeyRight})
+	if m.freq != nil || strings.Contains(m.View(), "within ±") {
+		t.Errorf("the previous setting's frequencies are still shown after a key")
+	}
+}
+
+// TestNoFrequencyOnTheResearcherScreen: the frequencies compare releases with the
+// truth, so the researcher screen neither starts nor shows them.
+func TestNoFrequencyOnTheResearcherScreen(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Audience = Researcher
+	m := researcherModel(t, cfg, newSeededNoise(1), 140, 45)
+	if m.freq != nil || m.freqActive {
+		t.Fatalf("the researcher screen simulated frequencies: %+v", m.freq)
+	}
+	if _, cmd := m.onFrequencyDue(freqDueMsg{gen: m.gen}); cmd != nil {
+		t.Error("a frequency simulation starts on the researcher screen")
+	}
+	if v := m.View(); strings.Contains(v, "95 of 100") || strings.Contains(v, "hot spots") || strings.Contains(v, "moved") {
+		t.Errorf("the researcher screen shows a frequency:\n%s", v)
+	}
+}
