@@ -672,6 +672,13 @@ func TestDataReadNeedsAcknowledgement(t *testing.T) {
 	if len(mech.DP.QualifiedBy) != 2 || mech.Grid.Extent == nil {
 		t.Errorf("mechanism.json dp_guarantee %+v", mech.DP)
 	}
+	var em errorModelJSON
+	if err := json.Unmarshal([]byte(readFile(t, filepath.Join(out, errorModelName))), &em); err != nil {
+		t.Fatal(err)
+	}
+	if !em.ReadOffData || len(em.DP.QualifiedBy) != 2 || !strings.Contains(em.DP.Statement, qualified) {
+		t.Errorf("%s read_off_data %v, dp_guarantee %+v", errorModelName, em.ReadOffData, em.DP)
+	}
 
 	// The bounds read off the data are named too.
 	_, err = run(t, append(without(args, "--bounds"), "--out", filepath.Join(dir, "b"))...)
