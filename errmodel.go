@@ -247,7 +247,8 @@ func errorModelOf(l *loaded, p sim.Params, mech mechanismJSON) errorModelJSON {
 		"Compute the figure of interest from the published entries as from release.csv; repeat many times and compare its spread and centre with the figure on the real release.",
 	}
 	em.Weighting = "A published value's noise variance is the square of its noise_sd_column in release.csv; weight a regression on cells " +
-		"by its inverse. Smoothing correlates neighbouring cells of one group (within 2r), which these weights do not account for."
+		"by its inverse. It is the noise before post-processing and the threshold; smoothing correlates neighbouring cells of " +
+		"one group (within 2r), which these weights do not account for."
 	em.NotIncluded = "No per-cell bias, probability of being withheld, expected value or other figure computed from the true data: " +
 		"each would reveal the truth."
 	em.Order = []string{"clamp", "noise", "smooth", "threshold", "post-process"}
