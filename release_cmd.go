@@ -36,7 +36,9 @@ noise, applies smoothing and the threshold, and writes two folders, each whole o
 
   DIR                 shareable: release.csv (the release), report.md (for researchers: the
                       mechanism, its noise and what it does to figures, no true value) and
-                      mechanism.json (the same parameters, machine-readable)
+                      mechanism.json (the same parameters, machine-readable) and
+                      error-model.json (everything done to the numbers, to simulate
+                      releases; release.csv gives each value's noise SD)
   DIR.curator-only    NOT for sharing: decision.json (the setting, the data's fingerprint,
                       the predicted figures and true values, the SHA-256 of every shareable
                       file), curator-report.md and tradeoff.svg
@@ -221,7 +223,7 @@ func buildRelease(ctx context.Context, l *loaded, p sim.Params, knobs *knobFlags
 
 	// The shareable folder: computed from the release and public metadata only.
 	var csvBuf bytes.Buffer
-	if err := release.WriteCSV(&csvBuf, t, rel); err != nil {
+	if err := release.WriteCSV(&csvBuf, t, rel, cellNoiseSD(t, p)); err != nil {
 		return nil, fmt.Errorf("release.csv: %w", err)
 	}
 	mech := mechanismOf(l, p, reads, summ, rel, created)
@@ -229,10 +231,18 @@ func buildRelease(ctx context.Context, l *loaded, p sim.Params, knobs *knobFlags
 	if err != nil {
 		return nil, err
 	}
+	var emJSON bytes.Buffer
+	enc := json.NewEncoder(&emJSON)
+	enc.SetEscapeHTML(false) // formulas say "<" and ">"; the file is never HTML
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(errorModelOf(l, p, mech)); err != nil {
+		return nil, err
+	}
 	b.shareable = []namedFile{
 		{"release.csv", csvBuf.Bytes()},
 		{"report.md", []byte(researcherMarkdown(l, p, mech, rel))},
 		{"mechanism.json", append(mechJSON, '\n')},
+		{errorModelName, emJSON.Bytes()},
 	}
 
 	// The curator record: everything computed from the true data.

@@ -369,8 +369,11 @@ func TestShareableFolderIsAFunctionOfTheRelease(t *testing.T) {
 		dirA, _ := writeBundle(t, a, p, knobs, constNoise{})
 		dirB, _ := writeBundle(t, b, p, knobs, constNoise{})
 		fa, fb := shareableFiles(t, dirA), shareableFiles(t, dirB)
-		if len(fa) != 4 { // three files and release.MarkerName
+		if len(fa) != 5 { // release.csv, report.md, mechanism.json, error-model.json and release.MarkerName
 			t.Errorf("shareable folder holds %d files", len(fa))
+		}
+		if _, ok := fa[errorModelName]; !ok {
+			t.Errorf("the shareable folder has no %s", errorModelName)
 		}
 		for name, content := range fa {
 			if fb[name] != content {
@@ -482,8 +485,8 @@ func publicTokens(text string) map[string]bool {
 // scan returns a finding per true value in text: a number that is one, or two numbers
 // on one line from which one follows (b − a, a + b, or a ÷ b % as bias ÷ bias % gives
 // the truth); numbers in public (see publicTokens) are not suspects, alone or both of a
-// pair. release.csv is scanned in its count and sum columns only (the others are the
-// grid and group labels), one value at a time.
+// pair. release.csv is scanned in its count, sum and noise-SD columns only (the others
+// are the grid and group labels), one value at a time.
 func (s leakScan) scan(name, text string, public map[string]bool) []string {
 	var out []string
 	for _, str := range s.strings {
@@ -498,7 +501,7 @@ func (s leakScan) scan(name, text string, public map[string]bool) []string {
 		}
 		for j, col := range rows[0] {
 			// A mean column is published sum ÷ published count, both scanned.
-			if col != "count" && !strings.HasSuffix(col, "_sum") {
+			if col != "count" && !strings.HasSuffix(col, "_sum") && !strings.HasSuffix(col, "_noise_sd") {
 				continue
 			}
 			for _, row := range rows[1:] {
@@ -569,10 +572,35 @@ func TestShareableFolderHoldsNoTrueValue(t *testing.T) {
 		if len(scan.truths) < 20 {
 			t.Fatalf("only %d true values to look for", len(scan.truths))
 		}
-		for name, content := range shareableFiles(t, dir) {
+		files := shareableFiles(t, dir)
+		for name, content := range files {
 			for _, f := range scan.scan(name, content, publicTokens(otherFiles[name])) {
 				t.Errorf("%+v: %s", p, f)
 			}
+		}
+		// The error model and the noise-SD columns are among what is scanned, and the scan
+		// would find a true value in them: the total's truth as a bias in error-model.json,
+		// a true entry count in place of a noise SD in release.csv.
+		header, _, _ := strings.Cut(files["release.csv"], "\n")
+		if files[errorModelName] == "" || !strings.Contains(header, "count_noise_sd") || !strings.Contains(header, "income_sum_noise_sd") {
+			t.Fatalf("%+v: no %s or no noise-SD columns (header %q)", p, errorModelName, header)
+		}
+		tot, _ := b.report.Estimand("total")
+		leaky := strings.Replace(files[errorModelName], "{", fmt.Sprintf("{\n  \"bias\": %g,", tot.Truth), 1)
+		if len(scan.scan(errorModelName, leaky, publicTokens(otherFiles[errorModelName]))) == 0 {
+			t.Errorf("%+v: the scan misses a true total in %s: it cannot fail there", p, errorModelName)
+		}
+		rows, err := csv.NewReader(strings.NewReader(files["release.csv"])).ReadAll()
+		if err != nil || len(rows) < 2 {
+			t.Fatalf("%+v: release.csv: %v", p, err)
+		}
+		sdCol := slices.Index(rows[0], "count_noise_sd")
+		rows[1][sdCol] = strconv.FormatInt(l.table.Count[slices.IndexFunc(l.table.Count, func(n int64) bool { return n > 1 })], 10)
+		var leakyCSV bytes.Buffer
+		w := csv.NewWriter(&leakyCSV)
+		_ = w.WriteAll(rows)
+		if len(scan.scan("release.csv", leakyCSV.String(), nil)) == 0 {
+			t.Errorf("%+v: the scan misses a true count in count_noise_sd: it cannot fail there", p)
 		}
 		curator := shareableFiles(t, curatorDir(dir))
 		otherCurator := shareableFiles(t, curatorDir(otherDir))
@@ -643,6 +671,13 @@ func TestDataReadNeedsAcknowledgement(t *testing.T) {
 	}
 	if len(mech.DP.QualifiedBy) != 2 || mech.Grid.Extent == nil {
 		t.Errorf("mechanism.json dp_guarantee %+v", mech.DP)
+	}
+	var em errorModelJSON
+	if err := json.Unmarshal([]byte(readFile(t, filepath.Join(out, errorModelName))), &em); err != nil {
+		t.Fatal(err)
+	}
+	if !em.ReadOffData || len(em.DP.QualifiedBy) != 2 || !strings.Contains(em.DP.Statement, qualified) {
+		t.Errorf("%s read_off_data %v, dp_guarantee %+v", errorModelName, em.ReadOffData, em.DP)
 	}
 
 	// The bounds read off the data are named too.

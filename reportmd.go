@@ -380,9 +380,34 @@ func researcherMarkdown(l *loaded, p sim.Params, mech mechanismJSON, rel *sim.Re
 		b.WriteString("- **Rounding** (post-processing, so the DP guarantee holds): counts are rounded to whole people and sums to ")
 		b.WriteString("whole units, half away from zero; each value moves by at most 0.5.\n")
 	}
+	b.WriteString("\n## Using the error model\n\n")
+	b.WriteString("`error-model.json` describes everything done to the numbers, complete enough to simulate releases: for each ")
+	b.WriteString("released column the noise distribution (kind, its ε and δ, sensitivity, the library's scale and lattice, whether ")
+	b.WriteString("it is whole numbers, its exact variance), the clamp bounds of the measure, the smoothing kernel as a formula on the ")
+	b.WriteString("grid (cell size, rows and columns, projection), k and what it is compared with, the post-processing, and what, if ")
+	b.WriteString("anything, was read off the data. Nothing in it is computed from the true data.\n\n")
+	b.WriteString("In `release.csv`, `count" + release.NoiseSDSuffix + "`")
+	if t.HasMeasure() {
+		b.WriteString(" and `" + safetext.Markdown(t.Measure) + "_sum" + release.NoiseSDSuffix + "`")
+	}
+	b.WriteString(" give each published value's noise SD after smoothing. It depends only on the noise, the grid and the kernel ")
+	b.WriteString("(fewer cells in the disk near the map's edges mean more noise), not on the data.\n\n")
+	b.WriteString("- **To see how the protection affects your analysis**, simulate releases: take a table you believe plausible ")
+	b.WriteString("(counts, and sums of the clamped measure, for every group in every cell of the full grid, empty ones included), ")
+	b.WriteString("add to every entry a fresh draw of the stated noise, smooth each group's grid with the kernel, withhold the ")
+	b.WriteString("entries whose smoothed count is below k, apply the post-processing, and run your analysis on the result. Repeat many ")
+	b.WriteString("times and compare the spread and centre of your estimate with what it gives on your table without protection.")
+	if p.K > 0 && p.Threshold == sim.ThresholdTrue {
+		b.WriteString(" Here k was compared with true counts, which no simulation from the release can reproduce: take the published set as given.")
+	}
+	b.WriteString("\n")
+	b.WriteString("- **To weight a regression on cells**, use the inverse of the noise variance of each value (1 ÷ its noise SD ")
+	b.WriteString("squared). Smoothing makes neighbouring cells of one group share noise (within twice the radius), which such weights ")
+	b.WriteString("do not capture; the withheld entries are missing not at random (small counts are withheld), which simulation shows.\n")
 	b.WriteString("\n## Files\n\n")
-	b.WriteString("- `release.csv`: one row per published map cell and group, a column per QI; a withheld entry is absent.\n")
+	b.WriteString("- `release.csv`: one row per published map cell and group, a column per QI and each value's noise SD; a withheld entry is absent.\n")
 	b.WriteString("- `mechanism.json`: the parameters above, machine-readable.\n")
+	b.WriteString("- `error-model.json`: everything done to the numbers, to simulate releases (above).\n")
 	b.WriteString("- `report.md`: this report.\n")
 	return b.String()
 }

@@ -25,9 +25,13 @@ import (
 //
 // Every text field (QI values, the header) goes through safetext.CSVField, so no cell
 // starts a spreadsheet formula; numeric fields do not, so negative noisy counts stay
-// numbers. Only the Table's labels and grid are read; every number comes from rel, so no
-// true value can reach the file.
-func WriteCSV(w io.Writer, t *sim.Table, rel *sim.Released) error {
+// numbers. Only the Table's labels and grid are read; every number comes from rel (and
+// sd), so no true value can reach the file.
+//
+// With sd, each released column gets a column of its noise SD after smoothing in the
+// entry's cell: count_noise_sd after count and <measure>_sum_noise_sd after the mean. The
+// SD depends on the mechanism, the grid and the kernel alone (see CellNoiseSD).
+func WriteCSV(w io.Writer, t *sim.Table, rel *sim.Released, sd *CellNoiseSD) error {
 	cw := csv.NewWriter(w)
 	perQI := len(t.QINames) > 0 && len(t.GroupValues) == len(t.Groups)
 	var header []string
@@ -41,6 +45,14 @@ func WriteCSV(w io.Writer, t *sim.Table, rel *sim.Released) error {
 	measure := t.HasMeasure() && rel.Sum != nil
 	if measure {
 		header = append(header, t.Measure+"_sum", t.Measure+"_mean")
+	}
+	countSD := sd != nil && len(sd.Count) == t.Cells()
+	sumSD := measure && sd != nil && len(sd.Sum) == t.Cells()
+	if countSD {
+		header = append(header, "count"+NoiseSDSuffix)
+	}
+	if sumSD {
+		header = append(header, t.Measure+"_sum"+NoiseSDSuffix)
 	}
 	header = uniqueColumns(header, nLabels)
 	for i := range header {
@@ -78,12 +90,33 @@ func WriteCSV(w io.Writer, t *sim.Table, rel *sim.Released) error {
 				f[6] = formatValue(rel.Sum[i] / rel.Count[i])
 			}
 		}
+		j := 5
+		if measure {
+			j = 7
+		}
+		if countSD {
+			f[j] = formatValue(sd.Count[c])
+			j++
+		}
+		if sumSD {
+			f[j] = formatValue(sd.Sum[c])
+		}
 		if err := cw.Write(rec); err != nil {
 			return err
 		}
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// NoiseSDSuffix ends the name of the column that holds a released column's noise SD.
+const NoiseSDSuffix = "_noise_sd"
+
+// CellNoiseSD is, per map cell c (row·cols + col), the standard deviation of the noise in
+// a released value after smoothing: σ·√(Σ_d K(c, d)²) for the mechanism's noise SD σ and
+// the kernel K. It is the same for every group and computed from public parameters only.
+type CellNoiseSD struct {
+	Count, Sum []float64
 }
 
 // uniqueColumns renames a QI column (among the first nLabels) whose name another column

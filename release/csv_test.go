@@ -52,7 +52,7 @@ func TestWriteCSV(t *testing.T) {
 		Published: []bool{true, false, true, true},
 	}
 	var buf bytes.Buffer
-	if err := WriteCSV(&buf, tb, rel); err != nil {
+	if err := WriteCSV(&buf, tb, rel, nil); err != nil {
 		t.Fatal(err)
 	}
 	rows, err := csv.NewReader(&buf).ReadAll()
@@ -71,13 +71,38 @@ func TestWriteCSV(t *testing.T) {
 	}
 }
 
+// TestWriteCSVNoiseSD: with per-cell noise SDs, each released column is followed (after
+// the mean) by its noise SD in the entry's cell, the same for every group.
+func TestWriteCSVNoiseSD(t *testing.T) {
+	tb := sim.NewTable(sim.Grid{Rows: 1, Cols: 2, CellKM: 1}, []string{"a", "b"}, "income", [2]float64{0, 100})
+	rel := &sim.Released{Count: []float64{3, 4, 5, 6}, Sum: []float64{30, 40, 50, 60}, Published: []bool{true, false, true, true}}
+	sd := &CellNoiseSD{Count: []float64{1.5, 2.25}, Sum: []float64{150, 1.0 / 3}}
+	var buf bytes.Buffer
+	if err := WriteCSV(&buf, tb, rel, sd); err != nil {
+		t.Fatal(err)
+	}
+	want := "group,row,col,lat,lon,count,income_sum,income_mean,count_noise_sd,income_sum_noise_sd\n" +
+		"a,0,0,,,3,30,10,1.5,150\n" + "b,0,0,,,5,50,10,1.5,150\n" + "b,0,1,,,6,60,10,2.25,0.333333\n"
+	if got := buf.String(); got != want {
+		t.Fatalf("got\n%s\nwant\n%s", got, want)
+	}
+	buf.Reset()
+	if err := WriteCSV(&buf, sim.NewTable(sim.Grid{Rows: 1, Cols: 2, CellKM: 1}, []string{"a"}, "", [2]float64{}),
+		&sim.Released{Count: []float64{3, 4}, Published: []bool{true, true}}, sd); err != nil {
+		t.Fatal(err)
+	}
+	if got := buf.String(); got != "group,row,col,lat,lon,count,count_noise_sd\na,0,0,,,3,1.5\na,0,1,,,4,2.25\n" {
+		t.Fatalf("without a measure: %q", got)
+	}
+}
+
 // TestWriteCSVHeader: a QI named like a fixed column is renamed, and without per-QI values
 // the joined label is one neutralised "group" column.
 func TestWriteCSVHeader(t *testing.T) {
 	tb := sim.NewTable(sim.Grid{Rows: 1, Cols: 1, CellKM: 1}, []string{"-x"}, "", [2]float64{})
 	rel := &sim.Released{Count: []float64{4}, Published: []bool{true}}
 	var buf bytes.Buffer
-	if err := WriteCSV(&buf, tb, rel); err != nil {
+	if err := WriteCSV(&buf, tb, rel, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := buf.String(); got != "group,row,col,lat,lon,count\n'-x,0,0,,,4\n" {
@@ -85,7 +110,7 @@ func TestWriteCSVHeader(t *testing.T) {
 	}
 	tb.QINames, tb.GroupValues = []string{"count"}, [][]string{{"@a"}}
 	buf.Reset()
-	if err := WriteCSV(&buf, tb, rel); err != nil {
+	if err := WriteCSV(&buf, tb, rel, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := buf.String(); got != "qi_count,row,col,lat,lon,count\n'@a,0,0,,,4\n" {
@@ -103,7 +128,7 @@ func FuzzWriteCSV(f *testing.F) {
 		tb := sim.NewTable(sim.Grid{Rows: 1, Cols: 1, CellKM: 1}, []string{a + " · " + b}, "", [2]float64{})
 		tb.QINames, tb.GroupValues = []string{"q1", "q2"}, [][]string{{a, b}}
 		var buf bytes.Buffer
-		if err := WriteCSV(&buf, tb, &sim.Released{Count: []float64{count}, Published: []bool{published}}); err != nil {
+		if err := WriteCSV(&buf, tb, &sim.Released{Count: []float64{count}, Published: []bool{published}}, nil); err != nil {
 			t.Fatal(err)
 		}
 		r := csv.NewReader(&buf)

@@ -89,6 +89,15 @@ func (m Mechanism) laplaceRates() (lambda, beta float64) {
 	return g * beta, beta
 }
 
+// LaplaceLattice returns the lattice of the library's Laplace noise: the step g
+// (Granularity) and the decay λ = g·ε/(L1 + g) per step of its two-sided geometric
+// sample J, P(J = j) = (1−q)/(1+q)·q^|j| with q = e^{−λ}. The noise on a float64 is g·J;
+// on an int64 (g < 1) it is g·J rounded half away from zero.
+func (m Mechanism) LaplaceLattice() (step, decay float64) {
+	lambda, _ := m.laplaceRates()
+	return m.Granularity(), lambda
+}
+
 // FloatVariance returns the variance of the noise the library adds to a float64.
 //
 // Laplace: the noise is j·g with P(j) = (1−q)/(1+q)·q^|j|, q = e^{−λ}, so
