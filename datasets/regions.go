@@ -47,6 +47,8 @@ type RegionOptions struct {
 type Regions struct {
 	// Path is the file as given; SHA256 the hex SHA-256 of its bytes.
 	Path, SHA256 string
+	// NameProperty is the GeoJSON property that named the regions ("" for a CSV file).
+	NameProperty string
 	// Names are the regions in file order.
 	Names []string
 	// District[c] is cell c's district: an index into Names, or len(Names) for the
@@ -98,6 +100,7 @@ func LoadRegions(path string, grid sim.Grid, opt RegionOptions) (*Regions, error
 		if prop == "" {
 			prop = "name"
 		}
+		r.NameProperty = prop
 		err = r.readGeoJSON(raw, grid, prop)
 	}
 	if err != nil {
