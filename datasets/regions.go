@@ -56,7 +56,8 @@ type Regions struct {
 	District []int
 	// Outside is the number of cells no region holds.
 	Outside int
-	// Note says in one line where the districts come from and how cells are assigned.
+	// Note says in one line where the districts come from and how cells are assigned,
+	// in clauses separated by "; " (the explorer shows one a line).
 	Note string
 }
 
@@ -108,7 +109,7 @@ func LoadRegions(path string, grid sim.Grid, opt RegionOptions) (*Regions, error
 	}
 	r.Note = fmt.Sprintf("regions: %s from %s; %s", numfmt.Thousands(int64(len(r.Names))), filepath.Base(path), r.Note)
 	if r.Outside > 0 {
-		r.Note += fmt.Sprintf("; %s cells in no region form %q", numfmt.Thousands(int64(r.Outside)), OutsideRegions)
+		r.Note += fmt.Sprintf("; %s cells outside every region", numfmt.Thousands(int64(r.Outside)))
 	}
 	return r, nil
 }
@@ -425,7 +426,7 @@ func (r *Regions) readGeoJSON(raw []byte, grid sim.Grid, prop string) error {
 		r.Names = append(r.Names, reg.name)
 	}
 	r.finishAssignment()
-	r.Note = "each cell belongs to the region holding its centre"
+	r.Note = "a cell is in the region holding its centre"
 	return nil
 }
 
@@ -558,9 +559,9 @@ func (r *Regions) readCSV(raw []byte, grid sim.Grid) error {
 	}
 	r.finishAssignment()
 	if byPoint {
-		r.Note = "each listed point's cell belongs to its region"
+		r.Note = "a listed point's cell is in its region"
 	} else {
-		r.Note = "each listed cell belongs to its region"
+		r.Note = "a listed cell is in its region"
 	}
 	return nil
 }
