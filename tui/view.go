@@ -354,7 +354,12 @@ func (m Model) classTable(districts bool, width int) string {
 	if wide {
 		header = fmt.Sprintf("%9s %6s %7s %8s %8s", "bias", "bias%", "SD", "variance", "RMSE")
 	}
-	nameW := min(max(width-lipgloss.Width(header), 11), maxNameCells)
+	// The name column is 11 cells, wider (up to what the width leaves) for longer names.
+	longest := 0
+	for _, e := range rows {
+		longest = max(longest, lipgloss.Width(safeLabel(strings.TrimPrefix(e.Name, "district "))))
+	}
+	nameW := max(min(longest+1, width-lipgloss.Width(header), maxNameCells), 11)
 	method, warn := m.tableMethod(rows)
 	methodCell := s.Muted.Render(fitLabel(method, nameW))
 	if warn {
