@@ -92,6 +92,23 @@ func LoadRegions(path string, grid sim.Grid, opt RegionOptions) (*Regions, error
 	if err != nil {
 		return nil, err
 	}
+	return ParseRegions(path, raw, grid, opt)
+}
+
+// ParseRegions is LoadRegions on the bytes raw of the file path (whose extension picks the
+// format).
+func ParseRegions(path string, raw []byte, grid sim.Grid, opt RegionOptions) (*Regions, error) {
+	if !grid.Located {
+		return nil, fmt.Errorf("--regions %s: the data has no locations (plain microdata, one cell): regions need a map, give --lat and --lon", path)
+	}
+	if len(raw) > MaxRegionsFileBytes {
+		return nil, fmt.Errorf("--regions %s: larger than %s", path, bytesText(MaxRegionsFileBytes))
+	}
+	ext := strings.ToLower(filepath.Ext(path))
+	if ext != ".geojson" && ext != ".json" && ext != ".csv" {
+		return nil, fmt.Errorf("--regions %s: want a .geojson (or .json) or a .csv file", path)
+	}
+	var err error
 	sum := sha256.Sum256(raw)
 	r := &Regions{Path: path, SHA256: hex.EncodeToString(sum[:])}
 	if ext == ".csv" {
@@ -325,6 +342,9 @@ func (r *Regions) readGeoJSON(raw []byte, grid sim.Grid, prop string) error {
 		}
 		f, err := geojson.UnmarshalFeature(fraw)
 		if err != nil {
+			if strings.Contains(err.Error(), "cannot unmarshal number") {
+				return fail("%s: a coordinate is not a finite number (%v)", at, err)
+			}
 			return fail("%s: not a GeoJSON feature: %v", at, err)
 		}
 		v, ok := f.Properties[prop]
