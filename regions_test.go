@@ -8,8 +8,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"privtune/datasets"
+	"privtune/sim"
 )
 
 // TestEvalRegionsAreTheDistricts: eval --json on the sample with --regions lists the
@@ -155,5 +157,53 @@ func TestReleaseRecordsRegionsAndRestoreRefusesAnother(t *testing.T) {
 	cmd, data, knobs = parsedFlags(t, "--regions", moved)
 	if _, _, _, err := openRecorded(cmd, plain, data, knobs); err == nil || !strings.Contains(err.Error(), "--regions "+moved+" (the record has none)") {
 		t.Errorf("--regions against a record without: %v", err)
+	}
+}
+
+// TestShareableFolderWithRegionsHoldsNoTrueValue: with the researcher's regions, the
+// shareable folder of two populations released with the same noise is byte for byte the
+// same, and the leak scan finds no true value in it (the regions line names only the
+// file, the count of regions and of cells outside them, all public).
+func TestShareableFolderWithRegionsHoldsNoTrueValue(t *testing.T) {
+	noSimulation(t)
+	knobs := knobsFor(300 * time.Millisecond)
+	load := func(file string) *loaded {
+		d := smallData(3, true)
+		d.regions = "testdata/metro-regions.geojson"
+		if file != "" {
+			d.file = file
+		}
+		l, err := d.load()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	a, b := load(""), load(shuffledFixture(t))
+	if a.table.DistrictNote == "" || a.table.DistrictNames[0] != "Westhaven" {
+		t.Fatalf("the regions were not applied: %q", a.table.DistrictNames)
+	}
+	for _, p := range []sim.Params{{Epsilon: 1, K: 10, RadiusKM: 3}, {Epsilon: 0.5, K: 5}} {
+		dirA, bundleA := writeBundle(t, a, p, knobs, constNoise{})
+		dirB, _ := writeBundle(t, b, p, knobs, constNoise{})
+		fa, fb := shareableFiles(t, dirA), shareableFiles(t, dirB)
+		for name, content := range fa {
+			if fb[name] != content {
+				t.Errorf("%+v: %s differs between two populations with the same release", p, name)
+			}
+		}
+		if !strings.Contains(fa["report.md"], a.table.DistrictNote) {
+			t.Errorf("%+v: report.md does not name the regions", p)
+		}
+		// The leak scan, with noise that leaves a trace (as TestShareableFolderHoldsNoTrueValue).
+		dirA, bundleA = writeBundle(t, a, p, knobs, offsetNoise{})
+		dirB, _ = writeBundle(t, b, p, knobs, offsetNoise{})
+		fa, fb = shareableFiles(t, dirA), shareableFiles(t, dirB)
+		scan := newLeakScan(a, bundleA.report)
+		for name, content := range fa {
+			for _, f := range scan.scan(name, content, publicTokens(fb[name])) {
+				t.Errorf("%+v: %s", p, f)
+			}
+		}
 	}
 }
