@@ -29,6 +29,9 @@ type dataFlags struct {
 	extent      string
 	cellKM      float64
 	skipInvalid bool
+	// regions is the researcher's regions file (--regions), replacing the districts;
+	// regionName is the GeoJSON property holding a region's name.
+	regions, regionName string
 
 	flags *pflag.FlagSet
 	// forced marks flags set by the explorer's settings view rather than the command line.
@@ -54,6 +57,8 @@ func (d *dataFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&d.extent, "extent", "", "public map extent MINLAT,MINLON,MAXLAT,MAXLON (default: the data's bounding box)")
 	fs.Float64Var(&d.cellKM, "cell", 1, "grid cell side in km")
 	fs.BoolVar(&d.skipInvalid, "skip-invalid", false, "drop invalid rows (reporting how many and why) instead of stopping")
+	fs.StringVar(&d.regions, "regions", "", "your own regions replacing the districts: a GeoJSON FeatureCollection of (Multi)Polygons in WGS84 (.geojson, .json; a cell belongs to the region holding its centre) or a CSV with the header row,col,region or lat,lon,region (.csv)")
+	fs.StringVar(&d.regionName, "region-name-property", "name", "the GeoJSON feature property that names a region")
 }
 
 func (d *dataFlags) changed(name string) bool {
@@ -71,6 +76,8 @@ type loaded struct {
 	extentSet bool
 	// path is the --data file as given ("" for the embedded sample).
 	path string
+	// regions are the researcher's regions that replaced the districts (nil: none).
+	regions *datasets.Regions
 }
 
 // options turns the flags into loader and grid options, starting from meta's defaults
@@ -202,6 +209,17 @@ func (d *dataFlags) load() (*loaded, error) {
 		return nil, err
 	}
 	l := &loaded{pop: pop, table: table, meta: meta, clampSet: gridOpt.Bounds != nil, extentSet: gridOpt.Extent != nil, path: d.file}
+	if d.regions != "" {
+		l.regions, err = datasets.LoadRegions(d.regions, table.Grid, datasets.RegionOptions{NameProperty: d.regionName})
+		if err != nil {
+			return nil, err
+		}
+		if err := l.regions.Apply(table); err != nil {
+			return nil, err
+		}
+	} else if d.changed("region-name-property") {
+		return nil, fmt.Errorf("--region-name-property %s needs --regions", d.regionName)
+	}
 	if gridOpt.Extent != nil {
 		l.extent = *gridOpt.Extent
 	} else if pop.HasLocation() {

@@ -309,7 +309,11 @@ const notComputed = "not computed"
 // writeReport prints the report as aligned tables; checks adds the column and the summary
 // of the Monte Carlo check (--confirm).
 func writeReport(w io.Writer, l *loaded, r *sim.Report, checks bool) {
-	fmt.Fprintf(w, "privtune eval: %s, %s people\n%s\n\n", safetext.Terminal(l.pop.Source), thousands(int64(l.pop.N)), describeParams(r.Params, l.table.HasMeasure()))
+	fmt.Fprintf(w, "privtune eval: %s, %s people\n%s\n", safetext.Terminal(l.pop.Source), thousands(int64(l.pop.N)), describeParams(r.Params, l.table.HasMeasure()))
+	if note := l.table.DistrictNote; note != "" {
+		fmt.Fprintln(w, safetext.Terminal(note))
+	}
+	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	// The post-processing column appears only when the setting post-processes.
 	postHead := ""

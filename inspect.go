@@ -44,16 +44,20 @@ func runInspect(cmd *cobra.Command, data *dataFlags, asJSON bool) error {
 
 // summary is what inspect reports; its JSON field names are stable.
 type summary struct {
-	Source        string         `json:"source"`
-	SHA256        string         `json:"sha256"`
-	People        int            `json:"people"`
-	Rows          int            `json:"rows"`
-	Skipped       int            `json:"skipped"`
-	SkipReasons   []string       `json:"skip_reasons,omitempty"`
-	Columns       []string       `json:"columns"`
-	Roles         rolesJSON      `json:"roles"`
-	Extent        *extentJSON    `json:"extent,omitempty"`
-	Grid          gridJSON       `json:"grid"`
+	Source      string      `json:"source"`
+	SHA256      string      `json:"sha256"`
+	People      int         `json:"people"`
+	Rows        int         `json:"rows"`
+	Skipped     int         `json:"skipped"`
+	SkipReasons []string    `json:"skip_reasons,omitempty"`
+	Columns     []string    `json:"columns"`
+	Roles       rolesJSON   `json:"roles"`
+	Extent      *extentJSON `json:"extent,omitempty"`
+	Grid        gridJSON    `json:"grid"`
+	// Districts names the districts (the researcher's regions with --regions, else the
+	// compass blocks of the grid) and Regions says where regions come from.
+	Districts     []string       `json:"districts"`
+	Regions       string         `json:"regions,omitempty"`
 	Groups        int            `json:"groups"`
 	GroupLabels   []string       `json:"group_labels"`
 	Cells         int            `json:"cells"`
@@ -103,7 +107,7 @@ func summarise(l *loaded) summary {
 		SkipReasons: p.SkipReasons, Columns: p.Columns,
 		Grid:   gridJSON{Rows: t.Grid.Rows, Cols: t.Grid.Cols, CellKM: t.Grid.CellKM},
 		Groups: len(t.Groups), GroupLabels: t.Groups, Cells: t.Cells(), Entries: t.Entries(),
-		Notes: t.Notes, ReadOffData: p.ReadOff.Items(),
+		Notes: t.Notes, ReadOffData: p.ReadOff.Items(), Districts: t.DistrictNames, Regions: t.DistrictNote,
 	}
 	s.Roles = rolesJSON{Lat: p.Roles.Lat, Lon: p.Roles.Lon, QIs: p.Roles.QIs, Measure: p.Roles.Measure, Sensitive: p.Roles.Sensitive}
 	if s.Roles.QIs == nil {
@@ -178,6 +182,9 @@ func (s summary) write(w io.Writer) {
 	if s.Extent != nil {
 		row("extent", "lat %.4f to %.4f, lon %.4f to %.4f", s.Extent.MinLat, s.Extent.MaxLat, s.Extent.MinLon, s.Extent.MaxLon)
 		row("grid", "%d × %d cells of %g km", s.Grid.Rows, s.Grid.Cols, s.Grid.CellKM)
+		if s.Regions != "" {
+			row("districts", "%s", safetext.Terminal(s.Regions))
+		}
 	}
 	row("groups", "%s", thousands(int64(s.Groups)))
 	row("cells", "%s, of which %s hold people", thousands(int64(s.Cells)), thousands(int64(s.NonEmptyCells)))

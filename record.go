@@ -92,6 +92,16 @@ type setupRecord struct {
 	Bounds    string   `json:"bounds"`
 	Extent    string   `json:"extent"`
 	CellKM    float64  `json:"cell_km"`
+	// Regions is the researcher's regions file that replaced the districts (--regions):
+	// public input, recorded so that --decision restores it and refuses another file.
+	Regions *regionsRecord `json:"regions,omitempty"`
+}
+
+type regionsRecord struct {
+	File   string `json:"file"`
+	SHA256 string `json:"sha256"`
+	// NameProperty is the GeoJSON property naming the regions ("" for a CSV file).
+	NameProperty string `json:"name_property,omitempty"`
 }
 
 type shareableRecord struct {

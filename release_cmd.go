@@ -298,6 +298,12 @@ func setupRecordOf(l *loaded) setupRecord {
 			r.Data = abs
 		}
 	}
+	if rg := l.regions; rg != nil {
+		r.Regions = &regionsRecord{File: rg.Path, SHA256: rg.SHA256, NameProperty: rg.NameProperty}
+		if abs, err := filepath.Abs(rg.Path); err == nil {
+			r.Regions.File = abs
+		}
+	}
 	if r.QI == nil {
 		r.QI = []string{}
 	}

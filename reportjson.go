@@ -8,7 +8,10 @@ import (
 
 // reportJSON is the machine-readable report of one setting; field names are stable.
 type reportJSON struct {
-	Params    paramsJSON     `json:"params"`
+	Params paramsJSON `json:"params"`
+	// Districts says where the districts come from when they are the researcher's
+	// regions (--regions) and how cells are assigned; absent for the compass blocks.
+	Districts string         `json:"districts,omitempty"`
 	Estimands []estimandJSON `json:"estimands"`
 	Map       mapJSON        `json:"map"`
 	Risk      riskReportJSON `json:"risk"`
@@ -245,7 +248,8 @@ func toReportJSON(t *sim.Table, r *sim.Report, withCells bool) reportJSON {
 		Params: paramsJSON{Epsilon: epsilonJSON(p.Epsilon), Delta: p.Delta, Noise: p.Noise.String(),
 			Split: p.CountShare(t.HasMeasure()), K: p.K, RadiusKM: p.RadiusKM, Threshold: p.Threshold.String(), DP: p.IsDP(),
 			NonNegative: p.NonNegative, Round: p.Round},
-		MC: mcJSON{Iterations: r.Iterations, Needed: r.NeedsMC || hasMeans(r)},
+		MC:        mcJSON{Iterations: r.Iterations, Needed: r.NeedsMC || hasMeans(r)},
+		Districts: t.DistrictNote,
 	}
 	for _, e := range r.Estimands {
 		out.Estimands = append(out.Estimands, toEstimandJSON(e))

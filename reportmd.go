@@ -148,6 +148,9 @@ func curatorMarkdown(l *loaded, r *sim.Report, d decision, summary string, point
 	}
 	fmt.Fprintf(&b, "Release of %s, %s, privtune %s, %s.\n\n", safetext.Markdown(l.pop.Source), d.Created, d.PrivtuneVersion, d.DPLibrary)
 	fmt.Fprintf(&b, "Setting: %s.\n\n", describeParams(p, l.table.HasMeasure()))
+	if note := l.table.DistrictNote; note != "" {
+		fmt.Fprintf(&b, "Districts: %s.\n\n", safetext.Markdown(note))
+	}
 	fmt.Fprintf(&b, "DP claim: %s.\n\n", safetext.Markdown(d.DPGuarantee.Statement))
 	if d.SignedOff.By != "" || d.SignedOff.Note != "" {
 		fmt.Fprintf(&b, "Signed off by %s. %s\n\n", safetext.Markdown(orNone(d.SignedOff.By)), safetext.Markdown(d.SignedOff.Note))
@@ -313,6 +316,11 @@ func researcherMarkdown(l *loaded, p sim.Params, mech mechanismJSON, rel *sim.Re
 	if g := mech.Grid; g.Extent != nil {
 		fmt.Fprintf(&b, "| grid | %d × %d cells of %g km over lat %g to %g, lon %g to %g |\n",
 			g.Rows, g.Cols, g.CellKM, g.Extent.MinLat, g.Extent.MaxLat, g.Extent.MinLon, g.Extent.MaxLon)
+	}
+	// The regions file is public input from the researcher; the line names it and the
+	// assignment rule, both fixed by the file and the grid alone.
+	if note := l.table.DistrictNote; note != "" {
+		fmt.Fprintf(&b, "| districts | %s |\n", safetext.Markdown(note))
 	}
 	for _, q := range mech.QIs {
 		from := ""

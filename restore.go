@@ -72,6 +72,23 @@ func (d decision) dataFlagsFor(user *dataFlags) (*dataFlags, []conflict) {
 			break
 		}
 	}
+	// The regions file, like --data, may be named anew (it may have moved); its SHA-256
+	// must still be the recorded one (tableDifferences).
+	if r.Regions != nil {
+		if !user.changed("regions") {
+			out.regions = r.Regions.File
+		}
+		prop := r.Regions.NameProperty
+		if prop == "" {
+			prop = "name"
+		}
+		if r.Regions.NameProperty != "" {
+			same("region-name-property", user.regionName, prop, func(a, b string) bool { return a == b })
+		}
+		out.regionName = prop
+	} else if user.changed("regions") {
+		cs = append(cs, conflict{"regions", user.regions, ""})
+	}
 	out.lat, out.lon, out.qi, out.bands, out.measure = r.Lat, r.Lon, r.QI, r.Bands, r.Measure
 	out.sensitive = r.Sensitive
 	out.bounds, out.extent, out.cellKM = r.Bounds, r.Extent, r.CellKM
@@ -173,7 +190,25 @@ func (d decision) tableDifferences(l *loaded) []string {
 	differ("roles", s.Roles, d.Roles)
 	differ("grid", s.Grid, d.Grid)
 	differ("extent", s.Extent, d.Extent)
+	if rec := d.Setup.Regions; rec != nil && l.regions != nil && l.regions.SHA256 != rec.SHA256 {
+		out = append(out, fmt.Sprintf("the regions file %s has sha256 %s; the decision was made with the regions file %s (sha256 %s)",
+			l.regions.Path, l.regions.SHA256, rec.File, rec.SHA256))
+	}
 	return out
+}
+
+// missingRegions names the recorded regions file when the flags that restore the record
+// would not find it.
+func (d decision) missingRegions(data *dataFlags) error {
+	rec := d.Setup.Regions
+	if rec == nil {
+		return nil
+	}
+	if _, err := os.Stat(data.regions); err != nil {
+		return fmt.Errorf("the decision was made with the regions file %s (sha256 %s), which is %v: give --regions FILE if it moved",
+			data.regions, rec.SHA256, noSuchFile(err))
+	}
+	return nil
 }
 
 // openRecorded loads the data and setting that the curator record at path names, with
@@ -188,6 +223,9 @@ func openRecorded(cmd *cobra.Command, path string, user *dataFlags, userKnobs *k
 	knobs, kcs := d.knobsFor(userKnobs, cmd.Flags())
 	if cs = append(cs, kcs...); len(cs) > 0 {
 		return d, nil, nil, conflictError(loc.record, cs)
+	}
+	if err := d.missingRegions(data); err != nil {
+		return d, nil, nil, fmt.Errorf("%s: %w", loc.record, err)
 	}
 	l, err := data.load()
 	if err != nil {
@@ -222,6 +260,9 @@ func runCheck(cmd *cobra.Command, user *dataFlags, target string) error {
 	data, cs := d.dataFlagsFor(user)
 	for _, c := range cs {
 		problems = append(problems, "the flags differ from the record: "+c.String())
+	}
+	if err := d.missingRegions(data); err != nil {
+		return fmt.Errorf("%s: %w", loc.record, err)
 	}
 	l, err := data.load()
 	if err != nil {

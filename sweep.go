@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"privtune/internal/safetext"
 	"privtune/sim"
 )
 
@@ -190,7 +191,8 @@ func writeSweepCSV(w io.Writer, rows []sweepRow) error {
 		if r.Epsilon != nil {
 			eps = f(r.Epsilon)
 		}
-		cw.Write([]string{eps, strconv.Itoa(r.K), strconv.FormatFloat(r.RadiusKM, 'g', -1, 64), r.Estimand, f(r.Bias), f(r.Variance),
+		// The estimand's name may hold a group's label or a researcher's region name.
+		cw.Write([]string{eps, strconv.Itoa(r.K), strconv.FormatFloat(r.RadiusKM, 'g', -1, 64), safetext.CSVField(r.Estimand), f(r.Bias), f(r.Variance),
 			f(r.RMSE), strconv.FormatBool(r.Exact), f(r.MapRMSE), f(r.WithheldShare), f(r.RiskHighest), f(r.RiskMean),
 			f(r.AtRisk05), f(r.AtRisk02), f(r.AtRisk01), f(r.UniquesPublished), strconv.FormatFloat(r.DPAdvantage, 'g', 8, 64),
 			f(r.UniquesP95), f(r.NoiseThreshold), f(r.PDefined), r.Status, f(r.PostProcessing), r.Method,

@@ -104,9 +104,13 @@ type Table struct {
 	// Clamp holds the clamp bounds [L, U] of the measure.
 	Clamp [2]float64
 
-	// District[c] is cell c's district, an index into DistrictNames.
+	// District[c] is cell c's district, an index into DistrictNames. Finish sets the
+	// 3 × 3 compass blocks; SetDistricts replaces them by a researcher's regions.
 	District      []int
 	DistrictNames []string
+	// DistrictNote says in one line where the districts come from when they are not the
+	// compass blocks (the regions file and how cells are assigned); empty otherwise.
+	DistrictNote string
 	// DensityClass[c] is Urban, Suburban or Rural; nil without locations. The classes
 	// come from the true counts: they are the curator's grouping, not part of the
 	// release (see Estimate.CuratorOnly).
@@ -170,7 +174,8 @@ func (t *Table) CellCounts() []int64 {
 	return out
 }
 
-// Finish derives the districts and density classes. Call it once all people are added.
+// Finish derives the districts and density classes. Call it once all people are added,
+// and before SetDistricts: it resets the districts to the compass blocks.
 //
 // Districts split the grid into up to 3 × 3 blocks of near-equal rows and columns, named
 // by compass point ("north-west" … "south-east", "centre"); a grid too small for that gets
@@ -181,6 +186,7 @@ func (t *Table) Finish() {
 	cells := g.Cells()
 	t.District = make([]int, cells)
 	t.DistrictNames = nil
+	t.DistrictNote = ""
 	if !g.Located {
 		t.DistrictNames = []string{"all"}
 		t.DensityClass = nil
@@ -236,4 +242,31 @@ func (t *Table) Finish() {
 			t.DensityClass[r*g.Cols+c] = class
 		}
 	}
+}
+
+// SetDistricts replaces the districts: district[c] is cell c's index into names, and note
+// says in one line where they come from. Every district must hold at least one cell.
+func (t *Table) SetDistricts(district []int, names []string, note string) error {
+	if len(district) != t.Cells() {
+		return fmt.Errorf("sim: %d district indices for %d cells", len(district), t.Cells())
+	}
+	if len(names) == 0 {
+		return fmt.Errorf("sim: no district names")
+	}
+	used := make([]bool, len(names))
+	for c, j := range district {
+		if j < 0 || j >= len(names) {
+			return fmt.Errorf("sim: cell %d has district %d of %d", c, j, len(names))
+		}
+		used[j] = true
+	}
+	for j, u := range used {
+		if !u {
+			return fmt.Errorf("sim: district %q holds no cell", names[j])
+		}
+	}
+	t.District = append([]int(nil), district...)
+	t.DistrictNames = append([]string(nil), names...)
+	t.DistrictNote = note
+	return nil
 }

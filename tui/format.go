@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
+
+	"github.com/charmbracelet/x/ansi"
 
 	"privtune/internal/numfmt"
 	"privtune/internal/safetext"
@@ -12,6 +15,16 @@ import (
 // safeLabel makes text from the data or the user (a file name, a column, a group's label,
 // an error quoting them) safe to draw: no control or escape sequence reaches the terminal.
 func safeLabel(s string) string { return safetext.Terminal(s) }
+
+// fitLabel returns safeLabel(s) cut to at most w cells with an ellipsis and padded with
+// spaces to exactly w cells: a long name (a researcher's region) keeps its column.
+func fitLabel(s string, w int) string {
+	t := ansi.Truncate(safeLabel(s), max(w, 1), "…")
+	return t + strings.Repeat(" ", max(w-ansi.StringWidth(t), 0))
+}
+
+// cutLabel returns safeLabel(s) cut to at most w cells with an ellipsis.
+func cutLabel(s string, w int) string { return ansi.Truncate(safeLabel(s), max(w, 1), "…") }
 
 // num prints a figure with about four significant digits and thousands separators.
 func num(v float64) string {

@@ -199,8 +199,16 @@ func (m Model) utilityView(width int) string {
 	badge, detail := m.methodBadge(est, width)
 	// The badge follows the title when it fits, else the key hint gives way, else the
 	// badge takes a line of its own.
-	name := s.Title.Render("Utility · " + safeLabel(est.Name))
+	// A long name (a researcher's region) is cut so that the hint and the badge keep
+	// their line, or at least to the width.
 	hint := "  " + s.Muted.Render("(e: next)")
+	room := width - lipgloss.Width("Utility · ")
+	if fit := room - lipgloss.Width(hint+" "+badge); fit >= 16 {
+		room = fit
+	} else if lipgloss.Width(est.Name) > room-lipgloss.Width(hint) {
+		room -= lipgloss.Width(hint) // the badge takes the next line
+	}
+	name := s.Title.Render("Utility · " + cutLabel(est.Name, room))
 	lines := []string{name + hint + " " + badge}
 	switch {
 	case lipgloss.Width(lines[0]) <= width:
@@ -393,19 +401,31 @@ func inParens(s string) string {
 
 // classTable shows bias, SD, variance and RMSE per district (districts true) or density
 // class in width columns: the relative bias too when width allows (wideTable), and in
-// the header row how the figures were obtained (tableMethod).
+// the header row how the figures were obtained (tableMethod). The researcher's regions
+// (--regions) are titled so, with a line saying where they come from; long names are
+// cut with an ellipsis, and more regions than maxTableRows show as a window holding the
+// selected one.
 func (m Model) classTable(districts bool, width int) string {
 	s := m.styles
 	kind, title := sim.KindDensity, "by density class"
+	var note string
 	if districts {
 		kind, title = sim.KindDistrict, "by district"
+		if m.table != nil && m.table.DistrictNote != "" {
+			title, note = "by region", m.table.DistrictNote
+		}
 	}
 	if m.report == nil {
 		return ""
 	}
 	var rows []sim.Estimate
+	selectedRow := -1
+	sel, _ := m.selected()
 	for _, e := range m.report.Estimands {
 		if e.Kind == kind {
+			if e.Name == sel.Name {
+				selectedRow = len(rows)
+			}
 			rows = append(rows, e)
 		}
 	}
@@ -417,30 +437,63 @@ func (m Model) classTable(districts bool, width int) string {
 	if wide {
 		header = fmt.Sprintf("%9s %6s %7s %8s %8s", "bias", "bias%", "SD", "variance", "RMSE")
 	}
-	method, warn := m.tableMethod(rows)
-	methodCell := s.Muted.Render(fmt.Sprintf("%-11s", method))
-	if warn {
-		methodCell = s.Warn.Render(fmt.Sprintf("%-11s", method))
-	}
-	lines := []string{s.Title.Render("Counts "+title) + "  " + s.Muted.Render("(d: switch)"), methodCell + s.Muted.Render(header)}
+	// The name column is 11 cells, wider (up to what the width leaves) for longer names.
+	longest := 0
 	for _, e := range rows {
-		name := safeLabel(strings.TrimPrefix(e.Name, "district "))
+		longest = max(longest, lipgloss.Width(safeLabel(strings.TrimPrefix(e.Name, "district "))))
+	}
+	nameW := max(min(longest+1, width-lipgloss.Width(header), maxNameCells), 11)
+	method, warn := m.tableMethod(rows)
+	methodCell := s.Muted.Render(fitLabel(method, nameW))
+	if warn {
+		methodCell = s.Warn.Render(fitLabel(method, nameW))
+	}
+	lines := []string{s.Title.Render("Counts "+title) + "  " + s.Muted.Render("(d: switch)")}
+	budget := maxTableRows
+	if note != "" {
+		// One clause a line ("regions: 4 from FILE", the assignment rule, the cells
+		// outside every region), each cut to the width.
+		for _, clause := range strings.Split(note, "; ") {
+			lines = append(lines, s.Muted.Render(cutLabel(clause, width)))
+			budget--
+		}
+	}
+	lines = append(lines, methodCell+s.Muted.Render(header))
+	first, last := 0, len(rows)
+	if len(rows) > budget {
+		shown := max(budget-1, 1) // one line says how many more there are
+		first = min(max(selectedRow-shown/2, 0), len(rows)-shown)
+		last = first + shown
+	}
+	for _, e := range rows[first:last] {
+		name := strings.TrimPrefix(e.Name, "district ")
 		if e.Check != nil && !e.Check.Agrees {
 			name = "!" + name // the Monte Carlo disagrees with this row's approximation
 		}
+		cell := fitLabel(name, nameW)
 		if e.Pending {
-			lines = append(lines, fmt.Sprintf("%-11s%9s", name, "…"))
+			lines = append(lines, fmt.Sprintf("%s%9s", cell, "…"))
 			continue
 		}
 		sd, variance := num(math.Sqrt(e.Variance)), compact(e.Variance)
 		if wide {
-			lines = append(lines, fmt.Sprintf("%-11s%9s %6s %7s %8s %8s", name, signed(e.Bias), relative(e.Bias, e.Truth), sd, variance, num(e.RMSE)))
+			lines = append(lines, fmt.Sprintf("%s%9s %6s %7s %8s %8s", cell, signed(e.Bias), relative(e.Bias, e.Truth), sd, variance, num(e.RMSE)))
 		} else {
-			lines = append(lines, fmt.Sprintf("%-11s%8s %7s %8s %7s", name, signed(e.Bias), sd, variance, num(e.RMSE)))
+			lines = append(lines, fmt.Sprintf("%s%8s %7s %8s %7s", cell, signed(e.Bias), sd, variance, num(e.RMSE)))
 		}
+	}
+	if first > 0 || last < len(rows) {
+		lines = append(lines, s.Muted.Render(fmt.Sprintf("… %d of %d shown (e: select one)", last-first, len(rows))))
 	}
 	return strings.Join(lines, "\n")
 }
+
+// maxTableRows is how many rows the district table shows under its header (the 3 × 3
+// compass districts): a researcher's note and many regions share them.
+const maxTableRows = 9
+
+// maxNameCells bounds the name column of the district table.
+const maxNameCells = 24
 
 // wideTable is the least width at which the district and density tables show the
 // relative bias beside bias, SD, variance and RMSE.
@@ -568,7 +621,7 @@ func (m Model) compareView() string {
 	}
 	lines := []string{s.Title.Render("Compare") + "  " + s.Muted.Render("(p: unpin)"),
 		s.Muted.Render("A: " + label(m.pinned.params) + "   now: " + label(b.Params)),
-		s.Muted.Render(fmt.Sprintf("%-13s%10s %10s %9s", safeLabel(est.Name), "A", "now", "Δ"))}
+		s.Muted.Render(fmt.Sprintf("%s%10s %10s %9s", fitLabel(est.Name, 13), "A", "now", "Δ"))}
 	// A figure not computed (pending, or NaN) shows as … on either side, never as 0.
 	row := func(name string, va, vb float64, pendA, pendB bool, f func(float64) string) {
 		fa, fb, delta := f(va), f(vb), ""
@@ -800,7 +853,7 @@ func (m Model) curvesView(w, h int) string {
 	h -= lipgloss.Height(title) - 1
 	rm := m.rmse
 	rk := m.risk
-	rm.SetData(chart.Data{Title: "RMSE · " + safeLabel(est.Name), XLabels: labels, Marker: marker, LogY: logY,
+	rm.SetData(chart.Data{Title: "RMSE · " + cutLabel(est.Name, max(w-lipgloss.Width("RMSE · ")-2, 8)), XLabels: labels, Marker: marker, LogY: logY,
 		Series: []chart.Series{{Name: "RMSE", Y: rmse}}})
 	riskLo, riskHi := math.Inf(1), 0.0
 	for i := range crowd {
