@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -61,7 +62,7 @@ cannot read a missing figure as "no risk". Bad flags or data exit with status 2.
 			}
 			var freq *sim.Frequencies
 			if frequency {
-				if freq, err = engine.Frequencies(cmd.Context(), rep, frequencyReleases, knobs.seed, 0); err != nil {
+				if freq, err = frequenciesWithin(cmd.Context(), engine, rep, knobs.seed, knobs.mcTime); err != nil {
 					return err
 				}
 			}
@@ -80,6 +81,8 @@ cannot read a missing figure as "no risk". Bad flags or data exit with status 2.
 				writeReport(cmd.OutOrStdout(), l, rep, confirm)
 				if freq != nil {
 					writeFrequencies(cmd.OutOrStdout(), l.table, rep, freq)
+				} else if frequency {
+					fmt.Fprintf(cmd.OutOrStdout(), "\nerror as frequency: %s (fewer than %d releases simulated within --mc-time %v)\n", notComputed, minFrequencyReleases, knobs.mcTime)
 				}
 			}
 			if rep.Pending() {
@@ -443,6 +446,29 @@ func writeReport(w io.Writer, l *loaded, r *sim.Report, checks bool) {
 // of a 95 % half-width is then known to about ±0.7 % (binomial SE √(0.95·0.05/1000)).
 const frequencyReleases = 1000
 
+// minFrequencyReleases is the fewest simulated releases a frequency statement rests on:
+// with fewer, a 95-in-100 statement's own coverage is uncertain by more than ±2 %.
+const minFrequencyReleases = 100
+
+// frequenciesWithin simulates the frequencies of rep's setting over frequencyReleases
+// releases, or as many as budget allows; it returns nil (not computed) when fewer than
+// minFrequencyReleases were drawn in time (a national grid), and an error only when ctx
+// itself ends or the setting is refused.
+func frequenciesWithin(ctx context.Context, engine *sim.Engine, rep *sim.Report, seed uint64, budget time.Duration) (*sim.Frequencies, error) {
+	run, cancel := context.WithTimeout(ctx, budget)
+	defer cancel()
+	f, err := engine.Frequencies(run, rep, frequencyReleases, seed, 0)
+	switch {
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	case f == nil:
+		return nil, err
+	case f.Releases < minFrequencyReleases:
+		return nil, nil
+	}
+	return f, nil
+}
+
 // writeFrequencies prints the error stated as frequency: per estimand the ± within which
 // 95 of 100 releases stay, a district's chance of publishing nobody, the populated cells
 // within ±2 and the hot spots kept.
@@ -465,7 +491,7 @@ func writeFrequencies(w io.Writer, t *sim.Table, r *sim.Report, f *sim.Frequenci
 			}
 		}
 		if fw.Kind == sim.KindDistrict {
-			line += fmt.Sprintf("\twithheld entirely in %s of releases", fmtShare(fw.PWithheld))
+			line += fmt.Sprintf("\twithheld entirely in %s of %s releases", thousands(int64(math.Round(fw.PWithheld*float64(f.Releases)))), thousands(int64(f.Releases)))
 		}
 		fmt.Fprintln(tw, line)
 	}

@@ -4,8 +4,13 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"privtune/sim"
 )
 
 // TestEvalFrequency: eval --frequency states every estimand's 95-in-100 half-width with
@@ -122,4 +127,54 @@ func parseOr(s string) float64 {
 		return math.NaN()
 	}
 	return v
+}
+
+// TestReleaseRecordsFrequencies: the curator's report and record state the error as
+// frequency (the record under predicted.frequency); the shareable folder never does (it
+// compares releases with the truth); with no time to simulate the report says "not
+// computed" and the release still completes.
+func TestReleaseRecordsFrequencies(t *testing.T) {
+	l := loadFixture(t, 3, true)
+	p := sim.Params{Epsilon: 1, K: 5, RadiusKM: 3}
+	dir, b := writeBundle(t, l, p, knobsFor(5*time.Second), sim.SecureNoise(p.Noise))
+	if b.frequency == nil || b.frequency.Releases < minFrequencyReleases {
+		t.Fatalf("no frequencies: %+v", b.frequency)
+	}
+	report := readFile(t, filepath.Join(curatorDir(dir), "curator-report.md"))
+	for _, want := range []string{"## Error as frequency", "| total | ±", "of populated cells are within ±2 people", "Hot spots: a release keeps", "Displacement:"} {
+		if !strings.Contains(report, want) {
+			t.Errorf("curator-report.md lacks %q", want)
+		}
+	}
+	var rec struct {
+		Predicted struct {
+			Frequency *frequencyJSON `json:"frequency"`
+		} `json:"predicted"`
+	}
+	if err := json.Unmarshal([]byte(readFile(t, filepath.Join(curatorDir(dir), "decision.json"))), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if f := rec.Predicted.Frequency; f == nil || f.Releases != b.frequency.Releases || len(f.Estimands) == 0 {
+		t.Errorf("decision.json's predicted.frequency: %+v", f)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		text := readFile(t, filepath.Join(dir, e.Name()))
+		for _, word := range []string{"95 of 100", "hot spot", "Hot spot", "frequency", "within ±"} {
+			if strings.Contains(text, word) {
+				t.Errorf("shareable %s mentions %q", e.Name(), word)
+			}
+		}
+	}
+
+	dir, b = writeBundle(t, l, p, noSimulation(t), sim.SecureNoise(p.Noise))
+	if b.frequency != nil {
+		t.Errorf("frequencies with no time to simulate: %+v", b.frequency)
+	}
+	if report := readFile(t, filepath.Join(curatorDir(dir), "curator-report.md")); !strings.Contains(report, "## Error as frequency\n\nnot computed") {
+		t.Error("curator-report.md does not say the frequencies were not computed")
+	}
 }

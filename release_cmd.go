@@ -140,6 +140,8 @@ type bundle struct {
 	decision decision
 	report   *sim.Report
 	points   []release.TradeoffPoint
+	// frequency is the error stated as frequency (curator only).
+	frequency *sim.Frequencies
 	// shareable and curator are the files' contents by name, in writing order.
 	shareable, curator []namedFile
 	summary            string
@@ -208,9 +210,16 @@ func buildRelease(ctx context.Context, l *loaded, p sim.Params, knobs *knobFlags
 	}
 	bar.status("drawing the trade-off chart")
 	points := tradeoffPoints(ctx, engine, p, knobs.seed, tradeoffBudget(knobs.mcTime))
+	bar.status("stating the error as frequency")
+	// The fast simulation serves only the curator's figures here, never the release.
+	freq, err := frequenciesWithin(ctx, engine, rep, knobs.seed, tradeoffBudget(knobs.mcTime))
+	if err != nil {
+		bar.done()
+		return nil, err
+	}
 	bar.done()
 
-	b := &bundle{report: rep, points: points}
+	b := &bundle{report: rep, points: points, frequency: freq}
 	reads := dataReads(l)
 	created := now.Format(time.RFC3339)
 	var summ releaseSummary
@@ -248,6 +257,9 @@ func buildRelease(ctx context.Context, l *loaded, p sim.Params, knobs *knobFlags
 	// The curator record: everything computed from the true data.
 	s := summarise(l)
 	predicted := toReportJSON(t, rep, false)
+	if freq != nil {
+		predicted.Frequency = toFrequencyJSON(freq)
+	}
 	d := decision{
 		Audience:    "CURATOR ONLY: computed from the true data; do not share with the release",
 		DPGuarantee: claimOf(p, reads), PrivtuneVersion: version, DPLibrary: dpLibraryVersion(),
@@ -279,7 +291,7 @@ func buildRelease(ctx context.Context, l *loaded, p sim.Params, knobs *knobFlags
 	chartErr := release.WriteTradeoffSVG(&svg, "total", points, p.Epsilon)
 	b.curator = []namedFile{
 		{recordName, recJSON},
-		{"curator-report.md", []byte(curatorMarkdown(l, rep, d, b.summary, points, chartErr))},
+		{"curator-report.md", []byte(curatorMarkdown(l, rep, d, b.summary, points, chartErr, freq))},
 	}
 	if chartErr == nil {
 		b.curator = append(b.curator, namedFile{"tradeoff.svg", svg.Bytes()})

@@ -137,7 +137,7 @@ func percentWords(v float64) string {
 // curatorMarkdown is curator-report.md in the curator record: the predicted figures
 // (truths follow from them), the risk computed from the true counts, the trade-off chart
 // and the plain summary. It is not for sharing.
-func curatorMarkdown(l *loaded, r *sim.Report, d decision, summary string, points []release.TradeoffPoint, chartErr error) string {
+func curatorMarkdown(l *loaded, r *sim.Report, d decision, summary string, points []release.TradeoffPoint, chartErr error, freq *sim.Frequencies) string {
 	var b strings.Builder
 	p := r.Params
 	b.WriteString("# CURATOR ONLY: not for sharing\n\n")
@@ -222,6 +222,11 @@ func curatorMarkdown(l *loaded, r *sim.Report, d decision, summary string, point
 		u := c.UniquesPublished
 		fmt.Fprintf(&b, "People alone in their crowd who are published: %.1f on average, at most %.0f in 95 %% of releases (%s).\n\n",
 			c.Uniques, u.P95, orUnknown(u.Method))
+	}
+	if freq != nil {
+		b.WriteString(frequencyMarkdown(l.table, r, freq))
+	} else {
+		b.WriteString("## Error as frequency\n\nnot computed: too few releases could be simulated in time (raise --mc-time).\n\n")
 	}
 	b.WriteString("## Trade-off\n\n")
 	b.WriteString("RMSE of the overall total and the risk figures at other values of ε (same k and r). ")
@@ -434,4 +439,49 @@ func orNone(s string) string {
 		return "(no name given)"
 	}
 	return s
+}
+
+// frequencyMarkdown is the curator report's section on the error stated as frequency:
+// per count estimand and district mean the ± that 95 of 100 releases stay within, each
+// district's releases that publish nobody, the populated cells within ±2 people, the hot
+// spots kept and the map's displacement.
+func frequencyMarkdown(t *sim.Table, r *sim.Report, f *sim.Frequencies) string {
+	var b strings.Builder
+	b.WriteString("## Error as frequency\n\n")
+	fmt.Fprintf(&b, "From %s simulated releases of this setting (a seeded Monte Carlo over the same noise distribution; "+
+		"the coverage of each statement is known to about ±%.1f %%).\n\n",
+		thousands(int64(f.Releases)), 100*math.Sqrt(sim.FrequencyCoverage*(1-sim.FrequencyCoverage)/float64(f.Releases)))
+	b.WriteString("| figure | in 95 of 100 releases within | of the truth | releases publishing nobody |\n|---|---:|---:|---:|\n")
+	for i, w := range f.Estimands {
+		name := safetext.Markdown(w.Name)
+		if i < len(r.Estimands) && r.Estimands[i].CuratorOnly {
+			name += " \\*"
+		}
+		within, rel, none := "too rarely defined", "", ""
+		if !math.IsNaN(w.HalfWidth) {
+			within = "±" + fmtNum(w.HalfWidth)
+		}
+		if !math.IsNaN(w.Relative) && !math.IsNaN(w.HalfWidth) {
+			rel = fmt.Sprintf("%.1f %%", 100*w.Relative)
+		}
+		if w.Kind == sim.KindDistrict {
+			none = fmt.Sprintf("%s of %s", thousands(int64(math.Round(w.PWithheld*float64(f.Releases)))), thousands(int64(f.Releases)))
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", name, within, rel, none)
+	}
+	b.WriteString("\n")
+	if !math.IsNaN(f.CellsWithin) {
+		fmt.Fprintf(&b, "- %s of populated cells are within ±%d people of their true count.\n", fmtShare(f.CellsWithin), sim.CellTolerance)
+	}
+	if f.TopCells > 0 {
+		fmt.Fprintf(&b, "- Hot spots: a release keeps %s of the true top decile of cells (the %s most populated) among its own most populated cells.\n",
+			fmtShare(f.TopDecileKept), thousands(int64(f.TopCells)))
+	}
+	if t.Grid.Located && !r.Map.Pending {
+		d := sim.MapDisplacement(t.Grid, r.Map.Truth, r.Map.Expected)
+		fmt.Fprintf(&b, "- Displacement: the expected release moves people %s km east–west and %s km north–south on average "+
+			"(earth mover's distance between the two maps' profiles along each axis).\n", fmtNum(d.EastWestKM), fmtNum(d.NorthSouthKM))
+	}
+	b.WriteString("\n")
+	return b.String()
 }

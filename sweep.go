@@ -49,11 +49,13 @@ func newSweepCommand(data *dataFlags) *cobra.Command {
 				}
 				row.addDisplacement(l.table, rep)
 				if frequency {
-					f, err := engine.Frequencies(cmd.Context(), rep, frequencyReleases, knobs.seed, 0)
+					f, err := frequenciesWithin(cmd.Context(), engine, rep, knobs.seed, knobs.mcTime)
 					if err != nil {
 						return err
 					}
-					row.addFrequency(f)
+					if f != nil {
+						row.addFrequency(f)
+					}
 				}
 				rows = append(rows, row)
 			}

@@ -72,12 +72,27 @@ type freqMsg struct {
 // statements rest on: the coverage of a 95 % statement is then known to about ±1 %.
 const explorerFrequencyReleases = 500
 
+// minFrequencyReleases is the fewest simulated releases the explorer states a frequency
+// from (a 95-in-100 statement's coverage is then known to about ±2 %).
+const minFrequencyReleases = 100
+
 // frequencies simulates the frequency statements of r's setting on checkWorkers
-// goroutines until done or ctx is cancelled.
-func frequencies(ctx context.Context, e *sim.Engine, r *sim.Report, seed uint64, gen int) tea.Cmd {
+// goroutines until done, budget has passed (a huge grid: then what was drawn stands if
+// it is at least minFrequencyReleases) or ctx is cancelled (a newer setting).
+func frequencies(ctx context.Context, e *sim.Engine, r *sim.Report, seed uint64, budget time.Duration, gen int) tea.Cmd {
 	return recovered(func() tea.Msg {
-		f, err := e.Frequencies(ctx, r, explorerFrequencyReleases, seed, checkWorkers())
-		return freqMsg{gen: gen, freq: f, err: err}
+		run, cancel := context.WithTimeout(ctx, budget)
+		defer cancel()
+		f, err := e.Frequencies(run, r, explorerFrequencyReleases, seed, checkWorkers())
+		switch {
+		case ctx.Err() != nil:
+			return freqMsg{gen: gen, err: ctx.Err()}
+		case f != nil && f.Releases >= minFrequencyReleases:
+			return freqMsg{gen: gen, freq: f}
+		case err == nil:
+			err = context.DeadlineExceeded
+		}
+		return freqMsg{gen: gen, err: err}
 	}, func(err error) tea.Msg { return freqMsg{gen: gen, err: err} })
 }
 

@@ -569,7 +569,7 @@ func (m Model) onFrequencyDue(msg freqDueMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	m.freqActive = true
-	return m, frequencies(m.ctx, m.engine, m.report, m.cfg.Seed, m.gen)
+	return m, frequencies(m.ctx, m.engine, m.report, m.cfg.Seed, m.cfg.MonteCarloTime, m.gen)
 }
 
 // defaultCheckDelay is the quiet period before a Monte Carlo check starts.

@@ -291,8 +291,10 @@ func (m Model) frequencyLines(est sim.Estimate, width int) []string {
 	mc := s.Muted.Render(" [MC]")
 	candidates := []string{long + tag, long + mc, short + mc, short, shortest}
 	if w.Kind == sim.KindDistrict {
-		district := s.Label.Render(" · withheld entirely ") + s.Value.Render(percent(w.PWithheld))
-		all := s.Label.Render(" · all withheld ") + s.Value.Render(percent(w.PWithheld))
+		// As a count of the simulated releases: "0 of 500", not "0 %", which would claim too much.
+		times := fmt.Sprintf("%d of %d", int(math.Round(w.PWithheld*float64(m.freq.Releases))), m.freq.Releases)
+		district := s.Label.Render(" · withheld entirely in ") + s.Value.Render(times)
+		all := s.Label.Render(" · all withheld ") + s.Value.Render(times)
 		candidates = []string{long + district + tag, long + district + mc, short + district + mc, short + all + mc, short + all, shortest + all}
 	}
 	for _, line := range candidates {
