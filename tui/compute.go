@@ -79,15 +79,15 @@ const minFrequencyReleases = 100
 // frequencies simulates the frequency statements of r's setting on checkWorkers
 // goroutines until done, budget has passed (a huge grid: then what was drawn stands if
 // it is at least minFrequencyReleases) or ctx is cancelled (a newer setting).
-func frequencies(ctx context.Context, e *sim.Engine, r *sim.Report, seed uint64, budget time.Duration, gen int) tea.Cmd {
+func frequencies(ctx context.Context, e *sim.Engine, r *sim.Report, seed uint64, releases int, budget time.Duration, gen int) tea.Cmd {
 	return recovered(func() tea.Msg {
 		run, cancel := context.WithTimeout(ctx, budget)
 		defer cancel()
-		f, err := e.Frequencies(run, r, explorerFrequencyReleases, seed, checkWorkers())
+		f, err := e.Frequencies(run, r, releases, seed, checkWorkers())
 		switch {
 		case ctx.Err() != nil:
 			return freqMsg{gen: gen, err: ctx.Err()}
-		case f != nil && f.Releases >= minFrequencyReleases:
+		case f != nil && f.Releases >= min(releases, minFrequencyReleases):
 			return freqMsg{gen: gen, freq: f}
 		case err == nil:
 			err = context.DeadlineExceeded

@@ -16,7 +16,7 @@ import (
 func TestFrequencyOnTheCuratorScreen(t *testing.T) {
 	for _, size := range [][2]int{{80, 24}, {100, 30}, {140, 45}, {220, 60}} {
 		m := start(t, size[0], size[1])
-		if m.freq == nil || m.freq.Releases != explorerFrequencyReleases {
+		if m.freq == nil || m.freq.Releases != testFrequencyReleases {
 			t.Fatalf("%v: frequencies %+v after the quiet period", size, m.freq)
 		}
 		v := m.View()

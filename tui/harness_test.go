@@ -57,8 +57,12 @@ func fixtureTable(t testing.TB, cellKM float64) *sim.Table {
 func testConfig(t testing.TB) Config {
 	return Config{Table: smallTable(t), Source: "metro_small.csv", People: 2000,
 		Params: sim.Params{Epsilon: 1, K: 10}, Seed: 1, Setup: Setup{CellKM: 1, QIs: []string{"age", "sex"}},
-		MonteCarloTime: 600 * time.Millisecond, CheckDelay: time.Millisecond}
+		MonteCarloTime: 600 * time.Millisecond, CheckDelay: time.Millisecond, FrequencyReleases: testFrequencyReleases}
 }
+
+// testFrequencyReleases keeps the frequency simulation every started model runs cheap
+// (the statistics are tested in sim).
+const testFrequencyReleases = 100
 
 // drive delivers msg and then runs every command it returns, synchronously, feeding
 // their messages back in, as the bubbletea runtime would (all the explorer's commands

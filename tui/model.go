@@ -41,6 +41,12 @@ type Config struct {
 	// MonteCarloTime caps how long the Monte Carlo checks (and, where a figure has no
 	// approximation, computes) one setting; 0 means 30 s.
 	MonteCarloTime time.Duration
+	// FrequencyTime caps the simulation of the error-as-frequency figures (0: 30 s); on a
+	// huge grid fewer than its 500 releases may fit, and what was drawn stands.
+	FrequencyTime time.Duration
+	// FrequencyReleases is how many simulated releases the frequencies rest on (0:
+	// explorerFrequencyReleases).
+	FrequencyReleases int
 	// CheckDelay is the quiet period after a setting's figures are shown before its Monte
 	// Carlo check starts, so that a run of key presses starts none; 0 means 300 ms.
 	CheckDelay time.Duration
@@ -192,6 +198,12 @@ func New(cfg Config) Model {
 		m.setReads(cfg.DataReads())
 	}
 	m.resetCurves()
+	if m.cfg.FrequencyReleases <= 0 {
+		m.cfg.FrequencyReleases = explorerFrequencyReleases
+	}
+	if m.cfg.FrequencyTime <= 0 {
+		m.cfg.FrequencyTime = 30 * time.Second
+	}
 	if m.cfg.MonteCarloTime <= 0 {
 		m.cfg.MonteCarloTime = 30 * time.Second
 	}
@@ -569,7 +581,7 @@ func (m Model) onFrequencyDue(msg freqDueMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	m.freqActive = true
-	return m, frequencies(m.ctx, m.engine, m.report, m.cfg.Seed, m.cfg.MonteCarloTime, m.gen)
+	return m, frequencies(m.ctx, m.engine, m.report, m.cfg.Seed, m.cfg.FrequencyReleases, m.cfg.FrequencyTime, m.gen)
 }
 
 // defaultCheckDelay is the quiet period before a Monte Carlo check starts.
