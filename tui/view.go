@@ -305,6 +305,9 @@ func (m Model) frequencyLines(est sim.Estimate, width int) []string {
 	return []string{ansi.Truncate(short, width, "…")}
 }
 
+// patternExplanation says what patternLine's figures are.
+const patternExplanation = "hot spots: the 10 % most populated cells a release keeps as such · moved: earth mover's distance of the map's profiles"
+
 // patternLine is the map's spatial pattern under the release: the share of the true
 // hot spots (top decile of cells) a release keeps and of populated cells within ±2
 // people (simulated, m.freq), and how far the expected release moves people (the earth
@@ -720,6 +723,11 @@ func (m Model) mapView(w, h int) string {
 	pattern := m.patternLine(w)
 	if pattern != "" && h-lines-1 >= 6 { // the map keeps its rows on a small screen
 		lines++
+		// On a tall map, a line saying what the pattern figures are.
+		if explain := s.Muted.Render(patternExplanation); h-lines-1 >= 24 && lipgloss.Width(explain) <= w {
+			pattern += "\n" + explain
+			lines++
+		}
 	} else {
 		pattern = ""
 	}
