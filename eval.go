@@ -73,6 +73,9 @@ cannot read a missing figure as "no risk". Bad flags or data exit with status 2.
 				out.Risk.DP.QualifiedBy = append([]string{}, dataReads(l)...)
 				if freq != nil {
 					out.Frequency = toFrequencyJSON(freq)
+				} else if frequency {
+					out.Frequency = &frequencyJSON{Method: sim.MethodMC, Coverage: sim.FrequencyCoverage, CellTolerance: sim.CellTolerance,
+						Pending: true, Estimands: []frequencyWithinJSON{}}
 				}
 				if err := enc.Encode(out); err != nil {
 					return err
@@ -85,7 +88,7 @@ cannot read a missing figure as "no risk". Bad flags or data exit with status 2.
 					fmt.Fprintf(cmd.OutOrStdout(), "\nerror as frequency: %s (fewer than %d releases simulated within --mc-time %v)\n", notComputed, minFrequencyReleases, knobs.mcTime)
 				}
 			}
-			if rep.Pending() {
+			if rep.Pending() || (frequency && freq == nil) {
 				return &exitError{code: exitPending, err: fmt.Errorf("some figures were not computed within --mc-time %v: raise --mc-time", knobs.mcTime)}
 			}
 			return nil
@@ -400,8 +403,10 @@ func writeReport(w io.Writer, l *loaded, r *sim.Report, checks bool) {
 			len(m.Truth), fmtNum(m.MeanAbsBias), fmtNum(m.MeanVariance), fmtNum(m.RMSE), 100*m.WithheldShare, fmtNum(m.WithheldEntries), " ("+methodWords(mapMethod(m))+")")
 		if l.table.Grid.Located {
 			d := sim.MapDisplacement(l.table.Grid, m.Truth, m.Expected)
-			fmt.Fprintf(w, "map displacement: the expected release moves people %s km east–west and %s km north–south on average\n"+
-				"  (earth mover's distance between the true and the expected map's profiles along each axis)\n", fmtNum(d.EastWestKM), fmtNum(d.NorthSouthKM))
+			fmt.Fprintf(w, "map shift: the expected release's map differs from the true map's shape by %s km east–west and %s km north–south (%s)\n"+
+				"  (earth mover's distance between the two maps' normalised profiles along each axis: how far people would have to move\n"+
+				"  to turn one shape into the other; suppression and phantom entries shift it as well as smoothing)\n",
+				fmtNum(d.EastWestKM), fmtNum(d.NorthSouthKM), methodWords(mapMethod(m)))
 		}
 	}
 	fmt.Fprintln(w)
@@ -463,8 +468,8 @@ func frequenciesWithin(ctx context.Context, engine *sim.Engine, rep *sim.Report,
 		return nil, ctx.Err()
 	case f == nil:
 		return nil, err
-	case f.Releases < minFrequencyReleases:
-		return nil, nil
+	case f.Releases < minFrequencyReleases && !rep.Params.NoNoise():
+		return nil, nil // without noise every release is the same: one suffices
 	}
 	return f, nil
 }

@@ -77,10 +77,42 @@ func TestEvalFrequency(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"in 95 of 100 releases within ±", "withheld entirely in", "of populated cells within ±2 people", "hot spots: a release keeps", "map displacement:"} {
+	for _, want := range []string{"in 95 of 100 releases within ±", "withheld entirely in", "of populated cells within ±2 people", "hot spots: a release keeps", "map shift:"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("eval text lacks %q:\n%s", want, text)
 		}
+	}
+}
+
+// TestFrequencyNotComputed: with no time to simulate, eval --frequency says "not
+// computed" (a pending frequency object of nulls in --json) and exits with status 3, and
+// a sweep row's status names the frequency; without noise one release is enough.
+func TestFrequencyNotComputed(t *testing.T) {
+	flags := fixtureFlags(fixture(t))
+	out, err := run(t, append([]string{"eval", "--epsilon", "1", "--k", "5", "--frequency", "--json", "--no-cells", "--mc-time", "1ns"}, flags...)...)
+	if exitCode(err) != exitPending {
+		t.Fatalf("exit %d (%v), want %d", exitCode(err), err, exitPending)
+	}
+	var js reportJSON
+	if err := json.Unmarshal([]byte(out), &js); err != nil {
+		t.Fatal(err)
+	}
+	if f := js.Frequency; f == nil || !f.Pending || f.CellsWithin != nil || f.TopDecileKept != nil || len(f.Estimands) != 0 {
+		t.Errorf("frequency not computed reads %+v", f)
+	}
+	text, _ := run(t, append([]string{"eval", "--epsilon", "1", "--k", "5", "--frequency", "--mc-time", "1ns"}, flags...)...)
+	if !strings.Contains(text, "error as frequency: not computed") {
+		t.Errorf("eval text does not say the frequency was not computed:\n%s", text)
+	}
+	csvOut, err := run(t, append([]string{"sweep", "--epsilon", "1", "--k", "5", "--radius", "0", "--frequency", "--mc-time", "1ns"}, flags...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(csvOut, "not computed: frequency") {
+		t.Errorf("sweep status does not name the frequency:\n%s", csvOut)
+	}
+	if _, err := run(t, append([]string{"eval", "--epsilon", "inf", "--k", "5", "--frequency", "--mc-time", "1ns"}, flags...)...); err != nil {
+		t.Errorf("without noise one release states the frequency, yet: %v", err)
 	}
 }
 
@@ -141,7 +173,7 @@ func TestReleaseRecordsFrequencies(t *testing.T) {
 		t.Fatalf("no frequencies: %+v", b.frequency)
 	}
 	report := readFile(t, filepath.Join(curatorDir(dir), "curator-report.md"))
-	for _, want := range []string{"## Error as frequency", "| total | ±", "of populated cells are within ±2 people", "Hot spots: a release keeps", "Displacement:"} {
+	for _, want := range []string{"## Error as frequency", "| total | ±", "of populated cells are within ±2 people", "Hot spots: a release keeps", "Map shift:"} {
 		if !strings.Contains(report, want) {
 			t.Errorf("curator-report.md lacks %q", want)
 		}

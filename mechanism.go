@@ -177,6 +177,9 @@ func postOf(p sim.Params) postJSON {
 	out := postJSON{NonNegative: p.NonNegative, Round: p.Round, Statement: "none"}
 	if words := postProcessingWords(p); words != "" {
 		out.Statement = words + " after the threshold; it reads only released values, so it keeps the DP guarantee"
+		if !p.IsDP() {
+			out.Statement = words + " after the threshold; it reads only released values (the release has no DP guarantee to keep)"
+		}
 	}
 	return out
 }

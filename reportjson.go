@@ -118,6 +118,8 @@ type displacementJSON struct {
 type frequencyJSON struct {
 	Releases int    `json:"releases"`
 	Method   string `json:"method"`
+	// Pending: too few releases could be simulated in time; every figure is null.
+	Pending bool `json:"pending"`
 	// Coverage is the share of releases each half-width covers (0.95).
 	Coverage  float64               `json:"coverage"`
 	Estimands []frequencyWithinJSON `json:"estimands"`

@@ -165,8 +165,12 @@ func curatorMarkdown(l *loaded, r *sim.Report, d decision, summary string, point
 	b.WriteString("Suppression is what withholding entries below k would remove without noise; noise × threshold is what noise ")
 	b.WriteString("and the threshold do together (phantom entries pushed over k, real ones pushed under it, and a mean's ratio noise).\n\n")
 	if p.PostProcessed() {
-		fmt.Fprintf(&b, "Post-processing (%s) keeps the DP guarantee; the bias it adds is in the bias column and, per figure, "+
-			"in decision.json as bias_by_source.post_processing", postProcessingWords(p))
+		keeps := "keeps the DP guarantee"
+		if !p.IsDP() {
+			keeps = "reads only released values (there is no DP guarantee to keep)"
+		}
+		fmt.Fprintf(&b, "Post-processing (%s) %s; the bias it adds is in the bias column and, per figure, "+
+			"in decision.json as bias_by_source.post_processing", postProcessingWords(p), keeps)
 		if total, ok := r.Estimand("total"); ok && !total.Pending && !math.IsNaN(total.BiasBySource.PostProcessing) {
 			fmt.Fprintf(&b, " (total: %s)", fmtSigned(tidyResidue(total.BiasBySource.PostProcessing, total.Truth)))
 		}
@@ -281,7 +285,11 @@ func researcherMarkdown(l *loaded, p sim.Params, mech mechanismJSON, rel *sim.Re
 	b.WriteString("the same parameters are in `mechanism.json`.\n\n")
 
 	b.WriteString("## Privacy\n\n")
-	fmt.Fprintf(&b, "The release is %s.", safetext.Markdown(mech.DP.Statement))
+	if mech.DP.Holds {
+		fmt.Fprintf(&b, "The release is %s.", safetext.Markdown(mech.DP.Statement))
+	} else {
+		fmt.Fprintf(&b, "The release has %s.", safetext.Markdown(mech.DP.Statement))
+	}
 	if mech.DP.Holds {
 		g := sim.ComputeDPGuarantee(p)
 		b.WriteString(" Whatever an attacker already knows, seeing the release changes the odds about any one person only a little: ")
@@ -479,8 +487,10 @@ func frequencyMarkdown(t *sim.Table, r *sim.Report, f *sim.Frequencies) string {
 	}
 	if t.Grid.Located && !r.Map.Pending {
 		d := sim.MapDisplacement(t.Grid, r.Map.Truth, r.Map.Expected)
-		fmt.Fprintf(&b, "- Displacement: the expected release moves people %s km east–west and %s km north–south on average "+
-			"(earth mover's distance between the two maps' profiles along each axis).\n", fmtNum(d.EastWestKM), fmtNum(d.NorthSouthKM))
+		fmt.Fprintf(&b, "- Map shift: the expected release's map differs from the true map's shape by %s km east–west and %s km north–south "+
+			"(earth mover's distance between the two maps' normalised profiles along each axis: how far people would have to move to turn one "+
+			"shape into the other; suppression and phantom entries shift it as well as smoothing; %s, as the expected map).\n",
+			fmtNum(d.EastWestKM), fmtNum(d.NorthSouthKM), methodWords(mapMethod(r.Map)))
 	}
 	b.WriteString("\n")
 	return b.String()

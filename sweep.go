@@ -55,6 +55,8 @@ func newSweepCommand(data *dataFlags) *cobra.Command {
 					}
 					if f != nil {
 						row.addFrequency(f)
+					} else {
+						row.frequencyNotComputed()
 					}
 				}
 				rows = append(rows, row)
@@ -127,6 +129,19 @@ func (row *sweepRow) addDisplacement(t *sim.Table, r *sim.Report) {
 	}
 	d := sim.MapDisplacement(t.Grid, r.Map.Truth, r.Map.Expected)
 	row.DisplacementEW, row.DisplacementNS = num(d.EastWestKM), num(d.NorthSouthKM)
+}
+
+// frequencyNotComputed says in the status that --frequency's figures were not computed
+// in time (their columns stay empty).
+func (row *sweepRow) frequencyNotComputed() {
+	switch {
+	case row.Status == "ok":
+		row.Status = notComputed + ": frequency"
+	case strings.HasPrefix(row.Status, notComputed):
+		row.Status += ", frequency"
+	default:
+		row.Status += "; frequency " + notComputed
+	}
 }
 
 // addFrequency fills the frequency columns from f.

@@ -125,6 +125,8 @@ type Model struct {
 	// simulation, started once the knobs are still, has finished); freqActive while it runs.
 	freq       *sim.Frequencies
 	freqActive bool
+	// freqFailed: the simulation ended without enough releases (not computed).
+	freqFailed bool
 	// evaluator computes a setting's instant report; confirmer runs its Monte Carlo check
 	// (nil: the engine's Confirm). Tests replace them.
 	evaluator evaluateFunc
@@ -261,7 +263,7 @@ func (m *Model) changed() tea.Cmd {
 	ctx, cancel := context.WithCancel(context.Background())
 	m.ctx, m.cancel = ctx, cancel
 	m.mcActive, m.checkWaiting = false, false
-	m.freq, m.freqActive = nil, false
+	m.freq, m.freqActive, m.freqFailed = nil, false, false
 	m.settings.setParams(m.knobs.Params())
 	if !m.writer.running && !m.writer.asking {
 		m.writer.status, m.writer.err = "", ""
@@ -372,9 +374,7 @@ func (m Model) route(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case freqMsg:
 		if msg.gen == m.gen {
 			m.freqActive = false
-			if msg.err == nil {
-				m.freq = msg.freq
-			}
+			m.freq, m.freqFailed = msg.freq, msg.err != nil
 		}
 		return m, nil
 	case sampleMsg:

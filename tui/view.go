@@ -32,6 +32,9 @@ func (m Model) View() string {
 	case len(m.reads) > 0:
 		helpView += "\n" + lipgloss.NewStyle().Width(m.width).Render(m.readsHelp())
 	}
+	if m.help.ShowAll && !m.confirmingAck && !m.researcher() {
+		helpView += "\n" + lipgloss.NewStyle().Width(m.width).Render(frequencyGlossary)
+	}
 	l := computeLayout(m.width, m.height, lipgloss.Height(helpView))
 	if l.tooSmall {
 		return fmt.Sprintf("privtune needs a terminal of at least %d × %d; this one is %d × %d.\nEnlarge it, or press q to quit.",
@@ -260,14 +263,17 @@ func (m Model) utilityView(width int) string {
 }
 
 // frequencyLines state the selected estimand's error as a frequency, "in 95 of 100
-// releases within ±x (y %)", and for a district its chance of publishing nobody, from
-// the simulated releases of m.freq, on one line of at most width columns (shorter words
-// first, then the district's chance and the number of releases give way).
+// releases within ±x (y %)", and for a district the number of simulated releases that
+// publish nobody from it, from m.freq, on one line of at most width columns: shorter
+// words first, then the relative size; the Monte Carlo tag always stays.
 func (m Model) frequencyLines(est sim.Estimate, width int) []string {
 	s := m.styles
 	if m.freq == nil {
 		word := "…"
-		if m.freqActive {
+		switch {
+		case m.freqFailed:
+			word = "not computed"
+		case m.freqActive:
 			word = "simulating…"
 		}
 		return []string{ansi.Truncate(s.Label.Render("in 95 of 100 releases ")+s.Muted.Render(word), width, "…")}
@@ -279,40 +285,50 @@ func (m Model) frequencyLines(est sim.Estimate, width int) []string {
 	within, bare := "too rarely defined to say", "too rarely defined"
 	if !math.IsNaN(w.HalfWidth) {
 		within = "within ±" + num(w.HalfWidth)
-		bare = within
+		bare = "±" + num(w.HalfWidth)
 		if !math.IsNaN(w.Relative) {
 			within += fmt.Sprintf(" (%.1f %%)", 100*w.Relative)
 		}
 	}
 	long := s.Label.Render("in 95 of 100 releases ") + s.Value.Render(within)
 	short := s.Label.Render("95 of 100 ") + s.Value.Render(within)
-	shortest := s.Label.Render("95 of 100 ") + s.Value.Render(bare)
+	tiny := s.Label.Render("95 of 100 ") + s.Value.Render(bare)
 	tag := s.Muted.Render(fmt.Sprintf(" · Monte Carlo, %d releases", m.freq.Releases))
 	mc := s.Muted.Render(" [MC]")
-	candidates := []string{long + tag, long + mc, short + mc, short, shortest}
+	candidates := []string{long + tag, long + mc, short + mc, tiny + mc}
 	if w.Kind == sim.KindDistrict {
 		// As a count of the simulated releases: "0 of 500", not "0 %", which would claim too much.
 		times := fmt.Sprintf("%d of %d", int(math.Round(w.PWithheld*float64(m.freq.Releases))), m.freq.Releases)
+		count := fmt.Sprintf("%d/%d", int(math.Round(w.PWithheld*float64(m.freq.Releases))), m.freq.Releases)
 		district := s.Label.Render(" · withheld entirely in ") + s.Value.Render(times)
 		all := s.Label.Render(" · all withheld ") + s.Value.Render(times)
-		candidates = []string{long + district + tag, long + district + mc, short + district + mc, short + all + mc, short + all, shortest + all}
+		brief := s.Label.Render(" · all out ") + s.Value.Render(count)
+		candidates = []string{long + district + tag, long + district + mc, short + district + mc, short + all + mc,
+			tiny + all + mc, tiny + brief + mc}
 	}
 	for _, line := range candidates {
 		if lipgloss.Width(line) <= width {
 			return []string{line}
 		}
 	}
-	return []string{ansi.Truncate(short, width, "…")}
+	last := candidates[len(candidates)-1]
+	return []string{ansi.Truncate(strings.TrimSuffix(last, mc), width-lipgloss.Width(mc), "…") + mc}
 }
 
+// frequencyGlossary explains the simulated figures of the utility panel and the map, in
+// the full help.
+const frequencyGlossary = "95 of 100: the ± that 95 of 100 simulated releases stay within [MC] · " +
+	"hot spots: share of the true top-decile cells still in a release's top decile · " +
+	"±2: populated cells within ±2 people · shift: earth mover's distance between the true and expected maps' profiles, km"
+
 // patternExplanation says what patternLine's figures are.
-const patternExplanation = "hot spots: the 10 % most populated cells a release keeps as such · moved: earth mover's distance of the map's profiles"
+const patternExplanation = "hot spots: top-decile cells still top · shift: earth mover's distance of the map's profiles"
 
 // patternLine is the map's spatial pattern under the release: the share of the true
 // hot spots (top decile of cells) a release keeps and of populated cells within ±2
-// people (simulated, m.freq), and how far the expected release moves people (the earth
-// mover's distance of the two maps' profiles). Shorter labels when the long ones do not
-// fit in width; empty when nothing is known yet.
+// people (simulated: [MC]), and the shift of the expected map's shape (the earth mover's
+// distance of the two maps' profiles, tagged with the expected map's method). Shorter
+// labels when the long ones do not fit in width; empty when nothing is known yet.
 func (m Model) patternLine(width int) string {
 	s := m.styles
 	var long, short []string
@@ -327,11 +343,25 @@ func (m Model) patternLine(width int) string {
 		if !math.IsNaN(f.CellsWithin) {
 			add(fmt.Sprintf("cells within ±%d ", sim.CellTolerance), fmt.Sprintf("±%d: ", sim.CellTolerance), percent(f.CellsWithin), "")
 		}
+		if len(long) > 0 {
+			long[len(long)-1] += s.Muted.Render(" [MC]")
+			short[len(short)-1] += s.Muted.Render(" [MC]")
+		}
 	}
 	if r := m.report; r != nil && !r.Map.Pending {
 		d := sim.MapDisplacement(m.table.Grid, r.Map.Truth, r.Map.Expected)
 		if !math.IsNaN(d.EastWestKM) {
-			add("moved ", "moved ", fmt.Sprintf("%.1f / %.1f km", d.EastWestKM, d.NorthSouthKM), " E–W / N–S")
+			tag := ""
+			switch r.Map.Method {
+			case sim.MethodApprox:
+				tag = " [approx]"
+			case sim.MethodMC:
+				tag = " [MC]"
+			}
+			add("shift ", "shift ", fmt.Sprintf("%.1f / %.1f km", d.EastWestKM, d.NorthSouthKM), " E–W / N–S"+tag)
+			if tag != "" {
+				short[len(short)-1] += s.Muted.Render(tag)
+			}
 		}
 	}
 	if len(long) == 0 {
@@ -724,7 +754,7 @@ func (m Model) mapView(w, h int) string {
 	if pattern != "" && h-lines-1 >= 6 { // the map keeps its rows on a small screen
 		lines++
 		// On a tall map, a line saying what the pattern figures are.
-		if explain := s.Muted.Render(patternExplanation); h-lines-1 >= 24 && lipgloss.Width(explain) <= w {
+		if explain := s.Muted.Render(patternExplanation); h-lines-1 >= 16 && lipgloss.Width(explain) <= w {
 			pattern += "\n" + explain
 			lines++
 		}
