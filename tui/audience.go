@@ -128,7 +128,7 @@ func (m Model) audienceBadge(short bool) string {
 // the DP guarantee and the release drawn.
 func (m Model) researcherLeft(l layout) string {
 	m.knobs.SetWidth(l.left)
-	parts := []string{m.knobs.View(), m.mechanismView(l.left), strings.Join(m.dpLines(sim.ComputeDPGuarantee(m.knobs.Params()), l.left), "\n"), m.releaseSummary()}
+	parts := []string{m.knobs.View(), m.mechanismView(l.left), strings.Join(m.dpLines(sim.ComputeDPGuarantee(m.knobs.Params()), l.left), "\n"), m.releaseSummary(l.left)}
 	spaced := strings.Join(parts, "\n\n")
 	if lipgloss.Height(lipgloss.NewStyle().Width(l.left).Render(spaced)) <= l.body {
 		return spaced
@@ -197,7 +197,7 @@ func (m Model) currentDraw() []float64 {
 }
 
 // releaseSummary sums up the release drawn, and how many releases this screen has drawn.
-func (m Model) releaseSummary() string {
+func (m Model) releaseSummary(width int) string {
 	s := m.styles
 	lines := []string{s.Title.Render("One release") + s.Muted.Render(" · library noise")}
 	p := m.knobs.Params()
@@ -218,6 +218,7 @@ func (m Model) releaseSummary() string {
 		}
 		lines = append(lines, s.Label.Render("published cells ")+s.Value.Render(thousands(int64(cells)))+s.Label.Render(" of "+thousands(int64(len(draw))))+
 			s.Label.Render(" · sum ")+s.Value.Render(num(sum)))
+		lines = append(lines, m.regionSums(draw, width)...)
 	}
 	n, eps, delta := m.draws.spent()
 	spent := fmt.Sprintf("releases shown here %d · their ε add up to %s", n, knobs.FormatEpsilon(eps))
@@ -225,6 +226,43 @@ func (m Model) releaseSummary() string {
 		spent += fmt.Sprintf(", δ to %g", delta)
 	}
 	return strings.Join(append(lines, s.Muted.Render(spent)), "\n")
+}
+
+// maxRegionSumLines is the most lines the researcher screen gives the drawn release's
+// sums by region.
+const maxRegionSumLines = 3
+
+// regionSums returns the drawn release's published sum per researcher region (when
+// --regions gave them), packed into at most maxRegionSumLines lines of width columns:
+// sums of released values over a public assignment of cells, so shareable.
+func (m Model) regionSums(draw []float64, width int) []string {
+	t := m.table
+	if t.DistrictNote == "" || len(t.DistrictNames) < 2 {
+		return nil
+	}
+	s := m.styles
+	sums := make([]float64, len(t.DistrictNames))
+	published := make([]bool, len(t.DistrictNames))
+	for c, v := range draw {
+		if !math.IsNaN(v) {
+			sums[t.District[c]] += v
+			published[t.District[c]] = true
+		}
+	}
+	parts := make([]string, len(sums))
+	for j, name := range t.DistrictNames {
+		value := "none published"
+		if published[j] {
+			value = num(sums[j])
+		}
+		parts[j] = s.Label.Render(ansi.Truncate(safeLabel(name), 18, "…")+" ") + s.Value.Render(value)
+	}
+	parts[0] = s.Label.Render("by region: ") + parts[0]
+	lines := packParts(parts, s.Label.Render(" · "), width)
+	if len(lines) > maxRegionSumLines {
+		lines = append(lines[:maxRegionSumLines-1], ansi.Truncate(lines[maxRegionSumLines-1], width-1, "")+"…")
+	}
+	return lines
 }
 
 // sampleMapView draws the release drawn for the current setting, cell by cell.

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -60,5 +61,42 @@ func TestNoFrequencyOnTheResearcherScreen(t *testing.T) {
 	}
 	if v := m.View(); strings.Contains(v, "95 of 100") || strings.Contains(v, "hot spots") || strings.Contains(v, "moved") {
 		t.Errorf("the researcher screen shows a frequency:\n%s", v)
+	}
+}
+
+// TestResearcherScreenSumsTheReleaseByRegion: with the researcher's regions the
+// researcher screen sums the drawn release per region (released values over a public
+// assignment of cells); without regions it does not.
+func TestResearcherScreenSumsTheReleaseByRegion(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Audience = Researcher
+	m := researcherModel(t, cfg, newSeededNoise(1), 140, 45)
+	if strings.Contains(m.View(), "by region:") {
+		t.Fatal("region sums without regions")
+	}
+	tbl := m.table
+	names := []string{"Left half", "Right half"}
+	district := make([]int, tbl.Cells())
+	for c := range district {
+		if c%tbl.Grid.Cols >= tbl.Grid.Cols/2 {
+			district[c] = 1
+		}
+	}
+	tbl.District, tbl.DistrictNames, tbl.DistrictNote = district, names, "regions: 2 from halves.csv"
+	draw := m.currentDraw()
+	if draw == nil {
+		t.Fatal("no release drawn")
+	}
+	var want [2]float64
+	for c, v := range draw {
+		if !math.IsNaN(v) {
+			want[district[c]] += v
+		}
+	}
+	v := m.View()
+	for j, name := range names {
+		if line := name + " " + num(want[j]); !strings.Contains(ansi.Strip(v), line) {
+			t.Errorf("the researcher screen lacks %q:\n%s", line, v)
+		}
 	}
 }
