@@ -1,13 +1,38 @@
-package main
+package cli
 
 import (
 	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"privtune/internal/safetext"
 
 	"github.com/spf13/cobra"
 )
 
 // version is privtune's version, recorded in every decision record.
 const version = "0.1.0"
+
+// Main runs the command line on os.Args and returns the process exit status, printing a
+// failure's message to stderr (0 on success).
+func Main(stderr io.Writer) int {
+	if err := newRootCommand().Execute(); err != nil {
+		fmt.Fprintln(stderr, "privtune:", terminalLines(err.Error()))
+		return exitCode(err)
+	}
+	return 0
+}
+
+// terminalLines escapes every control character of s for a terminal except the line
+// breaks between its lines: a message may quote a file name or a value from the data.
+func terminalLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, line := range lines {
+		lines[i] = safetext.Terminal(line)
+	}
+	return strings.Join(lines, "\n")
+}
 
 // exitError carries a specific exit status (e.g. 1 for a failed check).
 type exitError struct {
