@@ -388,6 +388,16 @@ func (r *Regions) readGeoJSON(raw []byte, grid sim.Grid, prop string) error {
 				if msg := checkRing(ring, what); msg != "" {
 					return fail("%s (%s): %s", at, quotePrefix(name), msg)
 				}
+				if i, j, p, bad := ringCrossing(ring); bad {
+					return fail("%s (%s): %s crosses itself: its edge from position %d to %d crosses its edge from position %d to %d near [%.10g, %.10g] (a ring must not self-intersect)",
+						at, quotePrefix(name), what, i, i+1, j, j+1, p[0], p[1])
+				}
+				if ri > 0 {
+					if k, bad := holeOutside(poly[0], ring); bad {
+						return fail("%s (%s): %s, position %d: [%g, %g] lies outside the polygon's outer ring (ring 0): a hole must lie inside its shell",
+							at, quotePrefix(name), what, k, ring[k][0], ring[k][1])
+					}
+				}
 			}
 		}
 		regions = append(regions, geoRegion{name: name, feature: i, shape: shape, bound: shape.Bound()})

@@ -2,12 +2,17 @@ package datasets
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/planar"
 
 	"privtune/sim"
 )
@@ -278,4 +283,146 @@ func FuzzRegions(f *testing.F) {
 		}
 		ParseRegions(name, raw, g, RegionOptions{})
 	})
+}
+
+// TestRegionsInvalidRings: a ring that crosses itself and a hole outside its shell are
+// refused, naming the file, the feature, the ring and the positions; a repeated position
+// and a hole inside its shell are fine.
+func TestRegionsInvalidRings(t *testing.T) {
+	g := testGrid(t)
+	all := rect(4.9, 51.9, 5.2, 52.1)
+	bowtie := "[[4.9,51.9],[5.2,52.1],[5.2,51.9],[4.9,52.1],[4.9,51.9]]"
+	for _, tc := range []struct {
+		name, text string
+		want       []string
+	}{
+		{"bowtie", collection(feature("A", bowtie)),
+			[]string{"r.geojson", "features[0]", `("A")`, "ring 0 crosses itself", "edge from position 0 to 1 crosses its edge from position 2 to 3", "near [5.05, 52]"}},
+		{"bowtie with repeats", collection(feature("A", all), feature("B", "[[4.9,51.9],[4.9,51.9],[5.2,52.1],[5.2,51.9],[5.2,51.9],[4.9,52.1],[4.9,51.9]]")),
+			[]string{"features[1]", "ring 0 crosses itself", "position 1 to 2 crosses its edge from position 4 to 5"}},
+		{"crossing in a multipolygon", collection(`{"type":"Feature","properties":{"name":"M"},"geometry":{"type":"MultiPolygon","coordinates":[[` + all + `],[` + bowtie + `]]}}`),
+			[]string{"features[0]", "polygon 1, ring 0 crosses itself"}},
+		{"hole crossing itself", collection(feature("A", all, "[[4.95,51.95],[5.1,52.05],[5.1,51.95],[4.95,52.05],[4.95,51.95]]")),
+			[]string{"features[0]", "ring 1 crosses itself"}},
+		{"hole outside", collection(feature("A", all, "[[4.95,51.95],[5.25,51.95],[5.1,52.05],[4.95,51.95]]")),
+			[]string{"r.geojson", "features[0]", "ring 1, position 1: [5.25, 51.95] lies outside the polygon's outer ring"}},
+		{"hole in the notch", collection(feature("A", "[[4.9,51.9],[5.2,51.9],[5.2,52.1],[5.05,52.0],[4.9,52.1],[4.9,51.9]]",
+			"[[5.0,52.05],[5.1,52.05],[5.05,52.08],[5.0,52.05]]")),
+			[]string{"features[0]", "ring 1, position 0: [5, 52.05] lies outside"}},
+	} {
+		_, err := ParseRegions("r.geojson", []byte(tc.text), g, RegionOptions{})
+		if err == nil {
+			t.Errorf("%s: accepted", tc.name)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: %q lacks %q", tc.name, err, w)
+			}
+		}
+	}
+	// Repeated positions, a hole inside its shell, one touching it at a vertex: accepted.
+	for _, text := range []string{
+		collection(feature("A", "[[4.9,51.9],[5.2,51.9],[5.2,51.9],[5.2,52.1],[4.9,52.1],[4.9,52.1],[4.9,51.9]]")),
+		collection(feature("A", all, "[[4.95,51.95],[5.1,51.95],[5.1,52.05],[4.95,51.95]]")),
+		collection(feature("A", all, "[[4.9,51.9],[5.1,51.95],[5.1,52.05],[4.9,51.9]]")),
+	} {
+		if _, err := ParseRegions("r.geojson", []byte(text), g, RegionOptions{}); err != nil {
+			t.Errorf("%s: %v", text, err)
+		}
+	}
+}
+
+// circle returns a closed ring of n+1 positions around lon, lat.
+func circle(lon, lat, radius float64, n int) orb.Ring {
+	ring := make(orb.Ring, 0, n+1)
+	for i := 0; i < n; i++ {
+		a := 2 * math.Pi * float64(i) / float64(n)
+		ring = append(ring, orb.Point{lon + radius*math.Cos(a), lat + radius*math.Sin(a)})
+	}
+	return append(ring, ring[0])
+}
+
+// TestRegionsRingChecksBig: a ring of 400,000 positions is checked in near-linear
+// time, a crossing in it is found and named, and a big hole inside a big shell passes.
+func TestRegionsRingChecksBig(t *testing.T) {
+	const n = 400_000
+	ring := circle(5.04, 52.025, 0.1, n)
+	start := time.Now()
+	if i, j, _, bad := ringCrossing(ring); bad {
+		t.Fatalf("a circle crosses itself at edges %d, %d", i, j)
+	}
+	if k, bad := holeOutside(ring, circle(5.04, 52.025, 0.09, n)); bad {
+		t.Fatalf("a smaller circle pokes out of its shell at %d", k)
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("checking a ring of %d positions took %v", n, d)
+	}
+	// Swap two far-apart positions: the edges around them cross others.
+	bad := slices.Clone(ring)
+	bad[1000], bad[240_000] = bad[240_000], bad[1000]
+	if i, _, _, found := ringCrossing(bad); !found || i < 998 || i > 1000 {
+		t.Errorf("a swap at position 1000: found %v at edge %d", found, i)
+	}
+	hole := circle(5.04, 52.025, 0.09, n)
+	hole[280_000] = orb.Point{5.5, 52.025}
+	if k, found := holeOutside(ring, hole); !found || k != 280_000 {
+		t.Errorf("a hole position outside its shell: found %v at %d", found, k)
+	}
+}
+
+// TestRegionsRingChecksAgreeWithBruteForce: on random rings, the bucketed crossing
+// search finds the same first crossing as comparing every pair of edges, and the banded
+// point-in-ring test agrees with planar.RingContains.
+func TestRegionsRingChecksAgreeWithBruteForce(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for trial := 0; trial < 200; trial++ {
+		n := 65 + rng.IntN(200)
+		ring := circle(0, 0, 1, n)
+		// Jitter the radius (a star shape), and some trials get a few random positions.
+		for i := range ring[:n] {
+			r := 0.5 + rng.Float64()
+			ring[i] = orb.Point{ring[i][0] * r, ring[i][1] * r}
+			if rng.IntN(10) == 0 {
+				ring[i] = ring[max(i-1, 0)] // a repeated position
+			}
+		}
+		for m := rng.IntN(3); m > 0; m-- {
+			ring[rng.IntN(n)] = orb.Point{rng.Float64()*2 - 1, rng.Float64()*2 - 1}
+		}
+		ring[n] = ring[0]
+		wi, wj, found := -1, -1, false
+		var edges []int
+		for k := 0; k+1 < len(ring); k++ {
+			if ring[k] != ring[k+1] {
+				edges = append(edges, k)
+			}
+		}
+	search:
+		for a := range edges {
+			for b := a + 2; b < len(edges); b++ {
+				if a == 0 && b == len(edges)-1 {
+					continue
+				}
+				ea, eb := edges[a], edges[b]
+				if _, ok := properCrossing(ring[ea], ring[ea+1], ring[eb], ring[eb+1]); ok {
+					wi, wj, found = ea, eb, true
+					break search
+				}
+			}
+		}
+		if i, j, _, ok := ringCrossing(ring); ok != found || ok && (i != wi || j != wj) {
+			t.Fatalf("trial %d: bucketed %v %d,%d; brute force %v %d,%d", trial, ok, i, j, found, wi, wj)
+		}
+		ix := newRingIndex(ring)
+		for q := 0; q < 200; q++ {
+			p := orb.Point{rng.Float64()*3 - 1.5, rng.Float64()*3 - 1.5}
+			if q%4 == 0 {
+				p = ring[rng.IntN(n)] // on a vertex
+			}
+			if got, want := ix.contains(p), planar.RingContains(ring, p); got != want {
+				t.Fatalf("trial %d: contains %v = %v, planar.RingContains %v", trial, p, got, want)
+			}
+		}
+	}
 }
