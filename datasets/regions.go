@@ -56,6 +56,9 @@ type Regions struct {
 	District []int
 	// Outside is the number of cells no region holds.
 	Outside int
+	// Overlapping is the number of cells whose centre lies in more than one region
+	// (GeoJSON); each went to the first of them in the file.
+	Overlapping int
 	// Note says in one line where the districts come from and how cells are assigned,
 	// in clauses separated by "; " (the explorer shows one a line).
 	Note string
@@ -79,7 +82,7 @@ func (r *Regions) Apply(t *sim.Table) error {
 // LoadRegions reads the regions file path (GeoJSON by a .geojson or .json extension, CSV
 // by .csv) and assigns every cell of grid to a region: the region holding the cell's
 // centre (GeoJSON), the region its row and col name, or the region of a point inside it
-// (CSV). A cell in two regions goes to the first in the file.
+// (CSV). A cell in two regions goes to the first in the file, and the note counts them.
 func LoadRegions(path string, grid sim.Grid, opt RegionOptions) (*Regions, error) {
 	if !grid.Located {
 		return nil, fmt.Errorf("--regions %s: the data has no locations (plain microdata, one cell): regions need a map, give --lat and --lon", path)
@@ -127,6 +130,12 @@ func ParseRegions(path string, raw []byte, grid sim.Grid, opt RegionOptions) (*R
 	r.Note = fmt.Sprintf("regions: %s from %s; %s", numfmt.Thousands(int64(len(r.Names))), filepath.Base(path), r.Note)
 	if r.Outside > 0 {
 		r.Note += fmt.Sprintf("; %s cells outside every region", numfmt.Thousands(int64(r.Outside)))
+	}
+	switch {
+	case r.Overlapping == 1:
+		r.Note += "; 1 cell lies in two or more regions and went to the first in the file"
+	case r.Overlapping > 1:
+		r.Note += fmt.Sprintf("; %s cells lie in two or more regions and went to the first in the file", numfmt.Thousands(int64(r.Overlapping)))
 	}
 	return r, nil
 }
@@ -408,6 +417,7 @@ func (r *Regions) readGeoJSON(raw []byte, grid sim.Grid, prop string) error {
 	for c := range r.District {
 		r.District[c] = -1
 	}
+	overlap := make([]bool, cells)
 	// The projection is linear in latitude by row and in longitude by column, so each
 	// region tests only the cells whose centres fall within its bounding box.
 	lat0, lon0 := grid.CellCentre(0, 0)
@@ -439,9 +449,14 @@ func (r *Regions) readGeoJSON(raw []byte, grid sim.Grid, prop string) error {
 					continue
 				}
 				inside++
-				if c := row*grid.Cols + col; r.District[c] < 0 {
+				c := row*grid.Cols + col
+				switch {
+				case r.District[c] < 0:
 					r.District[c] = ri
 					held++
+				case !overlap[c]:
+					overlap[c] = true
+					r.Overlapping++
 				}
 			}
 		}

@@ -78,8 +78,12 @@ func TestRegionsGeoJSONAndCSVAgree(t *testing.T) {
 	if !strings.Contains(geo.Note, "regions: 4 from metro-regions.geojson") || !strings.Contains(geo.Note, "region holding its centre") {
 		t.Errorf("note %q does not name the file and the rule", geo.Note)
 	}
+	// The shipped regions do not overlap.
+	if geo.Overlapping != 0 || strings.Contains(geo.Note, "two or more regions") {
+		t.Errorf("%d cells lie in two regions: %q", geo.Overlapping, geo.Note)
+	}
 	// The MultiPolygon's second part (an island in the south-east) is Westhaven's.
-	lat, lon := 51.775, 5.35
+	lat, lon := 51.84, 5.37
 	c, ok := cellOf(g, lat, lon)
 	if !ok || geo.District[c] != 0 {
 		t.Errorf("the cell at %g, %g is in district %d, want Westhaven (0)", lat, lon, geo.District[c])
@@ -424,5 +428,46 @@ func TestRegionsRingChecksAgreeWithBruteForce(t *testing.T) {
 				t.Fatalf("trial %d: contains %v = %v, planar.RingContains %v", trial, p, got, want)
 			}
 		}
+	}
+}
+
+// TestRegionsOverlapCounted: cells whose centre lies in two regions go to the first in
+// the file, and the note every report prints says how many there are.
+func TestRegionsOverlapCounted(t *testing.T) {
+	g := testGrid(t)
+	a, b := orb.Bound{Min: orb.Point{4.9, 51.9}, Max: orb.Point{5.05, 52.1}}, orb.Bound{Min: orb.Point{5.02, 51.9}, Max: orb.Point{5.2, 52.1}}
+	want := 0
+	for row := 0; row < g.Rows; row++ {
+		for col := 0; col < g.Cols; col++ {
+			lat, lon := g.CellCentre(row, col)
+			if p := (orb.Point{lon, lat}); a.Contains(p) && b.Contains(p) {
+				want++
+			}
+		}
+	}
+	if want < 2 {
+		t.Fatalf("the test regions share %d cell centres", want)
+	}
+	text := collection(feature("A", rect(a.Min[0], a.Min[1], a.Max[0], a.Max[1])), feature("B", rect(b.Min[0], b.Min[1], b.Max[0], b.Max[1])))
+	r, err := ParseRegions("r.geojson", []byte(text), g, RegionOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Overlapping != want {
+		t.Errorf("%d cells counted in two regions, want %d", r.Overlapping, want)
+	}
+	clause := fmt.Sprintf("; %d cells lie in two or more regions and went to the first in the file", want)
+	if !strings.Contains(r.Note, clause) {
+		t.Errorf("note %q lacks %q", r.Note, clause)
+	}
+	tab := sim.NewTable(g, []string{"all"}, "", [2]float64{})
+	tab.Finish()
+	if err := r.Apply(tab); err != nil || !strings.Contains(tab.DistrictNote, clause) {
+		t.Errorf("table note %q (%v)", tab.DistrictNote, err)
+	}
+	// Regions that only share an edge between cell centres overlap nowhere.
+	r, err = ParseRegions("r.geojson", []byte(collection(feature("A", rect(4.9, 51.9, 5.04, 52.1)), feature("B", rect(5.04, 51.9, 5.2, 52.1)))), g, RegionOptions{})
+	if err != nil || r.Overlapping != 0 || strings.Contains(r.Note, "two or more") {
+		t.Errorf("adjacent regions: %v, %d overlapping, note %q", err, r.Overlapping, r.Note)
 	}
 }
