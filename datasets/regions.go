@@ -189,11 +189,108 @@ func checkRegionName(name string) string {
 	return ""
 }
 
-// mapSpan describes the grid's extent for messages.
-func mapSpan(grid sim.Grid) string {
+// mapBound returns the grid's extent as longitude, latitude bounds.
+func mapBound(grid sim.Grid) orb.Bound {
 	lat0, lon0 := grid.Unproject(grid.X0, grid.Y0)
 	lat1, lon1 := grid.Unproject(grid.X0+float64(grid.Cols)*grid.CellKM, grid.Y0+float64(grid.Rows)*grid.CellKM)
-	return fmt.Sprintf("the map spans lat %.4f–%.4f, lon %.4f–%.4f", lat0, lat1, lon0, lon1)
+	return orb.Bound{Min: orb.Point{lon0, lat0}, Max: orb.Point{lon1, lat1}}
+}
+
+// mapSpan describes the grid's extent for messages.
+func mapSpan(grid sim.Grid) string {
+	b := mapBound(grid)
+	return fmt.Sprintf("the map spans lat %.4f–%.4f, lon %.4f–%.4f", b.Min[1], b.Max[1], b.Min[0], b.Max[0])
+}
+
+// jsonErrorAt returns the line and column (1-based, in characters) in raw of a JSON
+// syntax or type error err met in the text starting at byte base of raw.
+func jsonErrorAt(raw []byte, base int, err error) (line, col int, ok bool) {
+	var off int64
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		off = se.Offset
+	case errors.As(err, &te):
+		off = te.Offset
+	default:
+		return 0, 0, false
+	}
+	return textPos(raw, base+int(off))
+}
+
+// textPos returns the line and column (1-based, in characters) of the byte before off
+// in raw: the one a JSON decoder's offset says it had just read.
+func textPos(raw []byte, off int) (line, col int, ok bool) {
+	if off < 0 || off > len(raw) {
+		return 0, 0, false
+	}
+	if off > 0 {
+		off-- // the byte read last
+	}
+	nl := bytes.LastIndexByte(raw[:off], '\n')
+	return 1 + bytes.Count(raw[:off], []byte{'\n'}), 1 + utf8.RuneCount(raw[nl+1:off]), true
+}
+
+// featureStart returns the byte offset in raw of the index-th element of the top-level
+// member "features" (matched as encoding/json matches it: without case, the last of
+// duplicates).
+func featureStart(raw []byte, index int) (int, bool) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return 0, false
+	}
+	found, at := false, 0
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return 0, false
+		}
+		if key, _ := t.(string); !strings.EqualFold(key, "features") {
+			var skip json.RawMessage
+			if dec.Decode(&skip) != nil {
+				return 0, false
+			}
+			continue
+		}
+		if t, err := dec.Token(); err != nil || t != json.Delim('[') {
+			return 0, false
+		}
+		found = false
+		for n := 0; dec.More(); n++ {
+			off := int(dec.InputOffset())
+			for off < len(raw) && (raw[off] == ',' || raw[off] == ' ' || raw[off] == '\t' || raw[off] == '\n' || raw[off] == '\r') {
+				off++
+			}
+			if n == index {
+				found, at = true, off
+			}
+			var skip json.RawMessage
+			if dec.Decode(&skip) != nil {
+				return 0, false
+			}
+		}
+		if _, err := dec.Token(); err != nil {
+			return 0, false
+		}
+	}
+	return at, found
+}
+
+// featureErr is the error format, a; it names the line and column in raw of the
+// JSON error err (nil: of the start of features[index]).
+func (r *Regions) featureErr(raw []byte, index int, err error, format string, a ...any) error {
+	msg := fmt.Sprintf(format, a...)
+	if start, ok := featureStart(raw, index); ok {
+		line, col, ok := jsonErrorAt(raw, start, err)
+		if !ok {
+			line, col, ok = textPos(raw, start+1)
+		}
+		if ok {
+			return fmt.Errorf("--regions %s:%d:%d: %s", r.Path, line, col, msg)
+		}
+	}
+	return fmt.Errorf("--regions %s: %s", r.Path, msg)
 }
 
 // --- GeoJSON ---
@@ -313,6 +410,9 @@ func (r *Regions) readGeoJSON(raw []byte, grid sim.Grid, prop string) error {
 		CRS      json.RawMessage   `json:"crs"`
 	}
 	if err := json.Unmarshal(raw, &top); err != nil {
+		if line, col, ok := jsonErrorAt(raw, 0, err); ok {
+			return fmt.Errorf("--regions %s:%d:%d: not GeoJSON: %v", r.Path, line, col, err)
+		}
 		return fail("not GeoJSON: %v", err)
 	}
 	if top.Type != "FeatureCollection" {
@@ -337,7 +437,7 @@ func (r *Regions) readGeoJSON(raw []byte, grid sim.Grid, prop string) error {
 			CRS      json.RawMessage `json:"crs"`
 		}
 		if err := json.Unmarshal(fraw, &members); err != nil {
-			return fail("%s: not a GeoJSON feature: %v", at, err)
+			return r.featureErr(raw, i, err, "%s: not a GeoJSON feature: %v", at, err)
 		}
 		if msg := checkCRS(members.CRS); msg != "" {
 			return fail("%s: %s", at, msg)
@@ -352,9 +452,9 @@ func (r *Regions) readGeoJSON(raw []byte, grid sim.Grid, prop string) error {
 		f, err := geojson.UnmarshalFeature(fraw)
 		if err != nil {
 			if strings.Contains(err.Error(), "cannot unmarshal number") {
-				return fail("%s: a coordinate is not a finite number (%v)", at, err)
+				return r.featureErr(raw, i, nil, "%s: a coordinate is not a finite number (%v)", at, err)
 			}
-			return fail("%s: not a GeoJSON feature: %v", at, err)
+			return r.featureErr(raw, i, nil, "%s: not a GeoJSON feature: %v", at, err)
 		}
 		v, ok := f.Properties[prop]
 		if !ok {
@@ -437,6 +537,7 @@ func (r *Regions) readGeoJSON(raw []byte, grid sim.Grid, prop string) error {
 		b := int(math.Ceil((hi-origin)/step)) + 1
 		return max(a, 0), min(b, n-1)
 	}
+	extent := mapBound(grid)
 	for ri, reg := range regions {
 		r0, r1 := span(reg.bound.Min[1], reg.bound.Max[1], lat0, dLat, grid.Rows)
 		c0, c1 := span(reg.bound.Min[0], reg.bound.Max[0], lon0, dLon, grid.Cols)
@@ -461,9 +562,16 @@ func (r *Regions) readGeoJSON(raw []byte, grid sim.Grid, prop string) error {
 			}
 		}
 		switch {
+		case inside == 0 && reg.bound.Intersects(extent):
+			return fail("region %s (features[%d]) holds no cell centre: it is smaller than a cell (%g km) or lies between cell centres of the %d×%d grid",
+				quotePrefix(reg.name), reg.feature, grid.CellKM, grid.Rows, grid.Cols)
 		case inside == 0:
-			return fail("region %s (features[%d]) misses the map: no cell centre of the %d×%d grid lies inside it; %s",
-				quotePrefix(reg.name), reg.feature, grid.Rows, grid.Cols, mapSpan(grid))
+			hint := ""
+			if swapped := (orb.Bound{Min: orb.Point{reg.bound.Min[1], reg.bound.Min[0]}, Max: orb.Point{reg.bound.Max[1], reg.bound.Max[0]}}); swapped.Intersects(extent) {
+				hint = " (are longitude and latitude swapped? GeoJSON is [longitude, latitude])"
+			}
+			return fail("region %s (features[%d]) misses the map: no cell centre of the %d×%d grid lies inside it; %s%s",
+				quotePrefix(reg.name), reg.feature, grid.Rows, grid.Cols, mapSpan(grid), hint)
 		case held == 0:
 			return fail("region %s (features[%d]) holds no cell: every cell centre inside it belongs to an earlier region (regions overlap; the first in the file wins)",
 				quotePrefix(reg.name), reg.feature)

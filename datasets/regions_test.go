@@ -471,3 +471,54 @@ func TestRegionsOverlapCounted(t *testing.T) {
 		t.Errorf("adjacent regions: %v, %d overlapping, note %q", err, r.Overlapping, r.Note)
 	}
 }
+
+// TestRegionsMessagesSayWhere: a JSON error names its line and column; a region on the
+// map that holds no cell centre says why, not that it misses the map; a region off the
+// map says so and, when its coordinates read as latitude, longitude would put it on the
+// map, asks whether they are swapped.
+func TestRegionsMessagesSayWhere(t *testing.T) {
+	g := testGrid(t)
+	all := rect(4.9, 51.9, 5.2, 52.1)
+	for _, tc := range []struct {
+		name, text string
+		want       []string
+		not        []string
+	}{
+		{"syntax", "{\"type\": \"FeatureCollection\",\n  \"features\": [\n    {\"type\": \"Feature\",}\n  ]\n}",
+			[]string{"r.geojson:3:24: not GeoJSON: invalid character '}'"}, nil},
+		{"syntax after a multi-byte name", "{\"type\": \"FeatureCollection\", \"features\": [\n{\"properties\": {\"name\": \"Zürich\"}, x}]}",
+			[]string{"r.geojson:2:36: not GeoJSON: invalid character 'x'"}, nil},
+		{"cut short", "{\"type\": \"FeatureCollection\",\n\"features\": [",
+			[]string{"r.geojson:2:13: not GeoJSON: unexpected end of JSON input"}, nil},
+		{"type", "{\"type\": \"FeatureCollection\",\n  \"features\": {}}",
+			[]string{"r.geojson:2:15: not GeoJSON", "cannot unmarshal object"}, nil},
+		{"feature of the wrong type", "{\"type\": \"FeatureCollection\", \"features\": [\n" + feature("A", all) + ",\n   7]}",
+			[]string{"r.geojson:3:4: features[1]: not a GeoJSON feature", "cannot unmarshal number"}, nil},
+		{"feature orb refuses", "{\"type\": \"FeatureCollection\", \"features\": [\n" + feature("A", all) + ",\n  " +
+			`{"type":"Feature","properties":{"name":"B"},"geometry":{"type":"Polygon","coordinates":"x"}}` + "]}",
+			[]string{"r.geojson:3:3: features[1]: not a GeoJSON feature"}, nil},
+		{"between cell centres", collection(feature("A", all), feature("Speck", rect(5.001, 52.001, 5.002, 52.002))),
+			[]string{`region "Speck" (features[1]) holds no cell centre: it is smaller than a cell (1 km) or lies between cell centres`},
+			[]string{"misses the map"}},
+		{"swapped", collection(feature("A", all), feature("Swapped", rect(51.9, 4.9, 52.1, 5.2))),
+			[]string{`region "Swapped" (features[1]) misses the map`, "(are longitude and latitude swapped? GeoJSON is [longitude, latitude])"}, nil},
+		{"far", collection(feature("A", all), feature("Far", rect(10, 40, 11, 41))),
+			[]string{`region "Far" (features[1]) misses the map`}, []string{"swapped"}},
+	} {
+		_, err := ParseRegions("r.geojson", []byte(tc.text), g, RegionOptions{})
+		if err == nil {
+			t.Errorf("%s: accepted", tc.name)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: %q lacks %q", tc.name, err, w)
+			}
+		}
+		for _, w := range tc.not {
+			if strings.Contains(err.Error(), w) {
+				t.Errorf("%s: %q says %q", tc.name, err, w)
+			}
+		}
+	}
+}
