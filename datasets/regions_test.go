@@ -277,6 +277,8 @@ func TestRegionsMalformedNeverPanics(t *testing.T) {
 // FuzzRegions: no regions file, GeoJSON or CSV, makes the parser panic.
 func FuzzRegions(f *testing.F) {
 	f.Add([]byte(collection(feature("A", rect(4.9, 51.9, 5.2, 52.1)))), false)
+	f.Add([]byte(collection(feature("A", rect(4.9, 51.9, 5.2, 52.1), "[[4.95,51.95],[5.1,51.95],[5.1,52.05],[4.95,51.95]]"))), false)
+	f.Add([]byte(collection(feature("A", "[[4.9,51.9],[5.2,52.1],[5.2,51.9],[4.9,52.1],[4.9,51.9]]"))), false)
 	f.Add([]byte("row,col,region\n0,0,A\n"), true)
 	f.Add([]byte("lat,lon,region\n52.01,5.01,A\n"), true)
 	f.Fuzz(func(t *testing.T, raw []byte, csv bool) {
