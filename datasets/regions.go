@@ -56,6 +56,9 @@ type Regions struct {
 	District []int
 	// Outside is the number of cells no region holds.
 	Outside int
+	// Overlapping is the number of cells whose centre lies in more than one region
+	// (GeoJSON); each went to the first of them in the file.
+	Overlapping int
 	// Note says in one line where the districts come from and how cells are assigned,
 	// in clauses separated by "; " (the explorer shows one a line).
 	Note string
@@ -79,7 +82,7 @@ func (r *Regions) Apply(t *sim.Table) error {
 // LoadRegions reads the regions file path (GeoJSON by a .geojson or .json extension, CSV
 // by .csv) and assigns every cell of grid to a region: the region holding the cell's
 // centre (GeoJSON), the region its row and col name, or the region of a point inside it
-// (CSV). A cell in two regions goes to the first in the file.
+// (CSV). A cell in two regions goes to the first in the file, and the note counts them.
 func LoadRegions(path string, grid sim.Grid, opt RegionOptions) (*Regions, error) {
 	if !grid.Located {
 		return nil, fmt.Errorf("--regions %s: the data has no locations (plain microdata, one cell): regions need a map, give --lat and --lon", path)
@@ -127,6 +130,12 @@ func ParseRegions(path string, raw []byte, grid sim.Grid, opt RegionOptions) (*R
 	r.Note = fmt.Sprintf("regions: %s from %s; %s", numfmt.Thousands(int64(len(r.Names))), filepath.Base(path), r.Note)
 	if r.Outside > 0 {
 		r.Note += fmt.Sprintf("; %s cells outside every region", numfmt.Thousands(int64(r.Outside)))
+	}
+	switch {
+	case r.Overlapping == 1:
+		r.Note += "; 1 cell lies in two or more regions and went to the first in the file"
+	case r.Overlapping > 1:
+		r.Note += fmt.Sprintf("; %s cells lie in two or more regions and went to the first in the file", numfmt.Thousands(int64(r.Overlapping)))
 	}
 	return r, nil
 }
@@ -180,11 +189,108 @@ func checkRegionName(name string) string {
 	return ""
 }
 
-// mapSpan describes the grid's extent for messages.
-func mapSpan(grid sim.Grid) string {
+// mapBound returns the grid's extent as longitude, latitude bounds.
+func mapBound(grid sim.Grid) orb.Bound {
 	lat0, lon0 := grid.Unproject(grid.X0, grid.Y0)
 	lat1, lon1 := grid.Unproject(grid.X0+float64(grid.Cols)*grid.CellKM, grid.Y0+float64(grid.Rows)*grid.CellKM)
-	return fmt.Sprintf("the map spans lat %.4f–%.4f, lon %.4f–%.4f", lat0, lat1, lon0, lon1)
+	return orb.Bound{Min: orb.Point{lon0, lat0}, Max: orb.Point{lon1, lat1}}
+}
+
+// mapSpan describes the grid's extent for messages.
+func mapSpan(grid sim.Grid) string {
+	b := mapBound(grid)
+	return fmt.Sprintf("the map spans lat %.4f–%.4f, lon %.4f–%.4f", b.Min[1], b.Max[1], b.Min[0], b.Max[0])
+}
+
+// jsonErrorAt returns the line and column (1-based, in characters) in raw of a JSON
+// syntax or type error err met in the text starting at byte base of raw.
+func jsonErrorAt(raw []byte, base int, err error) (line, col int, ok bool) {
+	var off int64
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		off = se.Offset
+	case errors.As(err, &te):
+		off = te.Offset
+	default:
+		return 0, 0, false
+	}
+	return textPos(raw, base+int(off))
+}
+
+// textPos returns the line and column (1-based, in characters) of the byte before off
+// in raw: the one a JSON decoder's offset says it had just read.
+func textPos(raw []byte, off int) (line, col int, ok bool) {
+	if off < 0 || off > len(raw) {
+		return 0, 0, false
+	}
+	if off > 0 {
+		off-- // the byte read last
+	}
+	nl := bytes.LastIndexByte(raw[:off], '\n')
+	return 1 + bytes.Count(raw[:off], []byte{'\n'}), 1 + utf8.RuneCount(raw[nl+1:off]), true
+}
+
+// featureStart returns the byte offset in raw of the index-th element of the top-level
+// member "features" (matched as encoding/json matches it: without case, the last of
+// duplicates).
+func featureStart(raw []byte, index int) (int, bool) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return 0, false
+	}
+	found, at := false, 0
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return 0, false
+		}
+		if key, _ := t.(string); !strings.EqualFold(key, "features") {
+			var skip json.RawMessage
+			if dec.Decode(&skip) != nil {
+				return 0, false
+			}
+			continue
+		}
+		if t, err := dec.Token(); err != nil || t != json.Delim('[') {
+			return 0, false
+		}
+		found = false
+		for n := 0; dec.More(); n++ {
+			off := int(dec.InputOffset())
+			for off < len(raw) && (raw[off] == ',' || raw[off] == ' ' || raw[off] == '\t' || raw[off] == '\n' || raw[off] == '\r') {
+				off++
+			}
+			if n == index {
+				found, at = true, off
+			}
+			var skip json.RawMessage
+			if dec.Decode(&skip) != nil {
+				return 0, false
+			}
+		}
+		if _, err := dec.Token(); err != nil {
+			return 0, false
+		}
+	}
+	return at, found
+}
+
+// featureErr is the error format, a; it names the line and column in raw of the
+// JSON error err (nil: of the start of features[index]).
+func (r *Regions) featureErr(raw []byte, index int, err error, format string, a ...any) error {
+	msg := fmt.Sprintf(format, a...)
+	if start, ok := featureStart(raw, index); ok {
+		line, col, ok := jsonErrorAt(raw, start, err)
+		if !ok {
+			line, col, ok = textPos(raw, start+1)
+		}
+		if ok {
+			return fmt.Errorf("--regions %s:%d:%d: %s", r.Path, line, col, msg)
+		}
+	}
+	return fmt.Errorf("--regions %s: %s", r.Path, msg)
 }
 
 // --- GeoJSON ---
@@ -304,6 +410,9 @@ func (r *Regions) readGeoJSON(raw []byte, grid sim.Grid, prop string) error {
 		CRS      json.RawMessage   `json:"crs"`
 	}
 	if err := json.Unmarshal(raw, &top); err != nil {
+		if line, col, ok := jsonErrorAt(raw, 0, err); ok {
+			return fmt.Errorf("--regions %s:%d:%d: not GeoJSON: %v", r.Path, line, col, err)
+		}
 		return fail("not GeoJSON: %v", err)
 	}
 	if top.Type != "FeatureCollection" {
@@ -328,7 +437,7 @@ func (r *Regions) readGeoJSON(raw []byte, grid sim.Grid, prop string) error {
 			CRS      json.RawMessage `json:"crs"`
 		}
 		if err := json.Unmarshal(fraw, &members); err != nil {
-			return fail("%s: not a GeoJSON feature: %v", at, err)
+			return r.featureErr(raw, i, err, "%s: not a GeoJSON feature: %v", at, err)
 		}
 		if msg := checkCRS(members.CRS); msg != "" {
 			return fail("%s: %s", at, msg)
@@ -343,9 +452,9 @@ func (r *Regions) readGeoJSON(raw []byte, grid sim.Grid, prop string) error {
 		f, err := geojson.UnmarshalFeature(fraw)
 		if err != nil {
 			if strings.Contains(err.Error(), "cannot unmarshal number") {
-				return fail("%s: a coordinate is not a finite number (%v)", at, err)
+				return r.featureErr(raw, i, nil, "%s: a coordinate is not a finite number (%v)", at, err)
 			}
-			return fail("%s: not a GeoJSON feature: %v", at, err)
+			return r.featureErr(raw, i, nil, "%s: not a GeoJSON feature: %v", at, err)
 		}
 		v, ok := f.Properties[prop]
 		if !ok {
@@ -388,6 +497,16 @@ func (r *Regions) readGeoJSON(raw []byte, grid sim.Grid, prop string) error {
 				if msg := checkRing(ring, what); msg != "" {
 					return fail("%s (%s): %s", at, quotePrefix(name), msg)
 				}
+				if i, j, p, bad := ringCrossing(ring); bad {
+					return fail("%s (%s): %s crosses itself: its edge from position %d to %d crosses its edge from position %d to %d near [%.10g, %.10g] (a ring must not self-intersect)",
+						at, quotePrefix(name), what, i, i+1, j, j+1, p[0], p[1])
+				}
+				if ri > 0 {
+					if k, bad := holeOutside(poly[0], ring); bad {
+						return fail("%s (%s): %s, position %d: [%g, %g] lies outside the polygon's outer ring (ring 0): a hole must lie inside its shell",
+							at, quotePrefix(name), what, k, ring[k][0], ring[k][1])
+					}
+				}
 			}
 		}
 		regions = append(regions, geoRegion{name: name, feature: i, shape: shape, bound: shape.Bound()})
@@ -398,6 +517,7 @@ func (r *Regions) readGeoJSON(raw []byte, grid sim.Grid, prop string) error {
 	for c := range r.District {
 		r.District[c] = -1
 	}
+	overlap := make([]bool, cells)
 	// The projection is linear in latitude by row and in longitude by column, so each
 	// region tests only the cells whose centres fall within its bounding box.
 	lat0, lon0 := grid.CellCentre(0, 0)
@@ -417,6 +537,7 @@ func (r *Regions) readGeoJSON(raw []byte, grid sim.Grid, prop string) error {
 		b := int(math.Ceil((hi-origin)/step)) + 1
 		return max(a, 0), min(b, n-1)
 	}
+	extent := mapBound(grid)
 	for ri, reg := range regions {
 		r0, r1 := span(reg.bound.Min[1], reg.bound.Max[1], lat0, dLat, grid.Rows)
 		c0, c1 := span(reg.bound.Min[0], reg.bound.Max[0], lon0, dLon, grid.Cols)
@@ -429,16 +550,28 @@ func (r *Regions) readGeoJSON(raw []byte, grid sim.Grid, prop string) error {
 					continue
 				}
 				inside++
-				if c := row*grid.Cols + col; r.District[c] < 0 {
+				c := row*grid.Cols + col
+				switch {
+				case r.District[c] < 0:
 					r.District[c] = ri
 					held++
+				case !overlap[c]:
+					overlap[c] = true
+					r.Overlapping++
 				}
 			}
 		}
 		switch {
+		case inside == 0 && reg.bound.Intersects(extent):
+			return fail("region %s (features[%d]) holds no cell centre: it is smaller than a cell (%g km) or lies between cell centres of the %d×%d grid",
+				quotePrefix(reg.name), reg.feature, grid.CellKM, grid.Rows, grid.Cols)
 		case inside == 0:
-			return fail("region %s (features[%d]) misses the map: no cell centre of the %d×%d grid lies inside it; %s",
-				quotePrefix(reg.name), reg.feature, grid.Rows, grid.Cols, mapSpan(grid))
+			hint := ""
+			if swapped := (orb.Bound{Min: orb.Point{reg.bound.Min[1], reg.bound.Min[0]}, Max: orb.Point{reg.bound.Max[1], reg.bound.Max[0]}}); swapped.Intersects(extent) {
+				hint = " (are longitude and latitude swapped? GeoJSON is [longitude, latitude])"
+			}
+			return fail("region %s (features[%d]) misses the map: no cell centre of the %d×%d grid lies inside it; %s%s",
+				quotePrefix(reg.name), reg.feature, grid.Rows, grid.Cols, mapSpan(grid), hint)
 		case held == 0:
 			return fail("region %s (features[%d]) holds no cell: every cell centre inside it belongs to an earlier region (regions overlap; the first in the file wins)",
 				quotePrefix(reg.name), reg.feature)

@@ -2,12 +2,17 @@ package datasets
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/planar"
 
 	"privtune/sim"
 )
@@ -73,8 +78,12 @@ func TestRegionsGeoJSONAndCSVAgree(t *testing.T) {
 	if !strings.Contains(geo.Note, "regions: 4 from metro-regions.geojson") || !strings.Contains(geo.Note, "region holding its centre") {
 		t.Errorf("note %q does not name the file and the rule", geo.Note)
 	}
+	// The shipped regions do not overlap.
+	if geo.Overlapping != 0 || strings.Contains(geo.Note, "two or more regions") {
+		t.Errorf("%d cells lie in two regions: %q", geo.Overlapping, geo.Note)
+	}
 	// The MultiPolygon's second part (an island in the south-east) is Westhaven's.
-	lat, lon := 51.775, 5.35
+	lat, lon := 51.84, 5.37
 	c, ok := cellOf(g, lat, lon)
 	if !ok || geo.District[c] != 0 {
 		t.Errorf("the cell at %g, %g is in district %d, want Westhaven (0)", lat, lon, geo.District[c])
@@ -268,6 +277,8 @@ func TestRegionsMalformedNeverPanics(t *testing.T) {
 // FuzzRegions: no regions file, GeoJSON or CSV, makes the parser panic.
 func FuzzRegions(f *testing.F) {
 	f.Add([]byte(collection(feature("A", rect(4.9, 51.9, 5.2, 52.1)))), false)
+	f.Add([]byte(collection(feature("A", rect(4.9, 51.9, 5.2, 52.1), "[[4.95,51.95],[5.1,51.95],[5.1,52.05],[4.95,51.95]]"))), false)
+	f.Add([]byte(collection(feature("A", "[[4.9,51.9],[5.2,52.1],[5.2,51.9],[4.9,52.1],[4.9,51.9]]"))), false)
 	f.Add([]byte("row,col,region\n0,0,A\n"), true)
 	f.Add([]byte("lat,lon,region\n52.01,5.01,A\n"), true)
 	f.Fuzz(func(t *testing.T, raw []byte, csv bool) {
@@ -278,4 +289,238 @@ func FuzzRegions(f *testing.F) {
 		}
 		ParseRegions(name, raw, g, RegionOptions{})
 	})
+}
+
+// TestRegionsInvalidRings: a ring that crosses itself and a hole outside its shell are
+// refused, naming the file, the feature, the ring and the positions; a repeated position
+// and a hole inside its shell are fine.
+func TestRegionsInvalidRings(t *testing.T) {
+	g := testGrid(t)
+	all := rect(4.9, 51.9, 5.2, 52.1)
+	bowtie := "[[4.9,51.9],[5.2,52.1],[5.2,51.9],[4.9,52.1],[4.9,51.9]]"
+	for _, tc := range []struct {
+		name, text string
+		want       []string
+	}{
+		{"bowtie", collection(feature("A", bowtie)),
+			[]string{"r.geojson", "features[0]", `("A")`, "ring 0 crosses itself", "edge from position 0 to 1 crosses its edge from position 2 to 3", "near [5.05, 52]"}},
+		{"bowtie with repeats", collection(feature("A", all), feature("B", "[[4.9,51.9],[4.9,51.9],[5.2,52.1],[5.2,51.9],[5.2,51.9],[4.9,52.1],[4.9,51.9]]")),
+			[]string{"features[1]", "ring 0 crosses itself", "position 1 to 2 crosses its edge from position 4 to 5"}},
+		{"crossing in a multipolygon", collection(`{"type":"Feature","properties":{"name":"M"},"geometry":{"type":"MultiPolygon","coordinates":[[` + all + `],[` + bowtie + `]]}}`),
+			[]string{"features[0]", "polygon 1, ring 0 crosses itself"}},
+		{"hole crossing itself", collection(feature("A", all, "[[4.95,51.95],[5.1,52.05],[5.1,51.95],[4.95,52.05],[4.95,51.95]]")),
+			[]string{"features[0]", "ring 1 crosses itself"}},
+		{"hole outside", collection(feature("A", all, "[[4.95,51.95],[5.25,51.95],[5.1,52.05],[4.95,51.95]]")),
+			[]string{"r.geojson", "features[0]", "ring 1, position 1: [5.25, 51.95] lies outside the polygon's outer ring"}},
+		{"hole in the notch", collection(feature("A", "[[4.9,51.9],[5.2,51.9],[5.2,52.1],[5.05,52.0],[4.9,52.1],[4.9,51.9]]",
+			"[[5.0,52.05],[5.1,52.05],[5.05,52.08],[5.0,52.05]]")),
+			[]string{"features[0]", "ring 1, position 0: [5, 52.05] lies outside"}},
+	} {
+		_, err := ParseRegions("r.geojson", []byte(tc.text), g, RegionOptions{})
+		if err == nil {
+			t.Errorf("%s: accepted", tc.name)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: %q lacks %q", tc.name, err, w)
+			}
+		}
+	}
+	// Repeated positions, a hole inside its shell, one touching it at a vertex: accepted.
+	for _, text := range []string{
+		collection(feature("A", "[[4.9,51.9],[5.2,51.9],[5.2,51.9],[5.2,52.1],[4.9,52.1],[4.9,52.1],[4.9,51.9]]")),
+		collection(feature("A", all, "[[4.95,51.95],[5.1,51.95],[5.1,52.05],[4.95,51.95]]")),
+		collection(feature("A", all, "[[4.9,51.9],[5.1,51.95],[5.1,52.05],[4.9,51.9]]")),
+	} {
+		if _, err := ParseRegions("r.geojson", []byte(text), g, RegionOptions{}); err != nil {
+			t.Errorf("%s: %v", text, err)
+		}
+	}
+}
+
+// circle returns a closed ring of n+1 positions around lon, lat.
+func circle(lon, lat, radius float64, n int) orb.Ring {
+	ring := make(orb.Ring, 0, n+1)
+	for i := 0; i < n; i++ {
+		a := 2 * math.Pi * float64(i) / float64(n)
+		ring = append(ring, orb.Point{lon + radius*math.Cos(a), lat + radius*math.Sin(a)})
+	}
+	return append(ring, ring[0])
+}
+
+// TestRegionsRingChecksBig: a ring of 400,000 positions is checked in near-linear
+// time, a crossing in it is found and named, and a big hole inside a big shell passes.
+func TestRegionsRingChecksBig(t *testing.T) {
+	const n = 400_000
+	ring := circle(5.04, 52.025, 0.1, n)
+	start := time.Now()
+	if i, j, _, bad := ringCrossing(ring); bad {
+		t.Fatalf("a circle crosses itself at edges %d, %d", i, j)
+	}
+	if k, bad := holeOutside(ring, circle(5.04, 52.025, 0.09, n)); bad {
+		t.Fatalf("a smaller circle pokes out of its shell at %d", k)
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("checking a ring of %d positions took %v", n, d)
+	}
+	// Swap two far-apart positions: the edges around them cross others.
+	bad := slices.Clone(ring)
+	bad[1000], bad[240_000] = bad[240_000], bad[1000]
+	if i, _, _, found := ringCrossing(bad); !found || i < 998 || i > 1000 {
+		t.Errorf("a swap at position 1000: found %v at edge %d", found, i)
+	}
+	hole := circle(5.04, 52.025, 0.09, n)
+	hole[280_000] = orb.Point{5.5, 52.025}
+	if k, found := holeOutside(ring, hole); !found || k != 280_000 {
+		t.Errorf("a hole position outside its shell: found %v at %d", found, k)
+	}
+}
+
+// TestRegionsRingChecksAgreeWithBruteForce: on random rings, the bucketed crossing
+// search finds the same first crossing as comparing every pair of edges, and the banded
+// point-in-ring test agrees with planar.RingContains.
+func TestRegionsRingChecksAgreeWithBruteForce(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for trial := 0; trial < 200; trial++ {
+		n := 65 + rng.IntN(200)
+		ring := circle(0, 0, 1, n)
+		// Jitter the radius (a star shape), and some trials get a few random positions.
+		for i := range ring[:n] {
+			r := 0.5 + rng.Float64()
+			ring[i] = orb.Point{ring[i][0] * r, ring[i][1] * r}
+			if rng.IntN(10) == 0 {
+				ring[i] = ring[max(i-1, 0)] // a repeated position
+			}
+		}
+		for m := rng.IntN(3); m > 0; m-- {
+			ring[rng.IntN(n)] = orb.Point{rng.Float64()*2 - 1, rng.Float64()*2 - 1}
+		}
+		ring[n] = ring[0]
+		wi, wj, found := -1, -1, false
+		var edges []int
+		for k := 0; k+1 < len(ring); k++ {
+			if ring[k] != ring[k+1] {
+				edges = append(edges, k)
+			}
+		}
+	search:
+		for a := range edges {
+			for b := a + 2; b < len(edges); b++ {
+				if a == 0 && b == len(edges)-1 {
+					continue
+				}
+				ea, eb := edges[a], edges[b]
+				if _, ok := properCrossing(ring[ea], ring[ea+1], ring[eb], ring[eb+1]); ok {
+					wi, wj, found = ea, eb, true
+					break search
+				}
+			}
+		}
+		if i, j, _, ok := ringCrossing(ring); ok != found || ok && (i != wi || j != wj) {
+			t.Fatalf("trial %d: bucketed %v %d,%d; brute force %v %d,%d", trial, ok, i, j, found, wi, wj)
+		}
+		ix := newRingIndex(ring)
+		for q := 0; q < 200; q++ {
+			p := orb.Point{rng.Float64()*3 - 1.5, rng.Float64()*3 - 1.5}
+			if q%4 == 0 {
+				p = ring[rng.IntN(n)] // on a vertex
+			}
+			if got, want := ix.contains(p), planar.RingContains(ring, p); got != want {
+				t.Fatalf("trial %d: contains %v = %v, planar.RingContains %v", trial, p, got, want)
+			}
+		}
+	}
+}
+
+// TestRegionsOverlapCounted: cells whose centre lies in two regions go to the first in
+// the file, and the note every report prints says how many there are.
+func TestRegionsOverlapCounted(t *testing.T) {
+	g := testGrid(t)
+	a, b := orb.Bound{Min: orb.Point{4.9, 51.9}, Max: orb.Point{5.05, 52.1}}, orb.Bound{Min: orb.Point{5.02, 51.9}, Max: orb.Point{5.2, 52.1}}
+	want := 0
+	for row := 0; row < g.Rows; row++ {
+		for col := 0; col < g.Cols; col++ {
+			lat, lon := g.CellCentre(row, col)
+			if p := (orb.Point{lon, lat}); a.Contains(p) && b.Contains(p) {
+				want++
+			}
+		}
+	}
+	if want < 2 {
+		t.Fatalf("the test regions share %d cell centres", want)
+	}
+	text := collection(feature("A", rect(a.Min[0], a.Min[1], a.Max[0], a.Max[1])), feature("B", rect(b.Min[0], b.Min[1], b.Max[0], b.Max[1])))
+	r, err := ParseRegions("r.geojson", []byte(text), g, RegionOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Overlapping != want {
+		t.Errorf("%d cells counted in two regions, want %d", r.Overlapping, want)
+	}
+	clause := fmt.Sprintf("; %d cells lie in two or more regions and went to the first in the file", want)
+	if !strings.Contains(r.Note, clause) {
+		t.Errorf("note %q lacks %q", r.Note, clause)
+	}
+	tab := sim.NewTable(g, []string{"all"}, "", [2]float64{})
+	tab.Finish()
+	if err := r.Apply(tab); err != nil || !strings.Contains(tab.DistrictNote, clause) {
+		t.Errorf("table note %q (%v)", tab.DistrictNote, err)
+	}
+	// Regions that only share an edge between cell centres overlap nowhere.
+	r, err = ParseRegions("r.geojson", []byte(collection(feature("A", rect(4.9, 51.9, 5.04, 52.1)), feature("B", rect(5.04, 51.9, 5.2, 52.1)))), g, RegionOptions{})
+	if err != nil || r.Overlapping != 0 || strings.Contains(r.Note, "two or more") {
+		t.Errorf("adjacent regions: %v, %d overlapping, note %q", err, r.Overlapping, r.Note)
+	}
+}
+
+// TestRegionsMessagesSayWhere: a JSON error names its line and column; a region on the
+// map that holds no cell centre says why, not that it misses the map; a region off the
+// map says so and, when its coordinates read as latitude, longitude would put it on the
+// map, asks whether they are swapped.
+func TestRegionsMessagesSayWhere(t *testing.T) {
+	g := testGrid(t)
+	all := rect(4.9, 51.9, 5.2, 52.1)
+	for _, tc := range []struct {
+		name, text string
+		want       []string
+		not        []string
+	}{
+		{"syntax", "{\"type\": \"FeatureCollection\",\n  \"features\": [\n    {\"type\": \"Feature\",}\n  ]\n}",
+			[]string{"r.geojson:3:24: not GeoJSON: invalid character '}'"}, nil},
+		{"syntax after a multi-byte name", "{\"type\": \"FeatureCollection\", \"features\": [\n{\"properties\": {\"name\": \"Zürich\"}, x}]}",
+			[]string{"r.geojson:2:36: not GeoJSON: invalid character 'x'"}, nil},
+		{"cut short", "{\"type\": \"FeatureCollection\",\n\"features\": [",
+			[]string{"r.geojson:2:13: not GeoJSON: unexpected end of JSON input"}, nil},
+		{"type", "{\"type\": \"FeatureCollection\",\n  \"features\": {}}",
+			[]string{"r.geojson:2:15: not GeoJSON", "cannot unmarshal object"}, nil},
+		{"feature of the wrong type", "{\"type\": \"FeatureCollection\", \"features\": [\n" + feature("A", all) + ",\n   7]}",
+			[]string{"r.geojson:3:4: features[1]: not a GeoJSON feature", "cannot unmarshal number"}, nil},
+		{"feature orb refuses", "{\"type\": \"FeatureCollection\", \"features\": [\n" + feature("A", all) + ",\n  " +
+			`{"type":"Feature","properties":{"name":"B"},"geometry":{"type":"Polygon","coordinates":"x"}}` + "]}",
+			[]string{"r.geojson:3:3: features[1]: not a GeoJSON feature"}, nil},
+		{"between cell centres", collection(feature("A", all), feature("Speck", rect(5.001, 52.001, 5.002, 52.002))),
+			[]string{`region "Speck" (features[1]) holds no cell centre: it is smaller than a cell (1 km) or lies between cell centres`},
+			[]string{"misses the map"}},
+		{"swapped", collection(feature("A", all), feature("Swapped", rect(51.9, 4.9, 52.1, 5.2))),
+			[]string{`region "Swapped" (features[1]) misses the map`, "(are longitude and latitude swapped? GeoJSON is [longitude, latitude])"}, nil},
+		{"far", collection(feature("A", all), feature("Far", rect(10, 40, 11, 41))),
+			[]string{`region "Far" (features[1]) misses the map`}, []string{"swapped"}},
+	} {
+		_, err := ParseRegions("r.geojson", []byte(tc.text), g, RegionOptions{})
+		if err == nil {
+			t.Errorf("%s: accepted", tc.name)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: %q lacks %q", tc.name, err, w)
+			}
+		}
+		for _, w := range tc.not {
+			if strings.Contains(err.Error(), w) {
+				t.Errorf("%s: %q says %q", tc.name, err, w)
+			}
+		}
+	}
 }
