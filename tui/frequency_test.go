@@ -100,3 +100,30 @@ func TestResearcherScreenSumsTheReleaseByRegion(t *testing.T) {
 		}
 	}
 }
+
+// TestFrequenciesWaitForTheCheck: on a 2-core machine the check takes one core; the
+// frequencies start only once it has ended, so that a core stays free for the keys.
+func TestFrequenciesWaitForTheCheck(t *testing.T) {
+	stub := &stubCheck{}
+	m := newCheckModel(t, stub, 140, 45) // the first report delivered, its check waiting
+	next, cmd := m.Update(checkDueMsg{gen: m.gen})
+	m = next.(Model)
+	if !m.mcActive || m.freqActive {
+		t.Fatalf("check running %v, frequencies running %v", m.mcActive, m.freqActive)
+	}
+	for step := 0; cmd != nil && step < 20; step++ {
+		msg := cmd()
+		if _, ok := msg.(freqDueMsg); ok {
+			if m.mcActive {
+				t.Fatal("the frequencies are due while the check still runs")
+			}
+			return
+		}
+		next, cmd = m.Update(msg)
+		m = next.(Model)
+		if m.freqActive && m.mcActive {
+			t.Fatal("the frequencies and the check run at once")
+		}
+	}
+	t.Fatal("the frequencies never became due after the check")
+}

@@ -560,17 +560,24 @@ func (m Model) onEval(msg evalMsg) (tea.Model, tea.Cmd) {
 	m.evalErr = ""
 	m.report = msg.report
 	m.estimand = min(m.estimand, len(m.report.Estimands)-1)
-	// The frequencies, like the check, wait for the knobs to stay still.
-	freq := frequencyAfter(m.cfg.CheckDelay, m.gen)
-	if m.researcher() {
-		freq = nil // they compare releases with the truth: never on a shareable screen
-	}
 	if !needsCheck(m.report) {
-		return m, freq
+		// The frequencies, like the check, wait for the knobs to stay still.
+		return m, m.frequencyAfterQuiet()
 	}
-	// The figures are on screen; the check waits for the knobs to stay still.
+	// The figures are on screen; the check waits for the knobs to stay still, and the
+	// frequencies wait for the check: one simulation at a time, so that a core is always
+	// free for the keys.
 	m.checkWaiting = true
-	return m, tea.Batch(checkAfter(m.cfg.CheckDelay, m.gen), freq)
+	return m, checkAfter(m.cfg.CheckDelay, m.gen)
+}
+
+// frequencyAfterQuiet schedules the frequencies of the current setting after the quiet
+// period; nil on the researcher screen (they compare releases with the truth).
+func (m Model) frequencyAfterQuiet() tea.Cmd {
+	if m.researcher() {
+		return nil
+	}
+	return frequencyAfter(m.cfg.CheckDelay, m.gen)
 }
 
 // onFrequencyDue starts the simulation of the current setting's frequencies
@@ -624,7 +631,7 @@ func (m Model) onMonteCarlo(msg mcMsg) (tea.Model, tea.Cmd) {
 	}
 	if msg.done {
 		m.mcActive = false
-		return m, nil
+		return m, m.frequencyAfterQuiet() // the check is over: the frequencies' turn
 	}
 	if msg.err != nil {
 		m.evalErr = "simulation stopped: " + msg.err.Error()
