@@ -22,28 +22,28 @@ func (m Model) View() string {
 	if m.width == 0 {
 		return "loading…"
 	}
-	helpView := m.help.View(m.keys)
-	switch {
-	case m.confirmingAck:
-		helpView = m.styles.Warn.Render(lipgloss.NewStyle().Width(m.width).Render(m.ackPrompt()))
-	case !m.help.ShowAll:
-		m.help.Width = m.width
-		helpView = m.help.ShortHelpView(m.keys.ShortHelp())
-	case len(m.reads) > 0:
-		helpView += "\n" + lipgloss.NewStyle().Width(m.width).Render(m.readsHelp())
+	// The footer is one line: the keys that act on this layout, ? help and q quit first;
+	// the full help (?) takes the body's place, as in lazygit or k9s.
+	l := computeLayout(m.width, m.height, 1)
+	if m.confirmingAck {
+		prompt := m.styles.Warn.Render(lipgloss.NewStyle().Width(m.width).Render(m.ackPrompt()))
+		l = computeLayout(m.width, m.height, lipgloss.Height(prompt))
 	}
-	if m.help.ShowAll && !m.confirmingAck && !m.researcher() {
-		helpView += "\n" + lipgloss.NewStyle().Width(m.width).Render(frequencyGlossary)
-	}
-	l := computeLayout(m.width, m.height, lipgloss.Height(helpView))
 	if l.tooSmall {
 		return fmt.Sprintf("privtune needs a terminal of at least %d × %d; this one is %d × %d.\nEnlarge it, or press q to quit.",
 			MinWidth, MinHeight, m.width, m.height)
 	}
+	helpView := m.footer(m.activeKeys(l).footerBindings(), m.width)
+	if m.confirmingAck {
+		helpView = m.styles.Warn.Render(lipgloss.NewStyle().Width(m.width).Render(m.ackPrompt()))
+	}
 	var body string
-	if m.showSettings {
+	switch {
+	case m.help.ShowAll && !m.confirmingAck:
+		body = m.fullHelpView(m.width, l.body)
+	case m.showSettings:
 		body = m.settings.View(m.width, l.body)
-	} else {
+	default:
 		leftColumn, rightColumn := m.leftColumn, m.rightColumn
 		if m.researcher() {
 			leftColumn, rightColumn = m.researcherLeft, m.researcherRight
@@ -84,76 +84,116 @@ func (m Model) header() string {
 		// Groups made of what the data holds are as many as the data has.
 		about = append(about, fmt.Sprintf("%d groups", len(t.Groups)))
 	}
-	left := m.styles.Title.Render("privtune") + m.styles.Muted.Render(" · ") + m.audienceBadge(false) + m.styles.Muted.Render(" · "+strings.Join(about, " · "))
-	// The audience comes first, then the state (shortened only if it would hide the
-	// audience), then as much of the description as fits.
-	short := m.audienceBadge(true)
-	state := lipgloss.NewStyle().MaxWidth(max(0, m.width-lipgloss.Width(short)-1)).Render(m.stateBadge())
+	// The audience comes first, then the state (its short form if the long one would
+	// hide the audience), then as many whole parts of the description as fit: nothing is
+	// cut mid-word.
+	long, short := m.stateBadge()
+	state := long
+	lead := m.styles.Title.Render("privtune") + m.styles.Muted.Render(" · ") + m.audienceBadge(false)
+	if lipgloss.Width(lead)+1+lipgloss.Width(state) > m.width {
+		state = short
+	}
+	if lipgloss.Width(lead)+1+lipgloss.Width(state) > m.width {
+		lead = m.audienceBadge(true)
+	}
+	state = lipgloss.NewStyle().MaxWidth(max(0, m.width-lipgloss.Width(lead)-1)).Render(state)
 	room := m.width - lipgloss.Width(state) - 1
-	switch {
-	case room < lipgloss.Width("privtune · ")+lipgloss.Width(m.audienceBadge(false)):
-		left = short
-	case lipgloss.Width(left) > room:
-		left = lipgloss.NewStyle().MaxWidth(room).Render(left)
+	left := lead
+	for _, part := range about {
+		next := left + m.styles.Muted.Render(" · "+part)
+		if lipgloss.Width(next) > room {
+			break
+		}
+		left = next
 	}
 	gap := max(1, m.width-lipgloss.Width(left)-lipgloss.Width(state))
 	return left + strings.Repeat(" ", gap) + state
 }
 
-// stateBadge says what the screen is doing: computing, simulating, up to date, or why not.
-func (m Model) stateBadge() string {
+// stateBadge says in one truthful state what the screen is doing, in a long form and a
+// short one for a narrow header: computing, simulating a figure on screen, checking an
+// approximation on screen, some figure on screen not computed, no DP guarantee, or up to
+// date. Work on figures off screen (another district, the map behind the curves) does not
+// show.
+func (m Model) stateBadge() (long, short string) {
 	s := m.styles
 	p := m.knobs.Params()
+	same := func(v string) (string, string) { return v, v }
 	switch {
 	case m.reloading, m.status != "":
-		return s.BadgeMC.Render(safeLabel(m.status))
+		return same(s.BadgeMC.Render(safeLabel(m.status)))
 	case m.evalErr != "" && !m.researcher():
-		return s.Error.Render(safeLabel(m.evalErr))
+		return same(s.Error.Render(safeLabel(m.evalErr)))
 	case m.researcher() && drawable(p) == "" && m.currentDraw() == nil && m.sampleErr == "":
-		return s.Muted.Render("drawing…")
+		return same(s.Muted.Render("drawing…"))
 	case m.researcher() && !p.IsDP():
-		return s.Warn.Render("no DP guarantee")
+		return same(s.Warn.Render("no DP guarantee"))
 	case m.researcher():
-		return s.Badge.Render("up to date")
+		return same(s.Badge.Render("up to date"))
 	case m.report == nil || m.report.Params != p:
 		// The figures shown are still those of the previous setting.
-		return s.Muted.Render("computing…")
-	case (m.mcActive || m.checkWaiting) && m.visiblePending():
-		// Only a figure without an approximation is simulated.
+		return same(s.Muted.Render("computing…"))
+	}
+	l := computeLayout(m.width, m.height, 1)
+	pending, approx := m.visibleFigures(l)
+	running := m.mcActive || m.checkWaiting
+	switch {
+	case running && pending:
 		if m.report.Iterations == 0 {
-			return s.BadgeMC.Render("simulating…")
+			return same(s.BadgeMC.Render("simulating…"))
 		}
-		return s.BadgeMC.Render(fmt.Sprintf("simulating · %s releases", thousands(int64(m.report.Iterations))))
-	case m.mcActive:
+		return s.BadgeMC.Render(fmt.Sprintf("simulating · %s releases", thousands(int64(m.report.Iterations)))),
+			s.BadgeMC.Render("simulating…")
+	case m.freqActive:
+		// The utility panel's "in 95 of 100 releases" waits for its own simulation.
+		return s.BadgeMC.Render("simulating error frequencies…"), s.BadgeMC.Render("simulating…")
+	case pending:
+		return s.Warn.Render("some figures not computed"), s.Warn.Render("not computed")
+	case m.mcActive && approx:
 		// Every figure is on screen; the Monte Carlo only checks the approximations.
 		if m.report.Iterations == 0 {
-			return s.BadgeMC.Render("checking…")
+			return same(s.BadgeMC.Render("checking…"))
 		}
-		return s.BadgeMC.Render(fmt.Sprintf("checking… · %s releases", thousands(int64(m.report.Iterations))))
+		return s.BadgeMC.Render(fmt.Sprintf("checking… · %s releases", thousands(int64(m.report.Iterations)))),
+			s.BadgeMC.Render("checking…")
 	case !p.IsDP():
-		return s.Warn.Render("no DP guarantee")
+		return same(s.Warn.Render("no DP guarantee"))
 	}
-	return s.Badge.Render("up to date")
+	return same(s.Badge.Render("up to date"))
 }
 
-// visiblePending reports whether a figure the screen shows waits for the Monte Carlo:
-// the selected estimand, a district or density class of the tables, the map or the
-// crowd risk. A pending figure off screen (another district's mean) does not make the
-// header say "simulating".
-func (m Model) visiblePending() bool {
+// visibleFigures reports whether a figure the layout l shows waits for the Monte Carlo
+// (pending) and whether one is an approximation (approx): the selected estimand, the
+// district or density table shown, the map when it shows, and the crowd risk.
+func (m Model) visibleFigures(l layout) (pending, approx bool) {
 	r := m.report
-	if r.Map.Pending || r.CrowdPending {
-		return true
+	pending, approx = r.CrowdPending, !r.CrowdPending && r.CrowdMethod == sim.MethodApprox
+	located := m.table != nil && m.table.Grid.Located
+	if located && !(m.showCurve && l.curvesH == 0) {
+		pending = pending || r.Map.Pending
+		approx = approx || (!r.Map.Pending && r.Map.Method == sim.MethodApprox && m.layer != layerTruth)
 	}
-	if est, ok := m.selected(); ok && est.Pending {
-		return true
+	note := func(e sim.Estimate) {
+		pending = pending || e.Pending
+		approx = approx || (!e.Pending && e.Method == sim.MethodApprox)
+	}
+	if est, ok := m.selected(); ok {
+		note(est)
 	}
 	for _, e := range r.Estimands {
-		if e.Pending && (e.Kind == sim.KindDistrict || e.Kind == sim.KindDensity) {
-			return true
+		shown := false
+		switch {
+		case m.pinned != nil && !l.tall:
+		case e.Kind == sim.KindDistrict:
+			shown = l.tall || m.showDist
+		case e.Kind == sim.KindDensity:
+			shown = l.tall || !m.showDist
+		}
+		if shown {
+			note(e)
 		}
 	}
-	return false
+	return pending, approx
 }
 
 func (m Model) leftColumn(l layout) string {
