@@ -221,13 +221,17 @@ func (m Model) leftColumn(l layout) string {
 func (m Model) rightColumn(l layout) string {
 	located := m.table.Grid.Located
 	if (m.showCurve || !located) && l.curvesH == 0 {
-		return m.curvesView(l.right, l.body)
+		return m.curvesView(l.right, l.body, located)
 	}
-	mapView := m.mapView(l.right, l.mapH)
-	if l.curvesH == 0 {
+	mapView := m.mapView(l.mapW, l.mapH)
+	switch {
+	case l.curvesH == 0:
 		return mapView
+	case l.curvesBeside:
+		mapView = lipgloss.NewStyle().Width(l.mapW).MaxWidth(l.mapW).MaxHeight(l.body).Render(mapView)
+		return lipgloss.JoinHorizontal(lipgloss.Top, mapView, "  ", m.curvesView(l.curvesW, l.curvesH, false))
 	}
-	return mapView + "\n\n" + m.curvesView(l.right, l.curvesH)
+	return mapView + "\n\n" + m.curvesView(l.right, l.curvesH, false)
 }
 
 // utilityView shows the selected estimand's figures in lines of at most width columns:
@@ -854,8 +858,9 @@ func (m Model) pendingWord() string {
 	return "not computed"
 }
 
-// curvesView draws RMSE and risk against the curve axis.
-func (m Model) curvesView(w, h int) string {
+// curvesView draws RMSE and risk against the curve axis in w × h; mapKey says that c
+// brings the map back (the curves show in its place).
+func (m Model) curvesView(w, h int, mapKey bool) string {
 	s := m.styles
 	vals := m.axisValues(m.curveAxis)
 	labels := make([]string, len(vals))
@@ -900,14 +905,23 @@ func (m Model) curvesView(w, h int) string {
 	default:
 		cur = p.Epsilon
 	}
-	marker := -1
-	for i, v := range vals {
-		if v == cur || (math.IsInf(v, 1) && math.IsInf(cur, 1)) {
-			marker = i
+	// index is the axis value of a setting's knob: its own, else the nearest.
+	index := func(cur float64) int {
+		for i, v := range vals {
+			if v == cur || (math.IsInf(v, 1) && math.IsInf(cur, 1)) {
+				return i
+			}
 		}
+		if math.IsInf(cur, 1) {
+			return -1
+		}
+		return knobs.NearestStep(vals[:len(vals)-boolInt(math.IsInf(vals[len(vals)-1], 1))], cur)
 	}
-	if marker < 0 && !math.IsInf(cur, 1) {
-		marker = knobs.NearestStep(vals[:len(vals)-boolInt(math.IsInf(vals[len(vals)-1], 1))], cur)
+	marker := index(cur)
+	pinned, hasPinned := -1, m.pinned != nil
+	if hasPinned {
+		pp := m.pinned.params
+		pinned = index(map[axis]float64{axisEpsilon: pp.Epsilon, axisK: float64(pp.K), axisRadius: pp.RadiusKM}[m.curveAxis])
 	}
 	logY := false
 	lo, hi := math.Inf(1), 0.0
@@ -919,21 +933,33 @@ func (m Model) curvesView(w, h int) string {
 	if hi > 20*lo {
 		logY = true
 	}
-	title := fmt.Sprintf("Trade-off vs %s (x: axis, c: map)", name)
+	keysHint := " (x: axis)"
+	if mapKey {
+		keysHint = " (x: axis, c: map)"
+	}
+	legend := " · ◆ now"
+	if hasPinned {
+		legend += ", A pinned"
+	}
+	title := "Trade-off vs " + name + legend + keysHint
+	if lipgloss.Width(title) > w {
+		title = "Trade-off vs " + name + legend
+	}
 	if gaps {
 		// Points left blank must not read as "no risk" or "no error": say why they are.
 		const note = "gaps: not computed in time"
 		if lipgloss.Width(title+" · "+note) <= w {
 			title += " · " + note
 		} else {
-			title = "Trade-off vs " + name + "\n" + note // the note matters more than the keys' hint
+			title = "Trade-off vs " + name + legend + "\n" + note // the note matters more than the keys' hint
 		}
 	}
 	title = lipgloss.NewStyle().MaxWidth(w).Render(s.Muted.Render(title))
-	h -= lipgloss.Height(title) - 1
+	h -= lipgloss.Height(title)
 	rm := m.rmse
 	rk := m.risk
 	rm.SetData(chart.Data{Title: "RMSE · " + cutLabel(est.Name, max(w-lipgloss.Width("RMSE · ")-2, 8)), XLabels: labels, Marker: marker, LogY: logY,
+		Pinned: pinned, HasPinned: hasPinned, XName: name,
 		Series: []chart.Series{{Name: "RMSE", Y: rmse}}})
 	riskLo, riskHi := math.Inf(1), 0.0
 	for i := range crowd {
@@ -944,16 +970,22 @@ func (m Model) curvesView(w, h int) string {
 		}
 	}
 	rk.SetData(chart.Data{Title: "Risk", XLabels: labels, Marker: marker, LogY: riskHi > 20*riskLo,
+		Pinned: pinned, HasPinned: hasPinned, XName: name,
 		Series: []chart.Series{{Name: "crowd mean", Y: crowd}, {Name: "DP advantage", Y: adv, Glyph: '○'}}})
-	if w >= 100 {
+	if !chartsStacked(w, h+1) {
 		half := (w - 2) / 2
-		rm.SetSize(half, h-1)
-		rk.SetSize(w-half-2, h-1)
+		rm.SetSize(half, h)
+		rk.SetSize(w-half-2, h)
 		return title + "\n" + lipgloss.JoinHorizontal(lipgloss.Top, rm.View(), "  ", rk.View())
 	}
-	rm.SetSize(w, (h-1)/2)
-	rk.SetSize(w, h-1-(h-1)/2)
-	return title + "\n" + rm.View() + "\n" + rk.View()
+	// A blank line between the stacked charts when there is room.
+	gap := 0
+	if h >= 2*(chartChrome+minChartPlot)+1 {
+		gap = 1
+	}
+	rm.SetSize(w, (h-gap)/2)
+	rk.SetSize(w, h-gap-(h-gap)/2)
+	return title + "\n" + rm.View() + strings.Repeat("\n", 1+gap) + rk.View()
 }
 
 func boolInt(b bool) int {
