@@ -32,10 +32,23 @@ func (m Model) activeKeys(l layout) KeyMap {
 }
 
 // footerBindings is the one-line help in order of importance: help and quit first, so
-// that they always show, then the hints that act on the current layout.
+// that they always show, then the hints that act on the current layout, in words short
+// enough for most of them to show at 100 columns (the full help has the long ones).
 func (k KeyMap) footerBindings() []key.Binding {
-	return []key.Binding{k.Help, k.Quit, k.Knobs.Next, k.Knobs.Up, k.Audience, k.Knobs.Edit, k.Estimand, k.Layer,
-		k.Curves, k.Table, k.Axis, k.Pin, k.Settings, k.Release}
+	short := func(b key.Binding, keys, desc string) key.Binding {
+		b.SetHelp(keys, desc)
+		return b
+	}
+	audience := "researcher"
+	if k.Audience.Help().Desc == "curator screen" {
+		audience = "curator"
+	}
+	curves := "curves"
+	return []key.Binding{k.Help, k.Quit,
+		short(k.Knobs.Next, "tab", "next knob"), short(k.Knobs.Up, "←/→", "step"), short(k.Knobs.Edit, "enter", "type"),
+		short(k.Audience, "a", audience), short(k.Estimand, "e", "estimand"), short(k.Layer, "m", "layer"),
+		short(k.Curves, "c", curves), short(k.Table, "d", "table"), short(k.Axis, "x", "axis"),
+		short(k.Pin, "p", "pin A"), short(k.Settings, "s", "settings"), short(k.Release, "w", "write release")}
 }
 
 // footer renders bindings in at most width columns: each binding whole or not at all,

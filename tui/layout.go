@@ -27,12 +27,13 @@ type layout struct {
 	tall bool
 }
 
-// Chart sizes: a chart is its title line, its plot and two lines of x axis; minChartPlot
+// Chart sizes: a chart is its title line, a legend line when the legend does not fit
+// beside the title, its plot and two lines of x axis; minChartPlot
 // rows of plot are enough to read, and two charts go side by side from
 // sideBySideCharts columns.
 const (
 	minChartPlot     = 8
-	chartChrome      = 3
+	chartChrome      = 4
 	sideBySideCharts = 70
 	// curvesBesideMap is the least right column that holds the map and, beside it, the
 	// curves stacked in a column of their own.
@@ -42,7 +43,7 @@ const (
 // computeLayout divides a w × h terminal; helpLines is the height of the footer.
 // Up to 119 columns the left column takes 55 % (44 to 64), up to 179 45 % (at most 72),
 // beyond 42 % (at most 96: the tables and the risk panels widen). A tall body (36 rows)
-// shows the curves under the map, side by side from 70 columns, each with at least 8
+// shows the curves under the map, side by side from 70 columns (else stacked, from 40 rows), each with at least 8
 // rows of plot; a right column of 110 columns and a body of 30 rows puts the curves in
 // a column beside the map, stacked, as tall as the body.
 func computeLayout(w, h, helpLines int) layout {
@@ -72,8 +73,8 @@ func computeLayout(w, h, helpLines int) layout {
 		// One title line over two charts side by side.
 		l.curvesH = max(1+chartChrome+minChartPlot, min(16, l.body/3))
 		l.mapH = l.body - l.curvesH - 1
-	case l.tall:
-		// Two charts stacked under one title line.
+	case l.tall && l.body >= 40:
+		// Two charts stacked under one title line, the map keeping 14 rows.
 		l.curvesH = max(1+2*(chartChrome+minChartPlot), l.body/2)
 		l.mapH = l.body - l.curvesH - 1
 	}

@@ -274,7 +274,7 @@ func (m Model) utilityView(width int) string {
 	if est.Kind == sim.KindMean {
 		lines = append(lines, s.Label.Render("defined in ")+s.Value.Render(percent(est.PDefined))+s.Muted.Render(" of releases (its district publishes someone)"))
 	}
-	if est.Undefined() {
+	if est.Undefined() || math.IsNaN(est.Bias) || math.IsNaN(est.Variance) {
 		return strings.Join(append(lines, truth, s.Warn.Render("too rarely defined for an expected value, bias or interval")), "\n")
 	}
 	b := est.BiasBySource
@@ -463,7 +463,8 @@ func (m Model) methodBadge(est sim.Estimate, width int) (badge, detail string) {
 		return s.Badge.Render("[approx]"), ""
 	case est.Exact:
 		return s.Badge.Render("[exact]"), ""
-	case est.MCSE > 0 && !math.IsInf(est.MCSE, 0):
+	case est.MCSE > 0 && !math.IsInf(est.MCSE, 0) && !est.Undefined() && num(est.MCSE) != "0":
+		// A ± that rounds to 0 (or of a figure not defined) would claim more than it knows.
 		return s.BadgeMC.Render(fmt.Sprintf("[Monte Carlo ±%s]", num(est.MCSE))), ""
 	}
 	// A standard error of 0 (or none) would claim more than a simulation knows.
