@@ -39,16 +39,24 @@ func (k KeyMap) footerBindings() []key.Binding {
 		b.SetHelp(keys, desc)
 		return b
 	}
-	audience := "researcher"
-	if k.Audience.Help().Desc == "curator screen" {
-		audience = "curator"
-	}
+	audience := strings.TrimSuffix(k.Audience.Help().Desc, " screen")
 	curves := "curves"
 	return []key.Binding{k.Help, k.Quit,
 		short(k.Knobs.Next, "tab", "next knob"), short(k.Knobs.Up, "←/→", "step"), short(k.Knobs.Edit, "enter", "type"),
 		short(k.Audience, "a", audience), short(k.Estimand, "e", "estimand"), short(k.Layer, "m", "layer"),
 		short(k.Curves, "c", curves), short(k.Table, "d", "table"), short(k.Axis, "x", "axis"),
 		short(k.Pin, "p", "pin A"), short(k.Settings, "s", "settings"), short(k.Release, "w", "write release")}
+}
+
+// modalFooter is the footer where keys go to a field or a panel rather than to the
+// explorer (q and ? are typed there): typing a knob's value, or the settings.
+func (m Model) modalFooter() []key.Binding {
+	quit := key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit"))
+	if m.showSettings {
+		return []key.Binding{key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close settings")), quit}
+	}
+	return []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "set the value")),
+		key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")), quit}
 }
 
 // footer renders bindings in at most width columns: each binding whole or not at all,

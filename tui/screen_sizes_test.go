@@ -18,7 +18,8 @@ var screenSizes = []struct {
 // TestScreenFitsEverySize drives the real model at each size through its screens (the
 // explorer, the curves, a pinned comparison, the full help and its pages, the settings,
 // the researcher screen) and checks that nothing is wider or taller than the terminal,
-// that the footer always offers ? help and q quit, and that the header is not cut mid-word:
+// that the footer always offers ? help and q quit (esc and ctrl+c in the settings,
+// which take every key), and that the header is not cut mid-word:
 // it is made of whole parts and ends in a whole state.
 func TestScreenFitsEverySize(t *testing.T) {
 	states := regexp.MustCompile(`^(up to date|computing…|simulating…|simulating · [0-9,]+ releases|simulating error frequencies…|checking…|checking… · [0-9,]+ releases|some figures not computed|not computed|no DP guarantee|drawing…)$`)
@@ -39,7 +40,12 @@ func TestScreenFitsEverySize(t *testing.T) {
 			checkFits(t, view, size.w, size.h)
 			lines := strings.Split(view, "\n")
 			footer := ansi.Strip(lines[len(lines)-1])
-			if !strings.HasPrefix(footer, "? ") || !strings.Contains(footer, " q quit") {
+			if m.showSettings {
+				// The settings take every key: the footer says how to leave them.
+				if !strings.HasPrefix(footer, "esc close settings") || !strings.Contains(footer, "ctrl+c quit") {
+					t.Errorf("%s %s: footer %q", size.name, step.name, footer)
+				}
+			} else if !strings.HasPrefix(footer, "? ") || !strings.Contains(footer, " q quit") {
 				t.Errorf("%s %s: footer %q lacks ? and q", size.name, step.name, footer)
 			}
 			header := ansi.Strip(lines[0])

@@ -34,6 +34,10 @@ func (m Model) View() string {
 			MinWidth, MinHeight, m.width, m.height)
 	}
 	helpView := m.footer(m.activeKeys(l).footerBindings(), m.width)
+	if m.showSettings || m.knobs.Editing() {
+		// Keys go to the panel or the field here: ? and q are not the explorer's.
+		helpView = m.footer(m.modalFooter(), m.width)
+	}
 	if m.confirmingAck {
 		helpView = m.styles.Warn.Render(lipgloss.NewStyle().Width(m.width).Render(m.ackPrompt()))
 	}
