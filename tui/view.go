@@ -92,23 +92,31 @@ func (m Model) header() string {
 	// hide the audience), then as many whole parts of the description as fit: nothing is
 	// cut mid-word.
 	long, short := m.stateBadge()
-	state := long
 	lead := m.styles.Title.Render("privtune") + m.styles.Muted.Render(" · ") + m.audienceBadge(false)
-	if lipgloss.Width(lead)+1+lipgloss.Width(state) > m.width {
-		state = short
-	}
-	if lipgloss.Width(lead)+1+lipgloss.Width(state) > m.width {
-		lead = m.audienceBadge(true)
-	}
-	state = lipgloss.NewStyle().MaxWidth(max(0, m.width-lipgloss.Width(lead)-1)).Render(state)
-	room := m.width - lipgloss.Width(state) - 1
-	left := lead
-	for _, part := range about {
-		next := left + m.styles.Muted.Render(" · "+part)
-		if lipgloss.Width(next) > room {
-			break
+	compose := func(state string) (left, fitted string, parts int) {
+		lead := lead
+		if lipgloss.Width(lead)+1+lipgloss.Width(state) > m.width {
+			lead = m.audienceBadge(true)
 		}
-		left = next
+		state = lipgloss.NewStyle().MaxWidth(max(0, m.width-lipgloss.Width(lead)-1)).Render(state)
+		room := m.width - lipgloss.Width(state) - 1
+		left = lead
+		for _, part := range about {
+			next := left + m.styles.Muted.Render(" · "+part)
+			if lipgloss.Width(next) > room {
+				break
+			}
+			left, parts = next, parts+1
+		}
+		if lead != m.styles.Title.Render("privtune")+m.styles.Muted.Render(" · ")+m.audienceBadge(false) {
+			parts = -1
+		}
+		return left, state, parts
+	}
+	// The long state unless it costs the description a part the short one keeps.
+	left, state, parts := compose(long)
+	if l, st, p := compose(short); p > parts {
+		left, state = l, st
 	}
 	gap := max(1, m.width-lipgloss.Width(left)-lipgloss.Width(state))
 	return left + strings.Repeat(" ", gap) + state
