@@ -61,8 +61,8 @@ func (k *KeyMap) setAudience(a Audience) {
 
 // ShortHelp is the one-line help.
 func (k KeyMap) ShortHelp() []key.Binding {
-	// The audience key third: it shows even in an 80-column footer.
-	return []key.Binding{k.Knobs.Next, k.Knobs.Up, k.Audience, k.Knobs.Edit, k.Estimand, k.Layer, k.Pin, k.Settings, k.Help, k.Quit}
+	// Help and quit first, so that they always show; the audience key next.
+	return k.footerBindings()
 }
 
 // FullHelp is the help on ?.

@@ -103,6 +103,8 @@ type Model struct {
 	styles theme.Styles
 	keys   KeyMap
 	help   help.Model
+	// helpPage is the full help's page shown (0 or 1).
+	helpPage int
 
 	knobs    knobs.Model
 	heatmap  heatmap.Model
@@ -442,7 +444,15 @@ func (m Model) onKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(k, m.keys.Audience):
 		return m.toggleAudience()
 	case key.Matches(k, m.keys.Help):
-		m.help.ShowAll = !m.help.ShowAll
+		// ? opens the help, turns its page when it has two (a short terminal), closes it.
+		switch {
+		case !m.help.ShowAll:
+			m.help.ShowAll, m.helpPage = true, 0
+		case m.helpPage+1 < m.helpPages():
+			m.helpPage++
+		default:
+			m.help.ShowAll, m.helpPage = false, 0
+		}
 	case key.Matches(k, m.keys.Estimand):
 		m.estimand = m.cycle(m.estimand, +1, m.numEstimands())
 	case key.Matches(k, m.keys.EstimandBack):

@@ -16,7 +16,7 @@ func TestGoldenViews(t *testing.T) {
 	for _, size := range []struct {
 		name string
 		w, h int
-	}{{"80x24", 80, 24}, {"140x45", 140, 45}} {
+	}{{"80x24", 80, 24}, {"100x30", 100, 30}, {"140x45", 140, 45}, {"220x60", 220, 60}} {
 		m := start(t, size.w, size.h)
 		view := m.View()
 		checkFits(t, view, size.w, size.h)

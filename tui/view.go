@@ -22,28 +22,32 @@ func (m Model) View() string {
 	if m.width == 0 {
 		return "loading…"
 	}
-	helpView := m.help.View(m.keys)
-	switch {
-	case m.confirmingAck:
-		helpView = m.styles.Warn.Render(lipgloss.NewStyle().Width(m.width).Render(m.ackPrompt()))
-	case !m.help.ShowAll:
-		m.help.Width = m.width
-		helpView = m.help.ShortHelpView(m.keys.ShortHelp())
-	case len(m.reads) > 0:
-		helpView += "\n" + lipgloss.NewStyle().Width(m.width).Render(m.readsHelp())
+	// The footer is one line: the keys that act on this layout, ? help and q quit first;
+	// the full help (?) takes the body's place, as in lazygit or k9s.
+	l := computeLayout(m.width, m.height, 1)
+	if m.confirmingAck {
+		prompt := m.styles.Warn.Render(lipgloss.NewStyle().Width(m.width).Render(m.ackPrompt()))
+		l = computeLayout(m.width, m.height, lipgloss.Height(prompt))
 	}
-	if m.help.ShowAll && !m.confirmingAck && !m.researcher() {
-		helpView += "\n" + lipgloss.NewStyle().Width(m.width).Render(frequencyGlossary)
-	}
-	l := computeLayout(m.width, m.height, lipgloss.Height(helpView))
 	if l.tooSmall {
 		return fmt.Sprintf("privtune needs a terminal of at least %d × %d; this one is %d × %d.\nEnlarge it, or press q to quit.",
 			MinWidth, MinHeight, m.width, m.height)
 	}
+	helpView := m.footer(m.activeKeys(l).footerBindings(), m.width)
+	if m.showSettings || m.knobs.Editing() {
+		// Keys go to the panel or the field here: ? and q are not the explorer's.
+		helpView = m.footer(m.modalFooter(), m.width)
+	}
+	if m.confirmingAck {
+		helpView = m.styles.Warn.Render(lipgloss.NewStyle().Width(m.width).Render(m.ackPrompt()))
+	}
 	var body string
-	if m.showSettings {
+	switch {
+	case m.help.ShowAll && !m.confirmingAck:
+		body = m.fullHelpView(m.width, l.body)
+	case m.showSettings:
 		body = m.settings.View(m.width, l.body)
-	} else {
+	default:
 		leftColumn, rightColumn := m.leftColumn, m.rightColumn
 		if m.researcher() {
 			leftColumn, rightColumn = m.researcherLeft, m.researcherRight
@@ -84,76 +88,124 @@ func (m Model) header() string {
 		// Groups made of what the data holds are as many as the data has.
 		about = append(about, fmt.Sprintf("%d groups", len(t.Groups)))
 	}
-	left := m.styles.Title.Render("privtune") + m.styles.Muted.Render(" · ") + m.audienceBadge(false) + m.styles.Muted.Render(" · "+strings.Join(about, " · "))
-	// The audience comes first, then the state (shortened only if it would hide the
-	// audience), then as much of the description as fits.
-	short := m.audienceBadge(true)
-	state := lipgloss.NewStyle().MaxWidth(max(0, m.width-lipgloss.Width(short)-1)).Render(m.stateBadge())
-	room := m.width - lipgloss.Width(state) - 1
-	switch {
-	case room < lipgloss.Width("privtune · ")+lipgloss.Width(m.audienceBadge(false)):
-		left = short
-	case lipgloss.Width(left) > room:
-		left = lipgloss.NewStyle().MaxWidth(room).Render(left)
+	// The audience comes first, then the state (its short form if the long one would
+	// hide the audience), then as many whole parts of the description as fit: nothing is
+	// cut mid-word.
+	long, short := m.stateBadge()
+	lead := m.styles.Title.Render("privtune") + m.styles.Muted.Render(" · ") + m.audienceBadge(false)
+	compose := func(state string) (left, fitted string, parts int) {
+		lead := lead
+		if lipgloss.Width(lead)+1+lipgloss.Width(state) > m.width {
+			lead = m.audienceBadge(true)
+		}
+		state = lipgloss.NewStyle().MaxWidth(max(0, m.width-lipgloss.Width(lead)-1)).Render(state)
+		room := m.width - lipgloss.Width(state) - 1
+		left = lead
+		for _, part := range about {
+			next := left + m.styles.Muted.Render(" · "+part)
+			if lipgloss.Width(next) > room {
+				break
+			}
+			left, parts = next, parts+1
+		}
+		if lead != m.styles.Title.Render("privtune")+m.styles.Muted.Render(" · ")+m.audienceBadge(false) {
+			parts = -1
+		}
+		return left, state, parts
+	}
+	// The long state unless it costs the description a part the short one keeps.
+	left, state, parts := compose(long)
+	if l, st, p := compose(short); p > parts {
+		left, state = l, st
 	}
 	gap := max(1, m.width-lipgloss.Width(left)-lipgloss.Width(state))
 	return left + strings.Repeat(" ", gap) + state
 }
 
-// stateBadge says what the screen is doing: computing, simulating, up to date, or why not.
-func (m Model) stateBadge() string {
+// stateBadge says in one truthful state what the screen is doing, in a long form and a
+// short one for a narrow header: computing, simulating a figure on screen, checking an
+// approximation on screen, some figure on screen not computed, no DP guarantee, or up to
+// date. Work on figures off screen (another district, the map behind the curves) does not
+// show.
+func (m Model) stateBadge() (long, short string) {
 	s := m.styles
 	p := m.knobs.Params()
+	same := func(v string) (string, string) { return v, v }
 	switch {
 	case m.reloading, m.status != "":
-		return s.BadgeMC.Render(safeLabel(m.status))
+		return same(s.BadgeMC.Render(safeLabel(m.status)))
 	case m.evalErr != "" && !m.researcher():
-		return s.Error.Render(safeLabel(m.evalErr))
+		return same(s.Error.Render(safeLabel(m.evalErr)))
 	case m.researcher() && drawable(p) == "" && m.currentDraw() == nil && m.sampleErr == "":
-		return s.Muted.Render("drawing…")
+		return same(s.Muted.Render("drawing…"))
 	case m.researcher() && !p.IsDP():
-		return s.Warn.Render("no DP guarantee")
+		return same(s.Warn.Render("no DP guarantee"))
 	case m.researcher():
-		return s.Badge.Render("up to date")
+		return same(s.Badge.Render("up to date"))
 	case m.report == nil || m.report.Params != p:
 		// The figures shown are still those of the previous setting.
-		return s.Muted.Render("computing…")
-	case (m.mcActive || m.checkWaiting) && m.visiblePending():
-		// Only a figure without an approximation is simulated.
+		return same(s.Muted.Render("computing…"))
+	}
+	l := computeLayout(m.width, m.height, 1)
+	pending, approx := m.visibleFigures(l)
+	running := m.mcActive || m.checkWaiting
+	switch {
+	case running && pending:
 		if m.report.Iterations == 0 {
-			return s.BadgeMC.Render("simulating…")
+			return same(s.BadgeMC.Render("simulating…"))
 		}
-		return s.BadgeMC.Render(fmt.Sprintf("simulating · %s releases", thousands(int64(m.report.Iterations))))
-	case m.mcActive:
+		return s.BadgeMC.Render(fmt.Sprintf("simulating · %s releases", thousands(int64(m.report.Iterations)))),
+			s.BadgeMC.Render("simulating…")
+	case m.freqActive:
+		// The utility panel's "in 95 of 100 releases" waits for its own simulation.
+		return s.BadgeMC.Render("simulating error frequencies…"), s.BadgeMC.Render("simulating…")
+	case pending:
+		return s.Warn.Render("some figures not computed"), s.Warn.Render("not computed")
+	case m.mcActive && approx:
 		// Every figure is on screen; the Monte Carlo only checks the approximations.
 		if m.report.Iterations == 0 {
-			return s.BadgeMC.Render("checking…")
+			return same(s.BadgeMC.Render("checking…"))
 		}
-		return s.BadgeMC.Render(fmt.Sprintf("checking… · %s releases", thousands(int64(m.report.Iterations))))
+		return s.BadgeMC.Render(fmt.Sprintf("checking… · %s releases", thousands(int64(m.report.Iterations)))),
+			s.BadgeMC.Render("checking…")
 	case !p.IsDP():
-		return s.Warn.Render("no DP guarantee")
+		return same(s.Warn.Render("no DP guarantee"))
 	}
-	return s.Badge.Render("up to date")
+	return same(s.Badge.Render("up to date"))
 }
 
-// visiblePending reports whether a figure the screen shows waits for the Monte Carlo:
-// the selected estimand, a district or density class of the tables, the map or the
-// crowd risk. A pending figure off screen (another district's mean) does not make the
-// header say "simulating".
-func (m Model) visiblePending() bool {
+// visibleFigures reports whether a figure the layout l shows waits for the Monte Carlo
+// (pending) and whether one is an approximation (approx): the selected estimand, the
+// district or density table shown, the map when it shows, and the crowd risk.
+func (m Model) visibleFigures(l layout) (pending, approx bool) {
 	r := m.report
-	if r.Map.Pending || r.CrowdPending {
-		return true
+	pending, approx = r.CrowdPending, !r.CrowdPending && r.CrowdMethod == sim.MethodApprox
+	located := m.table != nil && m.table.Grid.Located
+	if located && !(m.showCurve && l.curvesH == 0) {
+		pending = pending || r.Map.Pending
+		approx = approx || (!r.Map.Pending && r.Map.Method == sim.MethodApprox && m.layer != layerTruth)
 	}
-	if est, ok := m.selected(); ok && est.Pending {
-		return true
+	note := func(e sim.Estimate) {
+		pending = pending || e.Pending
+		approx = approx || (!e.Pending && e.Method == sim.MethodApprox)
+	}
+	if est, ok := m.selected(); ok {
+		note(est)
 	}
 	for _, e := range r.Estimands {
-		if e.Pending && (e.Kind == sim.KindDistrict || e.Kind == sim.KindDensity) {
-			return true
+		shown := false
+		switch {
+		case m.pinned != nil && !l.tall:
+		case e.Kind == sim.KindDistrict:
+			shown = l.tall || m.showDist
+		case e.Kind == sim.KindDensity:
+			shown = l.tall || !m.showDist
+		}
+		if shown {
+			note(e)
 		}
 	}
-	return false
+	return pending, approx
 }
 
 func (m Model) leftColumn(l layout) string {
@@ -181,13 +233,17 @@ func (m Model) leftColumn(l layout) string {
 func (m Model) rightColumn(l layout) string {
 	located := m.table.Grid.Located
 	if (m.showCurve || !located) && l.curvesH == 0 {
-		return m.curvesView(l.right, l.body)
+		return m.curvesView(l.right, l.body, located)
 	}
-	mapView := m.mapView(l.right, l.mapH)
-	if l.curvesH == 0 {
+	mapView := m.mapView(l.mapW, l.mapH)
+	switch {
+	case l.curvesH == 0:
 		return mapView
+	case l.curvesBeside:
+		mapView = lipgloss.NewStyle().Width(l.mapW).MaxWidth(l.mapW).MaxHeight(l.body).Render(mapView)
+		return lipgloss.JoinHorizontal(lipgloss.Top, mapView, "  ", m.curvesView(l.curvesW, l.curvesH, false))
 	}
-	return mapView + "\n\n" + m.curvesView(l.right, l.curvesH)
+	return mapView + "\n\n" + m.curvesView(l.right, l.curvesH, false)
 }
 
 // utilityView shows the selected estimand's figures in lines of at most width columns:
@@ -230,7 +286,7 @@ func (m Model) utilityView(width int) string {
 	if est.Kind == sim.KindMean {
 		lines = append(lines, s.Label.Render("defined in ")+s.Value.Render(percent(est.PDefined))+s.Muted.Render(" of releases (its district publishes someone)"))
 	}
-	if est.Undefined() {
+	if est.Undefined() || math.IsNaN(est.Bias) || math.IsNaN(est.Variance) {
 		return strings.Join(append(lines, truth, s.Warn.Render("too rarely defined for an expected value, bias or interval")), "\n")
 	}
 	b := est.BiasBySource
@@ -419,7 +475,8 @@ func (m Model) methodBadge(est sim.Estimate, width int) (badge, detail string) {
 		return s.Badge.Render("[approx]"), ""
 	case est.Exact:
 		return s.Badge.Render("[exact]"), ""
-	case est.MCSE > 0 && !math.IsInf(est.MCSE, 0):
+	case est.MCSE > 0 && !math.IsInf(est.MCSE, 0) && !est.Undefined() && num(est.MCSE) != "0":
+		// A ± that rounds to 0 (or of a figure not defined) would claim more than it knows.
 		return s.BadgeMC.Render(fmt.Sprintf("[Monte Carlo ±%s]", num(est.MCSE))), ""
 	}
 	// A standard error of 0 (or none) would claim more than a simulation knows.
@@ -814,8 +871,9 @@ func (m Model) pendingWord() string {
 	return "not computed"
 }
 
-// curvesView draws RMSE and risk against the curve axis.
-func (m Model) curvesView(w, h int) string {
+// curvesView draws RMSE and risk against the curve axis in w × h; mapKey says that c
+// brings the map back (the curves show in its place).
+func (m Model) curvesView(w, h int, mapKey bool) string {
 	s := m.styles
 	vals := m.axisValues(m.curveAxis)
 	labels := make([]string, len(vals))
@@ -860,14 +918,23 @@ func (m Model) curvesView(w, h int) string {
 	default:
 		cur = p.Epsilon
 	}
-	marker := -1
-	for i, v := range vals {
-		if v == cur || (math.IsInf(v, 1) && math.IsInf(cur, 1)) {
-			marker = i
+	// index is the axis value of a setting's knob: its own, else the nearest.
+	index := func(cur float64) int {
+		for i, v := range vals {
+			if v == cur || (math.IsInf(v, 1) && math.IsInf(cur, 1)) {
+				return i
+			}
 		}
+		if math.IsInf(cur, 1) {
+			return -1
+		}
+		return knobs.NearestStep(vals[:len(vals)-boolInt(math.IsInf(vals[len(vals)-1], 1))], cur)
 	}
-	if marker < 0 && !math.IsInf(cur, 1) {
-		marker = knobs.NearestStep(vals[:len(vals)-boolInt(math.IsInf(vals[len(vals)-1], 1))], cur)
+	marker := index(cur)
+	pinned, hasPinned := -1, m.pinned != nil
+	if hasPinned {
+		pp := m.pinned.params
+		pinned = index(map[axis]float64{axisEpsilon: pp.Epsilon, axisK: float64(pp.K), axisRadius: pp.RadiusKM}[m.curveAxis])
 	}
 	logY := false
 	lo, hi := math.Inf(1), 0.0
@@ -879,21 +946,33 @@ func (m Model) curvesView(w, h int) string {
 	if hi > 20*lo {
 		logY = true
 	}
-	title := fmt.Sprintf("Trade-off vs %s (x: axis, c: map)", name)
+	keysHint := " (x: axis)"
+	if mapKey {
+		keysHint = " (x: axis, c: map)"
+	}
+	legend := " · ◆ now"
+	if hasPinned {
+		legend += ", A pinned"
+	}
+	title := "Trade-off vs " + name + legend + keysHint
+	if lipgloss.Width(title) > w {
+		title = "Trade-off vs " + name + legend
+	}
 	if gaps {
 		// Points left blank must not read as "no risk" or "no error": say why they are.
 		const note = "gaps: not computed in time"
 		if lipgloss.Width(title+" · "+note) <= w {
 			title += " · " + note
 		} else {
-			title = "Trade-off vs " + name + "\n" + note // the note matters more than the keys' hint
+			title = "Trade-off vs " + name + legend + "\n" + note // the note matters more than the keys' hint
 		}
 	}
 	title = lipgloss.NewStyle().MaxWidth(w).Render(s.Muted.Render(title))
-	h -= lipgloss.Height(title) - 1
+	h -= lipgloss.Height(title)
 	rm := m.rmse
 	rk := m.risk
 	rm.SetData(chart.Data{Title: "RMSE · " + cutLabel(est.Name, max(w-lipgloss.Width("RMSE · ")-2, 8)), XLabels: labels, Marker: marker, LogY: logY,
+		Pinned: pinned, HasPinned: hasPinned, XName: name,
 		Series: []chart.Series{{Name: "RMSE", Y: rmse}}})
 	riskLo, riskHi := math.Inf(1), 0.0
 	for i := range crowd {
@@ -904,16 +983,22 @@ func (m Model) curvesView(w, h int) string {
 		}
 	}
 	rk.SetData(chart.Data{Title: "Risk", XLabels: labels, Marker: marker, LogY: riskHi > 20*riskLo,
+		Pinned: pinned, HasPinned: hasPinned, XName: name,
 		Series: []chart.Series{{Name: "crowd mean", Y: crowd}, {Name: "DP advantage", Y: adv, Glyph: '○'}}})
-	if w >= 100 {
+	if !chartsStacked(w, h+1) {
 		half := (w - 2) / 2
-		rm.SetSize(half, h-1)
-		rk.SetSize(w-half-2, h-1)
+		rm.SetSize(half, h)
+		rk.SetSize(w-half-2, h)
 		return title + "\n" + lipgloss.JoinHorizontal(lipgloss.Top, rm.View(), "  ", rk.View())
 	}
-	rm.SetSize(w, (h-1)/2)
-	rk.SetSize(w, h-1-(h-1)/2)
-	return title + "\n" + rm.View() + "\n" + rk.View()
+	// A blank line between the stacked charts when there is room.
+	gap := 0
+	if h >= 2*(chartChrome+minChartPlot)+1 {
+		gap = 1
+	}
+	rm.SetSize(w, (h-gap)/2)
+	rk.SetSize(w, h-gap-(h-gap)/2)
+	return title + "\n" + rm.View() + strings.Repeat("\n", 1+gap) + rk.View()
 }
 
 func boolInt(b bool) int {

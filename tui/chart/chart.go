@@ -27,8 +27,14 @@ type Data struct {
 	Series  []Series
 	// Marker is the index of the current setting, or −1.
 	Marker int
-	// LogY draws the y axis on a log scale (values ≤ 0 are left out).
+	// LogY draws the y axis on a log scale (values ≤ 0 are left out); the title says so.
 	LogY bool
+	// Pinned is the index of a pinned setting (drawn as A on the x axis), or −1; the
+	// zero value draws none only when Pinned is set with HasPinned.
+	Pinned    int
+	HasPinned bool
+	// XName names the x axis (ε, k, r km); it heads the x labels.
+	XName string
 }
 
 // Model is the chart component.
@@ -49,10 +55,24 @@ func (m *Model) SetData(d Data) { m.data = d }
 
 const axisWidth = 8
 
-// View renders the chart: a title line, the plot with y labels, and an x label line.
+// View renders the chart in at most width × height: a title line (with "log scale"
+// when the y axis is logarithmic) and the legend beside it or, when they do not fit
+// together, on a line of its own above the plot (never over the data); the plot with at
+// least three labelled ticks on the y axis when it has three rows; the x axis, with the
+// current setting marked ◆ and a pinned setting A; and the x labels headed by the axis
+// name.
 func (m Model) View() string {
 	d := m.data
-	plotH := m.height - 3
+	title := m.styles.Title.Render(d.Title)
+	if d.LogY {
+		title += m.styles.Muted.Render(" (log scale)")
+	}
+	legend := m.legend()
+	head := []string{title + "  " + legend}
+	if lipgloss.Width(head[0]) > m.width {
+		head = []string{cut(title, m.width), cut(legend, m.width)}
+	}
+	plotH := m.height - 2 - len(head)
 	plotW := m.width - axisWidth
 	n := len(d.XLabels)
 	if plotH < 2 || plotW < max(n, 1) || n == 0 {
@@ -78,11 +98,17 @@ func (m Model) View() string {
 		}
 		return plotH - 1 - int(math.Round(t*float64(plotH-1))), true
 	}
-	if d.Marker >= 0 && d.Marker < n {
-		c := col(d.Marker)
-		for r := range grid {
-			grid[r][c] = '│'
-			styled[r][c] = m.styles.Muted
+	for _, mark := range []struct {
+		i     int
+		on    bool
+		glyph rune
+	}{{d.Pinned, d.HasPinned, '┊'}, {d.Marker, true, '│'}} {
+		if mark.on && mark.i >= 0 && mark.i < n {
+			c := col(mark.i)
+			for r := range grid {
+				grid[r][c] = mark.glyph
+				styled[r][c] = m.styles.Muted
+			}
 		}
 	}
 	for si, s := range d.Series {
@@ -123,16 +149,9 @@ func (m Model) View() string {
 			styled[r][col(i)] = st
 		}
 	}
-	var out []string
-	out = append(out, m.styles.Title.Render(d.Title)+"  "+m.legend())
+	out := head
+	ticks := m.ticks(plotH, lo, hi)
 	for r := range grid {
-		label := ""
-		switch r {
-		case 0:
-			label = formatTick(hi)
-		case plotH - 1:
-			label = formatTick(lo)
-		}
 		var b strings.Builder
 		for c, ch := range grid[r] {
 			if ch == ' ' {
@@ -141,11 +160,49 @@ func (m Model) View() string {
 			}
 			b.WriteString(styled[r][c].Render(string(ch)))
 		}
-		out = append(out, fmt.Sprintf("%*s ┤", axisWidth-2, label)+b.String())
+		out = append(out, fmt.Sprintf("%*s ┤", axisWidth-2, ticks[r])+b.String())
 	}
-	out = append(out, strings.Repeat(" ", axisWidth-1)+"└"+strings.Repeat("─", plotW))
-	out = append(out, strings.Repeat(" ", axisWidth)+m.xLabels(plotW, col))
+	axis := []rune(strings.Repeat("─", plotW))
+	if d.HasPinned && d.Pinned >= 0 && d.Pinned < n {
+		axis[col(d.Pinned)] = 'A'
+	}
+	if d.Marker >= 0 && d.Marker < n {
+		axis[col(d.Marker)] = '◆'
+	}
+	out = append(out, strings.Repeat(" ", axisWidth-1)+"└"+string(axis))
+	out = append(out, fmt.Sprintf("%*s  ", axisWidth-2, cut(d.XName, axisWidth-2))+m.xLabels(plotW, col))
 	return strings.Join(out, "\n")
+}
+
+// ticks labels the rows of a plot plotH rows tall spanning lo … hi: the top and bottom
+// rows, and between them as many evenly spaced rows as leave two rows apart (at least
+// the middle one when there are three rows), each with the value its row stands for.
+func (m Model) ticks(plotH int, lo, hi float64) []string {
+	labels := make([]string, plotH)
+	value := func(r int) float64 {
+		t := float64(plotH-1-r) / float64(max(plotH-1, 1))
+		if m.data.LogY && lo > 0 && hi > lo {
+			return math.Exp(math.Log(lo) + t*(math.Log(hi)-math.Log(lo)))
+		}
+		return lo + t*(hi-lo)
+	}
+	steps := max(2, min(4, (plotH-1)/3))
+	if plotH < 3 {
+		steps = 1
+	}
+	last := ""
+	for i := 0; i <= steps; i++ {
+		r := int(math.Round(float64(i) * float64(plotH-1) / float64(steps)))
+		if l := formatTick(value(r)); l != last {
+			labels[r], last = l, l
+		}
+	}
+	return labels
+}
+
+// cut shortens s to at most w columns.
+func cut(s string, w int) string {
+	return lipgloss.NewStyle().MaxWidth(max(w, 0)).Render(s)
 }
 
 // position returns y's height in [0, 1] between lo and hi, or false when y is unknown or
@@ -205,30 +262,47 @@ func (m Model) legend() string {
 	return strings.Join(parts, "  ")
 }
 
-// xLabels places as many x labels as fit without overlapping, always the marked one.
+// xLabels places as many x labels as fit in plotW columns without overlapping, the
+// marked one first, then the ends, each centred on its column or moved inwards at the edges.
 func (m Model) xLabels(plotW int, col func(int) int) string {
-	line := []rune(strings.Repeat(" ", plotW+8))
-	free := 0
-	place := func(i int) bool {
+	line := []rune(strings.Repeat(" ", plotW))
+	taken := make([]bool, plotW)
+	place := func(i int) {
 		label := []rune(m.data.XLabels[i])
-		start := max(0, col(i)-len(label)/2)
-		if start < free || start+len(label) > len(line) {
-			return false
+		if len(label) > plotW {
+			return
+		}
+		start := min(max(0, col(i)-len(label)/2), plotW-len(label))
+		for c := max(0, start-1); c < min(plotW, start+len(label)+1); c++ {
+			if taken[c] {
+				return
+			}
 		}
 		copy(line[start:], label)
-		free = start + len(label) + 1
-		return true
+		for c := start; c < start+len(label); c++ {
+			taken[c] = true
+		}
 	}
+	if mk := m.data.Marker; mk >= 0 && mk < len(m.data.XLabels) {
+		place(mk)
+	}
+	// The ends next, so that the axis's span always reads.
+	place(len(m.data.XLabels) - 1)
+	place(0)
 	for i := range m.data.XLabels {
 		place(i)
 	}
 	return strings.TrimRight(string(line), " ")
 }
 
+// formatTick writes a tick value in at most 6 columns, never in scientific notation
+// (below 0.001 it is ~0).
 func formatTick(v float64) string {
 	switch a := math.Abs(v); {
 	case a == 0:
 		return "0"
+	case a >= 1e9:
+		return fmt.Sprintf("%.0fG", v/1e9)
 	case a >= 1e6:
 		return fmt.Sprintf("%.1fM", v/1e6)
 	case a >= 1e4:
@@ -236,7 +310,11 @@ func formatTick(v float64) string {
 	case a >= 10:
 		return fmt.Sprintf("%.0f", v)
 	case a >= 0.1:
-		return fmt.Sprintf("%.2f", v)
+		return fmt.Sprintf("%.3g", v) // no exponent below 10
+	case a < 1e-3:
+		return "~0"
 	}
-	return fmt.Sprintf("%.1g", v)
+	// Two significant digits: 0.012, 0.0012.
+	digits := int(math.Ceil(-math.Log10(math.Abs(v)))) + 1
+	return fmt.Sprintf("%.*f", digits, v)
 }
