@@ -269,10 +269,11 @@ func (m Model) regionSums(draw []float64, width int) []string {
 func (m Model) sampleMapView(w, h int) string {
 	s := m.styles
 	t := m.table
-	title := s.Title.Render("Map · " + layerNames[layerSample])
+	hint := ""
 	if !m.researcher() {
-		title += "  " + s.Muted.Render("(m: layer)")
+		hint = s.Muted.Render(" (m: layer)")
 	}
+	title := fitTitle(w, s.Title.Render("Map · "+layerNames[layerSample]), hint)
 	p := m.knobs.Params()
 	draw := m.currentDraw()
 	switch {

@@ -29,7 +29,7 @@ func DefaultKeyMap() KeyMap {
 		EstimandBack: key.NewBinding(key.WithKeys("E")),
 		Layer:        key.NewBinding(key.WithKeys("m"), key.WithHelp("m/M", "map layer")),
 		LayerBack:    key.NewBinding(key.WithKeys("M")),
-		MapMode:      key.NewBinding(key.WithKeys("g"), key.WithHelp("g", "map tool: cursor, zoom, scale")),
+		MapMode:      key.NewBinding(key.WithKeys("g"), key.WithHelp("g", "map tool")),
 		Group:        key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "map: all groups / one group")),
 		Curves:       key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "map / trade-off curves")),
 		Axis:         key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "curves against ε, k or r")),
@@ -65,7 +65,7 @@ func (k *KeyMap) setAudience(a Audience) {
 // ShortHelp is the one-line help.
 func (k KeyMap) ShortHelp() []key.Binding {
 	// The audience key third: it shows even in an 80-column footer.
-	return []key.Binding{k.Knobs.Next, k.Knobs.Up, k.Audience, k.Knobs.Edit, k.Estimand, k.Layer, k.MapMode, k.Pin, k.Settings, k.Help, k.Quit}
+	return []key.Binding{k.Knobs.Next, k.Knobs.Up, k.Audience, k.Knobs.Edit, k.Estimand, k.Layer, k.Pin, k.Settings, k.MapMode, k.Help, k.Quit}
 }
 
 // FullHelp is the help on ?.

@@ -483,3 +483,24 @@ func formatKM(km float64) string {
 	}
 	return fmt.Sprintf("%g km", km)
 }
+
+// fitTitle joins the title's parts that fit in one line of w columns, dropping the
+// last ones first and cutting the first when alone it is too wide: the map's title is
+// one line, so the map keeps its place.
+func fitTitle(w int, parts ...string) string {
+	var kept []string
+	for _, p := range parts {
+		if p != "" {
+			kept = append(kept, p)
+		}
+	}
+	for n := len(kept); n > 1; n-- {
+		if t := strings.Join(kept[:n], " "); lipgloss.Width(t) <= w {
+			return t
+		}
+	}
+	if len(kept) == 0 {
+		return ""
+	}
+	return ansi.Truncate(kept[0], w, "…")
+}

@@ -703,18 +703,15 @@ func (m Model) mapView(w, h int) string {
 	if len(t.Groups) > 1 {
 		name += " · " + m.groupName()
 	}
-	title := s.Title.Render("Map · "+name) + "  " + s.Muted.Render("(m: layer)")
 	d, note, wait := m.layerData()
+	tag := ""
+	if wait == "" {
+		tag = mapMethodTag(m.report.Map, m.layer)
+	}
+	// The method matters more than the key hint, which the help line repeats.
+	title := fitTitle(w, s.Title.Render("Map · "+name), s.Badge.Render(tag), s.Muted.Render(" (m: layer)"))
 	if wait != "" {
 		return lipgloss.NewStyle().Height(h).Render(title + "\n" + s.Muted.Render(wait))
-	}
-	if tag := mapMethodTag(m.report.Map, m.layer); tag != "" {
-		// The method matters more than the key hint, which the help line repeats.
-		tagged := title + " " + s.Badge.Render(tag)
-		if lipgloss.Width(tagged) > w {
-			tagged = s.Title.Render("Map · "+name) + " " + s.Badge.Render(tag)
-		}
-		title = tagged
 	}
 	return m.drawMap(w, h, title, d, note)
 }
