@@ -383,7 +383,7 @@ func (m Model) mapModeLines(w, n int, hm heatmap.Model) []string {
 	neLat, neLon := g.Unproject(g.X0+float64(c0+vc)*g.CellKM, g.Y0+float64(r0+vr)*g.CellKM)
 	parts = append(parts, s.Muted.Render(fmt.Sprintf("SW %.3f,%.3f", swLat, swLon)), s.Muted.Render(fmt.Sprintf("NE %.3f,%.3f", neLat, neLon)))
 	lat, lon := g.CellCentre(mm.row, mm.col)
-	parts = append(parts, s.Title.Render(fmt.Sprintf("cell r%d c%d", mm.row, mm.col)), s.Value.Render(fmt.Sprintf("%.4f,%.4f", lat, lon)))
+	parts = append(parts, s.Title.Render(fmt.Sprintf("cell r%d c%d", mm.row, mm.col)), s.Value.Render(formatLatLon(lat, lon)))
 	parts = append(parts, m.cellFigures(mm.row*g.Cols+mm.col)...)
 	parts = append(parts, s.Muted.Render("arrows/hjkl move · +/- zoom · HJKL pan · esc leave"))
 	lines := packParts(parts, sep, w)
@@ -504,3 +504,6 @@ func fitTitle(w int, parts ...string) string {
 	}
 	return ansi.Truncate(kept[0], w, "…")
 }
+
+// formatLatLon prints a cell centre's latitude and longitude, to about 10 m.
+func formatLatLon(lat, lon float64) string { return fmt.Sprintf("%.4f,%.4f", lat, lon) }

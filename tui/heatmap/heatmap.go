@@ -160,15 +160,10 @@ func (m Model) cursorPixel(px Pixels) (x, y int, ok bool) {
 		return 0, 0, false
 	}
 	s := m.cellsPerPixel()
-	covers := func(i, cell int) bool {
-		c0 := int(math.Floor(float64(i) * s))
-		c1 := max(c0+1, int(math.Floor(float64(i+1)*s)))
-		return c0 <= cell && cell < c1
-	}
-	middle := func(n, cell int) int {
+	middle := func(n, cell, cells int) int {
 		var hit []int
 		for i := 0; i < n; i++ {
-			if covers(i, cell) {
+			if lo, hi := span(i, n, cells, s); lo <= cell && cell < hi {
 				hit = append(hit, i)
 			}
 		}
@@ -177,8 +172,8 @@ func (m Model) cursorPixel(px Pixels) (x, y int, ok bool) {
 		}
 		return hit[len(hit)/2]
 	}
-	x = middle(px.W, m.cursorCol)
-	y = middle(px.H, m.data.Rows-1-m.cursorRow)
+	x = middle(px.W, m.cursorCol, m.data.Cols)
+	y = middle(px.H, m.data.Rows-1-m.cursorRow, m.data.Rows)
 	return x, y, x >= 0 && y >= 0
 }
 
@@ -198,11 +193,9 @@ func Resample(d Data, w, h int) Pixels {
 	out := Pixels{W: pw, H: ph, Values: make([]float64, pw*ph)}
 	for y := 0; y < ph; y++ {
 		// Pixel row y counts from the north; grid rows from the south.
-		r0 := int(math.Floor(float64(y) * s))
-		r1 := max(r0+1, int(math.Floor(float64(y+1)*s)))
+		r0, r1 := span(y, ph, d.Rows, s)
 		for x := 0; x < pw; x++ {
-			c0 := int(math.Floor(float64(x) * s))
-			c1 := max(c0+1, int(math.Floor(float64(x+1)*s)))
+			c0, c1 := span(x, pw, d.Cols, s)
 			sum, n := 0.0, 0
 			for rr := r0; rr < min(r1, d.Rows); rr++ {
 				row := d.Rows - 1 - rr
@@ -221,6 +214,17 @@ func Resample(d Data, w, h int) Pixels {
 		}
 	}
 	return out
+}
+
+// span returns the cells [lo, hi) pixel i of n covers along a side of cells cells, at s
+// cells per pixel: the last pixel takes the remainder, so that no cell is left out.
+func span(i, n, cells int, s float64) (lo, hi int) {
+	lo = int(math.Floor(float64(i) * s))
+	hi = max(lo+1, int(math.Floor(float64(i+1)*s)))
+	if i == n-1 {
+		hi = max(hi, cells)
+	}
+	return lo, hi
 }
 
 // valueRange returns the range the colour scale spans.
