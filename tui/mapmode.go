@@ -375,13 +375,20 @@ func (m Model) mapModeLines(w, n int, hm heatmap.Model) []string {
 	mm := m.mapm
 	r0, c0, vr, vc := mm.window(g)
 	sep := s.Muted.Render(" · ")
-	parts := []string{scaleBar(hm.CellsPerChar()*g.CellKM, max(4, w/3))}
+	var parts []string
+	if !m.researcher() && mm.group > 0 && m.layer != layerTruth {
+		// Said first: the narrowest screen keeps it.
+		parts = append(parts, s.Warn.Render("all groups (per group: truth only)"))
+	}
+	parts = append(parts, scaleBar(hm.CellsPerChar()*g.CellKM, max(4, w/3)))
 	if mm.zoom > 0 {
 		parts = append(parts, s.Label.Render(fmt.Sprintf("zoom ×%d", 1<<mm.zoom)))
 	}
 	swLat, swLon := g.Unproject(g.X0+float64(c0)*g.CellKM, g.Y0+float64(r0)*g.CellKM)
 	neLat, neLon := g.Unproject(g.X0+float64(c0+vc)*g.CellKM, g.Y0+float64(r0+vr)*g.CellKM)
-	parts = append(parts, s.Muted.Render(fmt.Sprintf("SW %.3f,%.3f", swLat, swLon)), s.Muted.Render(fmt.Sprintf("NE %.3f,%.3f", neLat, neLon)))
+	if w >= 60 { // a narrow map keeps its lines for the cell: the cursor's coordinates
+		parts = append(parts, s.Muted.Render(fmt.Sprintf("SW %.3f,%.3f", swLat, swLon)), s.Muted.Render(fmt.Sprintf("NE %.3f,%.3f", neLat, neLon)))
+	}
 	lat, lon := g.CellCentre(mm.row, mm.col)
 	parts = append(parts, s.Title.Render(fmt.Sprintf("cell r%d c%d", mm.row, mm.col)), s.Value.Render(formatLatLon(lat, lon)))
 	parts = append(parts, m.cellFigures(mm.row*g.Cols+mm.col)...)

@@ -140,10 +140,13 @@ func TestMapReadoutIsTheReport(t *testing.T) {
 	checkFits(t, m.View(), 80, 24)
 	// One group: the true count is that group's, from the table.
 	m = keys(t, m, "v")
+	if !strings.Contains(m.View(), "per group") {
+		t.Fatalf("a group chosen on a layer summed over groups does not say so:\n%s", m.View())
+	}
+	m.layer = layerTruth
 	if m.mapm.group != 1 || !strings.Contains(m.View(), "group "+m.table.Groups[0]) {
 		t.Fatalf("v: group %d\n%s", m.mapm.group, m.View())
 	}
-	m.layer = layerTruth
 	d, _, _ := m.layerData()
 	for cell := range d.Values {
 		want := float64(m.table.Count[cell])

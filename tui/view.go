@@ -700,16 +700,24 @@ func (m Model) mapView(w, h int) string {
 		return m.sampleMapView(w, h)
 	}
 	name := layerNames[m.layer]
-	if len(t.Groups) > 1 {
+	switch {
+	case len(t.Groups) < 2:
+	case m.layer == layerTruth:
 		name += " · " + m.groupName()
+	case m.mapm.group > 0:
+		name += " · all groups (per group: true counts only)"
+	default:
+		name += " · all groups"
 	}
 	d, note, wait := m.layerData()
 	tag := ""
 	if wait == "" {
-		tag = mapMethodTag(m.report.Map, m.layer)
+		if tag = mapMethodTag(m.report.Map, m.layer); tag != "" {
+			tag = s.Badge.Render(tag)
+		}
 	}
 	// The method matters more than the key hint, which the help line repeats.
-	title := fitTitle(w, s.Title.Render("Map · "+name), s.Badge.Render(tag), s.Muted.Render(" (m: layer)"))
+	title := fitTitle(w, s.Title.Render("Map · "+name), tag, s.Muted.Render(" (m: layer)"))
 	if wait != "" {
 		return lipgloss.NewStyle().Height(h).Render(title + "\n" + s.Muted.Render(wait))
 	}
