@@ -120,6 +120,16 @@ func (mm *mapMode) zoomBy(g sim.Grid, dz int) {
 	mm.follow(g)
 }
 
+// mapShown reports whether the screen draws the map (not the settings, nor the curves
+// in its place).
+func (m Model) mapShown() bool {
+	if m.showSettings || !m.table.Grid.Located {
+		return false
+	}
+	l := computeLayout(max(m.width, MinWidth), max(m.height, MinHeight), 1)
+	return m.researcher() || !m.showCurve || l.curvesH > 0
+}
+
 // onMapKey handles the keys of map mode; handled is false for the keys it leaves to the
 // explorer (layer, group, pin, help, quit…).
 func (m Model) onMapKey(k tea.KeyMsg) (Model, bool) {
@@ -163,6 +173,9 @@ func (m Model) enterMapMode() Model {
 		return m
 	}
 	m.mapm.on = true
+	if m.showCurve && !m.researcher() {
+		m.showCurve = false // the curves were drawn in place of the map: g shows it
+	}
 	m.mapm.place(m.table.Grid)
 	m.mapm.follow(m.table.Grid)
 	return m
@@ -189,8 +202,8 @@ func (m Model) onMouse(msg tea.MouseMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	l := computeLayout(max(m.width, MinWidth), max(m.height, MinHeight), 1)
-	if !m.researcher() && (m.showCurve && l.curvesH == 0) {
-		return m, nil // the curves are drawn in place of the map
+	if !m.mapShown() {
+		return m, nil
 	}
 	x := msg.X - (l.left + 1)
 	y := msg.Y - lipgloss.Height(m.header()) - hit.line

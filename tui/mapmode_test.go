@@ -312,3 +312,19 @@ func TestMapMouse(t *testing.T) {
 		t.Fatalf("wheel down: zoom %d", m.mapm.zoom)
 	}
 }
+
+// TestMapModeOffWithCurves: with the curves drawn in place of the map (c), the arrows
+// turn the knobs, not a cursor no one sees; g brings the map back.
+func TestMapModeOffWithCurves(t *testing.T) {
+	m := start(t, 100, 30) // no room for the curves below the map
+	m = keys(t, m, "g", "c")
+	p := m.knobs.Params()
+	m = keys(t, m, "right")
+	if m.mapm.on || m.knobs.Params() == p {
+		t.Fatalf("curves shown: map mode %v, knobs %v", m.mapm.on, m.knobs.Params())
+	}
+	m = keys(t, m, "g")
+	if !m.mapm.on || m.showCurve {
+		t.Fatal("g does not bring the map back in map mode")
+	}
+}

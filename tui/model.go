@@ -443,6 +443,9 @@ func (m Model) onKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if !m.reloading {
 		m.status = ""
 	}
+	if m.mapm.on && !m.mapShown() {
+		m.mapm.on, m.mapm.zoom = false, 0 // the map was put away (c): so is its cursor
+	}
 	if m.mapm.on {
 		if next, handled := m.onMapKey(k); handled {
 			return next, nil
