@@ -88,7 +88,7 @@ func runExplorer(cmd *cobra.Command, data *dataFlags, knobs *knobFlags, decision
 	if cmd.Flags().Changed("mc-time") {
 		cfg.MonteCarloTime = knobs.mcTime // otherwise the explorer's own default
 	}
-	final, err := tea.NewProgram(tui.New(cfg), tea.WithAltScreen()).Run()
+	final, err := tea.NewProgram(tui.New(cfg), tea.WithAltScreen(), tea.WithMouseCellMotion()).Run()
 	if m, ok := final.(tui.Model); ok && m.Crash() != "" {
 		return fmt.Errorf("the explorer stopped on %s; the terminal was restored", m.Crash())
 	}

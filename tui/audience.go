@@ -269,23 +269,21 @@ func (m Model) regionSums(draw []float64, width int) []string {
 func (m Model) sampleMapView(w, h int) string {
 	s := m.styles
 	t := m.table
-	title := s.Title.Render("Map · " + layerNames[layerSample])
+	hint := ""
 	if !m.researcher() {
-		title += "  " + s.Muted.Render("(m: layer)")
+		hint = s.Muted.Render(" (m: layer)")
 	}
+	title := fitTitle(w, s.Title.Render("Map · "+layerNames[layerSample]), hint)
 	p := m.knobs.Params()
 	draw := m.currentDraw()
 	switch {
 	case m.researcher() && drawable(p) != "":
-		return title + "\n" + s.Warn.Render(drawable(p))
+		return lipgloss.NewStyle().Height(h).Render(title + "\n" + s.Warn.Render(drawable(p)))
 	case m.sampleErr != "":
-		return title + "\n" + s.Error.Render(safeLabel(m.sampleErr))
+		return lipgloss.NewStyle().Height(h).Render(title + "\n" + s.Error.Render(safeLabel(m.sampleErr)))
 	case draw == nil:
-		return title + "\n" + s.Muted.Render("drawing a release with the library's noise…")
+		return lipgloss.NewStyle().Height(h).Render(title + "\n" + s.Muted.Render("drawing a release with the library's noise…"))
 	}
 	d := heatmap.Data{Rows: t.Grid.Rows, Cols: t.Grid.Cols, Scale: heatmap.Log, Values: draw, Unit: "count/cell"}
-	hm := m.heatmap
-	hm.SetSize(w, h-2)
-	hm.SetData(d)
-	return title + "\n" + hm.View() + "\n" + s.Muted.MaxWidth(w).Render("library noise · blank: withheld")
+	return m.drawMap(w, h, title, d, s.Muted.MaxWidth(w).Render("library noise · blank: withheld"))
 }

@@ -28,6 +28,9 @@ func (m Model) activeKeys(l layout) KeyMap {
 	if !curvesShown {
 		k.Axis.SetEnabled(false)
 	}
+	if !located || (m.showCurve && l.curvesH == 0) {
+		k.MapMode.SetEnabled(false) // no map on screen
+	}
 	return k
 }
 
@@ -43,7 +46,7 @@ func (k KeyMap) footerBindings() []key.Binding {
 	curves := "curves"
 	return []key.Binding{k.Help, k.Quit,
 		short(k.Knobs.Next, "tab", "next knob"), short(k.Knobs.Up, "←/→", "step"), short(k.Knobs.Edit, "enter", "type"),
-		short(k.Audience, "a", audience), short(k.Estimand, "e", "estimand"), short(k.Layer, "m", "layer"),
+		short(k.Audience, "a", audience), short(k.Estimand, "e", "estimand"), short(k.Layer, "m", "layer"), short(k.MapMode, "g", "map mode"),
 		short(k.Curves, "c", curves), short(k.Table, "d", "table"), short(k.Axis, "x", "axis"),
 		short(k.Pin, "p", "pin A"), short(k.Settings, "s", "settings"), short(k.Release, "w", "write release")}
 }
@@ -57,6 +60,13 @@ func (m Model) modalFooter() []key.Binding {
 	}
 	return []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "set the value")),
 		key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")), quit}
+}
+
+// mapModeFooter is the footer in map mode, where the arrows move the map's cursor.
+func (m Model) mapModeFooter() []key.Binding {
+	b := func(keys, desc string) key.Binding { return key.NewBinding(key.WithKeys(keys), key.WithHelp(keys, desc)) }
+	return []key.Binding{m.keys.Help, m.keys.Quit, b("esc", "leave map"), b("←↑↓→", "cursor"), b("+/-", "zoom"),
+		b("HJKL", "pan"), b("v", "group"), b("m", "layer"), b("0", "whole map")}
 }
 
 // footer renders bindings in at most width columns: each binding whole or not at all,

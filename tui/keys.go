@@ -11,6 +11,7 @@ type KeyMap struct {
 	Knobs                     knobs.KeyMap
 	Estimand, EstimandBack    key.Binding
 	Layer, LayerBack          key.Binding
+	MapMode, Group            key.Binding
 	Curves, Axis, Table       key.Binding
 	Pin, Settings, Help, Quit key.Binding
 	Release, Audience         key.Binding
@@ -28,6 +29,8 @@ func DefaultKeyMap() KeyMap {
 		EstimandBack: key.NewBinding(key.WithKeys("E")),
 		Layer:        key.NewBinding(key.WithKeys("m"), key.WithHelp("m/M", "map layer")),
 		LayerBack:    key.NewBinding(key.WithKeys("M")),
+		MapMode:      key.NewBinding(key.WithKeys("g"), key.WithHelp("g", "map tool")),
+		Group:        key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "map: all groups / one group")),
 		Curves:       key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "map / trade-off curves")),
 		Axis:         key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "curves against ε, k or r")),
 		Table:        key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "districts / density table")),
@@ -46,7 +49,7 @@ func DefaultKeyMap() KeyMap {
 // setAudience turns off the keys of views a researcher screen does not have (figures
 // computed from the true data), so that they neither act nor show in the help.
 func (k *KeyMap) setAudience(a Audience) {
-	for _, b := range []*key.Binding{&k.Estimand, &k.EstimandBack, &k.Layer, &k.LayerBack, &k.Curves, &k.Axis, &k.Table, &k.Pin} {
+	for _, b := range []*key.Binding{&k.Estimand, &k.EstimandBack, &k.Layer, &k.LayerBack, &k.Group, &k.Curves, &k.Axis, &k.Table, &k.Pin} {
 		b.SetEnabled(a == Curator)
 	}
 	// Releasing is the curator's act: the researcher screen neither offers nor runs w.
@@ -69,7 +72,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Knobs.Next, k.Knobs.Prev, k.Knobs.Up, k.Knobs.Down, k.Knobs.Edit, k.Knobs.Cancel},
-		{k.Estimand, k.Table, k.Layer, k.Curves, k.Axis},
+		{k.Estimand, k.Table, k.Layer, k.MapMode, k.Group, k.Curves, k.Axis},
 		{k.Audience, k.Pin, k.Settings, k.Release, k.Acknowledge, k.Help, k.Quit},
 	}
 }

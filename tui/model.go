@@ -80,10 +80,13 @@ const (
 	layerBias
 	layerSD
 	layerWithheld
+	// layerDiff is the expected release now minus at the pinned setting A (only while one
+	// is pinned).
+	layerDiff
 	numLayers
 )
 
-var layerNames = [numLayers]string{"true counts (curator only)", "expected release", "one sampled release", "bias", "standard deviation", "withheld share"}
+var layerNames = [numLayers]string{"true counts (curator only)", "expected release", "one sampled release", "bias", "standard deviation", "withheld share", "expected now − A"}
 
 // Axes of the trade-off curves.
 type axis int
@@ -156,8 +159,11 @@ type Model struct {
 	curveAxis axis
 	curveGen  int
 
-	pinned       *pin
-	writer       releaseWriter
+	pinned *pin
+	writer releaseWriter
+	// mapm is the map as a tool (mapmode.go); mapHit where the last map drawn put its cells.
+	mapm         mapMode
+	mapHit       *mapHitbox
 	showSettings bool
 	// reads is what was read off the data of the table shown; ackByKey says the user
 	// accepted it with A (withdrawn when a reload changes reads); confirmingAck is A's
@@ -189,7 +195,7 @@ func New(cfg Config) Model {
 		ctx: context.Background(), cancel: func() {}, layer: layerExpected,
 		writer:   newReleaseWriter(styles),
 		audience: cfg.Audience, audienceLocked: cfg.Audience == Researcher,
-		draws: newReleaseDraws(), noiseFor: sim.SecureNoise,
+		draws: newReleaseDraws(), noiseFor: sim.SecureNoise, mapHit: &mapHitbox{},
 		evaluator: engineEvaluate,
 	}
 	m.keys.setAudience(m.audience)
@@ -361,6 +367,8 @@ func (m Model) route(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case tea.KeyMsg:
 		return m.onKey(msg)
+	case tea.MouseMsg:
+		return m.onMouse(msg)
 	case knobs.ChangedMsg:
 		return m, m.changed()
 	case settingsChangedMsg:
@@ -437,6 +445,14 @@ func (m Model) onKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if !m.reloading {
 		m.status = ""
 	}
+	if m.mapm.on && !m.mapShown() {
+		m.mapm.on, m.mapm.zoom = false, 0 // the map was put away (c): so is its cursor
+	}
+	if m.mapm.on {
+		if next, handled := m.onMapKey(k); handled {
+			return next, nil
+		}
+	}
 	switch {
 	case key.Matches(k, m.keys.Quit):
 		m.cancel()
@@ -463,7 +479,14 @@ func (m Model) onKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 			dir = -1
 		}
 		m.layer = layer(m.cycle(int(m.layer), dir, int(numLayers)))
+		if m.layer == layerDiff && m.pinned == nil {
+			m.layer = layer(m.cycle(int(m.layer), dir, int(numLayers))) // no A: no difference
+		}
 		return m, m.startDraw()
+	case key.Matches(k, m.keys.MapMode):
+		m = m.enterMapMode()
+	case key.Matches(k, m.keys.Group):
+		m = m.cycleGroup()
 	case key.Matches(k, m.keys.Curves):
 		m.showCurve = !m.showCurve
 	case key.Matches(k, m.keys.Axis):
@@ -474,6 +497,9 @@ func (m Model) onKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(k, m.keys.Pin):
 		if m.pinned != nil {
 			m.pinned = nil
+			if m.layer == layerDiff {
+				m.layer = layerExpected
+			}
 		} else if m.report != nil {
 			m.pinned = &pin{params: m.knobs.Params(), report: m.report}
 		}
@@ -696,6 +722,10 @@ func (m Model) onReload(msg reloadMsg) (tea.Model, tea.Cmd) {
 	m.knobs.SetGrid(msg.table.Grid.CellKM, msg.table.HasMeasure(), msg.table.Grid.Located)
 	m.settings.hasMeasure = msg.table.HasMeasure()
 	m.pinned, m.report, m.estimand = nil, nil, 0
+	if m.layer == layerDiff {
+		m.layer = layerExpected
+	}
+	m.mapm = mapMode{group: min(m.mapm.group, len(msg.table.Groups))}
 	m.setReads(msg.reads)
 	return m, m.changed()
 }

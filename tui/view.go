@@ -10,7 +10,6 @@ import (
 
 	"privtune/sim"
 	"privtune/tui/chart"
-	"privtune/tui/heatmap"
 	"privtune/tui/knobs"
 )
 
@@ -34,6 +33,9 @@ func (m Model) View() string {
 			MinWidth, MinHeight, m.width, m.height)
 	}
 	helpView := m.footer(m.activeKeys(l).footerBindings(), m.width)
+	if m.mapm.on && !m.showSettings && !m.knobs.Editing() {
+		helpView = m.footer(m.mapModeFooter(), m.width)
+	}
 	if m.showSettings || m.knobs.Editing() {
 		// Keys go to the panel or the field here: ? and q are not the explorer's.
 		helpView = m.footer(m.modalFooter(), m.width)
@@ -745,7 +747,9 @@ func signedWith(v float64, f func(float64) string) string {
 	return f(v)
 }
 
-// mapView draws the selected layer with its title and legend.
+// mapView draws the selected layer with its title and legend in h lines: the map's box
+// keeps its size whatever the layer (drawMap), and map mode (key g, mapmode.go) adds a
+// cursor, zoom, a scale bar and the cell's figures.
 func (m Model) mapView(w, h int) string {
 	s := m.styles
 	t := m.table
@@ -755,86 +759,35 @@ func (m Model) mapView(w, h int) string {
 	if m.layer == layerSample {
 		return m.sampleMapView(w, h)
 	}
-	title := s.Title.Render("Map · "+layerNames[m.layer]) + "  " + s.Muted.Render("(m: layer)")
-	if m.report == nil {
-		return title + "\n" + s.Muted.Render("computing…")
+	name := layerNames[m.layer]
+	switch {
+	case len(t.Groups) < 2:
+	case m.layer == layerTruth:
+		name += " · " + m.groupName()
+	case m.mapm.group > 0:
+		name += " · all groups (per group: true counts only)"
+	default:
+		name += " · all groups"
 	}
-	mp := m.report.Map
-	if tag := mapMethodTag(mp, m.layer); tag != "" {
-		// The method matters more than the key hint, which the help line repeats.
-		tagged := title + " " + s.Badge.Render(tag)
-		if lipgloss.Width(tagged) > w {
-			tagged = s.Title.Render("Map · "+layerNames[m.layer]) + " " + s.Badge.Render(tag)
+	d, note, wait := m.layerData()
+	tag := ""
+	if wait == "" {
+		if tag = mapMethodTag(m.report.Map, m.layer); tag != "" {
+			tag = s.Badge.Render(tag)
 		}
-		title = tagged
 	}
-	d := heatmap.Data{Rows: t.Grid.Rows, Cols: t.Grid.Cols, Scale: heatmap.Log, Unit: "people/cell"}
-	blankEmpty := func(v []float64) []float64 {
-		out := make([]float64, len(v))
-		for c := range v {
-			out[c] = v[c]
-			if mp.Truth[c] == 0 && math.Abs(v[c]) < 1e-9 {
-				out[c] = math.NaN()
-			}
-		}
-		return out
+	// The method matters more than the key hint, which the help line repeats.
+	title := fitTitle(w, s.Title.Render("Map · "+name), tag, s.Muted.Render(" (m: layer)"))
+	if wait != "" {
+		return lipgloss.NewStyle().Height(h).Render(title + "\n" + s.Muted.Render(wait))
 	}
-	note := ""
-	switch m.layer {
-	case layerTruth:
-		d.Values = blankEmpty(mp.Truth)
-		note = s.Warn.Render("curator only: true counts are never published")
-	case layerExpected, layerBias, layerSD:
-		if mp.Pending {
-			return title + "\n" + s.Muted.Render(m.pendingWord())
-		}
-		switch m.layer {
-		case layerExpected:
-			d.Values, d.Top = expectedLayer(mp.Expected), 1
-			note = s.Muted.Render("blank: none expected")
-		case layerBias:
-			d.Values, d.Scale, d.Unit = blankEmpty(mp.Bias), heatmap.Diverging, "bias, people/cell"
-		default:
-			d.Values, d.Scale, d.Unit = blankEmpty(mp.SD), heatmap.Linear, "SD, people/cell"
-		}
-	case layerWithheld:
-		if mp.Pending && m.report.CrowdPending {
-			return title + "\n" + s.Muted.Render(m.pendingWord())
-		}
-		d.Values, d.Scale, d.Unit = mp.Withheld, heatmap.Linear, "share withheld"
-	}
-	lines := 1
-	if note != "" {
-		lines = 2
-	}
-	pattern := m.patternLine(w)
-	if pattern != "" && h-lines-1 >= 6 { // the map keeps its rows on a small screen
-		lines++
-		// On a tall map, a line saying what the pattern figures are.
-		if explain := s.Muted.Render(patternExplanation); h-lines-1 >= 16 && lipgloss.Width(explain) <= w {
-			pattern += "\n" + explain
-			lines++
-		}
-	} else {
-		pattern = ""
-	}
-	hm := m.heatmap
-	hm.SetSize(w, h-lines)
-	hm.SetData(d)
-	out := title + "\n" + hm.View()
-	if note != "" {
-		out += "\n" + note
-	}
-	if pattern != "" {
-		out += "\n" + pattern
-	}
-	return out
+	return m.drawMap(w, h, title, d, note)
 }
 
 // mapMethodTag names how the layer shown was obtained when it is not exact: "[approx]"
 // or "[Monte Carlo]" ("" for exact layers, the truth, and pending ones).
 func mapMethodTag(mp sim.MapLayers, l layer) string {
-	if l == layerTruth || mp.Pending {
+	if l == layerTruth || l == layerSample || mp.Pending {
 		return ""
 	}
 	switch mp.Method {

@@ -46,6 +46,9 @@ type Model struct {
 	width, height int
 	data          Data
 	color         bool
+	// cursor, when cursorOn, is the cell (row from the south, column) marked on the map.
+	cursorRow, cursorCol int
+	cursorOn             bool
 }
 
 // New returns an empty heatmap; colour follows lipgloss's colour profile.
@@ -62,25 +65,116 @@ func (m *Model) SetData(d Data) { m.data = d }
 // SetColor forces colour on or off (tests, NO_COLOR).
 func (m *Model) SetColor(on bool) { m.color = on }
 
-// View renders the map and its legend in at most width × height characters.
+// SetCursor marks cell (row from the south, col) of the data on the map; on false
+// removes the mark.
+func (m *Model) SetCursor(row, col int, on bool) { m.cursorRow, m.cursorCol, m.cursorOn = row, col, on }
+
+// View renders the map and its legend in exactly height lines of at most width
+// characters: the map's rows are padded with blank lines, so that the legend stays on the
+// last line and the box keeps its size whatever the data.
 func (m Model) View() string {
 	d := m.data
-	if m.width < 4 || m.height < 2 || d.Rows == 0 || d.Cols == 0 || len(d.Values) != d.Rows*d.Cols {
+	if !m.drawable() {
 		return ""
 	}
 	mapLines := m.height - 1
 	lo, hi := valueRange(d)
 	var lines []string
+	px := m.pixels()
 	if m.color {
-		px := Resample(d, m.width, 2*mapLines)
 		lines = m.colourLines(px, lo, hi)
 	} else {
-		// A character is about twice as tall as wide: two characters make a square pixel.
-		px := Resample(d, m.width/2, mapLines)
 		lines = m.rampLines(px, lo, hi)
 	}
-	lines = append(lines, m.legend(lo, hi))
+	for len(lines) < mapLines {
+		lines = append(lines, "")
+	}
+	lines = append(lines[:mapLines], m.legend(lo, hi))
 	return strings.Join(lines, "\n")
+}
+
+func (m Model) drawable() bool {
+	d := m.data
+	return m.width >= 4 && m.height >= 2 && d.Rows > 0 && d.Cols > 0 && len(d.Values) == d.Rows*d.Cols
+}
+
+// pixelBox is the most pixels the map may use: with colour a character holds two
+// pixels, one above the other; without, two characters make a square pixel.
+func (m Model) pixelBox() (w, h int) {
+	if m.color {
+		return m.width, 2 * (m.height - 1)
+	}
+	return m.width / 2, m.height - 1
+}
+
+func (m Model) pixels() Pixels {
+	w, h := m.pixelBox()
+	return Resample(m.data, w, h)
+}
+
+// cellsPerPixel is Resample's s for the box: grid cells per pixel side.
+func (m Model) cellsPerPixel() float64 {
+	w, h := m.pixelBox()
+	return math.Max(float64(m.data.Cols)/float64(w), float64(m.data.Rows)/float64(h))
+}
+
+// CellsPerChar returns how many grid cells one character spans across (0 when nothing
+// is drawn), for a scale bar.
+func (m Model) CellsPerChar() float64 {
+	if !m.drawable() {
+		return 0
+	}
+	if m.color {
+		return m.cellsPerPixel()
+	}
+	return m.cellsPerPixel() / 2
+}
+
+// CellAt returns the data cell (row from the south, col) drawn at character (x, y) of
+// the map box (y = 0 is its first line); ok is false off the map.
+func (m Model) CellAt(x, y int) (row, col int, ok bool) {
+	if !m.drawable() || x < 0 || y < 0 || y >= m.height-1 {
+		return 0, 0, false
+	}
+	px := m.pixels()
+	pxX, pxY := x, 2*y
+	if !m.color {
+		pxX, pxY = x/2, y
+	}
+	if pxX >= px.W || pxY >= px.H {
+		return 0, 0, false
+	}
+	s := m.cellsPerPixel()
+	col = int(math.Floor(float64(pxX) * s))
+	row = m.data.Rows - 1 - int(math.Floor(float64(pxY)*s))
+	if col >= m.data.Cols || row < 0 {
+		return 0, 0, false
+	}
+	return row, col, true
+}
+
+// cursorPixel returns the pixel (x, y from the north) that marks the cursor: the middle
+// one of those covering its cell; ok is false without a cursor on the map.
+func (m Model) cursorPixel(px Pixels) (x, y int, ok bool) {
+	if !m.cursorOn {
+		return 0, 0, false
+	}
+	s := m.cellsPerPixel()
+	middle := func(n, cell, cells int) int {
+		var hit []int
+		for i := 0; i < n; i++ {
+			if lo, hi := span(i, n, cells, s); lo <= cell && cell < hi {
+				hit = append(hit, i)
+			}
+		}
+		if len(hit) == 0 {
+			return -1
+		}
+		return hit[len(hit)/2]
+	}
+	x = middle(px.W, m.cursorCol, m.data.Cols)
+	y = middle(px.H, m.data.Rows-1-m.cursorRow, m.data.Rows)
+	return x, y, x >= 0 && y >= 0
 }
 
 // Pixels is a resampled layer: W × H values, rows from the north, NaN for no data.
@@ -99,11 +193,9 @@ func Resample(d Data, w, h int) Pixels {
 	out := Pixels{W: pw, H: ph, Values: make([]float64, pw*ph)}
 	for y := 0; y < ph; y++ {
 		// Pixel row y counts from the north; grid rows from the south.
-		r0 := int(math.Floor(float64(y) * s))
-		r1 := max(r0+1, int(math.Floor(float64(y+1)*s)))
+		r0, r1 := span(y, ph, d.Rows, s)
 		for x := 0; x < pw; x++ {
-			c0 := int(math.Floor(float64(x) * s))
-			c1 := max(c0+1, int(math.Floor(float64(x+1)*s)))
+			c0, c1 := span(x, pw, d.Cols, s)
 			sum, n := 0.0, 0
 			for rr := r0; rr < min(r1, d.Rows); rr++ {
 				row := d.Rows - 1 - rr
@@ -122,6 +214,17 @@ func Resample(d Data, w, h int) Pixels {
 		}
 	}
 	return out
+}
+
+// span returns the cells [lo, hi) pixel i of n covers along a side of cells cells, at s
+// cells per pixel: the last pixel takes the remainder, so that no cell is left out.
+func span(i, n, cells int, s float64) (lo, hi int) {
+	lo = int(math.Floor(float64(i) * s))
+	hi = max(lo+1, int(math.Floor(float64(i+1)*s)))
+	if i == n-1 {
+		hi = max(hi, cells)
+	}
+	return lo, hi
 }
 
 // valueRange returns the range the colour scale spans.
@@ -180,9 +283,14 @@ func (m Model) colour(t float64) lipgloss.TerminalColor {
 
 func (m Model) colourLines(px Pixels, lo, hi float64) []string {
 	var lines []string
+	cx, cy, cursor := m.cursorPixel(px)
 	for y := 0; y+1 < px.H+1; y += 2 {
 		var b strings.Builder
 		for x := 0; x < px.W; x++ {
+			if cursor && x == cx && cy/2 == y/2 {
+				b.WriteString(lipgloss.NewStyle().Reverse(true).Bold(true).Render("+"))
+				continue
+			}
 			top := Level(px.Values[y*px.W+x], lo, hi, m.data.Scale)
 			bottom := math.NaN()
 			if y+1 < px.H {
@@ -220,6 +328,7 @@ func (m Model) ramp() string {
 func (m Model) rampLines(px Pixels, lo, hi float64) []string {
 	ramp := m.ramp()
 	lines := make([]string, px.H)
+	cx, cy, cursor := m.cursorPixel(px)
 	for y := range lines {
 		b := make([]byte, 2*px.W)
 		for x := 0; x < px.W; x++ {
@@ -229,6 +338,9 @@ func (m Model) rampLines(px Pixels, lo, hi float64) []string {
 				ch = ramp[min(len(ramp)-1, int(t*float64(len(ramp))))]
 			}
 			b[2*x], b[2*x+1] = ch, ch
+			if cursor && x == cx && y == cy {
+				b[2*x], b[2*x+1] = '[', ']'
+			}
 		}
 		lines[y] = string(b)
 	}

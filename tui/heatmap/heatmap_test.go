@@ -121,3 +121,37 @@ func TestTopIsAbsolute(t *testing.T) {
 		t.Fatalf("an empty layer draws %q", v)
 	}
 }
+
+// TestCursorAndCellAt: the cell under the cursor mark is the cursor's cell, every cell
+// (the last row and column included) can be marked, and the box keeps its height.
+func TestCursorAndCellAt(t *testing.T) {
+	for _, color := range []bool{false, true} {
+		d := Data{Rows: 61, Cols: 61, Values: make([]float64, 61*61)}
+		m := New(theme.Default())
+		m.SetColor(color)
+		m.SetSize(60, 30)
+		m.SetData(d)
+		for _, rc := range [][2]int{{0, 0}, {60, 60}, {30, 12}, {0, 60}, {60, 0}} {
+			m.SetCursor(rc[0], rc[1], true)
+			px := m.pixels()
+			x, y, ok := m.cursorPixel(px)
+			if !ok {
+				t.Fatalf("colour %v: cell %v not marked", color, rc)
+			}
+			cx, cy := x, y/2
+			if !color {
+				cx, cy = 2*x, y
+			}
+			row, col, ok := m.CellAt(cx, cy)
+			if !ok || row > rc[0]+3 || row < rc[0]-3 || col > rc[1]+3 || col < rc[1]-3 {
+				t.Fatalf("colour %v: cursor on %v drawn at (%d, %d), which shows r%d c%d", color, rc, cx, cy, row, col)
+			}
+			if lines := strings.Split(m.View(), "\n"); len(lines) != 30 {
+				t.Fatalf("colour %v: %d lines, want the box's 30", color, len(lines))
+			}
+		}
+		if _, _, ok := m.CellAt(59, 28); ok && !color {
+			t.Fatal("a character right of the map is a cell")
+		}
+	}
+}
