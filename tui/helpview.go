@@ -64,7 +64,9 @@ func (m Model) modalFooter() []key.Binding {
 
 // mapModeFooter is the footer in map mode, where the arrows move the map's cursor.
 func (m Model) mapModeFooter() []key.Binding {
-	b := func(keys, desc string) key.Binding { return key.NewBinding(key.WithKeys(keys), key.WithHelp(keys, desc)) }
+	b := func(keys, desc string) key.Binding {
+		return key.NewBinding(key.WithKeys(keys), key.WithHelp(keys, desc))
+	}
 	return []key.Binding{m.keys.Help, m.keys.Quit, b("esc", "leave map"), b("←↑↓→", "cursor"), b("+/-", "zoom"),
 		b("HJKL", "pan"), b("v", "group"), b("m", "layer"), b("0", "whole map")}
 }
