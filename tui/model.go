@@ -214,6 +214,7 @@ func New(cfg Config) Model {
 	}
 	m.settings = newSettings(styles, cfg.Params, cfg.Setup, cfg.Reload != nil, t.HasMeasure())
 	m.settings.researcher = m.researcher()
+	m.settings.people = cfg.People
 	return m
 }
 

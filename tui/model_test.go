@@ -218,7 +218,7 @@ func TestSettings(t *testing.T) {
 	}
 	// A bad δ is refused inline.
 	m = keys(t, m, "up", "up", "enter", "backspace", "backspace", "backspace", "backspace", "backspace", "2", "enter")
-	if !strings.Contains(m.View(), "δ: want") {
+	if !strings.Contains(m.View(), "δ 2 not applied") || m.settings.editing {
 		t.Fatalf("bad δ accepted:\n%s", m.View())
 	}
 	m = keys(t, m, "esc", "esc")

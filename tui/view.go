@@ -635,6 +635,14 @@ func (m Model) dpLines(g sim.DPGuarantee, width int) []string {
 	lines := []string{
 		s.Title.Render("DP guarantee ") + s.Label.Render("ε ") + s.Value.Render(knobs.FormatEpsilon(g.Epsilon)) + s.Label.Render(" · advantage ≤ ") + s.Value.Render(fmt.Sprintf("%.2f", g.Advantage)),
 		s.Muted.Render(fmt.Sprintf("  a 10 %% suspicion rises to at most %s", percent(g.Posterior[1])))}
+	if g.Delta > 0 {
+		// δ belongs to the guarantee: (ε, δ)-DP, and δ must stay far below 1/n.
+		line := s.Label.Render("  δ ") + s.Value.Render(fmt.Sprintf("%g", g.Delta)) + s.Muted.Render(": chance ε fails outright")
+		if w := deltaWarning(g.Delta, m.cfg.People); w != "" && !m.researcher() {
+			line = s.Warn.Render(ansi.Truncate("  "+w, max(10, width), "…"))
+		}
+		lines = append(lines, line)
+	}
 	if q := m.qualificationLine(width); q != "" {
 		lines = append(lines, q)
 	}
