@@ -12,6 +12,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"privtune/sim"
@@ -154,7 +155,15 @@ type Model struct {
 	curveAxis axis
 	curveGen  int
 
+	// pins are the candidates pinned (A, B, C); pinned is pins[compared], the one the
+	// compare view shows, nil when none; showCompare shows the whole comparison (C);
+	// naming while nameInput asks for the compared candidate's name.
+	pins         []*pin
+	compared     int
 	pinned       *pin
+	showCompare  bool
+	naming       bool
+	nameInput    textinput.Model
 	writer       releaseWriter
 	showSettings bool
 	// reads is what was read off the data of the table shown; ackByKey says the user
@@ -167,12 +176,6 @@ type Model struct {
 	status        string
 	// crash is the report of a panic in Update; the explorer quits with it.
 	crash string
-}
-
-// pin is the setting held as A for comparison.
-type pin struct {
-	params sim.Params
-	report *sim.Report
 }
 
 // New returns the explorer for cfg.
@@ -395,7 +398,7 @@ func (m Model) route(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (m Model) onKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	// Keys typed faster than the screen reads them (or a held key) arrive as one
 	// message with several runes: outside a text field, handle them one by one.
-	if k.Type == tea.KeyRunes && len(k.Runes) > 1 && !k.Paste && !m.knobs.Editing() && !m.settings.editing {
+	if k.Type == tea.KeyRunes && len(k.Runes) > 1 && !k.Paste && !m.knobs.Editing() && !m.settings.editing && !m.naming {
 		var cmds []tea.Cmd
 		var model tea.Model = m
 		for _, r := range k.Runes {
@@ -421,6 +424,9 @@ func (m Model) onKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		var cmd tea.Cmd
 		m.knobs, cmd = m.knobs.Update(k)
 		return m, cmd
+	}
+	if m.naming {
+		return m.onNameKey(k)
 	}
 	if m.writer.asking {
 		var cmd tea.Cmd
@@ -462,12 +468,22 @@ func (m Model) onKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m, m.startCurves()
 	case key.Matches(k, m.keys.Table):
 		m.showDist = !m.showDist
+	case m.showCompare && k.String() == "esc", m.showCompare && key.Matches(k, m.keys.CompareAll):
+		m.showCompare = false
 	case key.Matches(k, m.keys.Pin):
-		if m.pinned != nil {
-			m.pinned = nil
-		} else if m.report != nil {
-			m.pinned = &pin{params: m.knobs.Params(), report: m.report}
+		return m.pinNow(), nil
+	case key.Matches(k, m.keys.Unpin):
+		return m.unpinCompared(), nil
+	case key.Matches(k, m.keys.CompareNext):
+		return m.compareNext(), nil
+	case key.Matches(k, m.keys.PinName):
+		return m.startNaming()
+	case key.Matches(k, m.keys.CompareAll):
+		if m.pinned == nil {
+			m.status = "nothing pinned: p pins the current setting"
+			return m, nil
 		}
+		m.showCompare = true
 	case key.Matches(k, m.keys.Release) && m.cfg.WriteRelease != nil:
 		if m.reloading && !m.writer.running {
 			// The reload has already replaced the data a release is written from, but the
@@ -679,7 +695,8 @@ func (m Model) onReload(msg reloadMsg) (tea.Model, tea.Cmd) {
 	m.settings.setupApplied(msg.setup)
 	m.knobs.SetGrid(msg.table.Grid.CellKM, msg.table.HasMeasure(), msg.table.Grid.Located)
 	m.settings.hasMeasure = msg.table.HasMeasure()
-	m.pinned, m.report, m.estimand = nil, nil, 0
+	m.dropPins("the data was re-aggregated (cell size, QIs or bands), so their figures no longer compare")
+	m.report, m.estimand = nil, 0
 	m.setReads(msg.reads)
 	return m, m.changed()
 }

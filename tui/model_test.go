@@ -194,9 +194,9 @@ func TestEstimandsLayersAndCompare(t *testing.T) {
 	if m.pinned == nil || !strings.Contains(v, "A: ε 1 k 10 r 0   now: ε 1 k 15 r 0") {
 		t.Fatalf("compare panel:\n%s", v)
 	}
-	m = keys(t, m, "p")
+	m = keys(t, m, "P")
 	if m.pinned != nil || strings.Contains(m.View(), "Compare") {
-		t.Fatal("p again should unpin")
+		t.Fatal("P should unpin")
 	}
 }
 
