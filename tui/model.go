@@ -62,8 +62,12 @@ type Config struct {
 	Acknowledged bool
 	// WriteRelease draws the release of the current setting with the library's noise
 	// and writes it with its decision record to dir, reporting its stage; nil hides the key.
-	// acknowledged says the user accepted what was read off the data (flag or key A).
-	WriteRelease func(dir string, p sim.Params, acknowledged bool, stage func(string)) error
+	// acknowledged says the user accepted what was read off the data (flag or key A);
+	// signed is who signed it off in the form, with their note.
+	WriteRelease func(dir string, p sim.Params, acknowledged bool, signed SignOff, stage func(string)) error
+	// MessageTime is how long a release's outcome stays in the header (it also goes on
+	// the next key): 0 means 6 s, below 0 until the next key.
+	MessageTime time.Duration
 	// Notice is shown in the header at the start (e.g. a recorded decision's data check).
 	Notice string
 	// Audience is who the screen is for. Researcher hides every figure computed from the
@@ -214,6 +218,9 @@ func New(cfg Config) Model {
 	}
 	if m.cfg.CheckDelay <= 0 {
 		m.cfg.CheckDelay = defaultCheckDelay
+	}
+	if m.cfg.MessageTime == 0 {
+		m.cfg.MessageTime = defaultMessageTime
 	}
 	m.settings = newSettings(styles, cfg.Params, cfg.Setup, cfg.Reload != nil, t.HasMeasure())
 	m.settings.researcher = m.researcher()
@@ -389,8 +396,11 @@ func (m Model) route(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.onReload(msg)
 	case releaseMsg:
 		var cmd tea.Cmd
-		m.writer, cmd = m.writer.onProgress(msg)
+		m.writer, cmd = m.writer.onProgress(msg, m.cfg.MessageTime)
 		return m, cmd
+	case clearStatusMsg:
+		m.writer = m.writer.onClear(msg)
+		return m, nil
 	}
 	return m, nil
 }
@@ -431,8 +441,8 @@ func (m Model) onKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if m.writer.asking {
 		var cmd tea.Cmd
 		acknowledged, write := m.acknowledged(), m.cfg.WriteRelease
-		m.writer, cmd = m.writer.Update(k, m.knobs.Params(), func(dir string, p sim.Params, stage func(string)) error {
-			return write(dir, p, acknowledged, stage)
+		m.writer, cmd = m.writer.Update(k, m.knobs.Params(), func(dir string, p sim.Params, signed SignOff, stage func(string)) error {
+			return write(dir, p, acknowledged, signed, stage)
 		})
 		return m, cmd
 	}
@@ -442,6 +452,8 @@ func (m Model) onKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if !m.reloading {
 		m.status = ""
 	}
+	// A message stays until the next key (or its timer).
+	m.writer.clear()
 	switch {
 	case key.Matches(k, m.keys.Quit):
 		m.cancel()

@@ -43,6 +43,8 @@ func (m Model) View() string {
 	var body string
 	if m.showSettings {
 		body = m.settings.View(m.width, l.body)
+	} else if m.writer.asking {
+		body = m.writer.formView(m.width)
 	} else if m.showCompare && m.pinned != nil && !m.researcher() {
 		body = m.compareScreen(m.width, l.body)
 	} else {
