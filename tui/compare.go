@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -152,9 +153,9 @@ type settingRow struct{ name, a, now string }
 func (m Model) settingRows(a, b sim.Params) []settingRow {
 	hasMeasure := m.table.HasMeasure()
 	split := func(p sim.Params) string {
-		s := fmt.Sprintf("%.0f %%", 100*p.CountShare(hasMeasure))
+		s := strconv.FormatFloat(math.Round(p.CountShare(hasMeasure)*1000)/10, 'g', -1, 64) + " %"
 		if p.Split == 0 && hasMeasure {
-			s += " (default)"
+			s += " (def.)"
 		}
 		return s
 	}
@@ -180,7 +181,7 @@ func (m Model) settingRows(a, b sim.Params) []settingRow {
 		{"δ", g(a.Delta), g(b.Delta)},
 		{"split", split(a), split(b)},
 		{"threshold", a.Threshold.String(), b.Threshold.String()},
-		{"post-proc.", post(a), post(b)},
+		{"post-proc", post(a), post(b)},
 	}
 }
 
@@ -258,7 +259,12 @@ func compareRow(name string, va, vb float64, pendA, pendB bool, f func(float64) 
 	if fa != "…" && fb != "…" {
 		delta = signedWith(vb-va, f)
 	}
-	return strings.TrimRight(fmt.Sprintf("%-13s%10s %10s %9s", name, fa, fb, delta), " ")
+	row := strings.TrimRight(fmt.Sprintf("%-13s%10s %10s %9s", name, fa, fb, delta), " ")
+	if lipgloss.Width(row) > 44 && f(1e7) != compact(1e7) {
+		// Large figures in the 44 columns of the narrowest left column.
+		return compareRow(name, va, vb, pendA, pendB, compact)
+	}
+	return row
 }
 
 // compareScreen is the whole comparison (key C): the candidates, A's whole setting
@@ -281,9 +287,9 @@ func (m Model) compareScreen(width, height int) string {
 	top := s.Title.Render("Compare") + "  " + strings.Join(cands, "  ") + "  " +
 		s.Muted.Render("o: next · n: name · P: unpin · p: pin now · d: table · esc: close")
 	// The setting, field by field; a changed field is marked with ≠.
-	set := []string{s.Muted.Render(fmt.Sprintf("  %-11s %-16s %-16s", "setting", a.letter, "now"))}
+	set := []string{s.Muted.Render(fmt.Sprintf("  %-9s %-11s %-11s", "setting", a.letter, "now"))}
 	for _, r := range m.settingRows(a.params, m.report.Params) {
-		line := fmt.Sprintf("  %-11s %-16s %-16s", r.name, ansi.Truncate(r.a, 16, "…"), ansi.Truncate(r.now, 16, "…"))
+		line := fmt.Sprintf("  %-9s %-11s %-11s", r.name, ansi.Truncate(r.a, 11, "…"), ansi.Truncate(r.now, 11, "…"))
 		if r.a != r.now {
 			line = s.Warn.Render("≠" + line[1:])
 		}
@@ -295,8 +301,9 @@ func (m Model) compareScreen(width, height int) string {
 		figures = figures[1:]
 	}
 	var upper string
-	if width >= 2*48+2 {
-		upper = lipgloss.JoinHorizontal(lipgloss.Top, lipgloss.NewStyle().Width(48).Render(strings.Join(set, "\n")), "  ", strings.Join(figures, "\n"))
+	if width >= 36+44 {
+		gap := min(4, width-36-44)
+		upper = lipgloss.JoinHorizontal(lipgloss.Top, lipgloss.NewStyle().Width(36+gap).Render(strings.Join(set, "\n")), strings.Join(figures, "\n"))
 	} else {
 		upper = strings.Join(set, "\n") + "\n" + strings.Join(figures, "\n")
 	}
@@ -326,24 +333,43 @@ func (m Model) selectedName() string {
 func (m Model) compareTable(kind, title string, width int) string {
 	s := m.styles
 	a := m.pinned
-	const cell = 7
-	nameW := max(8, min(18, width-9*(cell+1)-3))
-	head := fmt.Sprintf("%-*s", nameW, title)
+	const cell = 6
+	// Each metric: " │" and three cells with a space between them.
+	nameW := max(8, min(18, width-3*(3+3*cell+2)))
+	head := fmt.Sprintf("%-*s", nameW, cutLabel(title, nameW))
 	sub := strings.Repeat(" ", nameW)
 	for _, metric := range []string{"bias", "SD", "RMSE"} {
-		head += " │" + fmt.Sprintf("%*s", 3*(cell+1)-1, metric+" ")
-		sub += " │" + fmt.Sprintf("%*s %*s %*s", cell, a.letter, cell, "now", cell, "Δ")
+		head += " │ " + fmt.Sprintf("%-*s", 3*cell+2, metric)
+		sub += " │ " + fmt.Sprintf("%*s %*s %*s", cell, a.letter, cell, "now", cell, "Δ")
 	}
 	lines := []string{s.Title.Render(head), s.Muted.Render(sub)}
+	// "district north", "district west": the word the title says goes.
+	prefix := ""
+	for _, e := range m.report.Estimands {
+		if e.Kind != kind {
+			continue
+		}
+		word, _, _ := strings.Cut(e.Name, " ")
+		switch {
+		case prefix == "":
+			prefix = word + " "
+		case !strings.HasPrefix(e.Name, prefix):
+			prefix = "-"
+		}
+	}
 	for _, e := range m.report.Estimands {
 		if e.Kind != kind {
 			continue
 		}
 		ea, found := a.report.Estimand(e.Name)
 		pendA := ea.Pending || !found
-		line := fitLabel(e.Name, nameW)
+		name := e.Name
+		if prefix != "-" && strings.Contains(title, strings.TrimSpace(prefix)) {
+			name = strings.TrimPrefix(name, prefix)
+		}
+		line := fitLabel(name, nameW)
 		for _, v := range [][2]float64{{ea.Bias, e.Bias}, {math.Sqrt(ea.Variance), math.Sqrt(e.Variance)}, {ea.RMSE, e.RMSE}} {
-			fa, fb, delta := num(v[0]), num(v[1]), ""
+			fa, fb, delta := compact(v[0]), compact(v[1]), ""
 			if pendA || math.IsNaN(v[0]) {
 				fa = "…"
 			}
@@ -351,9 +377,9 @@ func (m Model) compareTable(kind, title string, width int) string {
 				fb = "…"
 			}
 			if fa != "…" && fb != "…" {
-				delta = signedWith(v[1]-v[0], num)
+				delta = signedWith(v[1]-v[0], compact)
 			}
-			line += " │" + fmt.Sprintf("%*s %*s %*s", cell, fa, cell, fb, cell, delta)
+			line += " │ " + fmt.Sprintf("%*s %*s %*s", cell, fa, cell, fb, cell, delta)
 		}
 		lines = append(lines, line)
 	}

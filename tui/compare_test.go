@@ -22,7 +22,7 @@ func TestCompareShowsChangedSetting(t *testing.T) {
 		t.Fatalf("setting %+v", p)
 	}
 	v := flat(m.View())
-	for _, want := range []string{"also changed: noise laplace → gaussian · δ 0 → 1e-06 · split 50 % (default) → 80 %"} {
+	for _, want := range []string{"also changed: noise laplace → gaussian · δ 0 → 1e-06 · split 50 % (def.) → 80 %"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("compare panel lacks %q:\n%s", want, m.View())
 		}
@@ -30,7 +30,7 @@ func TestCompareShowsChangedSetting(t *testing.T) {
 	m = keys(t, m, "C")
 	v = m.View()
 	checkFits(t, v, 140, 45)
-	for _, want := range []string{"≠ noise", "≠ δ", "≠ split", "  threshold", "  post-proc.", "by district", "by density class", "RMSE"} {
+	for _, want := range []string{"≠ noise", "≠ δ", "≠ split", "  threshold", "  post-proc", "by district", "by density class", "RMSE"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("the whole comparison lacks %q:\n%s", want, v)
 		}

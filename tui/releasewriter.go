@@ -11,6 +11,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 
 	"privtune/release"
 	"privtune/sim"
@@ -248,7 +249,7 @@ func waitRelease(ch <-chan releaseMsg) tea.Cmd {
 
 func (w releaseWriter) onProgress(msg releaseMsg, messageTime time.Duration) (releaseWriter, tea.Cmd) {
 	if !msg.done {
-		w.status = "writing the release to " + safeLabel(msg.dir) + " · " + safeLabel(msg.stage) + "…"
+		w.status = "writing " + safeLabel(msg.dir) + " · " + safeLabel(msg.stage) + "…"
 		return w, waitRelease(msg.stream)
 	}
 	w.running = false
@@ -260,7 +261,7 @@ func (w releaseWriter) onProgress(msg releaseMsg, messageTime time.Duration) (re
 	case msg.err != nil:
 		w.status, w.err, w.errNamesNoData = "", "release not written: "+safeLabel(msg.err.Error()), false
 	default:
-		w.status = fmt.Sprintf("wrote %s (shareable) and %s (NOT for sharing: true values)",
+		w.status = fmt.Sprintf("wrote %s (shareable) and %s (NOT for sharing)",
 			safeLabel(msg.dir), safeLabel(curatorFolder(msg.dir)))
 	}
 	if messageTime <= 0 {
@@ -289,8 +290,9 @@ func (w releaseWriter) formView(width int) string {
 		}
 		lines = append(lines, marker+w.field(f).View())
 	}
-	lines = append(lines, "", s.Muted.Render("the folder gets the shareable release; "+curatorOnlySuffix[1:]+" beside it the curator record"),
-		s.Muted.Render("(NOT for sharing: true values), which names who signed off and the note"), "")
+	about := "the folder gets the shareable release; FOLDER" + curatorOnlySuffix + " beside it the curator record " +
+		"(NOT for sharing: true values), which names who signed off and the note"
+	lines = append(lines, "", s.Muted.Render(lipgloss.NewStyle().Width(max(20, width-4)).Render(about)), "")
 	if w.err != "" {
 		lines = append(lines, s.Error.Render(w.err))
 	}
