@@ -154,7 +154,7 @@ func TestKnobLimits(t *testing.T) {
 		want string
 	}{
 		{[]string{"eval", "--split", "0"}, "--split 0: want the share of ε spent on counts, strictly between 0 and 1"},
-		{[]string{"eval", "--split", "1"}, "split = 1 leaves no budget"},
+		{[]string{"eval", "--split", "1"}, "split = 1: want a share of ε in (0, 1)"},
 		{[]string{"eval", "--split", "-0.2"}, "--split"},
 		{[]string{"eval", "--radius", "1e19"}, "at most 10000 km"},
 		{[]string{"eval", "--epsilon", "0.001", "--split", "0.00001"}, "count noise scale"},

@@ -124,21 +124,31 @@ func (c *currentData) dataReads() []tui.DataRead { return dataReadFacts(c.get())
 // releaseWriter returns what the explorer's w runs: the release of the data shown at
 // setting p, written to dir and dir.curator-only, refused while a public fact read off the
 // data is not acknowledged (by --acknowledge-data-read or the explorer's key A).
-func (c *currentData) releaseWriter(knobs *knobFlags) func(dir string, p sim.Params, acknowledged bool, stage func(string)) error {
-	return func(dir string, p sim.Params, acknowledged bool, stage func(string)) error {
+func (c *currentData) releaseWriter(knobs *knobFlags) func(dir string, p sim.Params, acknowledged bool, signed tui.SignOff, stage func(string)) error {
+	return func(dir string, p sim.Params, acknowledged bool, signed tui.SignOff, stage func(string)) error {
 		l := c.get()
 		if err := requireAcknowledged(l, acknowledged); err != nil {
 			return fmt.Errorf("%w (press A in the explorer, or start privtune with --%s)", err, acknowledgeFlag)
 		}
 		stage("predicting the figures and drawing the library's noise")
 		b, err := buildRelease(context.Background(), l, p, knobs, sim.SecureNoise(p.Noise),
-			signOff{Note: "written from the explorer"}, time.Now().UTC(), io.Discard, filepath.Base(filepath.Clean(dir)))
+			explorerSignOff(signed), time.Now().UTC(), io.Discard, filepath.Base(filepath.Clean(dir)))
 		if err != nil {
 			return err
 		}
 		stage("writing " + curatorDir(dir) + " and " + dir)
 		return b.write(dir, false)
 	}
+}
+
+// explorerSignOff is the sign-off typed in the explorer's release form; the note says
+// the release was written from the explorer.
+func explorerSignOff(s tui.SignOff) signOff {
+	note := "written from the explorer"
+	if s.Note != "" {
+		note = s.Note + " (" + note + ")"
+	}
+	return signOff{By: s.By, Note: note}
 }
 
 // explorerAudience reads --audience (tui owns it; default curator).

@@ -21,6 +21,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"privtune/sim"
+	"privtune/tui"
 )
 
 // smallData returns the data flags of the small metro fixture on 3 km cells (a few
@@ -950,13 +951,14 @@ func TestExplorerReleaseWriter(t *testing.T) {
 	current := &currentData{l: l}
 	dir := filepath.Join(t.TempDir(), "rel")
 	p := sim.Params{Epsilon: 1, K: 5}
-	err := current.releaseWriter(knobs)(dir, p, false, func(string) {})
+	signed := tui.SignOff{By: "Ada Curator", Note: "checked with the data owner"}
+	err := current.releaseWriter(knobs)(dir, p, false, signed, func(string) {})
 	if err == nil || !strings.Contains(err.Error(), "the value list of sex") || !strings.Contains(err.Error(), "--"+acknowledgeFlag) {
 		t.Fatalf("w without the acknowledgement: %v", err)
 	}
 	reloaded := loadFixture(t, 3, false)
 	current.set(reloaded)
-	if err := current.releaseWriter(knobs)(dir, p, true, func(string) {}); err != nil {
+	if err := current.releaseWriter(knobs)(dir, p, true, signed, func(string) {}); err != nil {
 		t.Fatal(err)
 	}
 	d, _, err := readDecision(dir)
@@ -965,6 +967,9 @@ func TestExplorerReleaseWriter(t *testing.T) {
 	}
 	if d.Grid.CellKM != 3 || len(d.DPGuarantee.QualifiedBy) != 1 {
 		t.Errorf("w released cell %v km with qualification %v; want the reloaded 3 km data, qualified", d.Grid.CellKM, d.DPGuarantee.QualifiedBy)
+	}
+	if d.SignedOff.By != "Ada Curator" || d.SignedOff.Note != "checked with the data owner (written from the explorer)" {
+		t.Errorf("the record is signed off %+v, want the form's name and note", d.SignedOff)
 	}
 }
 

@@ -185,10 +185,11 @@ func (p Params) Validate(hasMeasure bool) error {
 	}
 	if p.Split != 0 {
 		switch {
+		case hasMeasure && (math.IsNaN(p.Split) || p.Split <= 0 || p.Split >= 1):
+			// 1 would leave the released measure sums no budget.
+			errs = append(errs, fmt.Errorf("split = %v: want a share of ε in (0, 1): the rest goes to the measure sums", p.Split))
 		case math.IsNaN(p.Split) || p.Split <= 0 || p.Split > 1:
 			errs = append(errs, fmt.Errorf("split = %v: want a share of ε in (0, 1]", p.Split))
-		case hasMeasure && p.Split == 1:
-			errs = append(errs, errors.New("split = 1 leaves no budget for the measure sums: want a share below 1"))
 		case !hasMeasure && p.Split != 1:
 			errs = append(errs, fmt.Errorf("split = %v: no measure is released, so all of ε goes to counts", p.Split))
 		}

@@ -286,16 +286,16 @@ func reload(fn func(Setup) (*sim.Table, error), reads func() []DataRead, s Setup
 
 // recoveredWrite returns write made safe to run in a goroutine of its own: a panic
 // becomes the error the release reports on screen.
-func recoveredWrite(write func(string, sim.Params, bool, func(string)) error) func(string, sim.Params, bool, func(string)) error {
+func recoveredWrite(write func(string, sim.Params, bool, SignOff, func(string)) error) func(string, sim.Params, bool, SignOff, func(string)) error {
 	if write == nil {
 		return nil
 	}
-	return func(dir string, p sim.Params, acknowledged bool, stage func(string)) (err error) {
+	return func(dir string, p sim.Params, acknowledged bool, signed SignOff, stage func(string)) (err error) {
 		defer func() {
 			if r := recover(); r != nil {
 				err = panicError(r)
 			}
 		}()
-		return write(dir, p, acknowledged, stage)
+		return write(dir, p, acknowledged, signed, stage)
 	}
 }

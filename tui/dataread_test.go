@@ -20,7 +20,7 @@ var readsFixture = []DataRead{
 func ackConfig(t *testing.T, writes *[]bool) Config {
 	cfg := testConfig(t)
 	cfg.DataReads = func() []DataRead { return readsFixture }
-	cfg.WriteRelease = func(dir string, p sim.Params, acknowledged bool, stage func(string)) error {
+	cfg.WriteRelease = func(dir string, p sim.Params, acknowledged bool, _ SignOff, stage func(string)) error {
 		*writes = append(*writes, acknowledged)
 		if !acknowledged {
 			return errors.New("refusing to release: not acknowledged")
@@ -54,7 +54,7 @@ func TestAcknowledgeKey(t *testing.T) {
 	if !m.acknowledged() || strings.Contains(m.View(), "w refused") {
 		t.Fatalf("y did not accept, or the refusal stays on screen:\n%s", m.View())
 	}
-	m = keys(t, m, "w", "enter")
+	m = keys(t, m, writeKeys...)
 	if len(writes) != 1 || !writes[0] || !strings.Contains(m.View(), "wrote privtune-release-") {
 		t.Fatalf("w after A: writes %v:\n%s", writes, m.View())
 	}
@@ -70,7 +70,7 @@ func TestAcknowledgedAtStart(t *testing.T) {
 	if !strings.Contains(m.View(), "not DP: the map extent, the values of sex (accepted)") {
 		t.Fatalf("DP panel:\n%s", m.View())
 	}
-	m = keys(t, m, "w", "enter")
+	m = keys(t, m, writeKeys...)
 	if len(writes) != 1 || !writes[0] {
 		t.Fatalf("writes %v", writes)
 	}

@@ -53,11 +53,13 @@ func fixtureTable(t testing.TB, cellKM float64) *sim.Table {
 
 // testConfig opens the small table at ε 1, k 10, r 0 (exact figures) with a short Monte
 // Carlo and a quiet period of 1 ms, so that drive, which runs every command to its end,
-// does not wait 300 ms before each check.
+// does not wait 300 ms before each check; a release's outcome stays until the next key
+// (drive would otherwise wait for its timer and clear it).
 func testConfig(t testing.TB) Config {
 	return Config{Table: smallTable(t), Source: "metro_small.csv", People: 2000,
 		Params: sim.Params{Epsilon: 1, K: 10}, Seed: 1, Setup: Setup{CellKM: 1, QIs: []string{"age", "sex"}},
-		MonteCarloTime: 600 * time.Millisecond, CheckDelay: time.Millisecond, FrequencyReleases: testFrequencyReleases}
+		MonteCarloTime: 600 * time.Millisecond, CheckDelay: time.Millisecond, FrequencyReleases: testFrequencyReleases,
+		MessageTime: -1}
 }
 
 // testFrequencyReleases keeps the frequency simulation every started model runs cheap

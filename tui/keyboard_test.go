@@ -31,7 +31,7 @@ func TestAltDInKnobEditor(t *testing.T) {
 	m = drive(t, m, altD)
 	m = keys(t, m, "esc", "esc")
 	cfg := testConfig(t)
-	cfg.WriteRelease = func(string, sim.Params, bool, func(string)) error { return nil }
+	cfg.WriteRelease = func(string, sim.Params, bool, SignOff, func(string)) error { return nil }
 	w := New(cfg)
 	w = drive(t, w, tea.WindowSizeMsg{Width: 100, Height: 30})
 	w = keys(t, w, "w")
@@ -127,7 +127,7 @@ func TestRandomKeysNeverPanic(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.Table = fixtureTable(t, 3) // a quick Monte Carlo
 	cfg.MonteCarloTime = 20 * time.Millisecond
-	cfg.WriteRelease = func(string, sim.Params, bool, func(string)) error { return errors.New("not in this test") }
+	cfg.WriteRelease = func(string, sim.Params, bool, SignOff, func(string)) error { return errors.New("not in this test") }
 	cfg.Reload = func(Setup) (*sim.Table, error) { return nil, errors.New("not in this test") }
 	rng := rand.New(rand.NewPCG(10, 3))
 	var model tea.Model = New(cfg)

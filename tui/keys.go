@@ -14,8 +14,11 @@ type KeyMap struct {
 	MapMode, Group            key.Binding
 	Curves, Axis, Table       key.Binding
 	Pin, Settings, Help, Quit key.Binding
-	Release, Audience         key.Binding
-	Acknowledge               key.Binding
+	// Unpin, CompareNext, PinName and CompareAll act on the pinned candidates.
+	Unpin, CompareNext  key.Binding
+	PinName, CompareAll key.Binding
+	Release, Audience   key.Binding
+	Acknowledge         key.Binding
 	// ReleaseRefused is w on the researcher screen: it only says why nothing is written
 	// (releasing is the curator's act), so it has no help line.
 	ReleaseRefused key.Binding
@@ -34,7 +37,11 @@ func DefaultKeyMap() KeyMap {
 		Curves:       key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "map / trade-off curves")),
 		Axis:         key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "curves against ε, k or r")),
 		Table:        key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "districts / density table")),
-		Pin:          key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pin as A / unpin")),
+		Pin:          key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pin (A, B, C)")),
+		Unpin:        key.NewBinding(key.WithKeys("P"), key.WithHelp("P", "unpin the compared")),
+		CompareNext:  key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "compare with the next pin")),
+		PinName:      key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "name the compared pin")),
+		CompareAll:   key.NewBinding(key.WithKeys("C"), key.WithHelp("C", "whole comparison")),
 		Settings:     key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "settings")),
 		Release:      key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "write the release")),
 		Audience:     key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "researcher screen")),
@@ -49,7 +56,7 @@ func DefaultKeyMap() KeyMap {
 // setAudience turns off the keys of views a researcher screen does not have (figures
 // computed from the true data), so that they neither act nor show in the help.
 func (k *KeyMap) setAudience(a Audience) {
-	for _, b := range []*key.Binding{&k.Estimand, &k.EstimandBack, &k.Layer, &k.LayerBack, &k.Group, &k.Curves, &k.Axis, &k.Table, &k.Pin} {
+	for _, b := range []*key.Binding{&k.Estimand, &k.EstimandBack, &k.Layer, &k.LayerBack, &k.Group, &k.Curves, &k.Axis, &k.Table, &k.Pin, &k.Unpin, &k.CompareNext, &k.PinName, &k.CompareAll} {
 		b.SetEnabled(a == Curator)
 	}
 	// Releasing is the curator's act: the researcher screen neither offers nor runs w.
@@ -73,6 +80,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Knobs.Next, k.Knobs.Prev, k.Knobs.Up, k.Knobs.Down, k.Knobs.Edit, k.Knobs.Cancel},
 		{k.Estimand, k.Table, k.Layer, k.MapMode, k.Group, k.Curves, k.Axis},
-		{k.Audience, k.Pin, k.Settings, k.Release, k.Acknowledge, k.Help, k.Quit},
+		{k.Pin, k.Unpin, k.CompareNext, k.PinName, k.CompareAll},
+		{k.Audience, k.Settings, k.Release, k.Acknowledge, k.Help, k.Quit},
 	}
 }

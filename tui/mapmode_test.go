@@ -272,8 +272,8 @@ func TestMapDifferenceLayer(t *testing.T) {
 	if want := "now − A " + signed(m.report.Map.Expected[c]-m.pinned.report.Map.Expected[c]); !strings.Contains(m.View(), want) {
 		t.Fatalf("readout lacks %q:\n%s", want, m.View())
 	}
-	// Unpinning leaves the difference layer.
-	m = keys(t, m, "esc", "p")
+	// Unpinning (P) leaves the difference layer.
+	m = keys(t, m, "esc", "P")
 	if m.layer == layerDiff {
 		t.Fatal("difference layer without A")
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"privtune/sim"
@@ -61,8 +62,12 @@ type Config struct {
 	Acknowledged bool
 	// WriteRelease draws the release of the current setting with the library's noise
 	// and writes it with its decision record to dir, reporting its stage; nil hides the key.
-	// acknowledged says the user accepted what was read off the data (flag or key A).
-	WriteRelease func(dir string, p sim.Params, acknowledged bool, stage func(string)) error
+	// acknowledged says the user accepted what was read off the data (flag or key A);
+	// signed is who signed it off in the form, with their note.
+	WriteRelease func(dir string, p sim.Params, acknowledged bool, signed SignOff, stage func(string)) error
+	// MessageTime is how long a release's outcome stays in the header (it also goes on
+	// the next key): 0 means 6 s, below 0 until the next key.
+	MessageTime time.Duration
 	// Notice is shown in the header at the start (e.g. a recorded decision's data check).
 	Notice string
 	// Audience is who the screen is for. Researcher hides every figure computed from the
@@ -159,8 +164,16 @@ type Model struct {
 	curveAxis axis
 	curveGen  int
 
-	pinned *pin
-	writer releaseWriter
+	// pins are the candidates pinned (A, B, C); pinned is pins[compared], the one the
+	// compare view shows, nil when none; showCompare shows the whole comparison (C);
+	// naming while nameInput asks for the compared candidate's name.
+	pins        []*pin
+	compared    int
+	pinned      *pin
+	showCompare bool
+	naming      bool
+	nameInput   textinput.Model
+	writer      releaseWriter
 	// mapm is the map as a tool (mapmode.go); mapHit where the last map drawn put its cells.
 	mapm         mapMode
 	mapHit       *mapHitbox
@@ -175,12 +188,6 @@ type Model struct {
 	status        string
 	// crash is the report of a panic in Update; the explorer quits with it.
 	crash string
-}
-
-// pin is the setting held as A for comparison.
-type pin struct {
-	params sim.Params
-	report *sim.Report
 }
 
 // New returns the explorer for cfg.
@@ -220,8 +227,12 @@ func New(cfg Config) Model {
 	if m.cfg.CheckDelay <= 0 {
 		m.cfg.CheckDelay = defaultCheckDelay
 	}
+	if m.cfg.MessageTime == 0 {
+		m.cfg.MessageTime = defaultMessageTime
+	}
 	m.settings = newSettings(styles, cfg.Params, cfg.Setup, cfg.Reload != nil, t.HasMeasure())
 	m.settings.researcher = m.researcher()
+	m.settings.people = cfg.People
 	return m
 }
 
@@ -395,8 +406,11 @@ func (m Model) route(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.onReload(msg)
 	case releaseMsg:
 		var cmd tea.Cmd
-		m.writer, cmd = m.writer.onProgress(msg)
+		m.writer, cmd = m.writer.onProgress(msg, m.cfg.MessageTime)
 		return m, cmd
+	case clearStatusMsg:
+		m.writer = m.writer.onClear(msg)
+		return m, nil
 	}
 	return m, nil
 }
@@ -404,7 +418,7 @@ func (m Model) route(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (m Model) onKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	// Keys typed faster than the screen reads them (or a held key) arrive as one
 	// message with several runes: outside a text field, handle them one by one.
-	if k.Type == tea.KeyRunes && len(k.Runes) > 1 && !k.Paste && !m.knobs.Editing() && !m.settings.editing {
+	if k.Type == tea.KeyRunes && len(k.Runes) > 1 && !k.Paste && !m.knobs.Editing() && !m.settings.editing && !m.naming {
 		var cmds []tea.Cmd
 		var model tea.Model = m
 		for _, r := range k.Runes {
@@ -431,11 +445,14 @@ func (m Model) onKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		m.knobs, cmd = m.knobs.Update(k)
 		return m, cmd
 	}
+	if m.naming {
+		return m.onNameKey(k)
+	}
 	if m.writer.asking {
 		var cmd tea.Cmd
 		acknowledged, write := m.acknowledged(), m.cfg.WriteRelease
-		m.writer, cmd = m.writer.Update(k, m.knobs.Params(), func(dir string, p sim.Params, stage func(string)) error {
-			return write(dir, p, acknowledged, stage)
+		m.writer, cmd = m.writer.Update(k, m.knobs.Params(), func(dir string, p sim.Params, signed SignOff, stage func(string)) error {
+			return write(dir, p, acknowledged, signed, stage)
 		})
 		return m, cmd
 	}
@@ -445,6 +462,8 @@ func (m Model) onKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if !m.reloading {
 		m.status = ""
 	}
+	// A message stays until the next key (or its timer).
+	m.writer.clear()
 	if m.mapm.on && !m.mapShown() {
 		m.mapm.on, m.mapm.zoom = false, 0 // the map was put away (c): so is its cursor
 	}
@@ -494,15 +513,26 @@ func (m Model) onKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		return m, m.startCurves()
 	case key.Matches(k, m.keys.Table):
 		m.showDist = !m.showDist
+	case m.showCompare && k.String() == "esc", m.showCompare && key.Matches(k, m.keys.CompareAll):
+		m.showCompare = false
 	case key.Matches(k, m.keys.Pin):
-		if m.pinned != nil {
-			m.pinned = nil
-			if m.layer == layerDiff {
-				m.layer = layerExpected
-			}
-		} else if m.report != nil {
-			m.pinned = &pin{params: m.knobs.Params(), report: m.report}
+		return m.pinNow(), nil
+	case key.Matches(k, m.keys.Unpin):
+		m = m.unpinCompared()
+		if m.pinned == nil && m.layer == layerDiff {
+			m.layer = layerExpected // no A left to differ from
 		}
+		return m, nil
+	case key.Matches(k, m.keys.CompareNext):
+		return m.compareNext(), nil
+	case key.Matches(k, m.keys.PinName):
+		return m.startNaming()
+	case key.Matches(k, m.keys.CompareAll):
+		if m.pinned == nil {
+			m.status = "nothing pinned: p pins the current setting"
+			return m, nil
+		}
+		m.showCompare = true
 	case key.Matches(k, m.keys.Release) && m.cfg.WriteRelease != nil:
 		if m.reloading && !m.writer.running {
 			// The reload has already replaced the data a release is written from, but the
@@ -721,7 +751,8 @@ func (m Model) onReload(msg reloadMsg) (tea.Model, tea.Cmd) {
 	m.settings.setupApplied(msg.setup)
 	m.knobs.SetGrid(msg.table.Grid.CellKM, msg.table.HasMeasure(), msg.table.Grid.Located)
 	m.settings.hasMeasure = msg.table.HasMeasure()
-	m.pinned, m.report, m.estimand = nil, nil, 0
+	m.dropPins("the data was re-aggregated (cell size, QIs or bands), so their figures no longer compare")
+	m.report, m.estimand = nil, 0
 	if m.layer == layerDiff {
 		m.layer = layerExpected
 	}

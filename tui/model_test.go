@@ -195,9 +195,9 @@ func TestEstimandsLayersAndCompare(t *testing.T) {
 	if m.pinned == nil || !strings.Contains(v, "A: ε 1 k 10 r 0   now: ε 1 k 15 r 0") {
 		t.Fatalf("compare panel:\n%s", v)
 	}
-	m = keys(t, m, "p")
+	m = keys(t, m, "P")
 	if m.pinned != nil || strings.Contains(m.View(), "Compare") {
-		t.Fatal("p again should unpin")
+		t.Fatal("P should unpin")
 	}
 }
 
@@ -219,7 +219,7 @@ func TestSettings(t *testing.T) {
 	}
 	// A bad δ is refused inline.
 	m = keys(t, m, "up", "up", "enter", "backspace", "backspace", "backspace", "backspace", "backspace", "2", "enter")
-	if !strings.Contains(m.View(), "δ: want") {
+	if !strings.Contains(m.View(), "δ 2 not applied") || m.settings.editing {
 		t.Fatalf("bad δ accepted:\n%s", m.View())
 	}
 	m = keys(t, m, "esc", "esc")
@@ -270,7 +270,7 @@ func TestWriteReleaseKey(t *testing.T) {
 	cfg := testConfig(t)
 	var gotDir string
 	var gotParams sim.Params
-	cfg.WriteRelease = func(dir string, p sim.Params, _ bool, stage func(string)) error {
+	cfg.WriteRelease = func(dir string, p sim.Params, _ bool, _ SignOff, stage func(string)) error {
 		stage("drawing noise")
 		gotDir, gotParams = dir, p
 		return nil
@@ -285,7 +285,7 @@ func TestWriteReleaseKey(t *testing.T) {
 	for range len(m.writer.input.Value()) {
 		m = keys(t, m, "backspace")
 	}
-	m = keys(t, m, "out/rel-1", "enter")
+	m = keys(t, m, "out/rel-1", "enter", "Ada", "enter", "enter")
 	if gotDir != "out/rel-1" || gotParams != m.knobs.Params() {
 		t.Fatalf("wrote %q with %+v", gotDir, gotParams)
 	}
@@ -293,15 +293,16 @@ func TestWriteReleaseKey(t *testing.T) {
 		t.Fatalf("no outcome shown:\n%s", m.View())
 	}
 	// A failure is shown, and ε = ∞ is refused from the explorer.
-	cfg.WriteRelease = func(string, sim.Params, bool, func(string)) error { return errors.New("disk full") }
+	cfg.WriteRelease = func(string, sim.Params, bool, SignOff, func(string)) error { return errors.New("disk full") }
 	m = New(cfg)
 	m = drive(t, m, tea.WindowSizeMsg{Width: 100, Height: 30})
 	m = drive(t, m, m.Init()())
-	m = keys(t, m, "w", "enter")
+	m = keys(t, m, writeKeys...)
 	if !strings.Contains(m.View(), "release not written: disk full") {
 		t.Fatalf("failure not shown:\n%s", m.View())
 	}
-	m = keys(t, m, "enter", "backspace", "inf", "enter", "w", "enter")
+	m = keys(t, m, "enter", "backspace", "inf", "enter")
+	m = keys(t, m, writeKeys...)
 	if !strings.Contains(m.View(), "ε = ∞ publishes exact counts") {
 		t.Fatalf("ε = ∞ not refused:\n%s", m.View())
 	}

@@ -40,11 +40,11 @@ func TestPanicInCommandShownOnScreen(t *testing.T) {
 // recovery) is the release's error on screen.
 func TestPanicInReleaseShownOnScreen(t *testing.T) {
 	cfg := testConfig(t)
-	cfg.WriteRelease = func(string, sim.Params, bool, func(string)) error { panic("injected: write") }
+	cfg.WriteRelease = func(string, sim.Params, bool, SignOff, func(string)) error { panic("injected: write") }
 	m := New(cfg)
 	m = drive(t, m, tea.WindowSizeMsg{Width: 100, Height: 30})
 	m = drive(t, m, m.Init()())
-	m = keys(t, m, "w", "enter")
+	m = keys(t, m, writeKeys...)
 	if v := m.View(); !strings.Contains(v, "release not written: internal error") || !strings.Contains(v, "injected: write") {
 		t.Fatalf("the panic is not reported:\n%s", v)
 	}

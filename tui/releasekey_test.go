@@ -19,7 +19,7 @@ func TestResearcherScreenDoesNotRelease(t *testing.T) {
 	for _, locked := range []bool{false, true} {
 		cfg := testConfig(t)
 		var calls []string
-		cfg.WriteRelease = func(dir string, _ sim.Params, _ bool, _ func(string)) error {
+		cfg.WriteRelease = func(dir string, _ sim.Params, _ bool, _ SignOff, _ func(string)) error {
 			calls = append(calls, dir)
 			return nil
 		}
@@ -123,7 +123,7 @@ func TestReleaseFolderProposedAndChecked(t *testing.T) {
 
 	cfg := testConfig(t)
 	var calls []string
-	cfg.WriteRelease = func(dir string, _ sim.Params, _ bool, _ func(string)) error {
+	cfg.WriteRelease = func(dir string, _ sim.Params, _ bool, _ SignOff, _ func(string)) error {
 		calls = append(calls, dir)
 		return nil
 	}
@@ -148,8 +148,8 @@ func TestReleaseFolderProposedAndChecked(t *testing.T) {
 		t.Fatalf("w proposes %q", v)
 	}
 	for _, tc := range []struct{ dir, want string }{
-		{pkg, "this folder is not a privtune release folder"},
-		{"old", "its record old.curator-only is not a privtune release folder"},
+		{pkg, "release exists; choose another folder"},
+		{"old", "its curator record old.curator-only exists; choose another folder"},
 	} {
 		m.writer.input.SetValue(tc.dir)
 		m = keys(t, m, "enter")
@@ -158,7 +158,7 @@ func TestReleaseFolderProposedAndChecked(t *testing.T) {
 		}
 	}
 	m.writer.input.SetValue("new")
-	m = keys(t, m, "enter")
+	m = keys(t, m, "enter", "Ada", "enter", "enter")
 	if len(calls) != 1 {
 		t.Errorf("a free folder was not written: calls %q", calls)
 	}

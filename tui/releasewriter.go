@@ -11,6 +11,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 
 	"privtune/release"
 	"privtune/sim"
@@ -27,66 +28,154 @@ type releaseMsg struct {
 	stream <-chan releaseMsg
 }
 
-// releaseWriter asks for a folder and writes the release of the current setting there.
+// SignOff is who signs off a release written from the explorer, and their note: both go
+// into the curator record.
+type SignOff struct{ By, Note string }
+
+// clearStatusMsg clears the writer's outcome seq once it has been shown for a while.
+type clearStatusMsg struct{ seq int }
+
+// defaultMessageTime is how long a release's outcome stays in the header.
+const defaultMessageTime = 6 * time.Second
+
+// The fields of the release form, in order.
+const (
+	writeFolder = iota
+	writeSigner
+	writeNote
+	numWriteFields
+)
+
+// releaseWriter asks, in a small form, for a folder, who signs off and a note, and writes
+// the release of the current setting there.
 type releaseWriter struct {
 	styles  theme.Styles
 	asking  bool
 	running bool
-	input   textinput.Model
-	status  string
-	err     string
+	// input is the folder; signer and note the sign-off; focus the field typed in.
+	input, signer, note textinput.Model
+	focus               int
+	status              string
+	err                 string
 	// errNamesNoData says err quotes nothing read off the data (a researcher may see it).
 	errNamesNoData bool
+	// seq numbers the outcomes: a clear timer of an older one does nothing.
+	seq int
 }
 
 func newReleaseWriter(styles theme.Styles) releaseWriter {
-	in := safeinput.New("write release to folder › ", 500)
-	return releaseWriter{styles: styles, input: in}
+	return releaseWriter{styles: styles,
+		input:  safeinput.New("folder          › ", 500),
+		signer: safeinput.New("signed off by   › ", 100),
+		note:   safeinput.New("note (optional) › ", 300),
+	}
+}
+
+// field returns the form's field i.
+func (w *releaseWriter) field(i int) *textinput.Model {
+	switch i {
+	case writeSigner:
+		return &w.signer
+	case writeNote:
+		return &w.note
+	}
+	return &w.input
 }
 
 func (w *releaseWriter) ask() tea.Cmd {
 	if w.running {
 		return nil
 	}
-	w.asking, w.err, w.errNamesNoData = true, "", false
+	w.asking, w.err, w.status, w.errNamesNoData = true, "", "", false
 	if w.input.Value() == "" {
 		w.input.SetValue(defaultReleaseFolder(time.Now(), folderTaken))
 	}
-	w.input.CursorEnd()
-	return w.input.Focus()
+	return w.focusOn(writeFolder)
 }
 
-// Update handles a key while the folder is asked for.
-func (w releaseWriter) Update(k tea.KeyMsg, p sim.Params, write func(string, sim.Params, func(string)) error) (releaseWriter, tea.Cmd) {
-	switch k.Type {
-	case tea.KeyEsc:
+// focusOn moves the typing to field i.
+func (w *releaseWriter) focusOn(i int) tea.Cmd {
+	for f := 0; f < numWriteFields; f++ {
+		w.field(f).Blur()
+	}
+	w.focus = i
+	w.field(i).CursorEnd()
+	return w.field(i).Focus()
+}
+
+// clear forgets the outcome shown (the next key, or its timer).
+func (w *releaseWriter) clear() {
+	if !w.asking && !w.running {
+		w.status, w.err, w.errNamesNoData = "", "", false
+	}
+}
+
+// Update handles a key while the form is open: tab and shift+tab (↑/↓) move between the
+// fields, enter moves on and, on the last field, writes. Leaving the folder checks it at
+// once: a folder that exists is refused before anything is computed.
+func (w releaseWriter) Update(k tea.KeyMsg, p sim.Params, write func(string, sim.Params, SignOff, func(string)) error) (releaseWriter, tea.Cmd) {
+	move := func(to int) (releaseWriter, tea.Cmd) {
+		if w.focus == writeFolder && to != writeFolder {
+			if why := w.checkFolder(); why != "" {
+				w.err = why
+				return w, nil
+			}
+		}
+		w.err = ""
+		return w, w.focusOn((to + numWriteFields) % numWriteFields)
+	}
+	switch k.String() {
+	case "esc":
 		w.asking, w.err = false, ""
-		w.input.Blur()
+		w.field(w.focus).Blur()
 		return w, nil
-	case tea.KeyEnter:
-		dir := strings.TrimSpace(w.input.Value())
-		switch {
-		case dir == "":
-			w.err = "type a folder name"
-			return w, nil
-		case p.NoNoise():
-			w.err = "ε = ∞ publishes exact counts: use privtune release --no-noise to do that deliberately"
-			return w, nil
+	case "tab", "down":
+		return move(w.focus + 1)
+	case "shift+tab", "up":
+		return move(w.focus - 1)
+	case "enter":
+		if w.focus < numWriteFields-1 {
+			return move(w.focus + 1)
 		}
-		// Refuse a folder the release would not replace now, before the release computes
-		// anything (predicting the figures takes a while).
-		if err := checkReleaseDestination(dir); err != nil {
-			w.err = safeLabel(err.Error())
-			return w, nil
-		}
-		w.asking, w.running, w.err = false, true, ""
-		w.input.Blur()
-		w.status = "writing the release to " + dir + "…"
-		return w, startRelease(write, dir, p)
+		return w.submit(p, write)
 	}
 	var cmd tea.Cmd
-	w.input, cmd = safeinput.Update(w.input, k)
+	*w.field(w.focus), cmd = safeinput.Update(*w.field(w.focus), k)
 	return w, cmd
+}
+
+// checkFolder returns why the folder typed is refused, or "".
+func (w releaseWriter) checkFolder() string {
+	dir := strings.TrimSpace(w.input.Value())
+	if dir == "" {
+		return "type a folder name"
+	}
+	if err := checkReleaseDestination(dir); err != nil {
+		return safeLabel(err.Error())
+	}
+	return ""
+}
+
+// submit checks the form and starts writing.
+func (w releaseWriter) submit(p sim.Params, write func(string, sim.Params, SignOff, func(string)) error) (releaseWriter, tea.Cmd) {
+	if why := w.checkFolder(); why != "" {
+		w.err = why
+		return w, w.focusOn(writeFolder)
+	}
+	signed := SignOff{By: strings.TrimSpace(w.signer.Value()), Note: strings.TrimSpace(w.note.Value())}
+	switch {
+	case signed.By == "":
+		w.err = "type who signs off the release"
+		return w, w.focusOn(writeSigner)
+	case p.NoNoise():
+		w.err = "ε = ∞ publishes exact counts: use privtune release --no-noise to do that deliberately"
+		return w, nil
+	}
+	dir := strings.TrimSpace(w.input.Value())
+	w.asking, w.running, w.err = false, true, ""
+	w.field(w.focus).Blur()
+	w.status = "writing the release to " + safeLabel(dir) + "…"
+	return w, startRelease(write, dir, p, signed)
 }
 
 // curatorOnlySuffix names the curator record written beside a release DIR: DIR.curator-only.
@@ -96,12 +185,15 @@ const curatorOnlySuffix = ".curator-only"
 func curatorFolder(dir string) string { return strings.TrimRight(dir, "/") + curatorOnlySuffix }
 
 // checkReleaseDestination returns why the explorer's release (which never replaces a
-// folder) would be refused at dir or at its curator record beside it, or nil. The
-// prompt shows dir already, so the message names it "this folder".
+// folder) would be refused at dir or at its curator record beside it, or nil, in the
+// screen's words: whatever is there already, the answer is to choose another folder.
 func checkReleaseDestination(dir string) error {
 	record := curatorFolder(dir)
-	if err := release.CheckDestination(record, false); err != nil {
-		return errors.New(strings.Replace(err.Error(), filepath.Clean(record), "its record "+filepath.Base(record), 1))
+	switch {
+	case folderTaken(dir):
+		return fmt.Errorf("%s exists; choose another folder", filepath.Clean(dir))
+	case folderTaken(record):
+		return fmt.Errorf("its curator record %s exists; choose another folder", filepath.Base(record))
 	}
 	if err := release.CheckDestination(dir, false); err != nil {
 		return errors.New(strings.Replace(err.Error(), filepath.Clean(dir), "this folder", 1))
@@ -129,11 +221,11 @@ func defaultReleaseFolder(today time.Time, taken func(string) bool) string {
 }
 
 // startRelease runs write in the background and streams its stages.
-func startRelease(write func(string, sim.Params, func(string)) error, dir string, p sim.Params) tea.Cmd {
+func startRelease(write func(string, sim.Params, SignOff, func(string)) error, dir string, p sim.Params, signed SignOff) tea.Cmd {
 	ch := make(chan releaseMsg, 16)
 	go func() {
 		defer close(ch)
-		err := write(dir, p, func(stage string) {
+		err := write(dir, p, signed, func(stage string) {
 			select {
 			case ch <- releaseMsg{stage: stage, dir: dir}:
 			default: // the screen is behind: skip a stage rather than block the release
@@ -155,28 +247,64 @@ func waitRelease(ch <-chan releaseMsg) tea.Cmd {
 	}
 }
 
-func (w releaseWriter) onProgress(msg releaseMsg) (releaseWriter, tea.Cmd) {
-	if msg.done {
-		w.running = false
-		if msg.err != nil {
-			w.status, w.err, w.errNamesNoData = "", "release not written: "+safeLabel(msg.err.Error()), false
-			return w, nil
-		}
-		w.status = fmt.Sprintf("wrote %s (shareable) and %s (NOT for sharing: true values)",
+func (w releaseWriter) onProgress(msg releaseMsg, messageTime time.Duration) (releaseWriter, tea.Cmd) {
+	if !msg.done {
+		w.status = "writing " + safeLabel(msg.dir) + " · " + safeLabel(msg.stage) + "…"
+		return w, waitRelease(msg.stream)
+	}
+	w.running = false
+	w.seq++
+	switch {
+	case errors.Is(msg.err, release.ErrExists), errors.Is(msg.err, release.ErrNotRelease):
+		// Made between the check and the write.
+		w.status, w.err, w.errNamesNoData = "", "release not written: "+safeLabel(msg.dir)+" exists; choose another folder", true
+	case msg.err != nil:
+		w.status, w.err, w.errNamesNoData = "", "release not written: "+safeLabel(msg.err.Error()), false
+	default:
+		w.status = fmt.Sprintf("wrote %s (shareable) and %s (NOT for sharing)",
 			safeLabel(msg.dir), safeLabel(curatorFolder(msg.dir)))
+	}
+	if messageTime <= 0 {
 		return w, nil
 	}
-	w.status = safeLabel(msg.stage) + "…"
-	return w, waitRelease(msg.stream)
+	seq := w.seq
+	return w, tea.Tick(messageTime, func(time.Time) tea.Msg { return clearStatusMsg{seq: seq} })
 }
 
-// View is one line: the folder prompt, the progress, or the outcome.
+// onClear clears the outcome seq, unless another has replaced it.
+func (w releaseWriter) onClear(msg clearStatusMsg) releaseWriter {
+	if msg.seq == w.seq {
+		w.clear()
+	}
+	return w
+}
+
+// formView is the release form, in a panel of width columns.
+func (w releaseWriter) formView(width int) string {
+	s := w.styles
+	lines := []string{s.Title.Render("Write the release"), ""}
+	for f := 0; f < numWriteFields; f++ {
+		marker := "  "
+		if f == w.focus {
+			marker = s.Focused.Render("▸ ")
+		}
+		lines = append(lines, marker+w.field(f).View())
+	}
+	about := "the folder gets the shareable release; FOLDER" + curatorOnlySuffix + " beside it the curator record " +
+		"(NOT for sharing: true values), which names who signed off and the note"
+	lines = append(lines, "", s.Muted.Render(lipgloss.NewStyle().Width(max(20, width-4)).Render(about)), "")
+	if w.err != "" {
+		lines = append(lines, s.Error.Render(w.err))
+	}
+	lines = append(lines, s.Help.Render("tab/↓ next field · enter next, on the note: write · esc cancel"))
+	return s.Panel.Width(max(20, width-2)).Render(strings.Join(lines, "\n"))
+}
+
+// View is one line: the form's title, the progress, or the outcome.
 func (w releaseWriter) View() string {
 	switch {
-	case w.asking && w.err != "":
-		return w.input.View() + "  " + w.styles.Error.Render(w.err)
 	case w.asking:
-		return w.input.View() + w.styles.Muted.Render("  (enter: write, esc: cancel)")
+		return w.styles.Accent.Render("write release to folder: fill in the form") + w.styles.Muted.Render("  (esc: cancel)")
 	case w.err != "":
 		return w.styles.Error.Render(w.err)
 	case w.status != "":

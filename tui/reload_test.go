@@ -83,7 +83,7 @@ func TestNoWriteOrReloadDuringReload(t *testing.T) {
 	var writes int
 	cfg := testConfig(t)
 	cfg.Reload = recordingReload(smallTable(t), &calls)
-	cfg.WriteRelease = func(string, sim.Params, bool, func(string)) error { writes++; return nil }
+	cfg.WriteRelease = func(string, sim.Params, bool, SignOff, func(string)) error { writes++; return nil }
 	m := startConfig(t, cfg, 100, 30)
 	m = editField(t, m, fieldCell)
 	m = keys(t, m, "2")

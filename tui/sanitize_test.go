@@ -21,7 +21,7 @@ func TestLabelsFromDataSanitised(t *testing.T) {
 	for g := range cfg.Table.Groups {
 		cfg.Table.Groups[g] = "grp\x1b[31m" + cfg.Table.Groups[g] + "\x9b2J"
 	}
-	cfg.WriteRelease = func(string, sim.Params, bool, func(string)) error { return errors.New("disk \x1b[5m full") }
+	cfg.WriteRelease = func(string, sim.Params, bool, SignOff, func(string)) error { return errors.New("disk \x1b[5m full") }
 	cfg.Reload = func(Setup) (*sim.Table, error) { return nil, errors.New("column \"\x1b[8mcondition\" is sensitive") }
 	m := New(cfg)
 	m = drive(t, m, tea.WindowSizeMsg{Width: 220, Height: 60})
@@ -43,7 +43,7 @@ func TestLabelsFromDataSanitised(t *testing.T) {
 	if !strings.Contains(m.View(), `people\x1b]0;owned\x07.csv`) {
 		t.Fatalf("the file name should be shown, escaped:\n%s", m.View())
 	}
-	m = keys(t, m, "w", "enter")
+	m = keys(t, m, writeKeys...)
 	check("release error", m)
 	m = keys(t, m, "s", "down", "down", "down", "down", "down", "enter", "x", "enter")
 	check("settings error", m)

@@ -3,12 +3,14 @@ package tui
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 
 	"privtune/datasets"
 	"privtune/sim"
@@ -53,6 +55,8 @@ type settingsModel struct {
 	dataErr, refusedWhat string
 	researcher           bool
 	closed               bool
+	// people is n, the number of people (δ should stay far below 1/n); 0 when unknown.
+	people int
 }
 
 func newSettings(styles theme.Styles, p sim.Params, s Setup, canReload, hasMeasure bool) settingsModel {
@@ -105,6 +109,10 @@ func (s settingsModel) Update(k tea.KeyMsg) (settingsModel, tea.Cmd) {
 			if k.String() != "enter" {
 				return s, nil
 			}
+			if s.cursor == fieldSplit && !s.hasMeasure {
+				s.err = "no measure is released: all of ε goes to the counts"
+				return s, nil
+			}
 			if reloads(s.cursor) && !s.canReload {
 				s.err = "fixed for this data: restart privtune with other flags to change it"
 				return s, nil
@@ -114,7 +122,7 @@ func (s settingsModel) Update(k tea.KeyMsg) (settingsModel, tea.Cmd) {
 				return s, nil
 			}
 			s.editing, s.err, s.note = true, "", ""
-			s.input.SetValue(s.value(s.cursor))
+			s.input.SetValue(s.editValue(s.cursor))
 			s.input.CursorEnd()
 			return s, s.input.Focus()
 		}
@@ -148,7 +156,7 @@ func (s settingsModel) toggleNoise() (settingsModel, tea.Cmd) {
 // sensitive or role column as a QI) may still refuse it.
 func (s settingsModel) apply(p sim.Params, setup *Setup) (settingsModel, tea.Cmd) {
 	if err := p.Validate(s.hasMeasure); err != nil {
-		s.err = err.Error()
+		s.err = inScreenWords(err.Error())
 		return s, nil
 	}
 	s.params, s.err = p, ""
@@ -169,7 +177,8 @@ func (s *settingsModel) setupRefused(setup Setup, err error) {
 	default:
 		what = "bands " + strings.Join(setup.Bands, "; ")
 	}
-	s.err = what + " not applied: " + err.Error()
+	s.err = what + " not applied: " + inScreenWords(err.Error()) + " · kept what is in effect"
+	s.note = ""
 	s.dataErr = s.err
 	s.refusedWhat = what
 }
@@ -191,31 +200,36 @@ const researcherReadOnly = "read-only here: the data's checks would reveal true 
 // the true data.
 const reasonOnCuratorScreen = "the reason may quote the data: the curator's screen shows it"
 
-// commit validates a typed value and applies it.
+// commit validates a typed value and applies it. A value refused closes the editor: the
+// field shows again the value in effect, and the message says what was refused and why.
 func (s settingsModel) commit(text string) (settingsModel, tea.Cmd) {
 	text = strings.TrimSpace(text)
 	p := s.params
 	var setup *Setup
+	s.editing, s.note = false, ""
+	s.input.Blur()
+	refuse := func(why string) (settingsModel, tea.Cmd) {
+		s.err = fmt.Sprintf("%s %s not applied: %s · kept %s", fieldShort[s.cursor],
+			ansi.Truncate(text, 24, "…"), why, s.value(s.cursor))
+		return s, nil
+	}
 	switch s.cursor {
 	case fieldDelta:
 		v, err := strconv.ParseFloat(text, 64)
-		if err != nil || math.IsNaN(v) || v < 0 || v >= 1 {
-			s.err = "δ: want a number with 0 ≤ δ < 1"
-			return s, nil
+		if err != nil || math.IsNaN(v) || v < 0 || v > sim.MaxDelta {
+			return refuse(fmt.Sprintf("want a number from 0 to %g, far below 1/n for n people (e.g. 1e-6)", sim.MaxDelta))
 		}
 		p.Delta = v
 	case fieldSplit:
-		v, err := strconv.ParseFloat(text, 64)
-		if err != nil || math.IsNaN(v) || v <= 0 || v > 1 {
-			s.err = "split: want the share of ε spent on counts, strictly between 0 and 1"
-			return s, nil
+		v, ok := parseShare(text)
+		if !ok || v <= 0 || v >= 1 {
+			return refuse("want the share of ε on counts between 0 and 1 (e.g. 0.5 or 50 %), not 1: the measure sums get the rest")
 		}
 		p.Split = v
 	case fieldCell:
 		v, err := strconv.ParseFloat(text, 64)
 		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || v <= 0 {
-			s.err = "cell: want a positive size in km"
-			return s, nil
+			return refuse("want a positive size in km")
 		}
 		next := s.setup
 		next.CellKM = v
@@ -228,6 +242,26 @@ func (s settingsModel) commit(text string) (settingsModel, tea.Cmd) {
 				next.QIs = append(next.QIs, q)
 			}
 		}
+		if len(next.QIs) == 0 {
+			return refuse("name at least one column")
+		}
+		// A band needs its column among the quasi-identifiers: bands of columns dropped
+		// from them are dropped too, and the note says which.
+		var kept, dropped []string
+		for _, b := range s.setup.Bands {
+			if col, _, err := datasets.ParseBand(b); err == nil && !contains(next.QIs, col) {
+				dropped = append(dropped, b)
+				continue
+			}
+			kept = append(kept, b)
+		}
+		next.Bands = kept
+		if len(dropped) > 0 {
+			s.note = "bands dropped (their column is no longer a quasi-identifier): " + strings.Join(dropped, "; ")
+			if len(kept) > 0 {
+				s.note += " · kept: " + strings.Join(kept, "; ")
+			}
+		}
 		setup = &next
 	case fieldBands:
 		next := s.setup
@@ -236,47 +270,141 @@ func (s settingsModel) commit(text string) (settingsModel, tea.Cmd) {
 			if b = strings.TrimSpace(b); b == "" {
 				continue
 			}
-			if _, _, err := datasets.ParseBand(b); err != nil {
-				s.err = err.Error()
-				return s, nil
+			col, _, err := datasets.ParseBand(b)
+			if err != nil {
+				return refuse(inScreenWords(err.Error()))
+			}
+			if !contains(next.QIs, col) {
+				return refuse(fmt.Sprintf("%s is not a quasi-identifier: add it to the quasi-identifiers first", ansi.Truncate(col, 20, "…")))
 			}
 			next.Bands = append(next.Bands, b)
 		}
 		setup = &next
 	}
 	if err := p.Validate(s.hasMeasure); err != nil {
-		s.err = err.Error()
-		return s, nil
+		return refuse(inScreenWords(err.Error()))
 	}
-	s.editing = false
-	s.input.Blur()
 	return s.apply(p, setup)
 }
 
-func (s settingsModel) value(field int) string {
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// parseShare reads a share typed as 0.8, 80 % or 80%.
+func parseShare(text string) (float64, bool) {
+	scale := 1.0
+	if t, ok := strings.CutSuffix(text, "%"); ok {
+		text, scale = strings.TrimSpace(t), 100
+	}
+	v, err := strconv.ParseFloat(text, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, false
+	}
+	return v / scale, true
+}
+
+// flagWords are the CLI's flag names as the settings screen names the same things.
+var flagWords = map[string]string{
+	"qi": "quasi-identifiers", "band": "band", "cell": "cell size", "sensitive": "sensitive",
+	"measure": "measure", "lat": "location", "lon": "location", "lat/--lon": "location",
+	"split": "split", "delta": "δ", "epsilon": "ε", "noise": "noise", "threshold": "threshold",
+}
+
+var (
+	flagPattern = regexp.MustCompile(`--(lat/--lon|[a-z][a-z-]*)`)
+	// inputPlace is datasets.InputError's FILE:LINE:COLUMN (NAME): prefix.
+	inputPlace = regexp.MustCompile(`\S+:(\d+):(\d+) \(([^)]*)\): `)
+	inputLine  = regexp.MustCompile(`\S+:(\d+): `)
+)
+
+// inScreenWords rewrites a message of the data's checks or of sim in the settings
+// screen's words: no flag names, and a place in the data as a line and a column.
+func inScreenWords(msg string) string {
+	msg = inputPlace.ReplaceAllString(msg, "line $1, column $3: ")
+	msg = inputLine.ReplaceAllString(msg, "line $1: ")
+	msg = strings.ReplaceAll(msg, "(add it to --qi)", "(add it to the quasi-identifiers first)")
+	return flagPattern.ReplaceAllStringFunc(msg, func(f string) string {
+		if w, ok := flagWords[strings.TrimPrefix(f, "--")]; ok {
+			return w
+		}
+		return strings.TrimPrefix(f, "--")
+	})
+}
+
+// editValue is the text the editor of field starts from: the value in effect, as typed.
+func (s settingsModel) editValue(field int) string {
 	p := s.params
 	switch field {
-	case fieldNoise:
-		return p.Noise.String()
 	case fieldDelta:
 		return strconv.FormatFloat(p.Delta, 'g', -1, 64)
 	case fieldSplit:
-		share := strconv.FormatFloat(p.CountShare(s.hasMeasure), 'g', -1, 64)
-		if p.Split == 0 {
-			share += " (default)"
-		}
-		return share
-	case fieldThreshold:
-		return p.Threshold.String()
+		return strconv.FormatFloat(p.CountShare(s.hasMeasure), 'g', -1, 64)
 	case fieldCell:
 		return strconv.FormatFloat(s.setup.CellKM, 'g', -1, 64)
 	case fieldQIs:
 		return strings.Join(s.setup.QIs, ",")
+	case fieldBands:
+		return strings.Join(s.setup.Bands, "; ")
+	}
+	return s.value(field)
+}
+
+// value is field's value in effect, as the form shows it.
+func (s settingsModel) value(field int) string {
+	p := s.params
+	switch field {
+	case fieldNoise:
+		if p.Noise == sim.Gaussian {
+			return "gaussian ((ε, δ)-DP)"
+		}
+		return "laplace (pure ε-DP)"
+	case fieldDelta:
+		if p.Delta == 0 {
+			return "0 (none: pure ε-DP)"
+		}
+		return strconv.FormatFloat(p.Delta, 'g', -1, 64)
+	case fieldSplit:
+		share := p.CountShare(s.hasMeasure)
+		pct := strconv.FormatFloat(math.Round(share*1000)/10, 'g', -1, 64) + " %"
+		switch {
+		case !s.hasMeasure:
+			return pct + " (all of ε: no measure is released)"
+		case p.Split == 0:
+			return pct + " on counts (default with a measure)"
+		}
+		return pct + " on counts, the rest on sums"
+	case fieldThreshold:
+		return p.Threshold.String() + " counts"
+	case fieldCell:
+		return strconv.FormatFloat(s.setup.CellKM, 'g', -1, 64) + " km"
+	case fieldQIs:
+		return strings.Join(s.setup.QIs, ",")
+	}
+	if len(s.setup.Bands) == 0 {
+		return "none (values as they are)"
 	}
 	return strings.Join(s.setup.Bands, "; ")
 }
 
-var fieldNames = [numFields]string{"noise", "δ (delta)", "ε split", "threshold on", "cell size km", "quasi-identifiers", "bands"}
+// deltaWarning says when δ is not far below 1/n (δ > 1/(10·n)), or "".
+func deltaWarning(delta float64, people int) string {
+	if delta == 0 || people <= 0 || delta <= 1/(10*float64(people)) {
+		return ""
+	}
+	return fmt.Sprintf("δ %g is not ≪ 1/n for n = %s people: keep δ ≤ %.1g", delta,
+		thousands(int64(people)), 1/(10*float64(people)))
+}
+
+// fieldShort names the fields in messages.
+var fieldShort = [numFields]string{"noise", "δ", "split", "threshold", "cell size", "quasi-identifiers", "bands"}
+
+var fieldNames = [numFields]string{"noise", "δ (delta)", "ε split", "threshold on", "cell size", "quasi-identifiers", "bands"}
 
 func (s settingsModel) explain(field int) string {
 	p := s.params
@@ -284,12 +412,12 @@ func (s settingsModel) explain(field int) string {
 	case fieldNoise:
 		return "←/→: laplace (pure ε-DP) or gaussian (needs δ > 0)"
 	case fieldDelta:
-		return "probability the ε bound may fail; 0 for laplace"
+		return "chance the ε bound fails outright: far below 1/n; 0 for laplace"
 	case fieldSplit:
 		if !s.hasMeasure {
 			return "share of ε on counts: all of it, no measure is released"
 		}
-		return "share of ε on counts, the rest on measure sums"
+		return "share of ε on counts (0.8 or 80 %), the rest on measure sums"
 	case fieldThreshold:
 		if p.Threshold == sim.ThresholdTrue {
 			return "true counts: NOT differentially private — who is withheld leaks"
@@ -332,6 +460,9 @@ func (s settingsModel) form(width int, explainAll bool) string {
 		if f == fieldThreshold && s.params.Threshold == sim.ThresholdTrue {
 			explain = s.styles.Warn.Render(s.explain(f))
 		}
+		if w := deltaWarning(s.params.Delta, s.people); f == fieldDelta && w != "" && !s.researcher {
+			explain = s.styles.Warn.Render(w)
+		}
 		switch {
 		case reloads(f) && !s.canReload:
 			explain = s.styles.Muted.Render("fixed for this data")
@@ -348,7 +479,7 @@ func (s settingsModel) form(width int, explainAll bool) string {
 		lines = append(lines, s.styles.Error.Render(safeLabel(err)))
 	}
 	if s.note != "" {
-		lines = append(lines, s.styles.Warn.Render(s.note))
+		lines = append(lines, s.styles.Warn.Render(safeLabel(s.note)))
 	}
 	lines = append(lines, s.styles.Help.Render("↑/↓ move · enter edit or toggle · ←/→ toggle · esc close"))
 	return s.styles.Panel.Width(max(20, width-2)).Render(strings.Join(lines, "\n"))

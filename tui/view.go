@@ -49,6 +49,10 @@ func (m Model) View() string {
 		body = m.fullHelpView(m.width, l.body)
 	case m.showSettings:
 		body = m.settings.View(m.width, l.body)
+	case m.writer.asking:
+		body = m.writer.formView(m.width)
+	case m.showCompare && m.pinned != nil && !m.researcher():
+		body = m.compareScreen(m.width, l.body)
 	default:
 		leftColumn, rightColumn := m.leftColumn, m.rightColumn
 		if m.researcher() {
@@ -68,6 +72,9 @@ func (m Model) View() string {
 // state; or, after the audience, the release prompt, progress or outcome while there is one.
 func (m Model) header() string {
 	line := m.writer.View()
+	if m.naming {
+		line = m.nameView()
+	}
 	if m.researcher() && m.writer.err != "" && !m.writer.asking && !m.writer.errNamesNoData {
 		// Why a release failed may quote the data (bounds read off it, a row).
 		line = m.styles.Error.Render("release not written (" + reasonOnCuratorScreen + ")")
@@ -694,50 +701,18 @@ func (m Model) dpLines(g sim.DPGuarantee, width int) []string {
 	lines := []string{
 		s.Title.Render("DP guarantee ") + s.Label.Render("ε ") + s.Value.Render(knobs.FormatEpsilon(g.Epsilon)) + s.Label.Render(" · advantage ≤ ") + s.Value.Render(fmt.Sprintf("%.2f", g.Advantage)),
 		s.Muted.Render(fmt.Sprintf("  a 10 %% suspicion rises to at most %s", percent(g.Posterior[1])))}
+	if g.Delta > 0 {
+		// δ belongs to the guarantee: (ε, δ)-DP, and δ must stay far below 1/n.
+		line := s.Label.Render("  δ ") + s.Value.Render(fmt.Sprintf("%g", g.Delta)) + s.Muted.Render(": chance ε fails outright")
+		if w := deltaWarning(g.Delta, m.cfg.People); w != "" && !m.researcher() {
+			line = s.Warn.Render(ansi.Truncate("  "+w, max(10, width), "…"))
+		}
+		lines = append(lines, line)
+	}
 	if q := m.qualificationLine(width); q != "" {
 		lines = append(lines, q)
 	}
 	return lines
-}
-
-// compareView shows pinned setting A next to the current one.
-func (m Model) compareView() string {
-	s := m.styles
-	a, b := m.pinned.report, m.report
-	if b == nil {
-		return ""
-	}
-	est, _ := m.selected()
-	ea, found := a.Estimand(est.Name)
-	ea.Pending = ea.Pending || !found
-	label := func(p sim.Params) string {
-		return fmt.Sprintf("ε %s k %d r %g", knobs.FormatEpsilon(p.Epsilon), p.K, p.RadiusKM)
-	}
-	lines := []string{s.Title.Render("Compare") + "  " + s.Muted.Render("(p: unpin)"),
-		s.Muted.Render("A: " + label(m.pinned.params) + "   now: " + label(b.Params)),
-		s.Muted.Render(fmt.Sprintf("%s%10s %10s %9s", fitLabel(est.Name, 13), "A", "now", "Δ"))}
-	// A figure not computed (pending, or NaN) shows as … on either side, never as 0.
-	row := func(name string, va, vb float64, pendA, pendB bool, f func(float64) string) {
-		fa, fb, delta := f(va), f(vb), ""
-		if pendA || math.IsNaN(va) {
-			fa = "…"
-		}
-		if pendB || math.IsNaN(vb) {
-			fb = "…"
-		}
-		if fa != "…" && fb != "…" {
-			delta = signedWith(vb-va, f)
-		}
-		lines = append(lines, strings.TrimRight(fmt.Sprintf("%-13s%10s %10s %9s", name, fa, fb, delta), " "))
-	}
-	g3 := func(v float64) string { return fmt.Sprintf("%.3g", v) }
-	row("bias", ea.Bias, est.Bias, ea.Pending, est.Pending, num)
-	row("SD", math.Sqrt(ea.Variance), math.Sqrt(est.Variance), ea.Pending, est.Pending, num)
-	row("RMSE", ea.RMSE, est.RMSE, ea.Pending, est.Pending, num)
-	row("crowd mean", a.Crowd.Mean, b.Crowd.Mean, a.CrowdPending, b.CrowdPending, g3)
-	row("uniques pub.", a.Crowd.Uniques, b.Crowd.Uniques, a.CrowdPending, b.CrowdPending, num)
-	row("DP advantage", a.DP.Advantage, b.DP.Advantage, false, false, func(v float64) string { return fmt.Sprintf("%.2f", v) })
-	return strings.Join(lines, "\n")
 }
 
 func signedWith(v float64, f func(float64) string) string {
