@@ -50,9 +50,10 @@ func TestEvalTextNumberStyle(t *testing.T) {
 // notation and no count with ".0", even at the largest ε, where noise SDs are tiny.
 func TestReportNumberStyle(t *testing.T) {
 	l := loadFixture(t, 3, true)
+	noSimulation(t) // no trade-off curve: its figures are formatted as the table's are
 	for _, eps := range []float64{0.05, sim.MaxEpsilon} {
 		p := sim.Params{Epsilon: eps, K: 3, RadiusKM: 3}
-		dir, _ := writeBundle(t, l, p, knobsFor(time.Second), sim.SecureNoise(p.Noise))
+		dir, _ := writeBundle(t, l, p, knobsFor(500*time.Millisecond), sim.SecureNoise(p.Noise))
 		checkNumberStyle(t, "curator-report.md", readFile(t, filepath.Join(curatorDir(dir), "curator-report.md")))
 		checkNumberStyle(t, "report.md", readFile(t, filepath.Join(dir, "report.md")))
 	}
