@@ -35,7 +35,7 @@ func checkNumberStyle(t *testing.T, what, text string) {
 }
 
 // TestEvalTextNumberStyle: eval's text output, at a tiny, a middling and the largest ε,
-// shows no figure in scientific notation and no count with ".0".
+// and inspect's show no figure in scientific notation and no count with ".0".
 func TestEvalTextNumberStyle(t *testing.T) {
 	for _, eps := range []string{"0.01", "1", "1000"} {
 		out, err := run(t, append([]string{"eval", "--epsilon", eps, "--k", "2", "--radius", "1", "--mc-time", "1s"}, fixtureFlags(fixture(t))...)...)
@@ -43,6 +43,13 @@ func TestEvalTextNumberStyle(t *testing.T) {
 			t.Fatalf("ε = %s: %v\n%s", eps, err, out)
 		}
 		checkNumberStyle(t, "eval ε = "+eps, out)
+	}
+	for _, args := range [][]string{{"inspect"}, {"inspect", "--data", "adult"}, append([]string{"inspect"}, fixtureFlags(fixture(t))...)} {
+		out, err := run(t, args...)
+		if err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		checkNumberStyle(t, strings.Join(args, " "), out)
 	}
 }
 
