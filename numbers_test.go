@@ -38,7 +38,7 @@ func checkNumberStyle(t *testing.T, what, text string) {
 // and inspect's show no figure in scientific notation and no count with ".0".
 func TestEvalTextNumberStyle(t *testing.T) {
 	for _, eps := range []string{"0.01", "1", "1000"} {
-		out, err := run(t, append([]string{"eval", "--epsilon", eps, "--k", "2", "--radius", "1", "--mc-time", "1s"}, fixtureFlags(fixture(t))...)...)
+		out, err := run(t, append([]string{"eval", "--epsilon", eps, "--k", "2", "--radius", "1", "--mc-time", "300ms"}, fixtureFlags(fixture(t))...)...)
 		if err != nil {
 			t.Fatalf("ε = %s: %v\n%s", eps, err, out)
 		}
