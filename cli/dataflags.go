@@ -45,7 +45,7 @@ type dataFlags struct {
 
 func (d *dataFlags) register(fs *pflag.FlagSet) {
 	d.flags = fs
-	fs.StringVar(&d.file, "data", "", "population CSV file, plain or .gz (default: the embedded sample \"metro\")")
+	fs.StringVar(&d.file, "data", "", "population CSV file, plain or .gz, or an embedded sample: \"metro\" (the default) or \"adult\" (write ./adult for a file of that name)")
 	fs.StringVar(&d.delim, "delim", ",", "field delimiter of the CSV file (one character)")
 	fs.StringVar(&d.lat, "lat", "", "latitude column (WGS84 degrees); without --lat/--lon the data is plain microdata")
 	fs.StringVar(&d.lon, "lon", "", "longitude column (WGS84 degrees)")
@@ -74,7 +74,8 @@ type loaded struct {
 	clampSet bool // clamp bounds given, not read off the data
 	// extentSet is true when the map extent was given (flag or metadata), not read off the data.
 	extentSet bool
-	// path is the --data file as given ("" for the embedded sample).
+	// path is the --data file as given ("" for the default embedded sample "metro",
+	// "adult" for the embedded Adult sample).
 	path string
 	// regions are the researcher's regions that replaced the districts (nil: none).
 	regions *datasets.Regions
@@ -106,10 +107,14 @@ func (d *dataFlags) options(meta *datasets.Metadata) (datasets.Options, datasets
 		if !d.changed("cell") {
 			grid.CellKM = meta.CellKM
 		}
-		ext := meta.Extent
-		grid.Extent = &ext
-		b := meta.MeasureBounds
-		grid.Bounds = &b
+		if meta.Roles.Lat != "" {
+			ext := meta.Extent
+			grid.Extent = &ext
+		}
+		if meta.Roles.Measure != "" {
+			b := meta.MeasureBounds
+			grid.Bounds = &b
+		}
 	}
 	if d.changed("lat") || d.changed("lon") {
 		opt.Roles.Lat, opt.Roles.Lon = d.lat, d.lon
@@ -180,9 +185,13 @@ func (d *dataFlags) options(meta *datasets.Metadata) (datasets.Options, datasets
 // load reads and aggregates the population the flags name.
 func (d *dataFlags) load() (*loaded, error) {
 	var meta *datasets.Metadata
-	if d.file == "" {
-		m := datasets.MetroMetadata()
-		meta = &m
+	var loadEmbedded func(datasets.Options) (*datasets.Population, error)
+	name := d.file
+	if name == "" {
+		name = "metro"
+	}
+	if m, load, ok := datasets.Embedded(name); ok {
+		meta, loadEmbedded = &m, load
 	}
 	opt, gridOpt, err := d.options(meta)
 	if err != nil {
@@ -190,7 +199,7 @@ func (d *dataFlags) load() (*loaded, error) {
 	}
 	var pop *datasets.Population
 	if meta != nil {
-		pop, err = datasets.LoadMetro(opt)
+		pop, err = loadEmbedded(opt)
 	} else {
 		out := d.progress
 		if out == nil {
@@ -209,6 +218,9 @@ func (d *dataFlags) load() (*loaded, error) {
 		return nil, err
 	}
 	l := &loaded{pop: pop, table: table, meta: meta, clampSet: gridOpt.Bounds != nil, extentSet: gridOpt.Extent != nil, path: d.file}
+	if d.file == "metro" {
+		l.path = "" // the default sample, named
+	}
 	if d.regions != "" {
 		l.regions, err = datasets.LoadRegions(d.regions, table.Grid, datasets.RegionOptions{NameProperty: d.regionName})
 		if err != nil {

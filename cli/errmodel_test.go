@@ -269,6 +269,7 @@ func momentsOf(x []float64) moments {
 // a measure with r > 0 (means whose prediction needs the Monte Carlo are left out);
 // Gaussian noise.
 func TestErrorModelSimulatesTheRelease(t *testing.T) {
+	requireStatistical(t)
 	noSimulation(t)
 	n := 3000
 	if testing.Short() {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"privtune/internal/numfmt"
 	"privtune/internal/safetext"
 	"privtune/sim"
 )
@@ -270,7 +271,7 @@ func describeParams(p sim.Params, hasMeasure bool) string {
 	} else {
 		fmt.Fprintf(&b, "ε = %s", formatEpsilon(p.Epsilon))
 		if p.Delta > 0 {
-			fmt.Fprintf(&b, ", δ = %g", p.Delta)
+			fmt.Fprintf(&b, ", δ = %s", numfmt.Exact(p.Delta))
 		}
 		fmt.Fprintf(&b, " (%s", p.Noise)
 		if hasMeasure {
@@ -286,7 +287,7 @@ func describeParams(p sim.Params, hasMeasure bool) string {
 			b.WriteString(" (not DP)")
 		}
 	}
-	fmt.Fprintf(&b, ", r = %g km", p.RadiusKM)
+	fmt.Fprintf(&b, ", r = %s km", numfmt.Exact(p.RadiusKM))
 	if post := postProcessingWords(p); post != "" {
 		fmt.Fprintf(&b, ", %s (post-processing: keeps the DP guarantee)", post)
 	}
@@ -362,7 +363,7 @@ func writeReport(w io.Writer, l *loaded, r *sim.Report, checks bool) {
 		}
 		defined := ""
 		if e.Kind == sim.KindMean {
-			defined = fmt.Sprintf("%.1f %%", 100*e.PDefined)
+			defined = fmtShare(e.PDefined)
 		}
 		if e.Undefined() {
 			why := "not defined in most releases"
@@ -399,8 +400,8 @@ func writeReport(w io.Writer, l *loaded, r *sim.Report, checks bool) {
 	if m.Pending {
 		fmt.Fprintf(w, "map: %s (the Monte Carlo did not finish a batch in time; raise --mc-time)\n", notComputed)
 	} else {
-		fmt.Fprintf(w, "map (%d cells): mean |bias| %s, mean variance %s, RMSE %s per cell; %.2f %% of people withheld (%s entries)%s\n",
-			len(m.Truth), fmtNum(m.MeanAbsBias), fmtNum(m.MeanVariance), fmtNum(m.RMSE), 100*m.WithheldShare, fmtNum(m.WithheldEntries), " ("+methodWords(mapMethod(m))+")")
+		fmt.Fprintf(w, "map (%d cells): mean |bias| %s, mean variance %s, RMSE %s per cell; %s of people withheld (%s entries)%s\n",
+			len(m.Truth), fmtNum(m.MeanAbsBias), fmtNum(m.MeanVariance), fmtNum(m.RMSE), fmtShare(m.WithheldShare), fmtCount(m.WithheldEntries), " ("+methodWords(mapMethod(m))+")")
 		if l.table.Grid.Located {
 			d := sim.MapDisplacement(l.table.Grid, m.Truth, m.Expected)
 			fmt.Fprintf(w, "map shift: the expected release's map differs from the true map's shape by %s km east–west and %s km north–south (%s)\n"+
@@ -415,10 +416,10 @@ func writeReport(w io.Writer, l *loaded, r *sim.Report, checks bool) {
 		fmt.Fprintf(w, "  crowd risk: %s (the Monte Carlo did not finish a batch in time; raise --mc-time)\n", notComputed)
 	} else {
 		c := r.Crowd
-		fmt.Fprintf(w, "  crowd risk%s: people published above risk 1/2 %s, above 1/5 %s, above 1/10 %s; mean risk %.4f\n",
-			" ("+methodWords(crowdMethod(r))+")", fmtShare(c.AtRisk[0]), fmtShare(c.AtRisk[1]), fmtShare(c.AtRisk[2]), c.Mean)
+		fmt.Fprintf(w, "  crowd risk%s: people published above risk 1/2 %s, above 1/5 %s, above 1/10 %s; mean risk %s\n",
+			" ("+methodWords(crowdMethod(r))+")", fmtShare(c.AtRisk[0]), fmtShare(c.AtRisk[1]), fmtShare(c.AtRisk[2]), numfmt.Risk(c.Mean))
 		fmt.Fprintf(w, "  unique people published: %s\n", describeDistribution(c.UniquesPublished, fmtCount))
-		fmt.Fprintf(w, "  highest risk published: %s\n", describeDistribution(c.HighestRisk, func(v float64) string { return fmt.Sprintf("%.4f", v) }))
+		fmt.Fprintf(w, "  highest risk published: %s\n", describeDistribution(c.HighestRisk, numfmt.Risk))
 		if r.Params.NoNoise() && r.Params.RadiusKM > 0 {
 			fmt.Fprintln(w, "  (assumes an attacker who does not invert the smoothing: without noise it can be undone)")
 		}
@@ -427,8 +428,8 @@ func writeReport(w io.Writer, l *loaded, r *sim.Report, checks bool) {
 	if !d.Guarantee {
 		fmt.Fprintln(w, "  DP guarantee: none (ε = ∞ or a threshold on true counts)")
 	} else {
-		fmt.Fprintf(w, "  DP guarantee: ε = %s, δ = %g; attacker advantage ≤ %.3f; a prior of 1 %% rises to ≤ %.1f %%, 10 %% to ≤ %.1f %%, 50 %% to ≤ %.1f %%\n",
-			formatEpsilon(d.Epsilon), d.Delta, d.Advantage, 100*d.Posterior[0], 100*d.Posterior[1], 100*d.Posterior[2])
+		fmt.Fprintf(w, "  DP guarantee: ε = %s, δ = %s; attacker advantage ≤ %.3f; a prior of 1 %% rises to ≤ %s, 10 %% to ≤ %s, 50 %% to ≤ %s\n",
+			formatEpsilon(d.Epsilon), numfmt.Exact(d.Delta), d.Advantage, fmtShare(d.Posterior[0]), fmtShare(d.Posterior[1]), fmtShare(d.Posterior[2]))
 		if reads := dataReads(l); len(reads) > 0 {
 			fmt.Fprintf(w, "  qualified: %s %s read off the data and would be published without protection\n", joinWords(reads), wasWere(len(reads)))
 		}
@@ -478,8 +479,8 @@ func frequenciesWithin(ctx context.Context, engine *sim.Engine, rep *sim.Report,
 // 95 of 100 releases stay, a district's chance of publishing nobody, the populated cells
 // within ±2 and the hot spots kept.
 func writeFrequencies(w io.Writer, t *sim.Table, r *sim.Report, f *sim.Frequencies) {
-	fmt.Fprintf(w, "\nerror as frequency, from %s simulated releases (Monte Carlo: a 95-in-100 statement's own coverage is known to ±%.1f %%)\n",
-		thousands(int64(f.Releases)), 100*math.Sqrt(sim.FrequencyCoverage*(1-sim.FrequencyCoverage)/float64(f.Releases)))
+	fmt.Fprintf(w, "\nerror as frequency, from %s simulated releases (Monte Carlo: a 95-in-100 statement's own coverage is known to ±%s)\n",
+		thousands(int64(f.Releases)), fmtShare(math.Sqrt(sim.FrequencyCoverage*(1-sim.FrequencyCoverage)/float64(f.Releases))))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for i, fw := range f.Estimands {
 		name := safetext.Terminal(fw.Name)
@@ -492,7 +493,7 @@ func writeFrequencies(w io.Writer, t *sim.Table, r *sim.Report, f *sim.Frequenci
 		} else {
 			line += fmt.Sprintf("in 95 of 100 releases within ±%s", fmtNum(fw.HalfWidth))
 			if !math.IsNaN(fw.Relative) {
-				line += fmt.Sprintf(" (%.1f %%)", 100*fw.Relative)
+				line += fmt.Sprintf(" (%s)", fmtShare(fw.Relative))
 			}
 		}
 		if fw.Kind == sim.KindDistrict {
@@ -514,22 +515,11 @@ func writeFrequencies(w io.Writer, t *sim.Table, r *sim.Report, f *sim.Frequenci
 	}
 }
 
-// fmtShare prints a share as a percentage with two decimals; a positive share too small
-// for them reads "< 0.01 %", not 0.
-func fmtShare(v float64) string {
-	if v > 0 && v < 0.00005 {
-		return "< 0.01 %"
-	}
-	return fmt.Sprintf("%.2f %%", 100*v)
-}
+// fmtShare prints a share as a percentage (numfmt.Percent): "12.3 %", "< 0.01 %".
+func fmtShare(v float64) string { return numfmt.Percent(v) }
 
-// fmtCount prints a whole number with thousands separators, anything else as fmtNum.
-func fmtCount(v float64) string {
-	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
-		return thousands(int64(v))
-	}
-	return fmtNum(v)
-}
+// fmtCount prints a number of people or entries as a grouped integer (numfmt.Count).
+func fmtCount(v float64) string { return numfmt.Count(v) }
 
 // describeDistribution states how a figure varies over releases: its mean, its 95th
 // percentile and how they were obtained.
@@ -553,28 +543,8 @@ func tidyResidue(v, truth float64) float64 {
 	return v
 }
 
-// fmtNum prints a figure with about four significant digits and thousands separators.
-func fmtNum(v float64) string {
-	switch {
-	case math.IsNaN(v):
-		return "n/a"
-	case math.IsInf(v, 0):
-		return "∞"
-	case math.Abs(v) >= 1e4:
-		return thousands(int64(math.Round(v)))
-	case math.Abs(v) >= 100:
-		return fmt.Sprintf("%.1f", v)
-	case math.Abs(v) >= 1:
-		return fmt.Sprintf("%.3f", v)
-	case v == 0:
-		return "0"
-	}
-	return fmt.Sprintf("%.3g", v)
-}
+// fmtNum prints a figure with three significant digits, no exponent (numfmt.Num).
+func fmtNum(v float64) string { return numfmt.Num(v) }
 
-func fmtSigned(v float64) string {
-	if v > 0 {
-		return "+" + fmtNum(v)
-	}
-	return fmtNum(v)
-}
+// fmtSigned prints a figure as fmtNum with its sign (numfmt.Signed).
+func fmtSigned(v float64) string { return numfmt.Signed(v) }

@@ -500,7 +500,7 @@ func TestCheckColumnsAndSummary(t *testing.T) {
 	if got := checkColumn(agree); got != "checked: agrees" {
 		t.Errorf("agreeing check reads %q", got)
 	}
-	if got, want := checkColumn(disagree), "DISAGREES (MC 120.0 ± 0.5, SD 7.000)"; got != want {
+	if got, want := checkColumn(disagree), "DISAGREES (MC 120 ± 0.5, SD 7)"; got != want {
 		t.Errorf("disagreeing check reads %q, want %q", got, want)
 	}
 	exact := sim.Estimate{Method: sim.MethodExact, Exact: true}

@@ -119,7 +119,7 @@ func summarise(l *loaded) summary {
 				s.Roles.Bands = map[string]string{}
 			}
 			if b.FromData() {
-				s.Roles.Bands[name] = fmt.Sprintf("width %g", b.Width)
+				s.Roles.Bands[name] = "width " + numfmt.Exact(b.Width)
 			} else {
 				s.Roles.Bands[name] = strings.Join(p.QIDomains[q], ", ")
 			}
@@ -174,14 +174,14 @@ func (s summary) write(w io.Writer) {
 		row("  quasi-ident.", "%s (%s)", q, how)
 	}
 	if s.Roles.Measure != "" {
-		row("  measure", "%s, clamped to [%g, %g]", s.Roles.Measure, s.Roles.Bounds[0], s.Roles.Bounds[1])
+		row("  measure", "%s, clamped to [%s, %s]", s.Roles.Measure, numfmt.Exact(s.Roles.Bounds[0]), numfmt.Exact(s.Roles.Bounds[1]))
 	}
 	if len(s.Roles.Sensitive) > 0 {
 		row("  sensitive", "%s (never released)", strings.Join(s.Roles.Sensitive, ", "))
 	}
 	if s.Extent != nil {
 		row("extent", "lat %.4f to %.4f, lon %.4f to %.4f", s.Extent.MinLat, s.Extent.MaxLat, s.Extent.MinLon, s.Extent.MaxLon)
-		row("grid", "%d × %d cells of %g km", s.Grid.Rows, s.Grid.Cols, s.Grid.CellKM)
+		row("grid", "%d × %d cells of %s km", s.Grid.Rows, s.Grid.Cols, numfmt.Exact(s.Grid.CellKM))
 		if s.Regions != "" {
 			row("districts", "%s", safetext.Terminal(s.Regions))
 		}
@@ -195,11 +195,11 @@ func (s summary) write(w io.Writer) {
 	row("  holding 10+", "%s", thousands(int64(s.EntrySizes["10+"])))
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "re-identification risk with no protection (crowd risk, r = 0):")
-	row("  highest", "%.4f", s.Risk.Highest)
-	row("  mean", "%.4f  (expected share of people re-identified)", s.Risk.Mean)
-	row("  above 1/2", "%.2f %% of people", 100*s.Risk.AtRisk["0.5"])
-	row("  above 1/5", "%.2f %% of people", 100*s.Risk.AtRisk["0.2"])
-	row("  above 1/10", "%.2f %% of people", 100*s.Risk.AtRisk["0.1"])
+	row("  highest", "%s", numfmt.Risk(s.Risk.Highest))
+	row("  mean", "%s  (expected share of people re-identified)", numfmt.Risk(s.Risk.Mean))
+	row("  above 1/2", "%s of people", numfmt.Percent(s.Risk.AtRisk["0.5"]))
+	row("  above 1/5", "%s of people", numfmt.Percent(s.Risk.AtRisk["0.2"]))
+	row("  above 1/10", "%s of people", numfmt.Percent(s.Risk.AtRisk["0.1"]))
 	row("  unique people", "%s", thousands(int64(s.Risk.Uniques)))
 	if len(s.Notes) > 0 {
 		fmt.Fprintln(w)

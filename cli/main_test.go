@@ -106,6 +106,27 @@ func TestInspectEmbeddedSample(t *testing.T) {
 	}
 }
 
+// TestInspectEmbeddedAdult: --data adult reads the embedded UCI Adult sample, --data metro
+// names the default one.
+func TestInspectEmbeddedAdult(t *testing.T) {
+	out, err := run(t, "inspect", "--data", "adult")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"embedded:adult", "30,162", "salary-class (never released)", "location       none"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("inspect --data adult output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "read off the data") {
+		t.Errorf("the Adult sample's public domains should not be read off the data:\n%s", out)
+	}
+	out, err = run(t, "inspect", "--data", "metro")
+	if err != nil || !strings.Contains(out, "embedded:metro") {
+		t.Fatalf("--data metro should inspect the default sample: %v\n%s", err, out)
+	}
+}
+
 func TestEvalJSON(t *testing.T) {
 	flags := fixtureFlags(fixture(t))
 	out, err := run(t, append([]string{"eval", "--json", "--epsilon", "inf", "--k", "5"}, flags...)...)

@@ -306,7 +306,7 @@ func setupRecordOf(l *loaded) setupRecord {
 		Measure: l.pop.Roles.Measure, Sensitive: append([]string{}, l.pop.Roles.Sensitive...), CellKM: l.table.Grid.CellKM}
 	if l.path != "" {
 		r.Data = l.path
-		if abs, err := filepath.Abs(l.path); err == nil {
+		if abs, err := filepath.Abs(l.path); err == nil && l.meta == nil {
 			r.Data = abs
 		}
 	}

@@ -96,6 +96,7 @@ func predictedTotal(t *testing.T, d decision) (mean, variance, mcse, mcseVar flo
 // tolerances from the number of releases n: 4·√(V/n) for the mean and 4·V·√(2/(n−1))
 // for the variance (plus 4 Monte Carlo standard errors where the prediction is simulated).
 func TestReleasesMatchDecision(t *testing.T) {
+	requireStatistical(t)
 	n := 500
 	if testing.Short() {
 		n = 200

@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 
+	"privtune/internal/numfmt"
 	"privtune/internal/safetext"
 	"privtune/release"
 	"privtune/sim"
@@ -123,16 +124,8 @@ func maxClampShare(r *sim.Report) float64 {
 	return m
 }
 
-// percentWords prints a share as a rounded percentage: "3 %", "0.4 %".
-func percentWords(v float64) string {
-	switch a := v * 100; {
-	case a >= 10:
-		return fmt.Sprintf("%.0f %%", a)
-	case a >= 1:
-		return fmt.Sprintf("%.1f %%", a)
-	}
-	return fmt.Sprintf("%.2f %%", v*100)
-}
+// percentWords prints a share as a percentage in the shared style (numfmt.Percent).
+func percentWords(v float64) string { return numfmt.Percent(v) }
 
 // curatorMarkdown is curator-report.md in the curator record: the predicted figures
 // (truths follow from them), the risk computed from the true counts, the trade-off chart
@@ -197,7 +190,7 @@ func curatorMarkdown(l *loaded, r *sim.Report, d decision, summary string, point
 		}
 		relBias := "–"
 		if e.Truth != 0 && !math.IsNaN(e.Bias) {
-			relBias = fmt.Sprintf("%+.1f %%", 100*e.Bias/e.Truth)
+			relBias = numfmt.SignedPercent(e.Bias / e.Truth)
 		}
 		bs := e.BiasBySource
 		tidy := func(v float64) float64 { return tidyResidue(v, e.Truth) }
@@ -220,12 +213,12 @@ func curatorMarkdown(l *loaded, r *sim.Report, d decision, summary string, point
 	} else {
 		c := r.Crowd
 		fmt.Fprintf(&b, "Crowd risk, as a reader of one release meets it (an attacker who knows a person's group and rough home area): ")
-		fmt.Fprintf(&b, "expected share of people re-identified %.3g; people published above risk 1/2, 1/5 and 1/10: %s, %s and %s. ",
-			c.Mean, percentWords(c.AtRisk[0]), percentWords(c.AtRisk[1]), percentWords(c.AtRisk[2]))
-		fmt.Fprintf(&b, "Highest risk of anyone published: at most %.3g in 95 %% of releases. ", c.Highest)
+		fmt.Fprintf(&b, "expected share of people re-identified %s; people published above risk 1/2, 1/5 and 1/10: %s, %s and %s. ",
+			numfmt.Risk(c.Mean), percentWords(c.AtRisk[0]), percentWords(c.AtRisk[1]), percentWords(c.AtRisk[2]))
+		fmt.Fprintf(&b, "Highest risk of anyone published: at most %s in 95 %% of releases. ", numfmt.Risk(c.Highest))
 		u := c.UniquesPublished
-		fmt.Fprintf(&b, "People alone in their crowd who are published: %.1f on average, at most %.0f in 95 %% of releases (%s).\n\n",
-			c.Uniques, u.P95, orUnknown(u.Method))
+		fmt.Fprintf(&b, "People alone in their crowd who are published: %s on average, at most %s in 95 %% of releases (%s).\n\n",
+			fmtCount(c.Uniques), fmtCount(u.P95), orUnknown(u.Method))
 	}
 	if freq != nil {
 		b.WriteString(frequencyMarkdown(l.table, r, freq))
@@ -242,7 +235,7 @@ func curatorMarkdown(l *loaded, r *sim.Report, d decision, summary string, point
 	}
 	b.WriteString("| ε | RMSE of the total | mean crowd risk | DP advantage bound |\n|---:|---:|---:|---:|\n")
 	for _, pt := range points {
-		fmt.Fprintf(&b, "| %s | %s | %s | %.3f |\n", formatEpsilon(pt.Epsilon), orNotComputed(pt.RMSE, fmtNum), orNotComputed(pt.CrowdMean, func(v float64) string { return fmt.Sprintf("%.3g", v) }), pt.Advantage)
+		fmt.Fprintf(&b, "| %s | %s | %s | %.3f |\n", formatEpsilon(pt.Epsilon), orNotComputed(pt.RMSE, fmtNum), orNotComputed(pt.CrowdMean, numfmt.Risk), pt.Advantage)
 	}
 	b.WriteString("\n")
 	if len(d.ReadOffData) > 0 {
@@ -302,19 +295,19 @@ func researcherMarkdown(l *loaded, p sim.Params, mech mechanismJSON, rel *sim.Re
 	b.WriteString("## The mechanism\n\n")
 	b.WriteString("| part | value |\n|---|---|\n")
 	fmt.Fprintf(&b, "| noise | %s from the Google differential-privacy library |\n", p.Noise)
-	fmt.Fprintf(&b, "| ε, δ | %s, %g |\n", formatEpsilon(p.Epsilon), p.Delta)
+	fmt.Fprintf(&b, "| ε, δ | %s, %s |\n", formatEpsilon(p.Epsilon), numfmt.Exact(p.Delta))
 	if t.HasMeasure() {
 		fmt.Fprintf(&b, "| budget split | %s of ε and δ on counts, the rest on sums of %s |\n", percentWords(mech.Split), safetext.Markdown(t.Measure))
 	}
 	fmt.Fprintf(&b, "| count noise SD per entry | %s before smoothing, %s after |\n",
 		fmtNum(mech.Counts.SD), sdRange(mech.Counts))
 	if mech.Sums != nil {
-		fmt.Fprintf(&b, "| %s sum noise SD per entry | %s before smoothing, %s after; values clamped to [%g, %g] |\n",
-			safetext.Markdown(t.Measure), fmtNum(mech.Sums.SD), sdRange(*mech.Sums), mech.Measure.Bounds[0], mech.Measure.Bounds[1])
+		fmt.Fprintf(&b, "| %s sum noise SD per entry | %s before smoothing, %s after; values clamped to [%s, %s] |\n",
+			safetext.Markdown(t.Measure), fmtNum(mech.Sums.SD), sdRange(*mech.Sums), numfmt.Exact(mech.Measure.Bounds[0]), numfmt.Exact(mech.Measure.Bounds[1]))
 	}
 	if p.RadiusKM > 0 && t.Grid.Located && mech.Smoothing.DiskCells > 1 {
-		fmt.Fprintf(&b, "| smoothing | r = %g km: each cell's noisy value spread evenly over the cells whose centres lie within r (up to %d cells; fewer at the edges) |\n",
-			p.RadiusKM, mech.Smoothing.DiskCells)
+		fmt.Fprintf(&b, "| smoothing | r = %s km: each cell's noisy value spread evenly over the cells whose centres lie within r (up to %d cells; fewer at the edges) |\n",
+			numfmt.Exact(p.RadiusKM), mech.Smoothing.DiskCells)
 	} else {
 		b.WriteString("| smoothing | none |\n")
 	}
@@ -327,8 +320,8 @@ func researcherMarkdown(l *loaded, p sim.Params, mech mechanismJSON, rel *sim.Re
 		fmt.Fprintf(&b, "| post-processing | %s |\n", mech.PostProcessing.Statement)
 	}
 	if g := mech.Grid; g.Extent != nil {
-		fmt.Fprintf(&b, "| grid | %d × %d cells of %g km over lat %g to %g, lon %g to %g |\n",
-			g.Rows, g.Cols, g.CellKM, g.Extent.MinLat, g.Extent.MaxLat, g.Extent.MinLon, g.Extent.MaxLon)
+		fmt.Fprintf(&b, "| grid | %d × %d cells of %s km over lat %s to %s, lon %s to %s |\n",
+			g.Rows, g.Cols, numfmt.Exact(g.CellKM), numfmt.Exact(g.Extent.MinLat), numfmt.Exact(g.Extent.MaxLat), numfmt.Exact(g.Extent.MinLon), numfmt.Exact(g.Extent.MaxLon))
 	}
 	// The regions file is public input from the researcher; the line names it and the
 	// assignment rule, both fixed by the file and the grid alone.
@@ -359,8 +352,8 @@ func researcherMarkdown(l *loaded, p sim.Params, mech mechanismJSON, rel *sim.Re
 			}
 		}
 	}
-	fmt.Fprintf(&b, "- published entries: %d of %d\n", mech.Release.Published, mech.Release.Entries)
-	fmt.Fprintf(&b, "- sum of the published counts: %s\n", fmtNum(total))
+	fmt.Fprintf(&b, "- published entries: %s of %s\n", thousands(int64(mech.Release.Published)), thousands(int64(mech.Release.Entries)))
+	fmt.Fprintf(&b, "- sum of the published counts: %s\n", fmtCount(total))
 	if rel.Sum != nil && total > 0 {
 		fmt.Fprintf(&b, "- mean %s over the published entries (sum of sums ÷ sum of counts): %s\n", safetext.Markdown(t.Measure), fmtNum(sum/total))
 	}
@@ -384,8 +377,8 @@ func researcherMarkdown(l *loaded, p sim.Params, mech mechanismJSON, rel *sim.Re
 		b.WriteString("toward their neighbours (peaks lower, gaps filled), and areas at the map's edge lose a little to the inside.\n")
 	}
 	if t.HasMeasure() {
-		fmt.Fprintf(&b, "- **Clamping** counts every %s outside [%g, %g] at the bound: sums and means run low where values exceed the upper bound.\n",
-			safetext.Markdown(t.Measure), t.Clamp[0], t.Clamp[1])
+		fmt.Fprintf(&b, "- **Clamping** counts every %s outside [%s, %s] at the bound: sums and means run low where values exceed the upper bound.\n",
+			safetext.Markdown(t.Measure), numfmt.Exact(t.Clamp[0]), numfmt.Exact(t.Clamp[1]))
 	}
 	if p.NonNegative {
 		b.WriteString("- **Non-negative values** (post-processing of the released values, so the DP guarantee holds): a count that ")
@@ -457,8 +450,8 @@ func frequencyMarkdown(t *sim.Table, r *sim.Report, f *sim.Frequencies) string {
 	var b strings.Builder
 	b.WriteString("## Error as frequency\n\n")
 	fmt.Fprintf(&b, "From %s simulated releases of this setting (a seeded Monte Carlo over the same noise distribution; "+
-		"the coverage of each statement is known to about ±%.1f %%).\n\n",
-		thousands(int64(f.Releases)), 100*math.Sqrt(sim.FrequencyCoverage*(1-sim.FrequencyCoverage)/float64(f.Releases)))
+		"the coverage of each statement is known to about ±%s).\n\n",
+		thousands(int64(f.Releases)), percentWords(math.Sqrt(sim.FrequencyCoverage*(1-sim.FrequencyCoverage)/float64(f.Releases))))
 	b.WriteString("| figure | in 95 of 100 releases within | of the truth | releases publishing nobody |\n|---|---:|---:|---:|\n")
 	for i, w := range f.Estimands {
 		name := safetext.Markdown(w.Name)
@@ -470,7 +463,7 @@ func frequencyMarkdown(t *sim.Table, r *sim.Report, f *sim.Frequencies) string {
 			within = "±" + fmtNum(w.HalfWidth)
 		}
 		if !math.IsNaN(w.Relative) && !math.IsNaN(w.HalfWidth) {
-			rel = fmt.Sprintf("%.1f %%", 100*w.Relative)
+			rel = percentWords(w.Relative)
 		}
 		if w.Kind == sim.KindDistrict {
 			none = fmt.Sprintf("%s of %s", thousands(int64(math.Round(w.PWithheld*float64(f.Releases)))), thousands(int64(f.Releases)))

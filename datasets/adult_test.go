@@ -2,30 +2,27 @@ package datasets
 
 import (
 	"bufio"
-	"os"
+	"bytes"
+	"compress/gzip"
 	"strings"
 	"testing"
 
 	"privtune/sim"
 )
 
-// adultPath is the UCI Adult microdata shipped beside the project (see its README).
-const adultPath = "../../shared/data/adult/adult.csv"
-
 // adultQIs are the eight quasi-identifiers of ARX's Adult example; salary-class is sensitive.
-var adultQIs = []string{"sex", "age", "race", "marital-status", "education", "native-country", "workclass", "occupation"}
+var adultQIs = AdultQIs
 
 // prosecutor computes the prosecutor-model figures directly from the file's text, without
 // the loader or the Table: equivalence classes by the joined QI values, risk 1/|class|.
 func prosecutor(t *testing.T, qis []string) (rows int, r sim.CrowdRisk) {
-	f, err := os.Open(adultPath)
+	f, err := gzip.NewReader(bytes.NewReader(adultGzip))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
 	sc := bufio.NewScanner(f)
 	sc.Scan()
-	header := strings.Split(strings.TrimRight(sc.Text(), "\r"), ";")
+	header := strings.Split(strings.TrimRight(sc.Text(), "\r"), ",")
 	var idx []int
 	for _, q := range qis {
 		for i, h := range header {
@@ -36,7 +33,7 @@ func prosecutor(t *testing.T, qis []string) (rows int, r sim.CrowdRisk) {
 	}
 	classes := map[string]int{}
 	for sc.Scan() {
-		fields := strings.Split(strings.TrimRight(sc.Text(), "\r"), ";")
+		fields := strings.Split(strings.TrimRight(sc.Text(), "\r"), ",")
 		key := make([]string, len(idx))
 		for j, i := range idx {
 			key[j] = fields[i]
@@ -69,11 +66,8 @@ func prosecutor(t *testing.T, qis []string) (rows int, r sim.CrowdRisk) {
 // TestAdultProsecutorRisk: on plain microdata, inspect's baseline risk (crowd risk with
 // r = 0) equals the prosecutor model of ARX and sdcMicro, computed independently.
 func TestAdultProsecutorRisk(t *testing.T) {
-	if _, err := os.Stat(adultPath); err != nil {
-		t.Skipf("Adult data not found at %s (see ../shared/data/adult/README.md): %v", adultPath, err)
-	}
 	for _, qis := range [][]string{adultQIs, {"sex", "age", "race"}, {"age"}} {
-		p, err := Load(adultPath, Options{Delim: ';', Roles: Roles{QIs: qis}})
+		p, err := LoadAdult(Options{Roles: Roles{QIs: qis}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1012,6 +1012,7 @@ func logSummary(t *testing.T, checks []figureCheck) {
 
 // TestApproxValidation is the sweep described at the top of this file.
 func TestApproxValidation(t *testing.T) {
+	sim.RequireStatistical(t)
 	tables := validationTables(t)
 	total := 0
 	for _, vt := range tables {
@@ -1183,6 +1184,7 @@ func flaggedKinds(checks []figureCheck) map[string][2]int {
 //     few hundred releases resolve) fails;
 //   - a figure the Monte Carlo did not simulate is a failure, never a silent pass.
 func TestApproxValidationCatchesWrongApproximations(t *testing.T) {
+	sim.RequireStatistical(t)
 	if testing.Short() {
 		// With -short's fewer releases the stand-in is too noisy to tell a 10 % error
 		// from chance; the full run (go test ./...) makes the check.

@@ -44,6 +44,7 @@ func quietTotal(tbl *Table, k int, r float64) float64 {
 // library's secure noise average quietTotal + NoiseThreshold within 4.5 standard errors
 // (SE = sample SD/√R, plus the prediction's Monte Carlo error when it has one).
 func TestNoiseThresholdBias(t *testing.T) {
+	RequireStatistical(t)
 	tbl := fixtureTable()
 	e := NewEngine(tbl)
 	for _, c := range []struct {

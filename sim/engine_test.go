@@ -98,6 +98,7 @@ func checkAgainstReleases(t *testing.T, name string, est Estimate, xs []float64)
 // library's secure noise and checks the predicted expectation and variance of the
 // total, a district and a district's mean measure.
 func TestPredictionsMatchLibraryReleases(t *testing.T) {
+	RequireStatistical(t)
 	if testing.Short() {
 		t.Skip("draws 1,500 releases per setting")
 	}

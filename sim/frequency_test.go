@@ -22,6 +22,7 @@ import (
 //     the share of the top decile kept within 4 standard errors of the library's share
 //     (both sides' SEs combined).
 func TestFrequenciesMatchLibraryReleases(t *testing.T) {
+	sim.RequireStatistical(t)
 	tbl := patchTable()
 	e := sim.NewEngine(tbl)
 	settings := []sim.Params{lap(0.5, 5, 0), lap(1, 3, 1), gau(1, 5, 1.5), lap(0.2, 0, 2)}

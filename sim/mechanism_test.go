@@ -41,6 +41,7 @@ func checkVariance(t *testing.T, name string, predicted, mu4 float64, draws []fl
 // TestIntNoiseMatchesLibrary draws 100,000 integer noises from the Google library for
 // each setting and checks the predicted variance and the probability of each small value.
 func TestIntNoiseMatchesLibrary(t *testing.T) {
+	RequireStatistical(t)
 	const n = 100_000
 	cases := []struct {
 		name string
@@ -83,6 +84,7 @@ func TestIntNoiseMatchesLibrary(t *testing.T) {
 
 // TestFloatNoiseMatchesLibrary checks the predicted variance of the noise on sums.
 func TestFloatNoiseMatchesLibrary(t *testing.T) {
+	RequireStatistical(t)
 	const n = 100_000
 	cases := []struct {
 		m   Mechanism

@@ -21,6 +21,7 @@ import (
 // the library's noise, the same AddNoiseInt64 call sim.Release makes at ε·split, for
 // those entries only; TestRiskAgainstReleases checks whole releases on the fixture.
 func TestRiskAsReaderMeetsItMetro(t *testing.T) {
+	sim.RequireStatistical(t)
 	if testing.Short() {
 		t.Skip("draws 60 releases of the sample (TestRiskAgainstReleases covers the fixture)")
 	}

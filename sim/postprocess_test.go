@@ -83,6 +83,7 @@ func TestNonNegativeBiasExact(t *testing.T) {
 // settings marked dominant the post-processing bias must be far above that tolerance, so
 // that ignoring it fails the test.
 func TestPostProcessingMonteCarlo(t *testing.T) {
+	RequireStatistical(t)
 	tbl := fixtureTable()
 	e := NewEngine(tbl)
 	for _, c := range []struct {

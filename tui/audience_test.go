@@ -156,7 +156,7 @@ func TestResearcherScreenHidesTruth(t *testing.T) {
 func TestAudienceKey(t *testing.T) {
 	cfg := testConfig(t)
 	m := researcherModel(t, cfg, newSeededNoise(3), 100, 30)
-	if v := m.View(); !strings.Contains(v, "CURATOR — contains true values") || !strings.Contains(v, "truth 2000") {
+	if v := m.View(); !strings.Contains(v, "CURATOR — contains true values") || !strings.Contains(v, "truth 2,000") {
 		t.Fatalf("curator screen:\n%s", v)
 	}
 	truths := trueFigures(t, cfg.Table, cfg.Params)
@@ -176,7 +176,7 @@ func TestAudienceKey(t *testing.T) {
 		t.Fatalf("the ε spent on drawn releases is not stated:\n%s", m.View())
 	}
 	m = keys(t, m, "a")
-	if v := m.View(); !strings.Contains(v, "CURATOR") || !strings.Contains(v, "truth 2000") {
+	if v := m.View(); !strings.Contains(v, "CURATOR") || !strings.Contains(v, "truth 2,000") {
 		t.Fatalf("back to the curator screen:\n%s", v)
 	}
 }

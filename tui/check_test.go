@@ -211,12 +211,12 @@ func TestCheckDisagreementShown(t *testing.T) {
 			m = next.(Model)
 		}
 		v := m.View()
-		for _, want := range []string{"[approx · MC disagrees]", "  MC: 296 ± 0.5, SD 3.00", "!rural", "MC disagree"} {
+		for _, want := range []string{"[approx · MC disagrees]", "  MC: 296 ± 0.5, SD 3", "!rural", "MC disagree"} {
 			if !strings.Contains(v, want) {
 				t.Errorf("%v: %q missing:\n%s", size, want, v)
 			}
 		}
-		if size[0] == 140 && !strings.Contains(v, "SD 3.00 (640 releases)") {
+		if size[0] == 140 && !strings.Contains(v, "SD 3 (640 releases)") {
 			t.Errorf("the wide screen should say over how many releases:\n%s", v)
 		}
 		checkFits(t, v, size[0], size[1])

@@ -26,52 +26,28 @@ func fitLabel(s string, w int) string {
 // cutLabel returns safeLabel(s) cut to at most w cells with an ellipsis.
 func cutLabel(s string, w int) string { return ansi.Truncate(safeLabel(s), max(w, 1), "…") }
 
-// num prints a figure with about four significant digits and thousands separators.
+// residue is the size below which a figure is rounding residue and shown as 0.
+const residue = 1e-9
+
+// num prints a figure in the shared style (numfmt.Num): three significant digits, grouped
+// integers from 1,000 up, "< 0.01" for tiny values; rounding residue (below 10⁻⁹) is 0.
 func num(v float64) string {
-	switch a := math.Abs(v); {
-	case math.IsNaN(v):
-		return "n/a"
-	case math.IsInf(v, 0):
-		return "∞"
-	case a >= 1e4:
-		return thousands(int64(math.Round(v)))
-	case a >= 100:
-		return strconv.FormatFloat(v, 'f', 0, 64)
-	case a >= 10:
-		return strconv.FormatFloat(v, 'f', 1, 64)
-	case a >= 1:
-		return strconv.FormatFloat(v, 'f', 2, 64)
-	case a < 1e-9:
+	if math.Abs(v) < residue {
 		return "0"
-	case a < 0.01:
-		return "<0.01"
 	}
-	return strconv.FormatFloat(v, 'g', 2, 64)
+	return numfmt.Num(v)
 }
 
-// signed prints v with its sign.
+// signed prints v with its sign (numfmt.Signed).
 func signed(v float64) string {
-	if v > 0 && num(v) != "0" {
-		return "+" + num(v)
+	if math.Abs(v) < residue {
+		return "0"
 	}
-	return num(v)
+	return numfmt.Signed(v)
 }
 
-// percent prints a share as a percentage.
-func percent(v float64) string {
-	if math.IsNaN(v) {
-		return "n/a"
-	}
-	switch a := math.Abs(v * 100); {
-	case a == 0:
-		return "0 %"
-	case a < 0.1:
-		return fmt.Sprintf("%.2f %%", v*100)
-	case a < 10:
-		return fmt.Sprintf("%.1f %%", v*100)
-	}
-	return fmt.Sprintf("%.0f %%", v*100)
-}
+// percent prints a share as a percentage (numfmt.Percent).
+func percent(v float64) string { return numfmt.Percent(v) }
 
 // relative prints bias/truth as a signed percentage, or "" when truth is 0.
 func relative(bias, truth float64) string {
@@ -82,11 +58,12 @@ func relative(bias, truth float64) string {
 	if math.Abs(r) < 5e-4 {
 		return "0 %"
 	}
-	s := percent(r)
-	if r > 0 {
-		s = "+" + s
+	// The tables give this a column of six cells: a figure that needs more ("-87.7 %")
+	// is shown to the whole percent there ("-88 %").
+	if s := numfmt.SignedPercent(r); len([]rune(s)) <= 6 {
+		return s
 	}
-	return s
+	return fmt.Sprintf("%+.0f %%", r*100)
 }
 
 // thousands formats n with comma thousands separators.

@@ -8,6 +8,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
+	"privtune/internal/numfmt"
 	"privtune/sim"
 	"privtune/tui/chart"
 	"privtune/tui/knobs"
@@ -652,9 +653,13 @@ func (m Model) riskView(wide bool, width int) string {
 		crowd = append(crowd, s.Title.Render("Crowd risk ")+s.Muted.Render(m.pendingWord()), "")
 	} else {
 		c := r.Crowd
+		second := s.Label.Render("  above 1/5 ") + s.Value.Render(percent(c.AtRisk[1])) + s.Label.Render(" · uniques published ") + s.Value.Render(num(c.Uniques))
+		if lipgloss.Width(second) > width { // the narrowest column: shorter words, never a wrap
+			second = s.Label.Render("  above 1/5 ") + s.Value.Render(percent(c.AtRisk[1])) + s.Label.Render(" · uniques ") + s.Value.Render(num(c.Uniques))
+		}
 		crowd = append(crowd,
-			s.Title.Render("Crowd risk ")+s.Label.Render("highest ")+s.Value.Render(fmt.Sprintf("%.3g", c.Highest))+s.Label.Render(" · mean ")+s.Value.Render(fmt.Sprintf("%.3g", c.Mean)),
-			s.Label.Render("  above 1/5 ")+s.Value.Render(percent(c.AtRisk[1]))+s.Label.Render(" · uniques published ")+s.Value.Render(num(c.Uniques)),
+			s.Title.Render("Crowd risk ")+s.Label.Render("highest ")+s.Value.Render(numfmt.Risk(c.Highest))+s.Label.Render(" · mean ")+s.Value.Render(numfmt.Risk(c.Mean)),
+			second,
 		)
 	}
 	if r.Params.NoNoise() && r.Params.RadiusKM > 0 {
