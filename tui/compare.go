@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
+	"privtune/internal/numfmt"
 	"privtune/sim"
 	"privtune/tui/knobs"
 	"privtune/tui/safeinput"
@@ -227,7 +228,7 @@ func (m Model) compareView() string {
 	row := func(name string, va, vb float64, pendA, pendB bool, f func(float64) string) {
 		lines = append(lines, compareRow(name, va, vb, pendA, pendB, f))
 	}
-	g3 := func(v float64) string { return fmt.Sprintf("%.3g", v) }
+	g3 := numfmt.Risk // a risk is a probability: four decimals
 	row("bias", ea.Bias, est.Bias, ea.Pending, est.Pending, num)
 	row("SD", math.Sqrt(ea.Variance), math.Sqrt(est.Variance), ea.Pending, est.Pending, num)
 	row("RMSE", ea.RMSE, est.RMSE, ea.Pending, est.Pending, num)

@@ -44,11 +44,14 @@ func (k KeyMap) footerBindings() []key.Binding {
 	}
 	audience := strings.TrimSuffix(k.Audience.Help().Desc, " screen")
 	curves := "curves"
+	// Settings and writing the release come right after the knobs: they are what a
+	// session is for, and a newcomer must see them at 80 columns.
 	return []key.Binding{k.Help, k.Quit,
-		short(k.Knobs.Next, "tab", "next knob"), short(k.Knobs.Up, "←/→", "step"), short(k.Knobs.Edit, "enter", "type"),
-		short(k.Audience, "a", audience), short(k.Estimand, "e", "estimand"), short(k.Layer, "m", "layer"), short(k.MapMode, "g", "map mode"),
+		short(k.Knobs.Next, "tab", "knob"), short(k.Knobs.Up, "←/→", "step"), short(k.Settings, "s", "settings"),
+		short(k.Release, "w", "write"), short(k.Audience, "a", audience), short(k.Knobs.Edit, "enter", "type"),
+		short(k.Estimand, "e", "estimand"), short(k.Layer, "m", "layer"), short(k.MapMode, "g", "map mode"),
 		short(k.Curves, "c", curves), short(k.Table, "d", "table"), short(k.Axis, "x", "axis"),
-		short(k.Pin, "p", "pin A"), short(k.Settings, "s", "settings"), short(k.Release, "w", "write release")}
+		short(k.Pin, "p", "pin A")}
 }
 
 // modalFooter is the footer where keys go to a field or a panel rather than to the
@@ -123,6 +126,8 @@ var glossary = [][2]string{
 	{"crowd risk", "odds of picking out a person from the published group+area entry they are in (1: a unique)"},
 	{"DP advantage", "at most how much better than a coin an attacker tells whether a person is in the data, given ε"},
 	{"phantom entries", "entries published where no one is, lifted above k by noise"},
+	{"districts", "the map's bounding box cut in 3 × 3 blocks named by compass point, or your regions (--regions: each cell goes to the region holding its centre)"},
+	{"density classes", "urban / suburban / rural cells by the true number of people per km² around them (1,500 and 300, Eurostat's thresholds): the curator's grouping, not in the release"},
 	{"exact", "computed exactly from the data and the setting"},
 	{"approx", "a formula's approximation, checked against the Monte Carlo (✓, or MC disagrees)"},
 	{"Monte Carlo, MC", "from simulated releases; ± is the simulation's standard error"},

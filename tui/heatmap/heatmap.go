@@ -12,6 +12,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
 
+	"privtune/internal/numfmt"
 	"privtune/tui/theme"
 )
 
@@ -382,5 +383,5 @@ func formatEnd(v float64) string {
 	case a >= 1:
 		return fmt.Sprintf("%.1f", v)
 	}
-	return fmt.Sprintf("%.2g", v)
+	return numfmt.Num(v) // never an exponent: "0.25", "<0.01"
 }

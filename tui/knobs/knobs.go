@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"privtune/internal/numfmt"
 	"privtune/sim"
 	"privtune/tui/safeinput"
 	"privtune/tui/theme"
@@ -291,7 +292,7 @@ func (m Model) Meaning(k Knob) string {
 			return "no noise: exact counts, no DP"
 		}
 		mech := sim.CountMechanism(p, m.hasMeasure)
-		return fmt.Sprintf("noise SD %.2g per count", math.Sqrt(mech.IntVariance()))
+		return "noise SD " + numfmt.Num(math.Sqrt(mech.IntVariance())) + " per count"
 	case K:
 		if p.K == 0 {
 			return "nothing withheld"
