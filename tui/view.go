@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"github.com/charmbracelet/bubbles/key"
 	"math"
 	"strings"
 
@@ -40,6 +41,13 @@ func (m Model) View() string {
 	if m.showSettings || m.knobs.Editing() {
 		// Keys go to the panel or the field here: ? and q are not the explorer's.
 		helpView = m.footer(m.modalFooter(), m.width)
+	}
+	if m.writer.asking {
+		// The release form has the keys: its own hints.
+		b := func(keys, desc string) key.Binding {
+			return key.NewBinding(key.WithKeys(keys), key.WithHelp(keys, desc))
+		}
+		helpView = m.footer([]key.Binding{b("tab/↓", "next field"), b("enter", "next, on the note: write"), b("esc", "cancel"), b("ctrl+c", "quit")}, m.width)
 	}
 	if m.confirmingAck {
 		helpView = m.styles.Warn.Render(lipgloss.NewStyle().Width(m.width).Render(m.ackPrompt()))
@@ -721,10 +729,14 @@ func (m Model) dpLines(g sim.DPGuarantee, width int) []string {
 }
 
 func signedWith(v float64, f func(float64) string) string {
-	if v > 0 {
-		return "+" + f(v)
+	out := f(v)
+	if strings.Trim(out, "-+0.,") == "" {
+		return strings.TrimPrefix(out, "-") // "-0.0000" is no change: no sign
 	}
-	return f(v)
+	if v > 0 {
+		return "+" + out
+	}
+	return out
 }
 
 // mapView draws the selected layer with its title and legend in h lines: the map's box
