@@ -125,6 +125,7 @@ var glossary = [][2]string{
 	{"RMSE", "typical error of one release: √(bias² + variance)"},
 	{"crowd risk", "odds of picking out a person from the published group+area entry they are in (1: a unique)"},
 	{"DP advantage", "at most how much better than a coin an attacker tells whether a person is in the data, given ε"},
+	{"defined", "a district's mean exists in a release only if the district publishes someone; its figures are over those releases"},
 	{"phantom entries", "entries published where no one is, lifted above k by noise"},
 	{"districts", "the map's bounding box cut in 3 × 3 blocks named by compass point, or your regions (--regions: each cell goes to the region holding its centre)"},
 	{"density classes", "urban / suburban / rural cells by the true number of people per km² around them (1,500 and 300, Eurostat's thresholds): the curator's grouping, not in the release"},

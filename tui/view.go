@@ -302,7 +302,11 @@ func (m Model) utilityView(width int) string {
 		return strings.Join(append(lines, truth, s.Muted.Render("expected value and spread: "+m.pendingWord())), "\n")
 	}
 	if est.Kind == sim.KindMean {
-		lines = append(lines, s.Label.Render("defined in ")+s.Value.Render(percent(est.PDefined))+s.Muted.Render(" of releases (its district publishes someone)"))
+		defined := s.Label.Render("defined in ") + s.Value.Render(percent(est.PDefined)) + s.Muted.Render(" of releases (its district publishes someone)")
+		if lipgloss.Width(defined) > width { // the glossary says when a mean is defined
+			defined = s.Label.Render("defined in ") + s.Value.Render(percent(est.PDefined)) + s.Muted.Render(" of releases")
+		}
+		lines = append(lines, defined)
 	}
 	if est.Undefined() || math.IsNaN(est.Bias) || math.IsNaN(est.Variance) {
 		return strings.Join(append(lines, truth, s.Warn.Render("too rarely defined for an expected value, bias or interval")), "\n")
