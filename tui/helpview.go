@@ -234,7 +234,27 @@ func (m Model) helpPageLines(width, height int) [][]string {
 	if len(keysPart)+1+len(gloss) <= height {
 		return [][]string{append(append(keysPart, ""), gloss...)}
 	}
-	return [][]string{keysPart, gloss}
+	// The glossary fills the first page's room and goes on on the next pages (terms are
+	// never split: a term's wrapped lines start with an indent).
+	first := append(keysPart, "")
+	room := height - len(first)
+	cut := 0
+	for cut < len(gloss) && cut < room {
+		cut++
+	}
+	for cut > 0 && cut < len(gloss) && strings.HasPrefix(gloss[cut], " ") {
+		cut-- // do not end a page inside a term's explanation
+	}
+	pages := [][]string{append(first, gloss[:cut]...)}
+	for rest := gloss[cut:]; len(rest) > 0; {
+		n := min(len(rest), max(height, 1))
+		for n > 1 && n < len(rest) && strings.HasPrefix(rest[n], " ") {
+			n--
+		}
+		pages = append(pages, rest[:n])
+		rest = rest[n:]
+	}
+	return pages
 }
 
 // helpPages is how many pages the full help has at the current size.
