@@ -94,18 +94,7 @@ func TestFrequenciesMatchLibraryReleases(t *testing.T) {
 		for j, name := range names {
 			w, _ := f.Within(name)
 			est, _ := rep.Estimand(name)
-			var atMost, inside int
-			for _, v := range model[j] {
-				d := math.Abs(v - est.Truth)
-				if d <= w.HalfWidth+1e-9 {
-					atMost++
-				}
-				if d < w.HalfWidth-1e-9 {
-					inside++
-				}
-			}
-			n := float64(len(model[j]))
-			if cov, in := float64(atMost)/n, float64(inside)/n; cov < q-modelTol || in > q+modelTol {
+			if cov, in := coverage(model[j], est.Truth, w.HalfWidth); cov < q-modelTol || in > q+modelTol {
 				t.Errorf("%s %s: ±%.4g covers %.4f (strictly inside %.4f) of %d model releases, want ≥ %.4f (≤ %.4f)",
 					settingName(p), name, w.HalfWidth, cov, in, len(model[j]), q-modelTol, q+modelTol)
 			}
@@ -117,24 +106,15 @@ func TestFrequenciesMatchLibraryReleases(t *testing.T) {
 				t.Errorf("%s %s: no half-width (%+v)", settingName(p), name, w)
 				continue
 			}
-			var atMost, inside int
-			for _, v := range values[j] {
-				d := math.Abs(v - est.Truth)
-				if d <= w.HalfWidth+1e-9 {
-					atMost++
-				}
-				if d < w.HalfWidth-1e-9 {
-					inside++
-				}
-			}
-			n := float64(len(values[j]))
-			if cov := float64(atMost) / n; cov < q-tol {
+			cov, in := coverage(values[j], est.Truth, w.HalfWidth)
+			if cov < q-tol {
 				t.Errorf("%s %s: ±%.4g covers %.3f of %d library releases, want ≥ %.3f", settingName(p), name, w.HalfWidth, cov, len(values[j]), q-tol)
 			}
-			if in := float64(inside) / n; in > q+tol {
+			if in > q+tol {
 				t.Errorf("%s %s: strictly within ±%.4g in %.3f of library releases, want ≤ %.3f", settingName(p), name, w.HalfWidth, in, q+tol)
 			}
 			if j > 0 {
+				n := float64(len(values[j]))
 				var none float64
 				for _, v := range values[j] {
 					if v == 0 {
@@ -155,6 +135,22 @@ func TestFrequenciesMatchLibraryReleases(t *testing.T) {
 		t.Logf("%s: total ±%.1f, cells within ±2 %.3f (library %.3f), top decile kept %.3f (library %.3f) over %d library releases",
 			settingName(p), f.Estimands[0].HalfWidth, f.CellsWithin, lm, f.TopDecileKept, km, nLib)
 	}
+}
+
+// coverage returns the shares of values within ±x of truth (|v − θ| ≤ x) and strictly
+// inside it (|v − θ| < x), each up to float rounding.
+func coverage(values []float64, truth, x float64) (atMost, inside float64) {
+	for _, v := range values {
+		d := math.Abs(v - truth)
+		if d <= x+1e-9 {
+			atMost++
+		}
+		if d < x-1e-9 {
+			inside++
+		}
+	}
+	n := float64(len(values))
+	return atMost / n, inside / n
 }
 
 // checkShare fails unless |got − want| ≤ 4·√(se² + seWant²) + floor.
