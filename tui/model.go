@@ -175,8 +175,10 @@ type Model struct {
 	nameInput   textinput.Model
 	writer      releaseWriter
 	// mapm is the map as a tool (mapmode.go); mapHit where the last map drawn put its cells.
-	mapm         mapMode
-	mapHit       *mapHitbox
+	mapm   mapMode
+	mapHit *mapHitbox
+	// shift memoises the map shift of the report drawn (View has a value receiver).
+	shift        *shiftMemo
 	showSettings bool
 	// reads is what was read off the data of the table shown; ackByKey says the user
 	// accepted it with A (withdrawn when a reload changes reads); confirmingAck is A's
@@ -202,7 +204,7 @@ func New(cfg Config) Model {
 		ctx: context.Background(), cancel: func() {}, layer: layerExpected,
 		writer:   newReleaseWriter(styles),
 		audience: cfg.Audience, audienceLocked: cfg.Audience == Researcher,
-		draws: newReleaseDraws(), noiseFor: sim.SecureNoise, mapHit: &mapHitbox{},
+		draws: newReleaseDraws(), noiseFor: sim.SecureNoise, mapHit: &mapHitbox{}, shift: &shiftMemo{},
 		evaluator: engineEvaluate,
 	}
 	m.keys.setAudience(m.audience)

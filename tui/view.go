@@ -399,6 +399,22 @@ const frequencyGlossary = "95 of 100: the ± that 95 of 100 simulated releases s
 	"hot spots: share of the true top-decile cells still in a release's top decile · " +
 	"±2: populated cells within ±2 people · shift: earth mover's distance between the true and expected maps' profiles, km"
 
+// shiftMemo holds the map shift of the last report drawn: View runs after every message,
+// and the shift costs a pass over every cell (a million on a national grid).
+type shiftMemo struct {
+	report *sim.Report
+	shift  sim.Displacement
+}
+
+// mapShift returns sim.MapDisplacement of r's truth and expected map, computed once per
+// report.
+func (m Model) mapShift(r *sim.Report) sim.Displacement {
+	if m.shift.report != r {
+		m.shift.report, m.shift.shift = r, sim.MapDisplacement(m.table.Grid, r.Map.Truth, r.Map.Expected)
+	}
+	return m.shift.shift
+}
+
 // patternExplanation says what patternLine's figures are.
 const patternExplanation = "hot spots: top-decile cells still top · shift: earth mover's distance of the map's profiles"
 
@@ -427,7 +443,7 @@ func (m Model) patternLine(width int) string {
 		}
 	}
 	if r := m.report; r != nil && !r.Map.Pending {
-		d := sim.MapDisplacement(m.table.Grid, r.Map.Truth, r.Map.Expected)
+		d := m.mapShift(r)
 		if !math.IsNaN(d.EastWestKM) {
 			tag := ""
 			switch r.Map.Method {
