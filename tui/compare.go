@@ -35,9 +35,19 @@ func (p *pin) label() string {
 	return p.letter + " “" + safeLabel(p.name) + "”"
 }
 
+// pinLetter is the letter of the pin compared ("A" when none: the labels name the
+// first pin).
+func (m Model) pinLetter() string {
+	if m.pinned == nil || m.pinned.letter == "" {
+		return "A"
+	}
+	return m.pinned.letter
+}
+
 // pinNow pins the current setting as the first free letter and compares with it.
 func (m Model) pinNow() Model {
-	if m.report == nil {
+	if m.report == nil || m.report.Params != m.knobs.Params() {
+		// A pin pairs a setting with its own figures, never with the previous setting's.
 		m.status = "nothing to pin yet: the figures are computing"
 		return m
 	}
@@ -56,7 +66,7 @@ func (m Model) pinNow() Model {
 			break
 		}
 	}
-	p := &pin{letter: letter, params: m.knobs.Params(), report: m.report}
+	p := &pin{letter: letter, params: m.report.Params, report: m.report}
 	m.pins = append(m.pins, p)
 	m.compared = len(m.pins) - 1
 	m.pinned = p

@@ -70,8 +70,11 @@ func (m Model) mapModeFooter() []key.Binding {
 	b := func(keys, desc string) key.Binding {
 		return key.NewBinding(key.WithKeys(keys), key.WithHelp(keys, desc))
 	}
+	group, layer := m.keys.Group, m.keys.Layer // off on the researcher screen: then not offered
+	group.SetHelp("v", "group")
+	layer.SetHelp("m", "layer")
 	return []key.Binding{m.keys.Help, m.keys.Quit, b("esc", "leave map"), b("←↑↓→", "cursor"), b("+/-", "zoom"),
-		b("HJKL", "pan"), b("v", "group"), b("m", "layer"), b("0", "whole map")}
+		b("HJKL", "pan"), group, layer, b("0", "whole map")}
 }
 
 // footer renders bindings in at most width columns: each binding whole or not at all,

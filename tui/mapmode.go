@@ -123,8 +123,8 @@ func (mm *mapMode) zoomBy(g sim.Grid, dz int) {
 // mapShown reports whether the screen draws the map (not the settings, nor the curves
 // in its place).
 func (m Model) mapShown() bool {
-	if m.showSettings || !m.table.Grid.Located {
-		return false
+	if m.showSettings || m.showCompare || m.help.ShowAll || m.writer.asking || !m.table.Grid.Located {
+		return false // another screen has the body: the map and its cursor are not on it
 	}
 	l := computeLayout(max(m.width, MinWidth), max(m.height, MinHeight), 1)
 	return m.researcher() || !m.showCurve || l.curvesH > 0
@@ -294,8 +294,8 @@ func (m Model) layerData() (d heatmap.Data, note, wait string) {
 		if why != "" {
 			return d, "", why
 		}
-		d.Values, d.Scale, d.Unit = diff, heatmap.Diverging, "now − A, people/cell"
-		note = s.Muted.Render("expected release now − at A · blank: none expected at either")
+		d.Values, d.Scale, d.Unit = diff, heatmap.Diverging, "now − "+m.pinLetter()+", people/cell"
+		note = s.Muted.Render("expected release now − at " + m.pinLetter() + " · blank: none expected at either")
 	}
 	if m.mapm.group > 0 && m.layer != layerTruth {
 		note = s.Warn.Render("per group: true counts only · this layer sums all groups")
@@ -358,7 +358,7 @@ func (m Model) drawMap(w, h int, title string, d heatmap.Data, note string) stri
 	} else {
 		trailer = []string{note}
 		// The pattern line reads the true data: never on the researcher's screen.
-		if pattern := m.patternLine(w); !m.researcher() && pattern != "" && h-1-1-2 >= 6 {
+		if pattern := m.curatorPatternLine(w); pattern != "" && h-1-1-2 >= 6 {
 			trailer = append(trailer, pattern)
 			// On a tall map, a line saying what the pattern figures are.
 			if explain := s.Muted.Render(patternExplanation); h-len(trailer)-2 >= 16 && lipgloss.Width(explain) <= w {
@@ -457,7 +457,7 @@ func (m Model) reportFigures(c int) []string {
 	if m.layer == layerDiff {
 		if _, why := m.difference(); why == "" {
 			a := m.pinned.report.Map.Expected[c]
-			parts = append(parts, fig("now − A", signed(mp.Expected[c]-a)), fig("A", num(a)))
+			parts = append(parts, fig("now − "+m.pinLetter(), signed(mp.Expected[c]-a)), fig(m.pinLetter(), num(a)))
 		}
 	}
 	if mp.Pending {

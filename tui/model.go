@@ -600,7 +600,13 @@ func (m Model) toggleAudience() (Model, tea.Cmd) {
 	m.keys.setAudience(m.audience)
 	m.settings.researcher = m.researcher()
 	m.help.ShowAll = false
-	return m, m.startDraw()
+	draw := m.startDraw()
+	if !m.researcher() && m.report != nil && m.freq == nil && !m.freqActive && !m.mcActive && !m.checkWaiting {
+		// Back on the curator's screen after a change made on the researcher's: its
+		// frequencies were never started there.
+		return m, tea.Batch(draw, m.frequencyAfterQuiet())
+	}
+	return m, draw
 }
 
 func (m Model) cycle(i, dir, n int) int {

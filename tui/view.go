@@ -35,7 +35,7 @@ func (m Model) View() string {
 			MinWidth, MinHeight, m.width, m.height)
 	}
 	helpView := m.footer(m.activeKeys(l).footerBindings(), m.width)
-	if m.mapm.on && !m.showSettings && !m.knobs.Editing() {
+	if m.mapm.on && m.mapShown() && !m.knobs.Editing() {
 		helpView = m.footer(m.mapModeFooter(), m.width)
 	}
 	if m.showSettings || m.knobs.Editing() {
@@ -415,6 +415,15 @@ func (m Model) mapShift(r *sim.Report) sim.Displacement {
 	return m.shift.shift
 }
 
+// curatorPatternLine is patternLine on the curator's screen and "" on the researcher's
+// (the pattern reads the true data), without computing it there.
+func (m Model) curatorPatternLine(width int) string {
+	if m.researcher() {
+		return ""
+	}
+	return m.patternLine(width)
+}
+
 // patternExplanation says what patternLine's figures are.
 const patternExplanation = "hot spots: top-decile cells still top · shift: earth mover's distance of the map's profiles"
 
@@ -772,6 +781,9 @@ func (m Model) mapView(w, h int) string {
 		return m.sampleMapView(w, h)
 	}
 	name := layerNames[m.layer]
+	if m.layer == layerDiff {
+		name = "expected now − " + m.pinLetter()
+	}
 	switch {
 	case len(t.Groups) < 2:
 	case m.layer == layerTruth:
@@ -917,7 +929,7 @@ func (m Model) curvesView(w, h int, mapKey bool) string {
 	}
 	legend := " · ◆ now"
 	if hasPinned {
-		legend += ", A pinned"
+		legend += ", " + m.pinLetter() + " pinned"
 	}
 	title := "Trade-off vs " + name + legend + keysHint
 	if lipgloss.Width(title) > w {
@@ -937,7 +949,7 @@ func (m Model) curvesView(w, h int, mapKey bool) string {
 	rm := m.rmse
 	rk := m.risk
 	rm.SetData(chart.Data{Title: "RMSE · " + cutLabel(est.Name, max(w-lipgloss.Width("RMSE · ")-2, 8)), XLabels: labels, Marker: marker, LogY: logY,
-		Pinned: pinned, HasPinned: hasPinned, XName: name,
+		Pinned: pinned, HasPinned: hasPinned, PinnedMark: []rune(m.pinLetter())[0], XName: name,
 		Series: []chart.Series{{Name: "RMSE", Y: rmse}}})
 	riskLo, riskHi := math.Inf(1), 0.0
 	for i := range crowd {
@@ -948,7 +960,7 @@ func (m Model) curvesView(w, h int, mapKey bool) string {
 		}
 	}
 	rk.SetData(chart.Data{Title: "Risk", XLabels: labels, Marker: marker, LogY: riskHi > 20*riskLo,
-		Pinned: pinned, HasPinned: hasPinned, XName: name,
+		Pinned: pinned, HasPinned: hasPinned, PinnedMark: []rune(m.pinLetter())[0], XName: name,
 		Series: []chart.Series{{Name: "crowd mean", Y: crowd}, {Name: "DP advantage", Y: adv, Glyph: '○'}}})
 	if !chartsStacked(w, h+1) {
 		half := (w - 2) / 2

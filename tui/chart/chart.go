@@ -29,10 +29,12 @@ type Data struct {
 	Marker int
 	// LogY draws the y axis on a log scale (values ≤ 0 are left out); the title says so.
 	LogY bool
-	// Pinned is the index of a pinned setting (drawn as A on the x axis), or −1; the
+	// Pinned is the index of a pinned setting (drawn as PinnedMark on the x axis), or −1; the
 	// zero value draws none only when Pinned is set with HasPinned.
 	Pinned    int
 	HasPinned bool
+	// PinnedMark is the letter drawn for the pinned setting ("A", "B", "C"; "" draws A).
+	PinnedMark rune
 	// XName names the x axis (ε, k, r km); it heads the x labels.
 	XName string
 }
@@ -164,7 +166,11 @@ func (m Model) View() string {
 	}
 	axis := []rune(strings.Repeat("─", plotW))
 	if d.HasPinned && d.Pinned >= 0 && d.Pinned < n {
-		axis[col(d.Pinned)] = 'A'
+		mark := d.PinnedMark
+		if mark == 0 {
+			mark = 'A'
+		}
+		axis[col(d.Pinned)] = mark
 	}
 	if d.Marker >= 0 && d.Marker < n {
 		axis[col(d.Marker)] = '◆'
