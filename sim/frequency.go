@@ -19,7 +19,8 @@ import (
 // path): each is a share or a quantile over n releases, stated with its precision, and
 // never shown on a shareable screen (they compare releases with the truth).
 
-// FrequencyCoverage is the share of releases a frequency statement covers: 95 of 100.
+// FrequencyCoverage is the share of releases a frequency statement covers: 95 of 100
+// (the 95th percentile of simulatedDistribution).
 const FrequencyCoverage = 0.95
 
 // CellTolerance is the error, in people, of the per-cell frequency statement: the share
@@ -143,6 +144,35 @@ func (e *Engine) Frequencies(ctx context.Context, rep *Report, releases int, see
 	// pooled in chunk order: the figures do not depend on the number of workers.
 	chunks := (releases + freqChunk - 1) / freqChunk
 	accs := make([]*freqAcc, chunks)
+	// neverPublished says whether district set k publishes nobody in a release whose total
+	// there is total. With k on noisy counts a published count is at least about k ≥ 1, so
+	// a zero total means nothing published; with k on true counts which entries publish is
+	// fixed (the mask), and their noisy values may sum to 0 or less.
+	var maskPublishes []bool
+	if s.pubMode == modeMask {
+		maskPublishes = make([]bool, len(e.sets))
+		for k, set := range e.sets {
+			if set.kind != KindDistrict {
+				continue
+			}
+			for g := range t.Groups {
+				for c := 0; c < C; c++ {
+					if t.District[c] == set.district && s.mask[g*C+c] == 1 {
+						maskPublishes[k] = true
+					}
+				}
+			}
+		}
+	}
+	neverPublished := func(k int, total float64) bool {
+		switch {
+		case s.p.K == 0:
+			return false // everything is published, even a noisy 0
+		case maskPublishes != nil:
+			return !maskPublishes[k]
+		}
+		return total == 0
+	}
 	var next atomic.Int64
 	var failed panicCarrier
 	var wg sync.WaitGroup
@@ -154,7 +184,11 @@ func (e *Engine) Frequencies(ctx context.Context, rep *Report, releases int, see
 			src := rand.NewPCG(seed, 0)
 			rng := rand.New(src)
 			sm := e.newSimulator(s, rng)
+			sm.pubX = nil // no local covariances: they serve the Monte Carlo's variances only
+			// Only the means' accumulators are written by run; the rest stays nil so that
+			// run skips the per-cell and per-set moments nothing here reads.
 			scratch := e.newAcc(s)
+			scratch.d, scratch.published, scratch.post = nil, nil, nil
 			order := make([]int, C)
 			for {
 				chunk := int(next.Add(1) - 1)
@@ -170,7 +204,7 @@ func (e *Engine) Frequencies(ctx context.Context, rep *Report, releases int, see
 					sm.setTotals(sm.setT, sm.cellT, sm.groupT)
 					for k, set := range e.sets {
 						acc.dev[k] = append(acc.dev[k], math.Abs(sm.setT[k]-e.truth[k]))
-						if set.kind == KindDistrict && s.p.K > 0 && sm.setT[k] == 0 {
+						if set.kind == KindDistrict && neverPublished(k, sm.setT[k]) {
 							acc.withheld[k]++
 						}
 					}
@@ -224,7 +258,7 @@ func (e *Engine) Frequencies(ctx context.Context, rep *Report, releases int, see
 		w := Within{Name: est.Name, Kind: est.Kind, Defined: len(all.dev[i]), HalfWidth: math.NaN(), Relative: math.NaN(),
 			PWithheld: math.NaN(), PWithheldSE: math.NaN()}
 		if w.Defined >= MinDefinedDraws || (w.Defined == all.n && w.Defined > 0) {
-			w.HalfWidth = coverageQuantile(all.dev[i], FrequencyCoverage)
+			w.HalfWidth = simulatedDistribution(all.dev[i]).P95 // the ⌈0.95 n⌉-th smallest |T − θ|
 			if est.Truth != 0 {
 				w.Relative = w.HalfWidth / math.Abs(est.Truth)
 			}
@@ -235,8 +269,9 @@ func (e *Engine) Frequencies(ctx context.Context, rep *Report, releases int, see
 		}
 		f.Estimands = append(f.Estimands, w)
 	}
-	f.CellsWithin, f.CellsWithinSE = meanAndSE(all.cells)
-	f.TopDecileKept, f.TopDecileKeptSE = meanAndSE(all.kept)
+	cells, kept := simulatedDistribution(all.cells), simulatedDistribution(all.kept)
+	f.CellsWithin, f.CellsWithinSE = cells.Mean, cells.MCSE
+	f.TopDecileKept, f.TopDecileKeptSE = kept.Mean, kept.MCSE
 	return f, ctx.Err()
 }
 
@@ -245,35 +280,6 @@ const freqChunk = 50
 
 // runtimeWorkers is the number of goroutines a default run uses: GOMAXPROCS.
 func runtimeWorkers() int { return max(1, runtime.GOMAXPROCS(0)) }
-
-// coverageQuantile returns the smallest x among xs with at least coverage·len(xs) of
-// xs ≤ x: the empirical quantile, so that in that share of the releases |T − θ| ≤ x.
-func coverageQuantile(xs []float64, coverage float64) float64 {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	i := int(math.Ceil(coverage*float64(len(s)))) - 1
-	return s[min(max(i, 0), len(s)-1)]
-}
-
-// meanAndSE returns the mean of xs and its standard error s/√n (NaN for no xs).
-func meanAndSE(xs []float64) (mean, se float64) {
-	if len(xs) == 0 {
-		return math.NaN(), math.NaN()
-	}
-	n := float64(len(xs))
-	var sum, sq float64
-	for _, x := range xs {
-		sum += x
-	}
-	mean = sum / n
-	for _, x := range xs {
-		sq += (x - mean) * (x - mean)
-	}
-	if len(xs) > 1 {
-		se = math.Sqrt(sq / (n - 1) / n)
-	}
-	return mean, se
-}
 
 // topCells returns the true top decile: the ⌈TopDecileShare·P⌉ of the P populated cells
 // with the highest true counts, and every cell tied with the last of them (a tie has no

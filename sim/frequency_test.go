@@ -333,3 +333,38 @@ func TestFrequenciesIndependentOfWorkers(t *testing.T) {
 		}
 	}
 }
+
+// TestFrequenciesWithheldUnderTrueThreshold: with k on true counts which entries publish
+// is fixed, so a district publishes nobody in every release or in none, even when its
+// published noisy counts (set to 0 when negative) sum to 0.
+func TestFrequenciesWithheldUnderTrueThreshold(t *testing.T) {
+	tbl := patchTable()
+	e := sim.NewEngine(tbl)
+	p := nonNeg(onTrue(lap(0.1, 3, 0)))
+	rep, err := e.Evaluate(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := e.Frequencies(context.Background(), rep, 400, 3, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	C := tbl.Cells()
+	for j, name := range tbl.DistrictNames {
+		publishes := false
+		for g := range tbl.Groups {
+			for c := 0; c < C; c++ {
+				if tbl.District[c] == j && tbl.Count[g*C+c] >= int64(p.K) {
+					publishes = true
+				}
+			}
+		}
+		want := 1.0
+		if publishes {
+			want = 0
+		}
+		if w, _ := f.Within("district " + name); w.PWithheld != want {
+			t.Errorf("district %s: withheld in a share %v of releases, want %v", name, w.PWithheld, want)
+		}
+	}
+}
