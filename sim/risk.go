@@ -158,25 +158,104 @@ func poissonBinomial(ps []float64) Distribution {
 		d.P95 = math.Max(0, math.Ceil(d.Mean+1.6448536269514722*d.SD-0.5))
 		return d
 	}
-	pmf := make([]float64, 1, len(uncertain)+1)
-	pmf[0] = 1
-	for _, p := range uncertain {
-		pmf = append(pmf, 0)
-		for x := len(pmf) - 1; x > 0; x-- {
-			pmf[x] = pmf[x]*(1-p) + pmf[x-1]*p
-		}
-		pmf[0] *= 1 - p
-	}
+	pmf, lo := poissonBinomialPMF(uncertain)
 	cum := 0.0
 	for x, q := range pmf {
 		cum += q
 		if cum >= 0.95-1e-12 {
-			d.P95 = float64(certain + x)
+			d.P95 = float64(certain + lo + x)
 			return d
 		}
 	}
-	d.P95 = float64(certain + len(pmf) - 1)
+	d.P95 = float64(certain + lo + len(pmf) - 1)
 	return d
+}
+
+// pmfFloor is the probability below which a value at either end of a distribution is
+// dropped: over at most maxPoissonBinomial steps the dropped mass stays below 10⁻¹³,
+// far under what moves a 95th percentile.
+const pmfFloor = 1e-18
+
+// poissonBinomialPMF returns P(Σ_i B_i = lo + x) for x = 0, 1, … (B_i ~ Bernoulli(ps[i])
+// independent, 0 < ps[i] < 1). Equal probabilities are taken together as one binomial,
+// C(n, x)·pˣ(1 − p)ⁿ⁻ˣ (computed through log-gamma), and the binomials are convolved one
+// after another; values below pmfFloor at either end are dropped after each step. Without
+// smoothing every unique's count is 1, so all share one probability and the cost is one
+// binomial instead of n² Bernoulli updates.
+func poissonBinomialPMF(ps []float64) (pmf []float64, lo int) {
+	sorted := append([]float64(nil), ps...)
+	sort.Float64s(sorted)
+	pmf = []float64{1}
+	var next []float64
+	for i := 0; i < len(sorted); {
+		j := i
+		for j < len(sorted) && sorted[j] == sorted[i] {
+			j++
+		}
+		b, blo := binomialPMF(j-i, sorted[i])
+		next = convolve(next[:0], pmf, b)
+		pmf, next = next, pmf
+		lo += blo
+		var cut int
+		pmf, cut = trimPMF(pmf)
+		lo += cut
+		i = j
+	}
+	return pmf, lo
+}
+
+// binomialPMF returns C(n, x)·pˣ(1 − p)ⁿ⁻ˣ for x = lo, lo + 1, … over the values above
+// pmfFloor (n·p ± 12 SD, and at least the mode).
+func binomialPMF(n int, p float64) ([]float64, int) {
+	if n == 1 {
+		return []float64{1 - p, p}, 0
+	}
+	mean, sd := float64(n)*p, math.Sqrt(float64(n)*p*(1-p))
+	from := max(0, int(math.Floor(mean-12*sd-2)))
+	to := min(n, int(math.Ceil(mean+12*sd+2)))
+	lgN, _ := math.Lgamma(float64(n) + 1)
+	lp, lq := math.Log(p), math.Log1p(-p)
+	out := make([]float64, 0, to-from+1)
+	for x := from; x <= to; x++ {
+		lx, _ := math.Lgamma(float64(x) + 1)
+		lnx, _ := math.Lgamma(float64(n-x) + 1)
+		out = append(out, math.Exp(lgN-lx-lnx+float64(x)*lp+float64(n-x)*lq))
+	}
+	trimmed, cut := trimPMF(out)
+	return trimmed, from + cut
+}
+
+// convolve sets dst to the convolution of a and b: dst[x] = Σ_i a[i]·b[x − i].
+func convolve(dst, a, b []float64) []float64 {
+	n := len(a) + len(b) - 1
+	if cap(dst) < n {
+		dst = make([]float64, n)
+	}
+	dst = dst[:n]
+	clear(dst)
+	for i, av := range a {
+		if av == 0 {
+			continue
+		}
+		row := dst[i : i+len(b)]
+		for j, bv := range b {
+			row[j] += av * bv
+		}
+	}
+	return dst
+}
+
+// trimPMF drops the values below pmfFloor at both ends of pmf and returns what is left
+// with the number dropped at the start.
+func trimPMF(pmf []float64) ([]float64, int) {
+	start, end := 0, len(pmf)
+	for start < end-1 && pmf[start] < pmfFloor {
+		start++
+	}
+	for end-1 > start && pmf[end-1] < pmfFloor {
+		end--
+	}
+	return pmf[start:end], start
 }
 
 // highestOf returns the distribution of the highest published risk H from the risk

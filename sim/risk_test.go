@@ -2,6 +2,7 @@ package sim
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -104,5 +105,57 @@ func TestDPGuarantee(t *testing.T) {
 	}
 	if g := ComputeDPGuarantee(Params{Epsilon: 1, K: 5, Threshold: ThresholdTrue}); g.Guarantee {
 		t.Errorf("threshold on true counts must give no guarantee: %+v", g)
+	}
+}
+
+// TestPoissonBinomialMatchesTheDirectConvolution: the grouped, trimmed distribution gives
+// the same percentile and probabilities as one Bernoulli at a time, with repeated and
+// distinct probabilities, tiny and near-certain ones.
+func TestPoissonBinomialMatchesTheDirectConvolution(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for trial := 0; trial < 40; trial++ {
+		n := 1 + rng.IntN(3000)
+		ps := make([]float64, n)
+		for i := range ps {
+			switch rng.IntN(4) {
+			case 0:
+				ps[i] = 0.37 // a shared value: one binomial
+			case 1:
+				ps[i] = 1e-9 * (0.5 + 0.5*rng.Float64())
+			case 2:
+				ps[i] = 1 - 1e-9*(0.5+0.5*rng.Float64())
+			default:
+				ps[i] = 0.001 + 0.998*rng.Float64()
+			}
+		}
+		direct := []float64{1}
+		for _, p := range ps {
+			direct = append(direct, 0)
+			for x := len(direct) - 1; x > 0; x-- {
+				direct[x] = direct[x]*(1-p) + direct[x-1]*p
+			}
+			direct[0] *= 1 - p
+		}
+		pmf, lo := poissonBinomialPMF(ps)
+		for x, want := range direct {
+			got := 0.0
+			if x >= lo && x-lo < len(pmf) {
+				got = pmf[x-lo]
+			}
+			if math.Abs(got-want) > 1e-12 {
+				t.Fatalf("trial %d (n = %d): P(%d) = %g, direct %g", trial, n, x, got, want)
+			}
+		}
+		cum, p95 := 0.0, 0
+		for x, q := range direct {
+			cum += q
+			if cum >= 0.95-1e-12 {
+				p95 = x
+				break
+			}
+		}
+		if d := poissonBinomial(ps); d.P95 != float64(p95) {
+			t.Fatalf("trial %d: P95 %v, direct %d", trial, d.P95, p95)
+		}
 	}
 }
