@@ -79,6 +79,6 @@ With no command it opens the explorer (a terminal UI) at the setting the flags g
 	root.Flags().StringVar(&decisionFile, "decision", "", "open the explorer at everything recorded in a release's curator record (DIR"+curatorSuffix+"/decision.json, or DIR)")
 	root.Flags().BoolVar(&acknowledged, acknowledgeFlag, false, "let w write a release although the map extent, clamp bounds or QI domains are read off the data (the DP claim is qualified)")
 	root.Flags().String("audience", "curator", "who sees the explorer: curator (true values shown) or researcher (a shareable screen: the setting, the mechanism and one release, nothing computed from the true data; a cannot switch back)")
-	root.AddCommand(newInspectCommand(&data), newEvalCommand(&data), newSweepCommand(&data), newReleaseCommand(&data))
+	root.AddCommand(newInspectCommand(&data), newEvalCommand(&data), newSweepCommand(&data), newReleaseCommand(&data), newSolveCommand(&data))
 	return root
 }

@@ -1,0 +1,641 @@
+package agree
+
+import (
+	"context"
+	"errors"
+	"math"
+	"runtime"
+	"sort"
+	"sync"
+	"time"
+
+	"privtune/sim"
+)
+
+// Point is one evaluated setting with every requirement read at it.
+type Point struct {
+	Params sim.Params
+	Status Status
+	// NeedsMet and LimitsMet: every research need / privacy limit met (an unknown
+	// figure is not met); Feasible: both.
+	NeedsMet, LimitsMet, Feasible bool
+	// Risk is the highest crowd risk (95th percentile over releases), +Inf when not
+	// computed: the first tie-break between settings of equal ε.
+	Risk float64
+	// Margin is the worst relative margin of the research needs (Status.WorstResearchMargin):
+	// the second tie-break, larger first.
+	Margin float64
+}
+
+// better reports whether a is preferred to b: smaller ε, then lower highest crowd risk,
+// then the larger worst research margin, then smaller k and r (less distortion).
+func better(a, b *Point) bool {
+	if a.Params.Epsilon != b.Params.Epsilon {
+		return a.Params.Epsilon < b.Params.Epsilon
+	}
+	if a.Risk != b.Risk {
+		return a.Risk < b.Risk
+	}
+	am, bm := nanTo(a.Margin, math.Inf(-1)), nanTo(b.Margin, math.Inf(-1))
+	if am != bm {
+		return am > bm
+	}
+	if a.Params.K != b.Params.K {
+		return a.Params.K < b.Params.K
+	}
+	return a.Params.RadiusKM < b.Params.RadiusKM
+}
+
+func nanTo(v, alt float64) float64 {
+	if math.IsNaN(v) {
+		return alt
+	}
+	return v
+}
+
+// Progress is what a running search has found so far.
+type Progress struct {
+	// Evaluated is the number of settings evaluated; Pairs and PairsDone count the (k, r)
+	// combinations searched over ε.
+	Evaluated, Pairs, PairsDone int
+	// Best is the best feasible setting found so far (nil: none yet).
+	Best *Point
+}
+
+// Closest is, for a research need that cannot be met within the privacy limits, the
+// best value it reaches among the settings searched that meet every limit.
+type Closest struct {
+	Need Reading
+	// At is the setting where it is best (nil when no searched setting meets the limits).
+	At *Point
+}
+
+// Result is the outcome of a search.
+type Result struct {
+	Requirements []Requirement
+	Space        Space
+	// Feasible is true when some setting meets every requirement; Recommended is then
+	// the best (see better), with Status its requirements there.
+	Feasible    bool
+	Recommended *Point
+	// Binding are the requirements that fail at the next smaller ε with the same k and
+	// r: what stops a stronger privacy setting (empty when ε is the smallest searched).
+	Binding []Reading
+	// BelowEpsilon is that next smaller ε (0 when there is none).
+	BelowEpsilon float64
+	// Runners are the next-best feasible settings, best first (at most 5), one per (k, r).
+	Runners []*Point
+	// Frontier are the non-dominated settings among those evaluated that meet every
+	// privacy limit: as ε grows, the worst research margin strictly improves.
+	Frontier []*Point
+	// Closest and Conflicts explain an infeasible search: per research need the best it
+	// reaches within the limits, and sentences naming the requirements that conflict.
+	Closest   []Closest
+	Conflicts []string
+	// Evaluated is the number of settings evaluated; Elapsed the search's time.
+	Evaluated int
+	Elapsed   time.Duration
+	// Confirmed is true when the Monte Carlo ran at the recommendation and every
+	// requirement held there (Confirm); Confirmation is the requirements read off the
+	// checked report, ConfirmDraws the simulated releases behind it, and Rejected the
+	// candidates the check turned down, in order.
+	Confirmed    bool
+	Confirmation *Status
+	ConfirmDraws int
+	Rejected     []*Point
+}
+
+// Solver searches a Space for the settings that meet a set of requirements.
+type Solver struct {
+	engine *sim.Engine
+	t      *sim.Table
+	reqs   []Requirement
+	space  Space
+	// Workers is the number of (k, r) combinations searched at once; 0 means GOMAXPROCS.
+	Workers int
+	// Progress, when not nil, is called (from one goroutine at a time) after every
+	// evaluation with what the search has found.
+	Progress func(Progress)
+
+	mu        sync.Mutex
+	points    map[pointKey]*Point
+	pairsDone int
+	// best is the best feasible point evaluated so far, at bestKey.
+	best    *Point
+	bestKey pointKey
+}
+
+type pointKey struct{ e, k, r int }
+
+// NewSolver returns a solver of reqs over space (restricted by the limits, Space.Restrict)
+// on engine's table.
+func NewSolver(engine *sim.Engine, reqs []Requirement, space Space) *Solver {
+	return &Solver{engine: engine, t: engine.Table(), reqs: reqs, space: space.Restrict(reqs), points: map[pointKey]*Point{}}
+}
+
+// Space is the space searched (after the limits' restrictions).
+func (s *Solver) Space() Space { return s.space }
+
+// Evaluated is the number of settings evaluated so far.
+func (s *Solver) Evaluated() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.points)
+}
+
+// params returns the setting at grid indices (e, k, r).
+func (s *Solver) params(key pointKey) sim.Params {
+	p := s.space.Base
+	p.Epsilon, p.K, p.RadiusKM = s.space.epsilonAt(key.e), s.space.Ks[key.k], s.space.Radii[key.r]
+	return p
+}
+
+// At evaluates one setting and reads every requirement at it.
+func (s *Solver) At(p sim.Params) (*Point, error) {
+	rep, err := s.engine.Evaluate(p)
+	if err != nil {
+		return nil, err
+	}
+	return PointOf(s.reqs, rep, s.t), nil
+}
+
+// PointOf reads reqs off a report.
+func PointOf(reqs []Requirement, rep *sim.Report, t *sim.Table) *Point {
+	st := CheckAll(reqs, rep, t)
+	pt := &Point{Params: rep.Params, Status: st, NeedsMet: st.SideMet(Research), LimitsMet: st.SideMet(Privacy),
+		Margin: st.WorstResearchMargin(), Risk: math.Inf(1)}
+	pt.Feasible = pt.NeedsMet && pt.LimitsMet
+	if !rep.CrowdPending && !math.IsNaN(rep.Crowd.Highest) {
+		pt.Risk = rep.Crowd.Highest
+	}
+	return pt
+}
+
+// eval returns the point at key, evaluating it once.
+func (s *Solver) eval(ctx context.Context, key pointKey) (*Point, error) {
+	s.mu.Lock()
+	pt, ok := s.points[key]
+	s.mu.Unlock()
+	if ok {
+		return pt, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	pt, err := s.At(s.params(key))
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.points[key] = pt
+	if pt.Feasible && (s.best == nil || better(pt, s.best)) {
+		s.best, s.bestKey = pt, key
+	}
+	pr := Progress{Evaluated: len(s.points), Pairs: len(s.space.Ks) * len(s.space.Radii), PairsDone: s.pairsDone, Best: s.best}
+	if s.Progress != nil {
+		s.Progress(pr)
+	}
+	s.mu.Unlock()
+	return pt, nil
+}
+
+// Solve searches the space. For each (k, r) it finds the smallest ε on the grid at which
+// every research need is met, by bisection over ε (the needs get easier as ε grows), then
+// probes smaller ε on a coarse grid and bisects again below any that meets them, so a
+// need that is not monotone in ε is not passed over; the setting is feasible when the
+// privacy limits hold there too. The recommendation is the best feasible setting
+// (smallest ε; then lowest highest crowd risk; then largest worst research margin). It
+// then evaluates a coarse grid for the frontier and, when nothing is feasible, explains
+// why. ctx cancels it.
+func (s *Solver) Solve(ctx context.Context) (*Result, error) {
+	start := time.Now()
+	res := &Result{Requirements: s.reqs, Space: s.space}
+	if s.space.epsilonCount() == 0 || len(s.space.Ks) == 0 || len(s.space.Radii) == 0 {
+		res.Conflicts = append(res.Conflicts, "the privacy limits leave no ε to search")
+		res.Elapsed = time.Since(start)
+		return res, nil
+	}
+	type pairResult struct {
+		best *Point
+		idx  int
+		key  pointKey
+	}
+	var pairs []pointKey
+	for ri := range s.space.Radii {
+		for ki := range s.space.Ks {
+			pairs = append(pairs, pointKey{k: ki, r: ri})
+		}
+	}
+	results := make([]pairResult, len(pairs))
+	workers := s.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	jobs := make(chan int)
+	errs := make(chan error, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				idx, pt, err := s.smallestEpsilon(ctx, pairs[i])
+				if err != nil {
+					errs <- err
+					for range jobs {
+					}
+					return
+				}
+				results[i] = pairResult{best: pt, idx: idx, key: pairs[i]}
+				s.mu.Lock()
+				s.pairsDone++
+				s.mu.Unlock()
+			}
+		}()
+	}
+	for i := range pairs {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return nil, err
+	}
+	var feasible []pairResult
+	for _, r := range results {
+		if r.best != nil && r.best.Feasible {
+			feasible = append(feasible, r)
+		}
+	}
+	sort.SliceStable(feasible, func(i, j int) bool { return better(feasible[i].best, feasible[j].best) })
+	if len(feasible) > 0 {
+		top := feasible[0]
+		res.Feasible, res.Recommended = true, top.best
+		for _, r := range feasible[1:min(len(feasible), 6)] {
+			res.Runners = append(res.Runners, r.best)
+		}
+		if top.idx > 0 {
+			below := top.key
+			below.e = top.idx - 1
+			pt, err := s.eval(ctx, below)
+			if err != nil {
+				return nil, err
+			}
+			res.BelowEpsilon = pt.Params.Epsilon
+			res.Binding = pt.Status.Failing()
+		}
+	}
+	if err := s.frontier(ctx, res); err != nil {
+		return nil, err
+	}
+	if !res.Feasible {
+		s.explain(res)
+	}
+	res.Evaluated = s.Evaluated()
+	res.Elapsed = time.Since(start)
+	return res, nil
+}
+
+// smallestEpsilon returns, for one (k, r), the grid index of the smallest ε meeting every
+// research need and the point there (-1, nil when no ε does, or when it cannot beat the
+// best feasible setting found so far).
+//
+// It is a branch and bound: once a feasible setting is known at grid index b, a (k, r)
+// whose needs are not met at b cannot come first (its ε would be larger) and costs one
+// evaluation; otherwise its smallest ε is bisected below b (or below the largest ε).
+func (s *Solver) smallestEpsilon(ctx context.Context, pair pointKey) (int, *Point, error) {
+	n := s.space.epsilonCount()
+	at := func(i int) (*Point, error) {
+		k := pair
+		k.e = i
+		return s.eval(ctx, k)
+	}
+	met := map[int]bool{}
+	needs := func(i int) (bool, error) {
+		if v, ok := met[i]; ok {
+			return v, nil
+		}
+		pt, err := at(i)
+		if err != nil {
+			return false, err
+		}
+		met[i] = pt.NeedsMet
+		return pt.NeedsMet, nil
+	}
+	top := n - 1
+
+	if b := s.bestIndex(); b >= 0 && b < top {
+		top = b
+	}
+	// hi: an index meeting the needs; lo: one below it that does not (-1: none tested).
+	hi := -1
+	if ok, err := needs(top); err != nil {
+		return -1, nil, err
+	} else if ok {
+		hi = top
+	}
+	for round := 0; round < 4; round++ {
+		if hi < 0 {
+			// Not met at the top: probe lower ε in case a need is not monotone (the bias
+			// of noise × threshold can cancel the suppression's at one ε and not above).
+			for j := 1; j <= 3 && hi < 0; j++ {
+				i := top * j / 4
+				ok, err := needs(i)
+				if err != nil {
+					return -1, nil, err
+				}
+				if ok {
+					hi = i
+				}
+			}
+			if hi < 0 {
+				return -1, nil, nil
+			}
+		}
+		// Bisect between lo (not met, or -1) and hi (met).
+		lo := -1
+		for i := hi - 1; i >= 0; i-- {
+			if v, ok := met[i]; ok && !v {
+				lo = i
+				break
+			}
+		}
+		for hi-lo > 1 {
+			mid := lo + (hi-lo)/2
+			ok, err := needs(mid)
+			if err != nil {
+				return -1, nil, err
+			}
+			if ok {
+				hi = mid
+			} else {
+				lo = mid
+			}
+		}
+		// Probe below lo on a coarse grid: a met point there means the needs are not
+		// monotone in ε, and the bisection starts again below it.
+		found := false
+		for j := 0; j < 3 && lo > 0; j++ {
+			i := lo * j / 3
+			ok, err := needs(i)
+			if err != nil {
+				return -1, nil, err
+			}
+			if ok {
+				hi, found = i, true
+				break
+			}
+		}
+		if !found {
+			break
+		}
+	}
+	pt, err := at(hi)
+	return hi, pt, err
+}
+
+// bestIndex is the ε grid index of the best feasible setting found so far (-1: none).
+func (s *Solver) bestIndex() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.best == nil {
+		return -1
+	}
+	return s.bestKey.e
+}
+
+// frontierKs are the k of the coarse grid the frontier adds to the search's points.
+var frontierKs = []int{0, 2, 5, 10, 20}
+
+// frontierEpsilons is the number of ε values of that coarse grid.
+const frontierEpsilons = 10
+
+// frontier evaluates a coarse grid (frontierEpsilons ε values × frontierKs × every
+// radius; with the search's own points) and keeps, among every setting evaluated that meets the privacy limits, those
+// no other beats on both ε and the worst research margin.
+func (s *Solver) frontier(ctx context.Context, res *Result) error {
+	n := s.space.epsilonCount()
+	var keys []pointKey
+	for j := 0; j < frontierEpsilons; j++ {
+		e := (n - 1) * j / (frontierEpsilons - 1)
+		for ki, k := range s.space.Ks {
+			if !containsInt(frontierKs, k) {
+				continue
+			}
+			for ri := range s.space.Radii {
+				keys = append(keys, pointKey{e: e, k: ki, r: ri})
+			}
+		}
+	}
+	if err := s.evalAll(ctx, keys); err != nil {
+		return err
+	}
+	hasNeeds := false
+	for _, r := range s.reqs {
+		hasNeeds = hasNeeds || r.Side == Research
+	}
+	if !hasNeeds {
+		return nil
+	}
+	s.mu.Lock()
+	var cands []*Point
+	for _, pt := range s.points {
+		if pt.LimitsMet && !math.IsNaN(pt.Margin) {
+			cands = append(cands, pt)
+		}
+	}
+	s.mu.Unlock()
+	sort.Slice(cands, func(i, j int) bool {
+		a, b := cands[i], cands[j]
+		if a.Params.Epsilon != b.Params.Epsilon {
+			return a.Params.Epsilon < b.Params.Epsilon
+		}
+		if a.Margin != b.Margin {
+			return a.Margin > b.Margin
+		}
+		return better(a, b)
+	})
+	bestMargin := math.Inf(-1)
+	for _, pt := range cands {
+		if pt.Margin > bestMargin {
+			res.Frontier = append(res.Frontier, pt)
+			bestMargin = pt.Margin
+		}
+	}
+	return nil
+}
+
+// evalAll evaluates keys on the solver's workers.
+func (s *Solver) evalAll(ctx context.Context, keys []pointKey) error {
+	workers := s.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	jobs := make(chan pointKey)
+	var wg sync.WaitGroup
+	var first error
+	var once sync.Once
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range jobs {
+				if _, err := s.eval(ctx, k); err != nil {
+					once.Do(func() { first = err })
+				}
+			}
+		}()
+	}
+	for _, k := range keys {
+		jobs <- k
+	}
+	close(jobs)
+	wg.Wait()
+	return first
+}
+
+func containsInt(list []int, v int) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// explain fills Closest and Conflicts of an infeasible result from every setting
+// evaluated: per research need, the best value among the settings that meet every
+// privacy limit; then which requirements cannot be met together.
+func (s *Solver) explain(res *Result) {
+	s.mu.Lock()
+	var all []*Point
+	for _, pt := range s.points {
+		all = append(all, pt)
+	}
+	s.mu.Unlock()
+	sort.Slice(all, func(i, j int) bool { return better(all[i], all[j]) })
+	var within []*Point
+	for _, pt := range all {
+		if pt.LimitsMet {
+			within = append(within, pt)
+		}
+	}
+	if len(within) == 0 {
+		// No setting meets the limits: name those met nowhere, or say they clash.
+		alone := false
+		for i, r := range s.reqs {
+			if r.Side != Privacy {
+				continue
+			}
+			metSomewhere := false
+			for _, pt := range all {
+				metSomewhere = metSomewhere || pt.Status.Readings[i].Met
+			}
+			if !metSomewhere {
+				alone = true
+				res.Conflicts = append(res.Conflicts, "privacy limit \""+r.String()+"\" is met by no setting searched")
+			}
+		}
+		if !alone {
+			res.Conflicts = append(res.Conflicts, "the privacy limits are each met somewhere but by no setting searched together")
+		}
+		for i, r := range s.reqs {
+			if r.Side == Research {
+				res.Closest = append(res.Closest, Closest{Need: Reading{Requirement: r, Value: math.NaN()}})
+				_ = i
+			}
+		}
+		return
+	}
+	var alone []int
+	for i, r := range s.reqs {
+		if r.Side != Research {
+			continue
+		}
+		var best *Point
+		for _, pt := range within {
+			rd := pt.Status.Readings[i]
+			if !rd.Known {
+				continue
+			}
+			if best == nil || rd.Margin > best.Status.Readings[i].Margin {
+				best = pt
+			}
+		}
+		c := Closest{Need: Reading{Requirement: r, Value: math.NaN()}, At: best}
+		if best != nil {
+			c.Need = best.Status.Readings[i]
+		}
+		res.Closest = append(res.Closest, c)
+		if best == nil || !best.Status.Readings[i].Met {
+			res.Conflicts = append(res.Conflicts, "research need \""+r.String()+"\" is met by no setting within the privacy limits")
+		} else {
+			alone = append(alone, i)
+		}
+	}
+	if len(res.Conflicts) > 0 {
+		return
+	}
+	// Every need can be met alone within the limits: name the pairs never met together.
+	for a := 0; a < len(alone); a++ {
+		for b := a + 1; b < len(alone); b++ {
+			together := false
+			for _, pt := range within {
+				if pt.Status.Readings[alone[a]].Met && pt.Status.Readings[alone[b]].Met {
+					together = true
+					break
+				}
+			}
+			if !together {
+				res.Conflicts = append(res.Conflicts, "research needs \""+s.reqs[alone[a]].String()+"\" and \""+s.reqs[alone[b]].String()+"\" are met by no one setting within the privacy limits")
+			}
+		}
+	}
+	if len(res.Conflicts) == 0 {
+		res.Conflicts = append(res.Conflicts, "every research need can be met within the privacy limits, and every two together, but not all at once at any setting searched")
+	}
+}
+
+// Confirm checks the recommendation with the Monte Carlo (sim.Engine.Confirm, each
+// candidate for at most perCandidate): the requirements are read again off the checked
+// report, where a figure that disagrees with its check is read from the simulation. A
+// recommendation that fails there is rejected and the next feasible setting is checked,
+// up to tries candidates. The result is updated in place.
+func (s *Solver) Confirm(ctx context.Context, res *Result, opt sim.MCOptions, perCandidate time.Duration, tries int) error {
+	if !res.Feasible {
+		return nil
+	}
+	cands := append([]*Point{res.Recommended}, res.Runners...)
+	for i, cand := range cands {
+		if i >= tries {
+			break
+		}
+		cctx, cancel := context.WithTimeout(ctx, perCandidate)
+		rep, err := s.engine.Confirm(cctx, cand.Params, opt, nil)
+		cancel()
+		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return err
+		}
+		st := CheckAll(s.reqs, rep, s.t)
+		if rep.Iterations > 0 && st.Met() {
+			if i > 0 {
+				// The earlier candidates failed the check: the next one is recommended,
+				// and what bound the first no longer applies.
+				res.Recommended, res.Runners = cand, cands[i+1:]
+				res.Binding, res.BelowEpsilon = nil, 0
+			}
+			res.Confirmed, res.Confirmation, res.ConfirmDraws = true, &st, rep.Iterations
+			return nil
+		}
+		res.Rejected = append(res.Rejected, cand)
+		res.Confirmation, res.ConfirmDraws = &st, rep.Iterations
+		if ctx.Err() != nil {
+			return nil
+		}
+	}
+	return nil
+}

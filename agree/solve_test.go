@@ -1,0 +1,183 @@
+package agree
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"privtune/sim"
+)
+
+// town is a 14 × 14 grid of 1 km with two groups and a measure: a dense centre, a
+// suburban ring and sparse countryside, so density classes, districts and the
+// threshold all matter.
+func town(tb testing.TB) *sim.Table {
+	tb.Helper()
+	grid := sim.Grid{Rows: 14, Cols: 14, CellKM: 1, CentreLat: 52, CentreLon: 5, Located: true}
+	t := sim.NewTable(grid, []string{"young", "old"}, "income", [2]float64{0, 100})
+	rng := rand.New(rand.NewPCG(7, 11))
+	for r := 0; r < 14; r++ {
+		for c := 0; c < 14; c++ {
+			d := math.Hypot(float64(r)-6.5, float64(c)-6.5)
+			mean := 40 * math.Exp(-d*d/8)
+			if d > 5 {
+				mean = 0.6
+			}
+			for g := 0; g < 2; g++ {
+				n := poisson(rng, mean*(1+0.5*float64(g)))
+				for i := 0; i < n; i++ {
+					t.Add(g, r*14+c, 20+60*rng.Float64())
+				}
+			}
+		}
+	}
+	t.Finish()
+	return t
+}
+
+func poisson(rng *rand.Rand, mean float64) int {
+	l, k, p := math.Exp(-mean), 0, 1.0
+	for {
+		p *= rng.Float64()
+		if p <= l {
+			return k
+		}
+		k++
+	}
+}
+
+func mustParse(tb testing.TB, texts ...string) []Requirement {
+	tb.Helper()
+	var out []Requirement
+	for _, text := range texts {
+		r, err := Parse(text)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// smallSpace is a space small enough to brute-force.
+func smallSpace() Space {
+	return Space{Base: sim.Params{Split: 0.5}, Epsilons: EpsilonGrid(0.05, 8), Infinite: true,
+		Ks: []int{0, 1, 2, 3, 5, 8, 12}, Radii: DistinctRadii(1, 2)}
+}
+
+// bruteForce evaluates every setting of space and returns the best feasible one.
+func bruteForce(tb testing.TB, e *sim.Engine, reqs []Requirement, space Space) *Point {
+	tb.Helper()
+	s := NewSolver(e, reqs, space)
+	var best *Point
+	sp := s.Space()
+	for ei := 0; ei < sp.epsilonCount(); ei++ {
+		for ki := range sp.Ks {
+			for ri := range sp.Radii {
+				pt, err := s.eval(context.Background(), pointKey{ei, ki, ri})
+				if err != nil {
+					tb.Fatal(err)
+				}
+				if pt.Feasible && (best == nil || better(pt, best)) {
+					best = pt
+				}
+			}
+		}
+	}
+	return best
+}
+
+func TestRecommendationIsTheBruteForceOptimum(t *testing.T) {
+	e := sim.NewEngine(town(t))
+	sets := map[string][]string{
+		"one binding need":   {"total rel_rmse <= 0.5%"},
+		"needs and limits":   {"district:* rel_rmse <= 20%", "urban rel_ci95 <= 5%", "epsilon <= 4", "risk.highest <= 0.5"},
+		"risk caps k":        {"total rel_rmse <= 3%", "risk.above2 <= 1%", "risk.mean <= 0.05"},
+		"means and the map":  {"mean:* rel_rmse <= 10%", "cells rmse <= 6", "threshold = noisy"},
+		"infeasible":         {"total rel_rmse <= 0.001%", "epsilon <= 0.5"},
+		"conflicting limits": {"rural withheld <= 1%", "risk.highest <= 0.01"},
+	}
+	for name, texts := range sets {
+		t.Run(name, func(t *testing.T) {
+			reqs := mustParse(t, texts...)
+			want := bruteForce(t, e, reqs, smallSpace())
+			s := NewSolver(e, reqs, smallSpace())
+			res, err := s.Solve(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (want == nil) != !res.Feasible {
+				t.Fatalf("feasible %v, brute force found %v", res.Feasible, want)
+			}
+			if want == nil {
+				if len(res.Conflicts) == 0 {
+					t.Fatal("infeasible without an explanation")
+				}
+				return
+			}
+			got := res.Recommended.Params
+			if got.Epsilon != want.Params.Epsilon || got.K != want.Params.K || got.RadiusKM != want.Params.RadiusKM {
+				t.Fatalf("recommended ε=%g k=%d r=%g, brute force ε=%g k=%d r=%g (risk %g vs %g, margin %g vs %g)",
+					got.Epsilon, got.K, got.RadiusKM, want.Params.Epsilon, want.Params.K, want.Params.RadiusKM,
+					res.Recommended.Risk, want.Risk, res.Recommended.Margin, want.Margin)
+			}
+			if !res.Recommended.Status.Met() {
+				t.Fatal("recommendation does not meet every requirement")
+			}
+			if res.Evaluated >= smallSpace().Size() {
+				t.Errorf("the search evaluated %d settings, as many as the brute force", res.Evaluated)
+			}
+		})
+	}
+}
+
+func TestInfeasibleNamesTheNeedThatConflicts(t *testing.T) {
+	e := sim.NewEngine(town(t))
+	reqs := mustParse(t, "total rel_rmse <= 0.001%", "urban rel_rmse <= 50%", "epsilon <= 0.5")
+	res, err := NewSolver(e, reqs, smallSpace()).Solve(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Feasible {
+		t.Fatal("feasible")
+	}
+	if len(res.Conflicts) != 1 || !strings.Contains(res.Conflicts[0], "total rel_rmse <= 0.001%") {
+		t.Fatalf("conflicts %q, want the total need alone", res.Conflicts)
+	}
+	// The closest: the best total RMSE within ε ≤ 0.5 is reached at the largest ε.
+	c := res.Closest[0]
+	if c.At == nil || c.At.Params.Epsilon > 0.5 || c.Need.Met {
+		t.Fatalf("closest %+v", c)
+	}
+	for _, pt := range []float64{0.5} {
+		want, err := NewSolver(e, reqs, smallSpace()).At(sim.Params{Epsilon: pt, Split: 0.5, K: c.At.Params.K, RadiusKM: c.At.Params.RadiusKM})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want.Status.Readings[0].Value < c.Need.Value-1e-12 {
+			t.Fatalf("closest %g, but ε = 0.5 at the same k, r reaches %g", c.Need.Value, want.Status.Readings[0].Value)
+		}
+	}
+}
+
+func TestFrontierIsNonDominated(t *testing.T) {
+	e := sim.NewEngine(town(t))
+	reqs := mustParse(t, "total rel_rmse <= 1%", "rural rel_rmse <= 30%", "risk.highest <= 0.5")
+	res, err := NewSolver(e, reqs, smallSpace()).Solve(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Frontier) < 3 {
+		t.Fatalf("frontier of %d points", len(res.Frontier))
+	}
+	for i, pt := range res.Frontier {
+		if !pt.LimitsMet {
+			t.Errorf("frontier point %d breaks a limit", i)
+		}
+		if i > 0 && (pt.Params.Epsilon <= res.Frontier[i-1].Params.Epsilon || pt.Margin <= res.Frontier[i-1].Margin) {
+			t.Errorf("frontier point %d (ε %g, margin %g) does not improve on %d", i, pt.Params.Epsilon, pt.Margin, i-1)
+		}
+	}
+}
