@@ -58,6 +58,7 @@ func newRootCommand() *cobra.Command {
 	var knobs knobFlags
 	var decisionFile string
 	var acknowledged bool
+	var reqFlags requirementFlags
 	root := &cobra.Command{
 		Use:   "privtune",
 		Short: "Explore what differential privacy, minimum counts and smoothing cost and buy",
@@ -71,11 +72,12 @@ With no command it opens the explorer (a terminal UI) at the setting the flags g
 		Version:       version,
 		Args:          cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runExplorer(cmd, &data, &knobs, decisionFile, acknowledged)
+			return runExplorer(cmd, &data, &knobs, decisionFile, acknowledged, &reqFlags)
 		},
 	}
 	data.register(root.PersistentFlags())
 	knobs.register(root.Flags(), false)
+	reqFlags.register(root)
 	root.Flags().StringVar(&decisionFile, "decision", "", "open the explorer at everything recorded in a release's curator record (DIR"+curatorSuffix+"/decision.json, or DIR)")
 	root.Flags().BoolVar(&acknowledged, acknowledgeFlag, false, "let w write a release although the map extent, clamp bounds or QI domains are read off the data (the DP claim is qualified)")
 	root.Flags().String("audience", "curator", "who sees the explorer: curator (true values shown) or researcher (a shareable screen: the setting, the mechanism and one release, nothing computed from the true data; a cannot switch back)")

@@ -19,6 +19,7 @@ import (
 	"github.com/muesli/termenv"
 	"github.com/spf13/cobra"
 
+	"privtune/agree"
 	"privtune/sim"
 	"privtune/tui"
 )
@@ -26,8 +27,12 @@ import (
 // runExplorer opens the explorer on the data and at the setting the flags name, or the
 // curator record decisionFile names. Without a terminal it prints what inspect prints
 // instead (after checking the record, so that a bad record still fails).
-func runExplorer(cmd *cobra.Command, data *dataFlags, knobs *knobFlags, decisionFile string, acknowledged bool) error {
+func runExplorer(cmd *cobra.Command, data *dataFlags, knobs *knobFlags, decisionFile string, acknowledged bool, reqFlags *requirementFlags) error {
 	audience, err := explorerAudience(cmd)
+	if err != nil {
+		return err
+	}
+	reqs, err := reqFlags.parse()
 	if err != nil {
 		return err
 	}
@@ -74,6 +79,15 @@ func runExplorer(cmd *cobra.Command, data *dataFlags, knobs *knobFlags, decision
 	if err != nil {
 		return err
 	}
+	if len(reqs) > 0 {
+		probe, err := sim.NewEngine(l.table).Evaluate(p)
+		if err != nil {
+			return err
+		}
+		if err := agree.Bind(reqs, probe); err != nil {
+			return err
+		}
+	}
 	// current is the data the explorer shows; the settings view may reload it.
 	current := &currentData{l: l}
 	cfg := tui.Config{
@@ -84,6 +98,7 @@ func runExplorer(cmd *cobra.Command, data *dataFlags, knobs *knobFlags, decision
 		// The screen's DP panel qualifies the claim; the key A accepts what it names.
 		DataReads:    current.dataReads,
 		Acknowledged: acknowledged,
+		Requirements: reqs,
 	}
 	if cmd.Flags().Changed("mc-time") {
 		cfg.MonteCarloTime = knobs.mcTime // otherwise the explorer's own default

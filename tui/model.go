@@ -15,6 +15,7 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"privtune/agree"
 	"privtune/sim"
 	"privtune/tui/chart"
 	"privtune/tui/heatmap"
@@ -73,6 +74,9 @@ type Config struct {
 	// Audience is who the screen is for. Researcher hides every figure computed from the
 	// true data and cannot be switched back from the keyboard.
 	Audience Audience
+	// Requirements are the research needs and privacy limits to start with (--need,
+	// --limit, --requirements); the requirements panel can add, edit and delete them.
+	Requirements []agree.Requirement
 }
 
 // Map layers.

@@ -41,7 +41,7 @@ func TestReleaseFormSignOff(t *testing.T) {
 		t.Fatalf("written without a sign-off (calls %d):\n%s", calls, m.View())
 	}
 	m = keys(t, m, "Ada Curator", "enter", "checked with the owner", "enter")
-	if calls != 1 || gotDir != "rel-a" || got != (SignOff{By: "Ada Curator", Note: "checked with the owner"}) {
+	if calls != 1 || gotDir != "rel-a" || got.By != "Ada Curator" || got.Note != "checked with the owner" || got.Force {
 		t.Fatalf("WriteRelease(%q, %+v), %d calls", gotDir, got, calls)
 	}
 	if !strings.Contains(m.View(), "wrote rel-a") {

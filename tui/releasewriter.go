@@ -13,6 +13,8 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
+	"privtune/agree"
+
 	"privtune/release"
 	"privtune/sim"
 	"privtune/tui/safeinput"
@@ -30,7 +32,14 @@ type releaseMsg struct {
 
 // SignOff is who signs off a release written from the explorer, and their note: both go
 // into the curator record.
-type SignOff struct{ By, Note string }
+type SignOff struct {
+	By, Note string
+	// Requirements are the requirements listed in the explorer when w was pressed; they
+	// are recorded with the release, each with its value at the released setting.
+	Requirements []agree.Requirement
+	// Force is true when the user chose to release although a requirement is not met.
+	Force bool
+}
 
 // clearStatusMsg clears the writer's outcome seq once it has been shown for a while.
 type clearStatusMsg struct{ seq int }
