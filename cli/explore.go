@@ -147,7 +147,8 @@ func (c *currentData) releaseWriter(knobs *knobFlags) func(dir string, p sim.Par
 		}
 		stage("predicting the figures and drawing the library's noise")
 		b, err := buildRelease(context.Background(), l, p, knobs, sim.SecureNoise(p.Noise),
-			explorerSignOff(signed), time.Now().UTC(), io.Discard, filepath.Base(filepath.Clean(dir)))
+			explorerSignOff(signed), time.Now().UTC(), io.Discard, filepath.Base(filepath.Clean(dir)),
+			agreement{reqs: signed.Requirements, force: signed.Force})
 		if err != nil {
 			return err
 		}

@@ -52,6 +52,9 @@ type decision struct {
 	Predicted reportJSON     `json:"predicted"`
 	Release   releaseSummary `json:"release"`
 	Notes     []string       `json:"notes,omitempty"`
+	// Requirements are the research needs and privacy limits stated for the release,
+	// each read at the released setting (absent when none were stated).
+	Requirements *agreementRecord `json:"requirements,omitempty"`
 	// Integrity is the SHA-256 of decision.json's bytes with this field's value empty
 	// (encodeRecord): an edit to the setting, the roles or any figure no longer matches it.
 	Integrity string `json:"integrity"`

@@ -28,6 +28,7 @@ func newReleaseCommand(data *dataFlags) *cobra.Command {
 	var knobs knobFlags
 	var out, by, note, check string
 	var force, noNoise, acknowledged bool
+	var reqFlags requirementFlags
 	cmd := &cobra.Command{
 		Use:   "release --out DIR",
 		Short: "Draw the protected release: a shareable folder and, beside it, the curator's record",
@@ -84,8 +85,12 @@ if all match, 1 naming what differs).`,
 			if p.Threshold == sim.ThresholdTrue && p.K > 0 {
 				fmt.Fprintln(cmd.ErrOrStderr(), "privtune: warning: k on true counts is not differentially private; the record says so")
 			}
+			reqs, err := reqFlags.parse()
+			if err != nil {
+				return err
+			}
 			b, err := buildRelease(cmd.Context(), l, p, &knobs, sim.SecureNoise(p.Noise), signOff{By: by, Note: note},
-				time.Now().UTC(), os.Stderr, filepath.Base(filepath.Clean(out)))
+				time.Now().UTC(), os.Stderr, filepath.Base(filepath.Clean(out)), agreement{reqs: reqs, force: force})
 			if err != nil {
 				return err
 			}
@@ -102,7 +107,8 @@ if all match, 1 naming what differs).`,
 	}
 	knobs.register(cmd.Flags(), false)
 	cmd.Flags().StringVar(&out, "out", "", "shareable folder to write the release to; the curator's record goes to DIR"+curatorSuffix)
-	cmd.Flags().BoolVar(&force, "force", false, "replace existing release folders")
+	cmd.Flags().BoolVar(&force, "force", false, "replace existing release folders, and release although a requirement (--need, --limit, --requirements) is not met; the record says which")
+	reqFlags.register(cmd)
 	cmd.Flags().BoolVar(&noNoise, "no-noise", false, "confirm a release with ε = ∞: exact counts, no DP guarantee")
 	cmd.Flags().BoolVar(&acknowledged, acknowledgeFlag, false, "release although the map extent, clamp bounds or QI domains are read off the data (the DP claim is qualified)")
 	cmd.Flags().StringVar(&by, "by", "", "who signs the decision off")
@@ -191,13 +197,18 @@ var tradeoffBudget = func(mcTime time.Duration) time.Duration {
 // buildRelease predicts the figures of p, draws the release with src, and assembles the
 // shareable files and the curator record. src is the library's secure noise except in
 // tests. shareName is the base name of the shareable folder, recorded in the curator record.
-func buildRelease(ctx context.Context, l *loaded, p sim.Params, knobs *knobFlags, src sim.NoiseSource, who signOff, now time.Time, status io.Writer, shareName string) (*bundle, error) {
+func buildRelease(ctx context.Context, l *loaded, p sim.Params, knobs *knobFlags, src sim.NoiseSource, who signOff, now time.Time, status io.Writer, shareName string, agreed agreement) (*bundle, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	t := l.table
 	engine := sim.NewEngine(t)
 	rep, err := evaluate(ctx, engine, p, knobs, status)
+	if err != nil {
+		return nil, err
+	}
+	// Requirements are checked before any noise is drawn: a refused release draws none.
+	agreedRec, agreedStatus, err := checkAgreement(agreed, rep, t)
 	if err != nil {
 		return nil, err
 	}
@@ -249,7 +260,7 @@ func buildRelease(ctx context.Context, l *loaded, p sim.Params, knobs *knobFlags
 	}
 	b.shareable = []namedFile{
 		{"release.csv", csvBuf.Bytes()},
-		{"report.md", []byte(researcherMarkdown(l, p, mech, rel))},
+		{"report.md", []byte(researcherMarkdown(l, p, mech, rel, agreed.reqs))},
 		{"mechanism.json", append(mechJSON, '\n')},
 		{errorModelName, emJSON.Bytes()},
 	}
@@ -272,7 +283,8 @@ func buildRelease(ctx context.Context, l *loaded, p sim.Params, knobs *knobFlags
 		Params: predicted.Params, ReadOffData: append([]string{}, reads...),
 		Shareable: shareableRecord{Folder: shareName, Files: map[string]string{}},
 		Predicted: predicted, Release: summ,
-		Notes: t.Notes,
+		Notes:        t.Notes,
+		Requirements: agreedRec,
 	}
 	if !rep.DP.Guarantee {
 		d.Warning = "NO DIFFERENTIAL-PRIVACY GUARANTEE: " + noGuaranteeReason(p)
@@ -291,7 +303,7 @@ func buildRelease(ctx context.Context, l *loaded, p sim.Params, knobs *knobFlags
 	chartErr := release.WriteTradeoffSVG(&svg, "total", points, p.Epsilon)
 	b.curator = []namedFile{
 		{recordName, recJSON},
-		{"curator-report.md", []byte(curatorMarkdown(l, rep, d, b.summary, points, chartErr, freq))},
+		{"curator-report.md", []byte(curatorMarkdown(l, rep, d, b.summary, points, chartErr, freq, curatorAgreementMarkdown(agreedStatus, agreedRec)))},
 	}
 	if chartErr == nil {
 		b.curator = append(b.curator, namedFile{"tradeoff.svg", svg.Bytes()})

@@ -108,7 +108,7 @@ func TestReleasesMatchDecision(t *testing.T) {
 		{Epsilon: 1},                    // linear: exact
 		{Epsilon: 1, K: 5, RadiusKM: 6}, // threshold after smoothing: Monte Carlo
 	} {
-		b, err := buildRelease(nil, l, p, knobsFor(5*time.Second), sim.SecureNoise(p.Noise), signOff{}, time.Now(), io.Discard, "rel")
+		b, err := buildRelease(nil, l, p, knobsFor(5*time.Second), sim.SecureNoise(p.Noise), signOff{}, time.Now(), io.Discard, "rel", agreement{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -159,7 +159,7 @@ func (offsetNoise) AddNoiseFloat64(x float64, l0 int64, lInf, eps, delta float64
 func TestEveryPublishedValueWentThroughNoise(t *testing.T) {
 	l := loadSmall(t)
 	p := sim.Params{Epsilon: 1}
-	b, err := buildRelease(nil, l, p, knobsFor(time.Second), offsetNoise{}, signOff{}, time.Now(), io.Discard, "rel")
+	b, err := buildRelease(nil, l, p, knobsFor(time.Second), offsetNoise{}, signOff{}, time.Now(), io.Discard, "rel", agreement{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +219,7 @@ func noSimulation(t *testing.T) *knobFlags {
 func writeBundle(t *testing.T, l *loaded, p sim.Params, knobs *knobFlags, src sim.NoiseSource) (string, *bundle) {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "rel")
-	b, err := buildRelease(nil, l, p, knobs, src, signOff{By: "Test"}, time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC), io.Discard, "rel")
+	b, err := buildRelease(nil, l, p, knobs, src, signOff{By: "Test"}, time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC), io.Discard, "rel", agreement{})
 	if err != nil {
 		t.Fatalf("%+v: %v", p, err)
 	}

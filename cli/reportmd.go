@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 
+	"privtune/agree"
 	"privtune/internal/numfmt"
 	"privtune/internal/safetext"
 	"privtune/release"
@@ -130,7 +131,7 @@ func percentWords(v float64) string { return numfmt.Percent(v) }
 // curatorMarkdown is curator-report.md in the curator record: the predicted figures
 // (truths follow from them), the risk computed from the true counts, the trade-off chart
 // and the plain summary. It is not for sharing.
-func curatorMarkdown(l *loaded, r *sim.Report, d decision, summary string, points []release.TradeoffPoint, chartErr error, freq *sim.Frequencies) string {
+func curatorMarkdown(l *loaded, r *sim.Report, d decision, summary string, points []release.TradeoffPoint, chartErr error, freq *sim.Frequencies, agreed string) string {
 	var b strings.Builder
 	p := r.Params
 	b.WriteString("# CURATOR ONLY: not for sharing\n\n")
@@ -150,6 +151,7 @@ func curatorMarkdown(l *loaded, r *sim.Report, d decision, summary string, point
 	}
 	b.WriteString("## In short\n\n")
 	b.WriteString(safetext.Markdown(summary) + "\n\n")
+	b.WriteString(agreed)
 
 	b.WriteString("## What the release does to each figure\n\n")
 	b.WriteString("Bias is the expected difference between the figure computed from the release and the true figure; ")
@@ -265,7 +267,7 @@ func orNotComputed(v float64, format func(float64) string) string {
 // researcherMarkdown is report.md in the shareable folder. It is written from the
 // mechanism's public parameters (mech) and the released values (rel) only: no truth, bias,
 // withheld share or risk computed from the true counts appears in it.
-func researcherMarkdown(l *loaded, p sim.Params, mech mechanismJSON, rel *sim.Released) string {
+func researcherMarkdown(l *loaded, p sim.Params, mech mechanismJSON, rel *sim.Released, reqs []agree.Requirement) string {
 	var b strings.Builder
 	t := l.table
 	if !mech.DP.Holds {
@@ -418,7 +420,12 @@ func researcherMarkdown(l *loaded, p sim.Params, mech mechanismJSON, rel *sim.Re
 	b.WriteString("- **To weight a regression on cells**, use the inverse of the noise variance of each value (1 ÷ its noise SD ")
 	b.WriteString("squared). Smoothing makes neighbouring cells of one group share noise (within twice the radius), which such weights ")
 	b.WriteString("do not capture; the withheld entries are missing not at random (small counts are withheld), which simulation shows.\n")
-	b.WriteString("\n## Files\n\n")
+	if agreed := researcherAgreementMarkdown(reqs, p); agreed != "" {
+		b.WriteString("\n" + agreed)
+	} else {
+		b.WriteString("\n")
+	}
+	b.WriteString("## Files\n\n")
 	b.WriteString("- `release.csv`: one row per published map cell and group, a column per QI and each value's noise SD; a withheld entry is absent.\n")
 	b.WriteString("- `mechanism.json`: the parameters above, machine-readable.\n")
 	b.WriteString("- `error-model.json`: everything done to the numbers, to simulate releases (above).\n")
