@@ -301,97 +301,141 @@ func (s *Solver) Solve(ctx context.Context) (*Result, error) {
 // research need and the point there (-1, nil when no ε does, or when it cannot beat the
 // best feasible setting found so far).
 //
-// It is a branch and bound: once a feasible setting is known at grid index b, a (k, r)
-// whose needs are not met at b cannot come first (its ε would be larger) and costs one
-// evaluation; otherwise its smallest ε is bisected below b (or below the largest ε).
+// The needs usually get easier as ε grows, but not always: with k > 0 the phantoms' bias
+// (large at small ε) and the suppression's (what is left at large ε) have opposite signs,
+// so "|bias| ≤ x" can hold only in a band of ε. So where the needs fail, metFrom scans the
+// range coarsely and refines around the best worst margin (a band is where the margin
+// peaks); where they hold, the smallest ε is bisected, and the range below is scanned the
+// same way before the answer stands.
+//
+// It is a branch and bound: once a feasible setting is known at grid index b, only ε up
+// to b is searched (a larger one cannot come first).
 func (s *Solver) smallestEpsilon(ctx context.Context, pair pointKey) (int, *Point, error) {
 	n := s.space.epsilonCount()
-	at := func(i int) (*Point, error) {
-		k := pair
-		k.e = i
-		return s.eval(ctx, k)
+	type look struct {
+		met    bool
+		margin float64
 	}
-	met := map[int]bool{}
-	needs := func(i int) (bool, error) {
-		if v, ok := met[i]; ok {
+	seen := map[int]look{}
+	needs := func(i int) (look, error) {
+		if v, ok := seen[i]; ok {
 			return v, nil
 		}
-		pt, err := at(i)
+		k := pair
+		k.e = i
+		pt, err := s.eval(ctx, k)
 		if err != nil {
-			return false, err
+			return look{}, err
 		}
-		met[i] = pt.NeedsMet
-		return pt.NeedsMet, nil
+		v := look{met: pt.NeedsMet, margin: nanTo(pt.Margin, math.Inf(-1))}
+		seen[i] = v
+		return v, nil
+	}
+	// metFrom returns the smallest index in [a, b] found meeting the needs (-1: none):
+	// about six evenly spaced indices, then a ternary search for the largest margin
+	// between the best one's neighbours.
+	metFrom := func(a, b int) (int, error) {
+		if b < a {
+			return -1, nil
+		}
+		step := max(1, (b-a+1)/6)
+		best, bestMargin := -1, math.Inf(-1)
+		for i := a; i <= b; i += step {
+			v, err := needs(i)
+			if err != nil {
+				return -1, err
+			}
+			if v.met {
+				return i, nil
+			}
+			if best < 0 || v.margin > bestMargin {
+				best, bestMargin = i, v.margin
+			}
+		}
+		l, r := max(a, best-step), min(b, best+step)
+		for r-l > 2 {
+			m1, m2 := l+(r-l)/3, r-(r-l)/3
+			v1, err := needs(m1)
+			if err != nil {
+				return -1, err
+			}
+			v2, err := needs(m2)
+			if err != nil {
+				return -1, err
+			}
+			if v1.met {
+				return m1, nil
+			}
+			if v2.met {
+				return m2, nil
+			}
+			if v1.margin < v2.margin {
+				l = m1
+			} else {
+				r = m2
+			}
+		}
+		for i := l; i <= r; i++ {
+			v, err := needs(i)
+			if err != nil {
+				return -1, err
+			}
+			if v.met {
+				return i, nil
+			}
+		}
+		return -1, nil
 	}
 	top := n - 1
-
 	if b := s.bestIndex(); b >= 0 && b < top {
 		top = b
 	}
-	// hi: an index meeting the needs; lo: one below it that does not (-1: none tested).
 	hi := -1
-	if ok, err := needs(top); err != nil {
+	if v, err := needs(top); err != nil {
 		return -1, nil, err
-	} else if ok {
+	} else if v.met {
 		hi = top
+	} else if hi, err = metFrom(0, top-1); err != nil {
+		return -1, nil, err
+	}
+	if hi < 0 {
+		return -1, nil, nil
 	}
 	for round := 0; round < 4; round++ {
-		if hi < 0 {
-			// Not met at the top: probe lower ε in case a need is not monotone (the bias
-			// of noise × threshold can cancel the suppression's at one ε and not above).
-			for j := 1; j <= 3 && hi < 0; j++ {
-				i := top * j / 4
-				ok, err := needs(i)
-				if err != nil {
-					return -1, nil, err
-				}
-				if ok {
-					hi = i
-				}
-			}
-			if hi < 0 {
-				return -1, nil, nil
-			}
-		}
-		// Bisect between lo (not met, or -1) and hi (met).
+		// Bisect between lo (the nearest index below hi known not to meet the needs, or
+		// -1) and hi.
 		lo := -1
 		for i := hi - 1; i >= 0; i-- {
-			if v, ok := met[i]; ok && !v {
+			if v, ok := seen[i]; ok && !v.met {
 				lo = i
 				break
 			}
 		}
 		for hi-lo > 1 {
 			mid := lo + (hi-lo)/2
-			ok, err := needs(mid)
+			v, err := needs(mid)
 			if err != nil {
 				return -1, nil, err
 			}
-			if ok {
+			if v.met {
 				hi = mid
 			} else {
 				lo = mid
 			}
 		}
-		// Probe below lo on a coarse grid: a met point there means the needs are not
-		// monotone in ε, and the bisection starts again below it.
-		found := false
-		for j := 0; j < 3 && lo > 0; j++ {
-			i := lo * j / 3
-			ok, err := needs(i)
-			if err != nil {
-				return -1, nil, err
-			}
-			if ok {
-				hi, found = i, true
-				break
-			}
+		// A band of smaller ε where the needs hold again?
+		below, err := metFrom(0, lo-1)
+		if err != nil {
+			return -1, nil, err
 		}
-		if !found {
+		if below < 0 {
 			break
 		}
+		hi = below
 	}
-	pt, err := at(hi)
+	k := pair
+	k.e = hi
+	pt, err := s.eval(ctx, k)
 	return hi, pt, err
 }
 
@@ -597,18 +641,65 @@ func (s *Solver) explain(res *Result) {
 	}
 }
 
+// Undecided returns the settings evaluated where every requirement that could be read
+// is met but some figure is left to the Monte Carlo (a mean whose delta method is not
+// trusted, or every figure of a threshold after smoothing with little noise), best first:
+// the search counts them as not met, so one of them may beat the recommendation.
+func (s *Solver) Undecided() []*Point {
+	s.mu.Lock()
+	var out []*Point
+	for _, pt := range s.points {
+		unknown, failing := false, false
+		for _, rd := range pt.Status.Readings {
+			unknown = unknown || !rd.Known
+			failing = failing || (rd.Known && !rd.Met)
+		}
+		if unknown && !failing {
+			out = append(out, pt)
+		}
+	}
+	s.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return better(out[i], out[j]) })
+	return out
+}
+
 // Confirm checks the recommendation with the Monte Carlo (sim.Engine.Confirm, each
 // candidate for at most perCandidate): the requirements are read again off the checked
-// report, where a figure that disagrees with its check is read from the simulation. A
-// recommendation that fails there is rejected and the next feasible setting is checked,
-// up to tries candidates. The result is updated in place.
+// report, where a figure that disagrees with its check is read from the simulation and a
+// figure left to the simulation takes its simulated value. The candidates, best first
+// (see better), are the undecided settings that would beat the recommendation (Undecided;
+// per (k, r) the one of largest ε, at most tries − 1 of them) and the recommendation with
+// its runners; the first that meets every requirement
+// against the simulation is recommended, confirmed. At most tries candidates are
+// simulated. The result is updated in place; candidates turned down are in Rejected.
 func (s *Solver) Confirm(ctx context.Context, res *Result, opt sim.MCOptions, perCandidate time.Duration, tries int) error {
-	if !res.Feasible {
-		return nil
+	// Per (k, r), the undecided setting with the largest ε that would still beat the
+	// recommendation: the needs get easier as ε grows, so it is the likeliest to pass.
+	largest := map[[2]float64]*Point{}
+	for _, pt := range s.Undecided() {
+		if res.Feasible && !better(pt, res.Recommended) {
+			continue
+		}
+		key := [2]float64{float64(pt.Params.K), pt.Params.RadiusKM}
+		if cur, ok := largest[key]; !ok || pt.Params.Epsilon > cur.Params.Epsilon {
+			largest[key] = pt
+		}
 	}
-	cands := append([]*Point{res.Recommended}, res.Runners...)
+	var cands []*Point
+	for _, pt := range largest {
+		cands = append(cands, pt)
+	}
+	sort.Slice(cands, func(i, j int) bool { return better(cands[i], cands[j]) })
+	// Leave one try for the recommendation itself.
+	if res.Feasible && len(cands) > tries-1 {
+		cands = cands[:max(0, tries-1)]
+	}
+	if res.Feasible {
+		cands = append(cands, res.Recommended)
+		cands = append(cands, res.Runners...)
+	}
 	for i, cand := range cands {
-		if i >= tries {
+		if i >= tries || ctx.Err() != nil {
 			break
 		}
 		cctx, cancel := context.WithTimeout(ctx, perCandidate)
@@ -622,19 +713,28 @@ func (s *Solver) Confirm(ctx context.Context, res *Result, opt sim.MCOptions, pe
 		}
 		st := CheckAll(s.reqs, rep, s.t)
 		if rep.Iterations > 0 && st.Met() {
-			if i > 0 {
-				// The earlier candidates failed the check: the next one is recommended,
-				// and what bound the first no longer applies.
-				res.Recommended, res.Runners = cand, cands[i+1:]
+			if cand != res.Recommended {
+				// A better undecided setting, or a runner after the recommendation failed
+				// the check: it is recommended now, and what bound the old one no longer
+				// applies.
+				confirmed := PointOf(s.reqs, rep, s.t)
+				res.Feasible, res.Recommended = true, confirmed
 				res.Binding, res.BelowEpsilon = nil, 0
+				var runners []*Point
+				for _, r := range cands[i+1:] {
+					if r.Feasible {
+						runners = append(runners, r)
+					}
+				}
+				res.Runners = runners
+				res.Conflicts, res.Closest = nil, nil
 			}
 			res.Confirmed, res.Confirmation, res.ConfirmDraws = true, &st, rep.Iterations
 			return nil
 		}
 		res.Rejected = append(res.Rejected, cand)
-		res.Confirmation, res.ConfirmDraws = &st, rep.Iterations
-		if ctx.Err() != nil {
-			return nil
+		if cand == res.Recommended {
+			res.Confirmation, res.ConfirmDraws = &st, rep.Iterations
 		}
 	}
 	return nil

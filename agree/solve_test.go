@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"time"
 
 	"privtune/sim"
 )
@@ -61,9 +62,16 @@ func mustParse(tb testing.TB, texts ...string) []Requirement {
 	return out
 }
 
-// smallSpace is a space small enough to brute-force.
+// smallSpace is a space small enough to brute-force: every third ε of the two-digit grid
+// from 0.05 to 8.
 func smallSpace() Space {
-	return Space{Base: sim.Params{Split: 0.5}, Epsilons: EpsilonGrid(0.05, 8), Infinite: true,
+	var eps []float64
+	for i, e := range EpsilonGrid(0.05, 8) {
+		if i%3 == 0 {
+			eps = append(eps, e)
+		}
+	}
+	return Space{Base: sim.Params{Split: 0.5}, Epsilons: eps, Infinite: true,
 		Ks: []int{0, 1, 2, 3, 5, 8, 12}, Radii: DistinctRadii(1, 2)}
 }
 
@@ -98,6 +106,7 @@ func TestRecommendationIsTheBruteForceOptimum(t *testing.T) {
 		"means and the map":  {"mean:* rel_rmse <= 10%", "cells rmse <= 6", "threshold = noisy"},
 		"infeasible":         {"total rel_rmse <= 0.001%", "epsilon <= 0.5"},
 		"conflicting limits": {"rural withheld <= 1%", "risk.highest <= 0.01"},
+		"a band of ε":        {"total bias <= 20", "district:* rel_bias <= 10%", "risk.highest <= 0.5"},
 	}
 	for name, texts := range sets {
 		t.Run(name, func(t *testing.T) {
@@ -179,5 +188,73 @@ func TestFrontierIsNonDominated(t *testing.T) {
 		if i > 0 && (pt.Params.Epsilon <= res.Frontier[i-1].Params.Epsilon || pt.Margin <= res.Frontier[i-1].Margin) {
 			t.Errorf("frontier point %d (ε %g, margin %g) does not improve on %d", i, pt.Params.Epsilon, pt.Margin, i-1)
 		}
+	}
+}
+
+// TestConfirmChecksTheRecommendationAgainstTheSimulation: the undecided settings (a mean
+// the delta method does not trust) are tried first but leave a try for the
+// recommendation, which the simulation confirms: every requirement read off the checked
+// report is met.
+func TestConfirmChecksTheRecommendationAgainstTheSimulation(t *testing.T) {
+	e := sim.NewEngine(town(t))
+	s := NewSolver(e, mustParse(t, "mean:centre rel_rmse <= 1%"), smallSpace())
+	res, err := s.Solve(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Feasible || len(s.Undecided()) == 0 {
+		t.Fatalf("feasible %v with %d undecided settings: the case no longer tests the undecided path", res.Feasible, len(s.Undecided()))
+	}
+	before := res.Recommended.Params
+	const tries = 3
+	if err := s.Confirm(context.Background(), res, sim.MCOptions{Seed: 1, Workers: 1}, time.Second, tries); err != nil {
+		t.Fatal(err)
+	}
+	if !res.Confirmed || res.Confirmation == nil || !res.Confirmation.Met() || res.ConfirmDraws == 0 {
+		t.Fatalf("not confirmed: %+v", res)
+	}
+	if len(res.Rejected) > tries-1 {
+		t.Errorf("%d candidates rejected: the recommendation had no try left", len(res.Rejected))
+	}
+	for _, rej := range res.Rejected {
+		if !better(rej, &Point{Params: before, Risk: res.Recommended.Risk, Margin: res.Recommended.Margin}) {
+			t.Errorf("rejected %s, which would not have beaten the recommendation", FormatParams(rej.Params))
+		}
+	}
+	for _, rd := range res.Confirmation.Readings {
+		if rd.Method != sim.MethodMC && rd.Method != sim.MethodApprox && rd.Method != sim.MethodExact {
+			t.Errorf("%s read by %q", rd.Requirement, rd.Method)
+		}
+	}
+}
+
+// TestNeedNotMonotoneInEpsilon: with k > 0 the total's bias is the phantoms' (positive,
+// large at small ε) plus the suppression's (negative, all that is left at large ε), so
+// "|bias| ≤ 20" holds only in a band of ε where they cancel: met neither at the largest ε
+// nor at the smallest. The search must still find the band's lower edge.
+func TestNeedNotMonotoneInEpsilon(t *testing.T) {
+	e := sim.NewEngine(town(t))
+	reqs := mustParse(t, "total bias <= 20")
+	space := smallSpace()
+	space.Ks, space.Radii = []int{3, 5, 8}, []float64{0}
+	want := bruteForce(t, e, reqs, space)
+	if want == nil {
+		t.Fatal("no setting meets the need: the case no longer tests a band")
+	}
+	s := NewSolver(e, reqs, space)
+	sp := s.Space()
+	top, err := s.At(s.params(pointKey{e: sp.epsilonCount() - 1, k: 0}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if top.Feasible {
+		t.Fatal("met at the largest ε: the case no longer tests a band")
+	}
+	res, err := s.Solve(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Feasible || res.Recommended.Params.Epsilon != want.Params.Epsilon || res.Recommended.Params.K != want.Params.K {
+		t.Fatalf("recommended %+v, brute force %s", res.Recommended, FormatParams(want.Params))
 	}
 }

@@ -178,10 +178,10 @@ pipeline can gate on it), 2 for bad flags, requirements or data.`,
 			if err != nil {
 				return err
 			}
-			if res.Feasible && !noConfirm && knobs.mcTime > 0 {
+			if !noConfirm && knobs.mcTime > 0 {
 				bar := newProgressBar(os.Stderr, "Monte Carlo")
 				bar.status("confirming the recommendation with simulated releases")
-				err := solver.Confirm(cmd.Context(), res, sim.MCOptions{Seed: knobs.seed}, knobs.mcTime, 3)
+				err := solver.Confirm(cmd.Context(), res, sim.MCOptions{Seed: knobs.seed}, knobs.mcTime, 4)
 				bar.done()
 				if err != nil {
 					return err
