@@ -135,3 +135,16 @@ func quoteAll(texts []string) string {
 	}
 	return strings.Join(q, ", ")
 }
+
+// recordedRequirements parses the requirements of a decision record back.
+func recordedRequirements(rec *agreementRecord) ([]agree.Requirement, error) {
+	var out []agree.Requirement
+	for _, r := range rec.Requirements {
+		req, err := agree.Parse(r.Text)
+		if err != nil {
+			return nil, fmt.Errorf("recorded requirement: %w", err)
+		}
+		out = append(out, req)
+	}
+	return out, nil
+}

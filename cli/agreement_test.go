@@ -68,6 +68,15 @@ func TestReleaseRecordsTheRequirements(t *testing.T) {
 	if strings.Contains(s, "risk.mean \\<= 0.5 | privacy limit | 0") {
 		t.Error("the shareable report holds the mean crowd risk")
 	}
+	// --decision reopens the explorer with the recorded requirements.
+	rec, _, err := readDecision(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := recordedRequirements(rec.Requirements)
+	if err != nil || len(back) != 3 || back[0].String() != "total rel_rmse <= 50%" || back[2].Metric != agree.MetricRiskMean {
+		t.Errorf("recorded requirements read back as %v, %v", back, err)
+	}
 }
 
 // TestReleaseRefusesAnUnmetRequirementWithoutForce: nothing is written, and the message

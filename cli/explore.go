@@ -54,6 +54,12 @@ func runExplorer(cmd *cobra.Command, data *dataFlags, knobs *knobFlags, decision
 		if strings.HasPrefix(notice, "warning") {
 			fmt.Fprintln(cmd.ErrOrStderr(), "privtune:", notice)
 		}
+		if len(reqs) == 0 && d.Requirements != nil {
+			// The requirements the release was made against come back with its setting.
+			if reqs, err = recordedRequirements(d.Requirements); err != nil {
+				return &exitError{code: 1, err: fmt.Errorf("%s: %w", decisionFile, err)}
+			}
+		}
 	}
 	if !isatty.IsTerminal(os.Stdout.Fd()) || !isatty.IsTerminal(os.Stdin.Fd()) {
 		if audience == tui.Researcher {
