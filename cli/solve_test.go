@@ -9,8 +9,8 @@ import (
 	"testing"
 )
 
-// smallSearch keeps solve's tests quick: k up to 5, r up to one cell.
-var smallSearch = []string{"--k-max", "5", "--r-max-cells", "1"}
+// smallSearch keeps solve's tests quick: k up to 5, no smoothing (every figure exact).
+var smallSearch = []string{"--k-max", "5", "--r-max-cells", "0"}
 
 type solveOut struct {
 	Feasible    bool
@@ -37,7 +37,7 @@ type solveOut struct {
 
 func TestSolveJSONRecommendsAFeasibleSetting(t *testing.T) {
 	args := append([]string{"solve", "--need", "total rel_rmse <= 5%", "--need", "rural rel_rmse <= 60%", "--limit", "epsilon <= 2",
-		"--limit", "risk.mean <= 0.05", "--json", "--mc-time", "3s"}, smallSearch...)
+		"--limit", "risk.mean <= 0.05", "--json", "--mc-time", "1s"}, smallSearch...)
 	out, err := run(t, args...)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
