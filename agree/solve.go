@@ -411,6 +411,22 @@ func (s *Solver) smallestEpsilon(ctx context.Context, pair pointKey) (int, *Poin
 				break
 			}
 		}
+		if lo < 0 {
+			// Gallop down from hi by 1, 2, 4, … indices: the bracket is found among the
+			// larger ε, whose reports are the cheap ones (a small ε with smoothing and a
+			// threshold has every entry uncertain), before any small ε is evaluated.
+			for step := 1; hi-step >= 0; step *= 2 {
+				v, err := needs(hi - step)
+				if err != nil {
+					return -1, nil, err
+				}
+				if !v.met {
+					lo = hi - step
+					break
+				}
+				hi -= step
+			}
+		}
 		for hi-lo > 1 {
 			mid := lo + (hi-lo)/2
 			v, err := needs(mid)
