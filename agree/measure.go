@@ -118,14 +118,56 @@ func normalName(s string) string {
 // Check reads requirement r off rep, the report of one setting on table t. An
 // approximated figure whose Monte Carlo check disagrees is read from the simulation.
 func Check(r Requirement, rep *sim.Report, t *sim.Table) Reading {
+	return checkWith(r, rep, func(i int) float64 { return withheldShare(r.Scope, rep.Estimands[i], rep, t) })
+}
+
+// checkWith reads r off rep, with withheld(i) the withheld share of estimand i.
+func checkWith(r Requirement, rep *sim.Report, withheld func(i int) float64) Reading {
 	read := Reading{Requirement: r, Value: math.NaN()}
 	if r.Side == Privacy {
 		read.Value, read.Where, read.Method = privacyValue(r, rep)
 	} else {
-		read.Value, read.Where, read.Method = researchValue(r, rep, t)
+		read.Value, read.Where, read.Method = researchValue(r, rep, withheld)
 	}
 	read.finish()
 	return read
+}
+
+// Figures are what requirements read of one report, small enough to keep thousands:
+// the report without its per-cell map layers, and each estimand's withheld share.
+type Figures struct {
+	Report *sim.Report
+	// withheld[i] is estimand i's withheld share of people (NaN where it has none).
+	withheld []float64
+}
+
+// FiguresOf keeps what requirements read of rep (a report on table t).
+func FiguresOf(rep *sim.Report, t *sim.Table) *Figures {
+	f := &Figures{withheld: make([]float64, len(rep.Estimands))}
+	for i, e := range rep.Estimands {
+		f.withheld[i] = math.NaN()
+		switch e.Kind {
+		case sim.KindTotal:
+			f.withheld[i] = withheldShare(Scope{Kind: ScopeTotal}, e, rep, t)
+		case sim.KindDistrict:
+			f.withheld[i] = withheldShare(Scope{Kind: ScopeDistrict}, e, rep, t)
+		case sim.KindDensity:
+			f.withheld[i] = withheldShare(Scope{Kind: ScopeDensity}, e, rep, t)
+		}
+	}
+	small := *rep
+	small.Map.Truth, small.Map.Expected, small.Map.Bias, small.Map.SD, small.Map.Withheld = nil, nil, nil, nil, nil
+	f.Report = &small
+	return f
+}
+
+// CheckFigures reads every requirement off kept figures (as CheckAll off the report).
+func CheckFigures(reqs []Requirement, f *Figures) Status {
+	st := Status{Params: f.Report.Params, Readings: make([]Reading, len(reqs))}
+	for i, r := range reqs {
+		st.Readings[i] = checkWith(r, f.Report, func(j int) float64 { return f.withheld[j] })
+	}
+	return st
 }
 
 // finish derives Known, Met and the margins from Value.
@@ -218,7 +260,7 @@ func privacyValue(r Requirement, rep *sim.Report) (float64, string, string) {
 
 // researchValue returns a research metric over its scope: the worst (largest for an
 // upper bound, smallest for a lower one) over the scope's estimands.
-func researchValue(r Requirement, rep *sim.Report, t *sim.Table) (float64, string, string) {
+func researchValue(r Requirement, rep *sim.Report, withheld func(i int) float64) (float64, string, string) {
 	if r.Scope.Kind == ScopeCells {
 		return cellsValue(r, rep)
 	}
@@ -233,7 +275,7 @@ func researchValue(r Requirement, rep *sim.Report, t *sim.Table) (float64, strin
 		var v float64
 		m := e.Method
 		if r.Metric == MetricWithheld {
-			v = withheldShare(r.Scope, e, rep, t)
+			v = withheld(i)
 			m = rep.Map.Method
 			if rep.Map.Pending {
 				v = math.NaN()

@@ -108,6 +108,7 @@ type Result struct {
 // Solver searches a Space for the settings that meet a set of requirements.
 type Solver struct {
 	engine *sim.Engine
+	cache  *Cache
 	t      *sim.Table
 	reqs   []Requirement
 	space  Space
@@ -128,9 +129,15 @@ type Solver struct {
 type pointKey struct{ e, k, r int }
 
 // NewSolver returns a solver of reqs over space (restricted by the limits, Space.Restrict)
-// on engine's table.
+// on engine's table, with a cache of its own.
 func NewSolver(engine *sim.Engine, reqs []Requirement, space Space) *Solver {
-	return &Solver{engine: engine, t: engine.Table(), reqs: reqs, space: space.Restrict(reqs), points: map[pointKey]*Point{}}
+	return NewSolverWithCache(NewCache(engine), reqs, space)
+}
+
+// NewSolverWithCache returns a solver that reads and fills cache: settings another
+// solver on the same cache evaluated are not evaluated again.
+func NewSolverWithCache(cache *Cache, reqs []Requirement, space Space) *Solver {
+	return &Solver{engine: cache.engine, t: cache.engine.Table(), cache: cache, reqs: reqs, space: space.Restrict(reqs), points: map[pointKey]*Point{}}
 }
 
 // Space is the space searched (after the limits' restrictions).
@@ -150,13 +157,72 @@ func (s *Solver) params(key pointKey) sim.Params {
 	return p
 }
 
-// At evaluates one setting and reads every requirement at it.
+// At evaluates one setting (or takes it from the cache) and reads every requirement at it.
 func (s *Solver) At(p sim.Params) (*Point, error) {
-	rep, err := s.engine.Evaluate(p)
+	f, err := s.cache.figures(p)
 	if err != nil {
 		return nil, err
 	}
-	return PointOf(s.reqs, rep, s.t), nil
+	return pointOfFigures(s.reqs, f), nil
+}
+
+// pointOfFigures reads reqs off kept figures.
+func pointOfFigures(reqs []Requirement, f *Figures) *Point {
+	st := CheckFigures(reqs, f)
+	rep := f.Report
+	pt := &Point{Params: rep.Params, Status: st, NeedsMet: st.SideMet(Research), LimitsMet: st.SideMet(Privacy),
+		Margin: st.WorstResearchMargin(), Risk: math.Inf(1)}
+	pt.Feasible = pt.NeedsMet && pt.LimitsMet
+	if !rep.CrowdPending && !math.IsNaN(rep.Crowd.Highest) {
+		pt.Risk = rep.Crowd.Highest
+	}
+	return pt
+}
+
+// Cache keeps the figures of every setting evaluated on one engine, so that a search
+// after a requirement changed evaluates only the settings it has not seen. It is safe
+// for concurrent use; give one to every Solver on the same engine (NewSolverWithCache).
+type Cache struct {
+	engine *sim.Engine
+	mu     sync.Mutex
+	kept   map[sim.Params]*Figures
+}
+
+// maxCachedSettings bounds a Cache (about 10 KB a setting on the sample): past it, it
+// starts again empty.
+const maxCachedSettings = 50_000
+
+// NewCache returns an empty cache of engine's settings.
+func NewCache(engine *sim.Engine) *Cache {
+	return &Cache{engine: engine, kept: map[sim.Params]*Figures{}}
+}
+
+// Len is the number of settings kept.
+func (c *Cache) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.kept)
+}
+
+func (c *Cache) figures(p sim.Params) (*Figures, error) {
+	c.mu.Lock()
+	f, ok := c.kept[p]
+	c.mu.Unlock()
+	if ok {
+		return f, nil
+	}
+	rep, err := c.engine.Evaluate(p)
+	if err != nil {
+		return nil, err
+	}
+	f = FiguresOf(rep, c.engine.Table())
+	c.mu.Lock()
+	if len(c.kept) >= maxCachedSettings {
+		clear(c.kept)
+	}
+	c.kept[p] = f
+	c.mu.Unlock()
+	return f, nil
 }
 
 // PointOf reads reqs off a report.

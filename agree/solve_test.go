@@ -258,3 +258,71 @@ func TestNeedNotMonotoneInEpsilon(t *testing.T) {
 		t.Fatalf("recommended %+v, brute force %s", res.Recommended, FormatParams(want.Params))
 	}
 }
+
+// TestCacheServesASecondSearch: after a requirement changes, a solver on the same cache
+// evaluates only what the first did not, and recommends what a fresh solver does.
+func TestCacheServesASecondSearch(t *testing.T) {
+	e := sim.NewEngine(town(t))
+	cache := NewCache(e)
+	first, err := NewSolverWithCache(cache, mustParse(t, "total rel_rmse <= 2%", "risk.mean <= 0.2"), smallSpace()).Solve(context.Background())
+	if err != nil || !first.Feasible {
+		t.Fatalf("%v %+v", err, first)
+	}
+	seen := cache.Len()
+	reqs := mustParse(t, "total rel_rmse <= 1.5%", "risk.mean <= 0.2")
+	again, err := NewSolverWithCache(cache, reqs, smallSpace()).Solve(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := NewSolver(e, reqs, smallSpace()).Solve(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Recommended.Params != fresh.Recommended.Params {
+		t.Fatalf("cached search recommends %s, fresh %s", FormatParams(again.Recommended.Params), FormatParams(fresh.Recommended.Params))
+	}
+	if added := cache.Len() - seen; added*2 > fresh.Evaluated {
+		t.Errorf("the second search evaluated %d new settings of the %d a fresh one needs", added, fresh.Evaluated)
+	}
+}
+
+// TestFiguresReadLikeTheReport: every metric over every scope reads the same off the
+// kept figures as off the whole report (the withheld shares are computed when kept).
+func TestFiguresReadLikeTheReport(t *testing.T) {
+	tab := town(t)
+	e := sim.NewEngine(tab)
+	rep, err := e.Evaluate(sim.Params{Epsilon: 0.7, K: 4, RadiusKM: 1.01, Split: 0.5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	for _, scope := range []string{"total", "urban", "rural", "district:*", "district:centre", "group:*", "mean:*", "cells"} {
+		for _, m := range researchMetrics {
+			texts = append(texts, scope+" "+string(m)+" <= 1")
+		}
+	}
+	var reqs []Requirement
+	for _, text := range texts {
+		if r, err := Parse(text); err == nil {
+			reqs = append(reqs, r)
+		}
+	}
+	reqs = append(reqs, mustParse(t, "risk.highest <= 0.5", "risk.uniques <= 3", "epsilon <= 1")...)
+	if len(reqs) < 50 {
+		t.Fatalf("only %d requirements parsed", len(reqs))
+	}
+	whole, kept := CheckAll(reqs, rep, tab), CheckFigures(reqs, FiguresOf(rep, tab))
+	withheld := 0
+	for i := range reqs {
+		a, b := whole.Readings[i], kept.Readings[i]
+		if a.Known != b.Known || (a.Known && a.Value != b.Value) || a.Where != b.Where {
+			t.Errorf("%s: report %v (%s), figures %v (%s)", reqs[i], a.Value, a.Where, b.Value, b.Where)
+		}
+		if reqs[i].Metric == MetricWithheld && a.Known && a.Value > 0 {
+			withheld++
+		}
+	}
+	if withheld < 4 {
+		t.Errorf("only %d withheld shares above 0: the comparison does not test them", withheld)
+	}
+}
