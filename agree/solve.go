@@ -118,9 +118,10 @@ type Solver struct {
 	// evaluation with what the search has found.
 	Progress func(Progress)
 
-	mu        sync.Mutex
-	points    map[pointKey]*Point
-	pairsDone int
+	mu         sync.Mutex
+	progressMu sync.Mutex
+	points     map[pointKey]*Point
+	pairsDone  int
 	// best is the best feasible point evaluated so far, at bestKey.
 	best    *Point
 	bestKey pointKey
@@ -258,10 +259,14 @@ func (s *Solver) eval(ctx context.Context, key pointKey) (*Point, error) {
 		s.best, s.bestKey = pt, key
 	}
 	pr := Progress{Evaluated: len(s.points), Pairs: len(s.space.Ks) * len(s.space.Radii), PairsDone: s.pairsDone, Best: s.best}
-	if s.Progress != nil {
-		s.Progress(pr)
-	}
 	s.mu.Unlock()
+	if s.Progress != nil {
+		// Outside s.mu (a slow receiver must not stall the search's bookkeeping), one
+		// call at a time.
+		s.progressMu.Lock()
+		s.Progress(pr)
+		s.progressMu.Unlock()
+	}
 	return pt, nil
 }
 

@@ -98,6 +98,9 @@ func bruteForce(tb testing.TB, e *sim.Engine, reqs []Requirement, space Space) *
 }
 
 func TestRecommendationIsTheBruteForceOptimum(t *testing.T) {
+	if testing.Short() {
+		t.Skip("brute force over the whole grid: runs without -short")
+	}
 	e := sim.NewEngine(town(t))
 	sets := map[string][]string{
 		"one binding need":   {"total rel_rmse <= 0.5%"},
@@ -196,6 +199,9 @@ func TestFrontierIsNonDominated(t *testing.T) {
 // recommendation, which the simulation confirms: every requirement read off the checked
 // report is met.
 func TestConfirmChecksTheRecommendationAgainstTheSimulation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("simulates: runs without -short")
+	}
 	e := sim.NewEngine(town(t))
 	s := NewSolver(e, mustParse(t, "mean:centre rel_rmse <= 1%"), smallSpace())
 	res, err := s.Solve(context.Background())
