@@ -59,11 +59,15 @@ func (m Model) requirementsView(width, height int, knobLine bool) string {
 		name := [...]string{"ε", "k", "r"}[m.knobs.Focus()]
 		head = append(head, cutStyled(s.Muted.Render("knob "+name+": ←/→ step · tab next knob · R close · ? help"), width))
 	}
-	list := m.requirementLines(width)
-	if m.ag.editing {
-		list = append(list, m.formLines(width)...)
+	listFor := func(width int) []string {
+		list := m.requirementLines(width)
+		if m.ag.editing {
+			list = append(list, m.formLines(width)...)
+		}
+		return list
 	}
 	if m.researcher() {
+		list := listFor(width)
 		lines := append(head, "")
 		lines = append(lines, list...)
 		lines = append(lines, "", s.Muted.Render(cutLabel("region, search, frontier: "+curatorOnlyReason, width)))
@@ -73,7 +77,7 @@ func (m Model) requirementsView(width, height int, knobLine bool) string {
 	regionW := 7 + cols + 2
 	if width < 76 {
 		// Stacked: the region under the list.
-		lines := append(head, list...)
+		lines := append(head, listFor(width)...)
 		lines = append(lines, "")
 		lines = append(lines, m.regionLines(cols)...)
 		lines = append(lines, "")
@@ -82,7 +86,7 @@ func (m Model) requirementsView(width, height int, knobLine bool) string {
 		return strings.Join(lines, "\n")
 	}
 	leftW := width - regionW - 2
-	left := append([]string{}, list...)
+	left := listFor(leftW)
 	left = append(left, "")
 	left = append(left, m.recommendationLines(leftW)...)
 	bodyH := height - len(head) - 1
