@@ -48,7 +48,7 @@ func (k KeyMap) footerBindings() []key.Binding {
 	// session is for, and a newcomer must see them at 80 columns.
 	return []key.Binding{k.Help, k.Quit,
 		short(k.Knobs.Next, "tab", "knob"), short(k.Knobs.Up, "←/→", "step"), short(k.Settings, "s", "settings"),
-		short(k.Release, "w", "write"), short(k.Audience, "a", audience), short(k.Knobs.Edit, "enter", "type"),
+		short(k.Release, "w", "write"), short(k.Audience, "a", audience), short(k.Knobs.Edit, "enter", "type"), short(k.Reqs.Toggle, "R", "requirements"),
 		short(k.Estimand, "e", "estimand"), short(k.Layer, "m", "layer"), short(k.MapMode, "g", "map mode"),
 		short(k.Curves, "c", curves), short(k.Table, "d", "table"), short(k.Axis, "x", "axis"),
 		short(k.Pin, "p", "pin A")}

@@ -22,6 +22,8 @@ type KeyMap struct {
 	// ReleaseRefused is w on the researcher screen: it only says why nothing is written
 	// (releasing is the curator's act), so it has no help line.
 	ReleaseRefused key.Binding
+	// Reqs are the requirements panel's keys (agreement.go).
+	Reqs requirementKeys
 }
 
 // DefaultKeyMap returns the explorer's keys.
@@ -50,6 +52,7 @@ func DefaultKeyMap() KeyMap {
 		Acknowledge:    key.NewBinding(key.WithKeys("A"), key.WithHelp("A", "accept facts read off the data")),
 		Help:           key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:           key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		Reqs:           defaultRequirementKeys(),
 	}
 }
 
@@ -62,6 +65,9 @@ func (k *KeyMap) setAudience(a Audience) {
 	// Releasing is the curator's act: the researcher screen neither offers nor runs w.
 	k.Release.SetEnabled(a == Curator)
 	k.ReleaseRefused.SetEnabled(a == Researcher)
+	// The region and the search read the true data: not offered to a researcher.
+	k.Reqs.Axis.SetEnabled(a == Curator)
+	k.Reqs.Solve.SetEnabled(a == Curator)
 	if a == Curator {
 		k.Audience.SetHelp("a", "researcher screen")
 	} else {
@@ -81,6 +87,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 		{k.Knobs.Next, k.Knobs.Prev, k.Knobs.Up, k.Knobs.Down, k.Knobs.Edit, k.Knobs.Cancel},
 		{k.Estimand, k.Table, k.Layer, k.MapMode, k.Group, k.Curves, k.Axis},
 		{k.Pin, k.Unpin, k.CompareNext, k.PinName, k.CompareAll},
+		{k.Reqs.Toggle, k.Reqs.Add, k.Reqs.Edit, k.Reqs.Delete, k.Reqs.Up, k.Reqs.Axis, k.Reqs.Solve},
 		{k.Audience, k.Settings, k.Release, k.Acknowledge, k.Help, k.Quit},
 	}
 }

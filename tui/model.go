@@ -192,6 +192,8 @@ type Model struct {
 	confirmingAck bool
 	reloading     bool
 	status        string
+	// ag is the requirements panel (agreement.go).
+	ag agreement
 	// crash is the report of a panic in Update; the explorer quits with it.
 	crash string
 }
@@ -210,6 +212,7 @@ func New(cfg Config) Model {
 		audience: cfg.Audience, audienceLocked: cfg.Audience == Researcher,
 		draws: newReleaseDraws(), noiseFor: sim.SecureNoise, mapHit: &mapHitbox{}, shift: &shiftMemo{},
 		evaluator: engineEvaluate,
+		ag:        newAgreement(cfg.Requirements),
 	}
 	m.keys.setAudience(m.audience)
 	if m.audienceLocked {
@@ -290,10 +293,13 @@ func (m *Model) changed() tea.Cmd {
 	m.mcActive, m.checkWaiting = false, false
 	m.freq, m.freqActive, m.freqFailed = nil, false, false
 	m.settings.setParams(m.knobs.Params())
+	if m.ag.solving {
+		*m = m.stopSearch("search stopped by a change of setting · S searches again")
+	}
 	if !m.writer.running && !m.writer.asking {
 		m.writer.status, m.writer.err = "", ""
 	}
-	return m.recompute()
+	return tea.Batch(m.recompute(), m.restartRegion())
 }
 
 // axisValues returns the knob values the curves are drawn at.
@@ -414,6 +420,10 @@ func (m Model) route(msg tea.Msg) (tea.Model, tea.Cmd) {
 		var cmd tea.Cmd
 		m.writer, cmd = m.writer.onProgress(msg, m.cfg.MessageTime)
 		return m, cmd
+	case regionMsg:
+		return m.onRegion(msg)
+	case solveMsg:
+		return m.onSolve(msg)
 	case clearStatusMsg:
 		m.writer = m.writer.onClear(msg)
 		return m, nil
@@ -424,7 +434,7 @@ func (m Model) route(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (m Model) onKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	// Keys typed faster than the screen reads them (or a held key) arrive as one
 	// message with several runes: outside a text field, handle them one by one.
-	if k.Type == tea.KeyRunes && len(k.Runes) > 1 && !k.Paste && !m.knobs.Editing() && !m.settings.editing && !m.naming {
+	if k.Type == tea.KeyRunes && len(k.Runes) > 1 && !k.Paste && !m.knobs.Editing() && !m.settings.editing && !m.naming && !m.ag.editing {
 		var cmds []tea.Cmd
 		var model tea.Model = m
 		for _, r := range k.Runes {
@@ -465,6 +475,9 @@ func (m Model) onKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if m.confirmingAck {
 		return m.onAckKey(k)
 	}
+	if m.ag.editing {
+		return m.onFormKey(k)
+	}
 	if !m.reloading {
 		m.status = ""
 	}
@@ -478,7 +491,17 @@ func (m Model) onKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 			return next, nil
 		}
 	}
+	if m.ag.open && !m.help.ShowAll {
+		if next, cmd, handled := m.onRequirementsKey(k); handled {
+			return next, cmd
+		}
+	}
 	switch {
+	case key.Matches(k, m.keys.Reqs.Toggle):
+		if m.ag.open {
+			return m.closeRequirements(), nil
+		}
+		return m.openRequirements()
 	case key.Matches(k, m.keys.Quit):
 		m.cancel()
 		return m, tea.Quit
@@ -550,6 +573,7 @@ func (m Model) onKey(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 			m.writer.status, m.writer.err, m.writer.errNamesNoData = "", why, true
 			return m, nil
 		}
+		m.writer.reqs, m.writer.unmet = m.ag.reqs, m.unmetRequirements()
 		return m, m.writer.ask()
 	case key.Matches(k, m.keys.ReleaseRefused):
 		m.writer.status, m.writer.err, m.writer.errNamesNoData = "", releaseRefusedHere(m.audienceLocked), true
@@ -604,7 +628,10 @@ func (m Model) toggleAudience() (Model, tea.Cmd) {
 	m.keys.setAudience(m.audience)
 	m.settings.researcher = m.researcher()
 	m.help.ShowAll = false
-	draw := m.startDraw()
+	if m.researcher() {
+		m.stopSearchQuietly()
+	}
+	draw := tea.Batch(m.startDraw(), m.restartRegion())
 	if !m.researcher() && m.report != nil && m.freq == nil && !m.freqActive && !m.mcActive && !m.checkWaiting {
 		// Back on the curator's screen after a change made on the researcher's: its
 		// frequencies were never started there.
@@ -770,6 +797,7 @@ func (m Model) onReload(msg reloadMsg) (tea.Model, tea.Cmd) {
 	}
 	m.mapm = mapMode{group: min(m.mapm.group, len(msg.table.Groups))}
 	m.setReads(msg.reads)
+	m.invalidateAgreement() // scopes and figures are of the old table
 	return m, m.changed()
 }
 

@@ -70,6 +70,12 @@ type releaseWriter struct {
 	errNamesNoData bool
 	// seq numbers the outcomes: a clear timer of an older one does nothing.
 	seq int
+	// reqs are the requirements listed when w was pressed (they go into the record);
+	// unmet says which are not met at the setting (lines for the form). With some,
+	// writing asks for confirmForce: f releases anyway, esc goes back to the form.
+	reqs         []agree.Requirement
+	unmet        []string
+	confirmForce bool
 }
 
 func newReleaseWriter(styles theme.Styles) releaseWriter {
@@ -95,7 +101,7 @@ func (w *releaseWriter) ask() tea.Cmd {
 	if w.running {
 		return nil
 	}
-	w.asking, w.err, w.status, w.errNamesNoData = true, "", "", false
+	w.asking, w.err, w.status, w.errNamesNoData, w.confirmForce = true, "", "", false, false
 	if w.input.Value() == "" {
 		w.input.SetValue(defaultReleaseFolder(time.Now(), folderTaken))
 	}
@@ -133,6 +139,18 @@ func (w releaseWriter) Update(k tea.KeyMsg, p sim.Params, write func(string, sim
 		w.err = ""
 		return w, w.focusOn((to + numWriteFields) % numWriteFields)
 	}
+	if w.confirmForce {
+		// Only f (release although a requirement is not met) or esc (back) act here.
+		switch k.String() {
+		case "f":
+			w.confirmForce = false
+			return w.submit(p, write, true)
+		case "esc":
+			w.confirmForce = false
+			return w, w.focusOn(w.focus)
+		}
+		return w, nil
+	}
 	switch k.String() {
 	case "esc":
 		w.asking, w.err = false, ""
@@ -146,7 +164,7 @@ func (w releaseWriter) Update(k tea.KeyMsg, p sim.Params, write func(string, sim
 		if w.focus < numWriteFields-1 {
 			return move(w.focus + 1)
 		}
-		return w.submit(p, write)
+		return w.submit(p, write, false)
 	}
 	var cmd tea.Cmd
 	*w.field(w.focus), cmd = safeinput.Update(*w.field(w.focus), k)
@@ -166,12 +184,14 @@ func (w releaseWriter) checkFolder() string {
 }
 
 // submit checks the form and starts writing.
-func (w releaseWriter) submit(p sim.Params, write func(string, sim.Params, SignOff, func(string)) error) (releaseWriter, tea.Cmd) {
+// A requirement not met at the setting needs force (f on the confirmation).
+func (w releaseWriter) submit(p sim.Params, write func(string, sim.Params, SignOff, func(string)) error, force bool) (releaseWriter, tea.Cmd) {
 	if why := w.checkFolder(); why != "" {
 		w.err = why
 		return w, w.focusOn(writeFolder)
 	}
-	signed := SignOff{By: strings.TrimSpace(w.signer.Value()), Note: strings.TrimSpace(w.note.Value())}
+	signed := SignOff{By: strings.TrimSpace(w.signer.Value()), Note: strings.TrimSpace(w.note.Value()),
+		Requirements: append([]agree.Requirement(nil), w.reqs...)}
 	switch {
 	case signed.By == "":
 		w.err = "type who signs off the release"
@@ -179,7 +199,12 @@ func (w releaseWriter) submit(p sim.Params, write func(string, sim.Params, SignO
 	case p.NoNoise():
 		w.err = "ε = ∞ publishes exact counts: use privtune release --no-noise to do that deliberately"
 		return w, nil
+	case len(w.unmet) > 0 && !force:
+		w.err, w.confirmForce = "", true
+		w.field(w.focus).Blur()
+		return w, nil
 	}
+	signed.Force = len(w.unmet) > 0
 	dir := strings.TrimSpace(w.input.Value())
 	w.asking, w.running, w.err = false, true, ""
 	w.field(w.focus).Blur()
@@ -302,10 +327,28 @@ func (w releaseWriter) formView(width int) string {
 	about := "the folder gets the shareable release; FOLDER" + curatorOnlySuffix + " beside it the curator record " +
 		"(NOT for sharing: true values), which names who signed off and the note"
 	lines = append(lines, "", s.Muted.Render(lipgloss.NewStyle().Width(max(20, width-4)).Render(about)), "")
+	if len(w.reqs) > 0 && len(w.unmet) == 0 {
+		lines = append(lines, s.Badge.Render(fmt.Sprintf("every requirement met at this setting (%d, recorded with the release)", len(w.reqs))), "")
+	}
+	if len(w.unmet) > 0 {
+		lines = append(lines, s.Warn.Render(fmt.Sprintf("not met at this setting (%d of %d requirements):", len(w.unmet), len(w.reqs))))
+		for i, u := range w.unmet {
+			if i == 4 && len(w.unmet) > 5 {
+				lines = append(lines, s.Warn.Render(fmt.Sprintf("  … and %d more", len(w.unmet)-4)))
+				break
+			}
+			lines = append(lines, s.Warn.Render(cutLabel("  "+u, max(20, width-6))))
+		}
+		lines = append(lines, "")
+	}
 	if w.err != "" {
 		lines = append(lines, s.Error.Render(w.err))
 	}
-	lines = append(lines, s.Help.Render("tab/↓ next field · enter next, on the note: write · esc cancel"))
+	if w.confirmForce {
+		lines = append(lines, s.Error.Render("press f to release anyway (recorded as released despite an unmet requirement) · esc back to the form"))
+	} else {
+		lines = append(lines, s.Help.Render("tab/↓ next field · enter next, on the note: write · esc cancel"))
+	}
 	return s.Panel.Width(max(20, width-2)).Render(strings.Join(lines, "\n"))
 }
 

@@ -33,7 +33,7 @@ func TestScreenFitsEverySize(t *testing.T) {
 		}{
 			{"explorer", nil}, {"curves", []string{"c"}}, {"pinned", []string{"p", "right"}}, {"axis k", []string{"x"}},
 			{"help", []string{"?"}}, {"help page 2", []string{"?"}}, {"closed", []string{"?"}},
-			{"settings", []string{"s"}}, {"back", []string{"esc"}}, {"researcher", []string{"a"}}, {"researcher help", []string{"?"}},
+			{"settings", []string{"s"}}, {"back", []string{"esc"}}, {"requirements", []string{"R"}}, {"requirements closed", []string{"R"}}, {"researcher", []string{"a"}}, {"researcher help", []string{"?"}},
 		} {
 			m = keys(t, m, step.keys...)
 			view := m.View()

@@ -48,6 +48,11 @@ func (m Model) View() string {
 			return key.NewBinding(key.WithKeys(keys), key.WithHelp(keys, desc))
 		}
 		helpView = m.footer([]key.Binding{b("tab/↓", "next field"), b("enter", "next, on the note: write"), b("esc", "cancel"), b("ctrl+c", "quit")}, m.width)
+		if m.writer.confirmForce {
+			helpView = m.footer([]key.Binding{b("f", "release anyway"), b("esc", "back to the form"), b("ctrl+c", "quit")}, m.width)
+		}
+	} else if m.ag.open && !m.help.ShowAll && !m.showSettings && !m.knobs.Editing() && !m.confirmingAck {
+		helpView = m.footer(m.requirementsFooter(), m.width)
 	}
 	if m.confirmingAck {
 		helpView = m.styles.Warn.Render(lipgloss.NewStyle().Width(m.width).Render(m.ackPrompt()))
@@ -60,12 +65,17 @@ func (m Model) View() string {
 		body = m.settings.View(m.width, l.body)
 	case m.writer.asking:
 		body = m.writer.formView(m.width)
+	case m.ag.open && !requirementsBeside(l):
+		body = m.requirementsView(m.width, l.body, true)
 	case m.showCompare && m.pinned != nil && !m.researcher():
 		body = m.compareScreen(m.width, l.body)
 	default:
 		leftColumn, rightColumn := m.leftColumn, m.rightColumn
 		if m.researcher() {
 			leftColumn, rightColumn = m.researcherLeft, m.researcherRight
+		}
+		if m.ag.open {
+			rightColumn = func(l layout) string { return m.requirementsView(l.right, l.body, false) }
 		}
 		left := lipgloss.NewStyle().Width(l.left).MaxWidth(l.left).MaxHeight(l.body).Render(leftColumn(l))
 		right := lipgloss.NewStyle().Width(l.right).MaxWidth(l.right).MaxHeight(l.body).Render(rightColumn(l))
