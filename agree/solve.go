@@ -198,6 +198,18 @@ func NewCache(engine *sim.Engine) *Cache {
 	return &Cache{engine: engine, kept: map[sim.Params]*Figures{}}
 }
 
+// Point evaluates p (or takes it from the cache) and reads reqs at it.
+func (c *Cache) Point(reqs []Requirement, p sim.Params) (*Point, error) {
+	f, err := c.figures(p)
+	if err != nil {
+		return nil, err
+	}
+	return pointOfFigures(reqs, f), nil
+}
+
+// Engine is the engine the cache evaluates on.
+func (c *Cache) Engine() *sim.Engine { return c.engine }
+
 // Len is the number of settings kept.
 func (c *Cache) Len() int {
 	c.mu.Lock()

@@ -66,6 +66,8 @@ type agreement struct {
 	spaceFor func(base sim.Params, cellKM float64, located bool) agree.Space
 	// regionColumns bounds the ε columns of the feasible region (0: from the width).
 	regionColumns int
+	// cache keeps the figures the region and the searches evaluated (agreeCache).
+	cache *agree.Cache
 }
 
 func newAgreement(reqs []agree.Requirement) agreement {
@@ -384,11 +386,20 @@ func (m *Model) restartRegion() tea.Cmd {
 	m.ag.regionCancel, m.ag.regionRunning = cancel, true
 	// One worker: the explorer's own Monte Carlo check starts once the knobs are still
 	// and must keep its cores.
-	return startRegion(ctx, m.engine, m.table, m.ag.reqs, want, 1, m.ag.regionGen, m.ag.reqGen)
+	return startRegion(ctx, m.agreeCache(), m.ag.reqs, want, 1, m.ag.regionGen, m.ag.reqGen)
+}
+
+// agreeCache is the figures of every setting the region or a search evaluated on the
+// current engine: a requirement change re-reads them instead of evaluating again.
+func (m *Model) agreeCache() *agree.Cache {
+	if m.ag.cache == nil || m.ag.cache.Engine() != m.engine {
+		m.ag.cache = agree.NewCache(m.engine)
+	}
+	return m.ag.cache
 }
 
 // startRegion evaluates points on workers goroutines and streams them.
-func startRegion(ctx context.Context, e *sim.Engine, t *sim.Table, reqs []agree.Requirement, points []sim.Params, workers, gen, reqGen int) tea.Cmd {
+func startRegion(ctx context.Context, cache *agree.Cache, reqs []agree.Requirement, points []sim.Params, workers, gen, reqGen int) tea.Cmd {
 	ch := make(chan regionMsg, 8)
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -410,11 +421,11 @@ func startRegion(ctx context.Context, e *sim.Engine, t *sim.Table, reqs []agree.
 					return
 				}
 				msg := regionMsg{gen: gen, reqGen: reqGen, params: points[i]}
-				rep, err := e.Evaluate(points[i])
+				pt, err := cache.Point(reqs, points[i])
 				if err != nil {
 					msg.err = err
 				} else {
-					msg.point = agree.PointOf(reqs, rep, t)
+					msg.point = pt
 				}
 				select {
 				case ch <- msg:
@@ -497,7 +508,7 @@ func (m Model) searchOrJump() (Model, tea.Cmd) {
 	m.ag.result, m.ag.solveErr, m.ag.solveNote, m.ag.progress = nil, "", "", agree.Progress{}
 	m.ag.resultGen, m.ag.resultBase = m.ag.reqGen, base
 	space := m.ag.spaceFor(base, m.table.Grid.CellKM, m.table.Grid.Located)
-	solver := agree.NewSolver(m.engine, append([]agree.Requirement(nil), m.ag.reqs...), space)
+	solver := agree.NewSolverWithCache(m.agreeCache(), append([]agree.Requirement(nil), m.ag.reqs...), space)
 	solver.Workers = 1
 	if !m.mcActive && !m.checkWaiting {
 		solver.Workers = checkWorkers()
