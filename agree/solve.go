@@ -169,8 +169,11 @@ func (s *Solver) At(p sim.Params) (*Point, error) {
 
 // pointOfFigures reads reqs off kept figures.
 func pointOfFigures(reqs []Requirement, f *Figures) *Point {
-	st := CheckFigures(reqs, f)
-	rep := f.Report
+	return pointOfStatus(CheckFigures(reqs, f), f.Report)
+}
+
+// pointOfStatus is the point of rep's setting with its requirements' status st.
+func pointOfStatus(st Status, rep *sim.Report) *Point {
 	pt := &Point{Params: rep.Params, Status: st, NeedsMet: st.SideMet(Research), LimitsMet: st.SideMet(Privacy),
 		Margin: st.WorstResearchMargin(), Risk: math.Inf(1)}
 	pt.Feasible = pt.NeedsMet && pt.LimitsMet
@@ -240,14 +243,7 @@ func (c *Cache) figures(p sim.Params) (*Figures, error) {
 
 // PointOf reads reqs off a report.
 func PointOf(reqs []Requirement, rep *sim.Report, t *sim.Table) *Point {
-	st := CheckAll(reqs, rep, t)
-	pt := &Point{Params: rep.Params, Status: st, NeedsMet: st.SideMet(Research), LimitsMet: st.SideMet(Privacy),
-		Margin: st.WorstResearchMargin(), Risk: math.Inf(1)}
-	pt.Feasible = pt.NeedsMet && pt.LimitsMet
-	if !rep.CrowdPending && !math.IsNaN(rep.Crowd.Highest) {
-		pt.Risk = rep.Crowd.Highest
-	}
-	return pt
+	return pointOfStatus(CheckAll(reqs, rep, t), rep)
 }
 
 // eval returns the point at key, evaluating it once.
