@@ -145,6 +145,10 @@ type smoothedState struct {
 	// approx is the approximation's radius state (approxOf), made on first use.
 	approx     *approxState
 	approxOnce sync.Once
+	// districtParts and classParts classify the disks against the districts and the
+	// density classes (partitionsOf), made on first use.
+	districtParts, classParts *diskPartition
+	partsOnce                 sync.Once
 }
 
 // MinMeanCount is the least published count of a district for which its mean measure
@@ -665,20 +669,20 @@ func (e *Engine) exactReport(s *state, approximate bool) *Report {
 
 	// Count estimands.
 	var entryMean, entryVar []float64
-	if s.mode == modeEntrywise {
+	switch s.mode {
+	case modeEntrywise:
 		entryMean, entryVar = e.reduce(s.entryMean), e.reduce(s.entryVar)
+	case modeMask:
+		entryMean, entryVar = e.maskedSetMoments(s)
 	}
 	for i, set := range e.sets {
 		est := Estimate{Name: set.name, Kind: set.kind, Exact: s.mode != modeMonteCarlo, PDefined: 1, CuratorOnly: set.kind == KindDensity}
-		groups := set.groupsOr(G)
 		est.Truth = e.truth[i]
 		est.BiasBySource.Smoothing = s.linMean[i] - est.Truth
 		switch s.mode {
 		case modeLinear:
 			est.Expected, est.Variance = s.linMean[i], s.linVar[i]
-		case modeMask:
-			est.Expected, est.Variance = e.maskedMoments(s, set, groups)
-		case modeEntrywise:
+		case modeMask, modeEntrywise:
 			// Entries are independent without smoothing: variances add.
 			est.Expected, est.Variance = entryMean[i], entryVar[i]
 		case modeMonteCarlo:
@@ -933,30 +937,21 @@ func (e *Engine) splitMeanBias(s *state, j int, est *Estimate) {
 	b.NoiseThreshold = est.Expected - m0
 }
 
-// maskedMoments returns E and Var of Σ_{g∈G} Σ_c a[c]·mask[g][c]·z[g][c] with z = K ñ:
-// E = Σ a·mask·(K n); Var = σ²·Σ_g Σ_d (Kᵀ(a·mask_g))[d]².
-func (e *Engine) maskedMoments(s *state, set countSet, groups []int) (mean, variance float64) {
-	C := e.t.Cells()
-	am := make([]float64, C)
-	adj := make([]float64, C)
-	for _, g := range groups {
-		mask := s.mask[g*C : (g+1)*C]
-		for c := range am {
-			am[c] = mask[c]
-			if set.cells != nil {
-				am[c] *= set.cells[c]
-			}
-		}
-		mean += weighted(s.mu[g*C:(g+1)*C], am)
-		if s.countVar == 0 {
-			continue
-		}
-		s.sm.Adjoint(adj, am)
-		for _, x := range adj {
-			variance += x * x
-		}
+// maskedSetMoments returns E and Var of every count set's
+// T_i = Σ_{g∈G_i} Σ_c a_i[c]·mask[g][c]·z[g][c] with z = K ñ (modeMask):
+// E_i = Σ a_i·mask·(K n), the quiet release's sum (the mask is 1{K n ≥ k}), and
+// Var_i = σ²·Σ_{g∈G_i} ‖Kᵀ(a_i·mask_g)‖² (maskedSetVariances).
+func (e *Engine) maskedSetMoments(s *state) (mean, variance []float64) {
+	mean = s.quietMean
+	variance = make([]float64, len(e.sets))
+	if s.countVar == 0 {
+		return mean, variance
 	}
-	return mean, s.countVar * variance
+	variance = e.maskedSetVariances(s)
+	for i := range variance {
+		variance[i] *= s.countVar
+	}
+	return mean, variance
 }
 
 // districtTotals holds, per district, Σ n, Σ S (clamped), Σ R (raw), Σ K n and Σ K S.
