@@ -35,7 +35,7 @@ import (
 const mehlerTerms = 12
 
 // correctionTerms is the number of terms of Mehler's expansion kept in the
-// fourth-cumulant correction (cumulantCorrection), itself a small part of a covariance.
+// fourth-cumulant correction (pairWeights), itself a small part of a covariance.
 const correctionTerms = 3
 
 // hermite fills he[n] = He_n(a), the probabilists' Hermite polynomials:
@@ -257,7 +257,7 @@ const certainSDs = 8
 const farTailSDs = 5
 
 // coefficientTerms is the number of Hermite coefficients kept per entry: Mehler's terms
-// and the four more its fourth-cumulant correction reads (pairCovariance).
+// and the four more its fourth-cumulant correction reads (pairWeights).
 const coefficientTerms = mehlerTerms + 4
 
 // thresholdCoefficients fills h[n−1] and ind[n−1] for n = 1 … coefficientTerms: the
@@ -285,30 +285,13 @@ func thresholdCoefficients(h, ind []float64, kp, s, q, phi float64, he []float64
 	}
 }
 
-// mehler returns Σ_{n=1}^{N} ρⁿ·x[n−1]·y[n−1], N = mehlerTerms; linear stops after the
-// first term (one of the functions is linear in its normal: every later coefficient is 0).
-func mehler(rho float64, x, y []float64, linear bool) float64 {
-	if linear {
-		return rho * x[0] * y[0]
-	}
-	sum, pow := 0.0, 1.0
-	for n := range mehlerTerms {
-		pow *= rho
-		sum += pow * x[n] * y[n]
-		if math.Abs(pow) < mehlerCutoff {
-			break
-		}
-	}
-	return sum
-}
-
 // mehlerCutoff ends Mehler's series once ρⁿ is below it: every normalised coefficient of
 // a thresholded entry is at most its noise SD (Σ_n a_n² = Var), so the rest is below
 // 10⁻⁶ of the product of the two SDs per term.
 const mehlerCutoff = 1e-6
 
 // cumulantFactor[n−1][i] = √((n+i)!·(n+4−i)!) / (n!·i!·(4−i)!), the factor of the
-// fourth-cumulant correction in normalised coefficients (pairCovariance).
+// fourth-cumulant correction in normalised coefficients (pairWeights).
 var cumulantFactor = func() [mehlerTerms][5]float64 {
 	var f [mehlerTerms][5]float64
 	fact := func(n int) float64 {
@@ -326,33 +309,14 @@ var cumulantFactor = func() [mehlerTerms][5]float64 {
 	return f
 }()
 
-// cumulantCorrection returns the first-order Edgeworth correction to Cov(f(X), h(Y)) of
-// two standardised noises whose joint fourth cumulants are kap[i] = κ_{i,4−i}:
-// E[f(X)h(Y)] gains Σ_{i+j=4} κ_{ij}/(i!·j!)·E_ρ[f⁽ⁱ⁾(X)·h⁽ʲ⁾(Y)] (the Edgeworth density
-// integrated by parts), and by Stein's identity E[f⁽ⁱ⁾·He_n] = E[f·He_{n+i}], so with
-// Mehler's expansion the covariance gains
-//
-//	Σ_i κ_{i,4−i}/(i!(4−i)!) · Σ_{n≥0} ρⁿ/n! · E[f·He_{n+i}]·E[h·He_{n+4−i}]
-//
-// where the n = 0 terms of i = 4 and i = 0 are the marginals' own corrections, which
-// cancel in a covariance, and those of i = 1, 2, 3 remain: the tail dependence that a
-// large noise shared by two overlapping disks creates. x and y are normalised
-// coefficients (E[f·He_m]/√m!, m = 1 … coefficientTerms).
-func cumulantCorrection(rho float64, kap *[5]float64, x, y []float64) float64 {
-	// n = 0: Σ_{i=1}^{3} κ_{i,4−i}·x_i·y_{4−i}/√(i!(4−i)!).
-	sum := kap[1]*x[0]*y[2]/math.Sqrt(6) + kap[2]*x[1]*y[1]/2 + kap[3]*x[2]*y[0]/math.Sqrt(6)
-	pow := 1.0
-	for n := 1; n <= correctionTerms; n++ {
-		pow *= rho
-		f := &cumulantFactor[n-1]
-		for i := 0; i <= 4; i++ {
-			sum += kap[i] * f[i] * pow * x[n+i-1] * y[n+3-i]
-		}
-		if math.Abs(pow) < 1e-14 {
-			break
-		}
-	}
-	return sum
+// pairCumulants returns the standardised joint fourth cumulants of the noises of two
+// entries c, c' of one group, κ_{i,4−i} = κ₄·Σ_d K(c, d)ⁱ·K(c', d)⁴⁻ⁱ / (s_c^i·s_c'^(4−i)),
+// i = 0 … 4: the marginal ones κ₄·w4/s⁴ for i = 0 and 4, the lens's G₄ = g4 for the
+// mixed ones; u0 = 1/s_c, u1 = 1/s_c'.
+func pairCumulants(k4, w4c, w4c1, g4, u0, u1 float64) [5]float64 {
+	u01, u11 := u0*u1, u1*u1
+	return [5]float64{k4 * w4c1 * u11 * u11, k4 * g4 * u01 * u11,
+		k4 * g4 * u01 * u01, k4 * g4 * u01 * u0 * u0, k4 * w4c * u0 * u0 * u0 * u0}
 }
 
 // pairMoments are the covariances of two entries e = (g, c) and e' = (g, c') of one group:
@@ -360,27 +324,121 @@ func cumulantCorrection(rho float64, kap *[5]float64, x, y []float64) float64 {
 // with 1_e the entry's publication indicator.
 type pairMoments struct{ tt, ii, it, ti float64 }
 
-// pairCovariances returns the four pairMoments of two entries from their coefficients
-// (xT, yT for the published values, xI, yI for the indicators): Mehler's series, plus the
-// fourth-cumulant correction when correct (cumulantCorrection), in one pass over n.
-func pairCovariances(rho float64, kap *[5]float64, correct bool, xT, yT, xI, yI []float64) pairMoments {
-	var m pairMoments
+// correctionTerm[t] = (p, q) are the coefficient indices (0-based: p names He_{p+1}) of
+// the fourth-cumulant correction's t-th term x[p]·y[q] (pairWeights): first the
+// three terms of n = 0, i = 1, 2, 3, then for n = 1 … correctionTerms the five of
+// i = 0 … 4, p = n+i−1, q = n+3−i.
+var correctionTerm = func() (t [3 + 5*correctionTerms][2]int) {
+	t[0], t[1], t[2] = [2]int{0, 2}, [2]int{1, 1}, [2]int{2, 0}
+	for n := 1; n <= correctionTerms; n++ {
+		for i := 0; i <= 4; i++ {
+			t[3+5*(n-1)+i] = [2]int{n + i - 1, n + 3 - i}
+		}
+	}
+	return t
+}()
+
+// pairWeights are the weights of the series of one pair's covariance at correlation ρ
+// and standardised joint fourth cumulants κ_{i,4−i} = kap[i] (pairCumulants), for
+// normalised coefficients x, y of the two functions (E[f·He_m]/√m!, m = 1 …
+// coefficientTerms, stored at index m − 1):
+//
+//	Cov ≈ Σ_{n<nm} mehler[n]·x[n]·y[n] + Σ_{t<nc} corr[t]·x[p_t]·y[q_t].
+//
+// The first sum is Mehler's series Σ_{n≥1} ρⁿ·a_n(f)·a_n(h), mehler[n] = ρ^(n+1), cut
+// after the first ρⁿ below mehlerCutoff. The second is its first-order Edgeworth
+// correction: E[f(X)h(Y)] gains Σ_{i+j=4} κ_{ij}/(i!·j!)·E_ρ[f⁽ⁱ⁾(X)·h⁽ʲ⁾(Y)] (the
+// Edgeworth density integrated by parts), and by Stein's identity
+// E[f⁽ⁱ⁾·He_n] = E[f·He_{n+i}], so with Mehler's expansion the covariance gains
+//
+//	Σ_i κ_{i,4−i}/(i!(4−i)!) · Σ_{n≥0} ρⁿ/n! · E[f·He_{n+i}]·E[h·He_{n+4−i}]
+//
+// where the n = 0 terms of i = 4 and i = 0 are the marginals' own corrections, which
+// cancel in a covariance, and those of i = 1, 2, 3 remain: the tail dependence that a
+// large noise shared by two overlapping disks creates. In normalised coefficients the
+// weights are κ_{i,4−i}/√(i!(4−i)!) for n = 0 (i = 1, 2, 3) and
+// κ_{i,4−i}·cumulantFactor[n−1][i]·ρⁿ for n = 1 … correctionTerms (i = 0 … 4), cut after
+// the first ρⁿ below 10⁻¹⁴; correctionTerm gives p_t, q_t. nc = 0 without the correction.
+type pairWeights struct {
+	nm, nc int
+	mehler [mehlerTerms]float64
+	corr   [3 + 5*correctionTerms]float64
+}
+
+// set fills w for ρ and kap; correct says whether the correction applies.
+func (w *pairWeights) set(rho float64, kap *[5]float64, correct bool) {
 	pow := 1.0
+	w.nm = mehlerTerms
 	for n := range mehlerTerms {
 		pow *= rho
-		m.tt += pow * xT[n] * yT[n]
-		m.ii += pow * xI[n] * yI[n]
-		m.it += pow * xI[n] * yT[n]
-		m.ti += pow * xT[n] * yI[n]
+		w.mehler[n] = pow
 		if math.Abs(pow) < mehlerCutoff {
+			w.nm = n + 1
 			break
 		}
 	}
-	if correct {
-		m.tt += cumulantCorrection(rho, kap, xT, yT)
-		m.ii += cumulantCorrection(rho, kap, xI, yI)
-		m.it += cumulantCorrection(rho, kap, xI, yT)
-		m.ti += cumulantCorrection(rho, kap, xT, yI)
+	w.nc = 0
+	if !correct {
+		return
+	}
+	w.corr[0], w.corr[1], w.corr[2] = kap[1]/math.Sqrt(6), kap[2]/2, kap[3]/math.Sqrt(6)
+	w.nc = 3
+	pow = 1.0
+	for n := 1; n <= correctionTerms; n++ {
+		pow *= rho
+		f := &cumulantFactor[n-1]
+		for i := 0; i <= 4; i++ {
+			w.corr[w.nc+i] = kap[i] * f[i] * pow
+		}
+		w.nc += 5
+		if math.Abs(pow) < 1e-14 {
+			break
+		}
+	}
+}
+
+// covariance returns Cov(f(X), h(Y)) ≈ Σ_{n<nm} mehler[n]·x[n]·y[n] + Σ_{t<nc} corr[t]·x[p_t]·y[q_t]
+// (pairWeights), with nm capped at the given value (1 when one entry is linear in its
+// noise: every later coefficient of its published value is 0), and the correction's
+// terms only when correct.
+func (w *pairWeights) covariance(x, y []float64, nm int, correct bool) float64 {
+	sum := 0.0
+	ms := w.mehler[:min(nm, w.nm)]
+	mx, my := x[:len(ms)], y[:len(ms)]
+	for n, m := range ms {
+		sum += m * mx[n] * my[n]
+	}
+	if !correct {
+		return sum
+	}
+	for t, c := range w.corr[:w.nc] {
+		pq := &correctionTerm[t]
+		sum += c * x[pq[0]] * y[pq[1]]
+	}
+	return sum
+}
+
+// covariances returns the four pairMoments of two entries, tt = Cov(T, T'), ii, it, ti
+// (see pairMoments), from their coefficients (xT, yT for the published values, xI, yI
+// for the indicators) as covariance does each, sharing each weight's product with y.
+func (w *pairWeights) covariances(xT, yT, xI, yI []float64, nm int, correct bool) pairMoments {
+	var m pairMoments
+	ms := w.mehler[:min(nm, w.nm)]
+	mxT, myT, mxI, myI := xT[:len(ms)], yT[:len(ms)], xI[:len(ms)], yI[:len(ms)]
+	for n, c := range ms {
+		a, b := c*myT[n], c*myI[n]
+		m.tt += mxT[n] * a
+		m.it += mxI[n] * a
+		m.ti += mxT[n] * b
+		m.ii += mxI[n] * b
+	}
+	for t, c := range w.corr[:w.nc] {
+		p, q := correctionTerm[t][0], correctionTerm[t][1]
+		a, b := c*yT[q], c*yI[q]
+		m.tt += xT[p] * a
+		m.it += xI[p] * a
+		m.ti += xT[p] * b
+		m.ii += xI[p] * b
 	}
 	return m
 }
@@ -444,6 +502,9 @@ func (e *Engine) approximateThreshold(s *state) *approxCounts {
 			}
 		}
 		run.pairs = active*len(run.ap.pairs.offsets) <= maxPairVisits
+	}
+	if run.pairs {
+		run.interiorWeights = run.interiorPairWeights()
 	}
 	// Groups are independent: one worker per core, each with its own scratch and sums.
 	workers := min(runtime.GOMAXPROCS(0), G)
@@ -533,17 +594,47 @@ type thresholdRun struct {
 	sigma2, k4, k6, k float64
 	correct           bool
 	// pairs is false when the pairs are not visited (no kernel, or over maxPairVisits).
-	pairs                           bool
+	pairs bool
+	// interiorWeights[o] are the series' weights at offset o for a cell of the pair
+	// kernel's interior, where ρ and the joint cumulants depend on the offset alone.
+	interiorWeights                 []pairWeights
 	muS                             []float64
 	sumVar                          float64
 	totalSet                        int
 	districtSet, classSet, groupSet []int
 }
 
+// interiorPairWeights returns the pair weights at each offset of the pair kernel for a
+// cell of its interior (at least 4R from every edge, so that both cells of a pair have
+// whole disks whose own disks are whole): there s_c, Σ_d K(c, d)⁴ and G(c, c') depend on
+// the offset alone, so ρ = σ²·G/(s_c·s_c') and the joint cumulants do too. nil when no
+// cell is interior.
+func (run *thresholdRun) interiorPairWeights() []pairWeights {
+	kern := run.ap.pairs
+	m := kern.margin
+	if !kern.interiorCell(m, m) {
+		return nil
+	}
+	ci := m*kern.cols + m
+	sc := math.Sqrt(run.sigma2 * run.s.smoothed.kss[ci])
+	if sc == 0 {
+		return nil
+	}
+	u := 1 / sc
+	out := make([]pairWeights, len(kern.offsets))
+	for oi := range out {
+		gv, gv4 := kern.interior[oi], kern.interior4[oi]
+		kap := pairCumulants(run.k4, run.ap.w4[ci], run.ap.w4[ci], gv4, u, u)
+		out[oi].set(run.sigma2*gv*u*u, &kap, run.correct)
+	}
+	return out
+}
+
 // pairAcc is one worker's scratch and partial sums.
 type pairAcc struct {
 	pairSum, num, varNum, covND []float64
 	coef, ind, sd, isd, he      []float64
+	weights                     pairWeights
 	skip, linear                []bool
 }
 
@@ -662,27 +753,31 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 				continue
 			}
 			u0, u1 := isd[c], isd[c1]
-			rho := sigma2 * gv * u0 * u1
 			y := coef[c1*N : (c1+1)*N]
 			sameDistrict := dj == t.District[c1]
 			withMeans := hasMeasure && sameDistrict
 			correct := run.correct && !(linear[c] && linear[c1])
-			var kap [5]float64
-			if correct {
-				// κ_{i,4−i} = κ₄·Σ_d K(c, d)ⁱ·K(c', d)⁴⁻ⁱ / (s_c^i·s_c'^(4−i)): the
-				// marginal ones for i = 4 and 0, the lens's G₄ for the mixed ones.
-				u01, u11 := u0*u1, u1*u1
-				kap = [5]float64{k4 * ap.w4[c1] * u11 * u11, k4 * gv4 * u01 * u11,
-					k4 * gv4 * u01 * u01, k4 * gv4 * u01 * u0 * u0, k4 * ap.w4[c] * u0 * u0 * u0 * u0}
+			w := &acc.weights
+			if interior {
+				w = &run.interiorWeights[oi]
+			} else {
+				var kap [5]float64
+				if correct {
+					// κ_{i,4−i} = κ₄·Σ_d K(c, d)ⁱ·K(c', d)⁴⁻ⁱ / (s_c^i·s_c'^(4−i)): the
+					// marginal ones for i = 4 and 0, the lens's G₄ for the mixed ones.
+					kap = pairCumulants(k4, ap.w4[c], ap.w4[c1], gv4, u0, u1)
+				}
+				w.set(sigma2*gv*u0*u1, &kap, correct)
+			}
+			nm := mehlerTerms
+			if linear[c] || linear[c1] {
+				nm = 1 // one of the two is linear in its noise
 			}
 			var pm pairMoments
 			if withMeans {
-				pm = pairCovariances(rho, &kap, correct, x, y, ind[c*N:(c+1)*N], ind[c1*N:(c1+1)*N])
+				pm = w.covariances(x, y, ind[c*N:(c+1)*N], ind[c1*N:(c1+1)*N], nm, correct)
 			} else {
-				pm.tt = mehler(rho, x, y, linear[c] || linear[c1])
-				if correct {
-					pm.tt += cumulantCorrection(rho, &kap, x, y)
-				}
+				pm.tt = w.covariance(x, y, nm, correct)
 			}
 			cov := 2 * pm.tt
 			if run.totalSet >= 0 {
