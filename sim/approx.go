@@ -633,20 +633,49 @@ func (run *thresholdRun) interiorPairWeights() []pairWeights {
 // pairAcc is one worker's scratch and partial sums.
 type pairAcc struct {
 	pairSum, num, varNum, covND []float64
-	coef, ind, sd, isd, he      []float64
+	coef, ind, sd, isd          []float64
 	weights                     pairWeights
-	skip, linear                []bool
+	// tails caches normalTail and the Hermite polynomials by the standardised threshold
+	// a (see tail).
+	tails        []tailEntry
+	skip, linear []bool
 }
 
 func (run *thresholdRun) newAcc() *pairAcc {
 	C, N, D := run.e.t.Cells(), coefficientTerms, len(run.e.t.DistrictNames)
 	acc := &pairAcc{pairSum: make([]float64, len(run.e.sets)), coef: make([]float64, C*N), sd: make([]float64, C), isd: make([]float64, C),
-		he: make([]float64, max(10, N+1)), skip: make([]bool, C), linear: make([]bool, C)}
+		skip: make([]bool, C), linear: make([]bool, C), tails: make([]tailEntry, 1<<tailCacheBits)}
 	if run.muS != nil {
 		acc.ind = make([]float64, C*N)
 		acc.num, acc.varNum, acc.covND = make([]float64, D), make([]float64, D), make([]float64, D)
 	}
 	return acc
+}
+
+// tailEntry is one cached a: Q(a), φ(a) and He_n(a) for n ≤ coefficientTerms.
+type tailEntry struct {
+	key    uint64 // a's bits + 1 (0: empty)
+	q, phi float64
+	he     [coefficientTerms + 1]float64
+}
+
+// tailCacheBits sets the number of slots of a worker's tail cache, 2^tailCacheBits. Entries
+// whose counts and disks are alike share a: in the interior of the grid, a = (k' − μ)/s
+// depends on μ alone, and μ takes a few thousand values.
+const tailCacheBits = 11
+
+// tail returns Q(a), φ(a) (normalTail) and He_n(a), n ≤ coefficientTerms (hermite), from
+// the cache when a was seen (the same bits give the same values), computing them
+// otherwise. he is valid until the next call.
+func (acc *pairAcc) tail(a float64) (q, phi float64, he []float64) {
+	bits := math.Float64bits(a) + 1
+	slot := &acc.tails[(bits*0x9E3779B97F4A7C15)>>(64-tailCacheBits)]
+	if slot.key != bits {
+		slot.key = bits
+		slot.q, slot.phi = normalTail(a)
+		hermite(slot.he[:], a)
+	}
+	return slot.q, slot.phi, slot.he[:]
 }
 
 // group approximates the entries of group g: their moments, and their pairs' covariances
@@ -657,7 +686,7 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 	sigma2, k4, k6, k := run.sigma2, run.k4, run.k6, run.k
 	muS, sumVar := run.muS, run.sumVar
 	hasMeasure := muS != nil
-	coef, ind, sd, isd, skip, linear, he := acc.coef, acc.ind, acc.sd, acc.isd, acc.skip, acc.linear, acc.he
+	coef, ind, sd, isd, skip, linear := acc.coef, acc.ind, acc.sd, acc.isd, acc.skip, acc.linear
 	_ = e
 	for c := 0; c < C; c++ {
 		i := g*C + c
@@ -676,8 +705,7 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 		s2, s4 := sc*sc, sc*sc*sc*sc
 		g2 := k4 * ap.w4[c] / s4
 		c4, c6, c8 := g2/24, k6*ap.w6[c]/(s4*s2)/720, g2*g2/1152
-		q, phi := normalTail(a)
-		hermite(he, a)
+		q, phi, he := acc.tail(a)
 		p, m1, m2 := edgeworthTail(a, q, phi, c4, c6, c8, he)
 		mean := mu*p + sc*m1
 		second := mu*mu*p + 2*mu*sc*m1 + s2*m2
