@@ -80,8 +80,8 @@ func edgeworthTail(a, q, phi, c4, c6, c8 float64, he []float64) (p, m1, m2 float
 	m1 = phi * (1 + c4*(he[4]+4*he[2]) + c6*(he[6]+6*he[4]) + c8*(he[8]+8*he[6]))
 	m2 = a*phi + q + phi*(c4*(he[5]+9*he[3]+12*he[1])+c6*(he[7]+13*he[5]+30*he[3])+c8*(he[9]+17*he[7]+56*he[5]))
 	// The expansion can leave [0, 1] by a hair in the far tails.
-	p = math.Min(1, math.Max(0, p))
-	m2 = math.Max(0, m2)
+	p = min(1, max(0, p))
+	m2 = max(0, m2)
 	return p, m1, m2
 }
 
@@ -233,6 +233,15 @@ func newPairKernel(sm *Smoother) *pairKernel {
 		}
 	}
 	return k
+}
+
+// reach returns the most rows an offset spans (2R, 0 without offsets).
+func (k *pairKernel) reach() int {
+	n := 0
+	for _, o := range k.offsets {
+		n = max(n, o[0])
+	}
+	return n
 }
 
 // interiorCell reports whether cell (r, c) is at least 4R from every edge.
@@ -540,6 +549,7 @@ func (e *Engine) approximateThreshold(s *state) *approxCounts {
 		out.num, out.varNum, out.covND = make([]float64, D), make([]float64, D), make([]float64, D)
 	}
 	for _, acc := range accs {
+		e.putTailCache(acc.tails)
 		for i, v := range acc.pairSum {
 			pairSum[i] += v
 		}
@@ -643,10 +653,16 @@ type pairAcc struct {
 
 func (run *thresholdRun) newAcc() *pairAcc {
 	C, N, D := run.e.t.Cells(), coefficientTerms, len(run.e.t.DistrictNames)
-	acc := &pairAcc{pairSum: make([]float64, len(run.e.sets)), coef: make([]float64, C*N), sd: make([]float64, C), isd: make([]float64, C),
-		skip: make([]bool, C), linear: make([]bool, C), tails: make([]tailEntry, 1<<tailCacheBits)}
+	// Pairs reach 2R rows below a cell: the coefficients of 2R + 1 rows are kept.
+	rows, cols := run.e.t.Grid.Rows, run.e.t.Grid.Cols
+	ring := 1
+	if run.pairs {
+		ring = min(rows, run.ap.pairs.reach()+1)
+	}
+	acc := &pairAcc{pairSum: make([]float64, len(run.e.sets)), coef: make([]float64, ring*cols*N), sd: make([]float64, C), isd: make([]float64, C),
+		skip: make([]bool, C), linear: make([]bool, C), tails: run.e.tailCache()}
 	if run.muS != nil {
-		acc.ind = make([]float64, C*N)
+		acc.ind = make([]float64, ring*cols*N)
 		acc.num, acc.varNum, acc.covND = make([]float64, D), make([]float64, D), make([]float64, D)
 	}
 	return acc
@@ -663,6 +679,19 @@ type tailEntry struct {
 // whose counts and disks are alike share a: in the interior of the grid, a = (k' − μ)/s
 // depends on μ alone, and μ takes a few thousand values.
 const tailCacheBits = 11
+
+// tailCache returns a tail cache from the engine's pool (a new one when it is empty);
+// the caller returns it with putTailCache. Its slots hold values of pure functions of a,
+// valid for every evaluation.
+func (e *Engine) tailCache() []tailEntry {
+	if v, ok := e.tails.Get().(*[]tailEntry); ok {
+		return *v
+	}
+	return make([]tailEntry, 1<<tailCacheBits)
+}
+
+// putTailCache returns a tail cache to the engine's pool.
+func (e *Engine) putTailCache(c []tailEntry) { e.tails.Put(&c) }
 
 // tail returns Q(a), φ(a) (normalTail) and He_n(a), n ≤ coefficientTerms (hermite), from
 // the cache when a was seen (the same bits give the same values), computing them
@@ -688,88 +717,110 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 	hasMeasure := muS != nil
 	coef, ind, sd, isd, skip, linear := acc.coef, acc.ind, acc.sd, acc.isd, acc.skip, acc.linear
 	_ = e
-	for c := 0; c < C; c++ {
-		i := g*C + c
-		mu := s.mu[i]
-		sc := math.Sqrt(sigma2 * s.smoothed.kss[c])
-		sd[c] = sc
-		if sc > 0 {
-			isd[c] = 1 / sc
-		}
-		kp := k - ap.lattice[c]/2
-		if s.setNeverEntry(i) || sc == 0 {
-			skip[c] = true
-			continue
-		}
-		a := (kp - mu) / sc
-		s2, s4 := sc*sc, sc*sc*sc*sc
-		g2 := k4 * ap.w4[c] / s4
-		c4, c6, c8 := g2/24, k6*ap.w6[c]/(s4*s2)/720, g2*g2/1152
-		q, phi, he := acc.tail(a)
-		p, m1, m2 := edgeworthTail(a, q, phi, c4, c6, c8, he)
-		mean := mu*p + sc*m1
-		second := mu*mu*p + 2*mu*sc*m1 + s2*m2
-		variance := math.Max(0, second-mean*mean)
-		out.entryMean[i], out.entryVar[i], out.publish[i] = mean, variance, p
-		var indRow []float64
-		if ind != nil {
-			indRow = ind[c*N : (c+1)*N]
-		}
-		row := coef[c*N : (c+1)*N]
-		switch {
-		case a > farTailSDs || !run.pairs:
-			// left out of the pairs (below)
-		case a < -certainSDs:
-			clear(row) // T = z: only the first coefficient, s
-			row[0] = sc
-			clear(indRow)
-		default:
-			thresholdCoefficients(row, indRow, kp, sc, q, phi, he)
-		}
-		// Beyond 8 SDs (Q(8) ≈ 6·10⁻¹⁶) an entry is certainly withheld, or certainly
-		// published with T = z, linear in the noise. An entry whose published value has
-		// an SD below 10⁻⁶ people moves no covariance by more than 10⁻⁶ of the other
-		// entry's SD (Cauchy–Schwarz): its pairs are left out.
-		linear[c] = a < -certainSDs
-		skip[c] = a > certainSDs || (!linear[c] && variance < negligibleVariance)
-		if a > rareSDs {
-			out.rareVar[i] = variance
-		}
-		if a > farTailSDs {
-			// A rare phantom: too far in the tail for the expansion's pair terms (and not
-			// worth their cost); its own moments stand, its pairs are left out, and a set
-			// that owes a noticeable part of its variance to such entries is simulated.
-			skip[c] = true
-			out.tailVar[i] = variance
-		}
-		if hasMeasure {
-			acc.num[t.District[c]] += p * muS[i]
-		}
-	}
 	kern := ap.pairs
 	if !run.pairs {
-		kern = &pairKernel{} // no pairs: only the entries' own moments
+		kern = &pairKernel{rows: t.Grid.Rows, cols: t.Grid.Cols} // no pairs: only the entries' own moments
+	}
+	rows, cols := kern.rows, kern.cols
+	// The coefficients are kept for the rows a pair can reach: a ring of ring rows, row r
+	// at (r mod ring)·cols.
+	ring := len(coef) / (cols * N)
+	// entryRow approximates the entries of grid row r and stores their coefficients.
+	entryRow := func(r int) {
+		base := r % ring * cols * N
+		for col := 0; col < cols; col++ {
+			c := r*cols + col
+			i := g*C + c
+			mu := s.mu[i]
+			sc := math.Sqrt(sigma2 * s.smoothed.kss[c])
+			sd[c] = sc
+			if sc > 0 {
+				isd[c] = 1 / sc
+			}
+			kp := k - ap.lattice[c]/2
+			if s.setNeverEntry(i) || sc == 0 {
+				skip[c] = true
+				continue
+			}
+			a := (kp - mu) / sc
+			s2, s4 := sc*sc, sc*sc*sc*sc
+			g2 := k4 * ap.w4[c] / s4
+			c4, c6, c8 := g2/24, k6*ap.w6[c]/(s4*s2)/720, g2*g2/1152
+			q, phi, he := acc.tail(a)
+			p, m1, m2 := edgeworthTail(a, q, phi, c4, c6, c8, he)
+			mean := mu*p + sc*m1
+			second := mu*mu*p + 2*mu*sc*m1 + s2*m2
+			variance := max(0, second-mean*mean)
+			out.entryMean[i], out.entryVar[i], out.publish[i] = mean, variance, p
+			var indRow []float64
+			if ind != nil {
+				indRow = ind[base+col*N : base+(col+1)*N]
+			}
+			row := coef[base+col*N : base+(col+1)*N]
+			switch {
+			case a > farTailSDs || !run.pairs:
+				// left out of the pairs (below)
+			case a < -certainSDs:
+				clear(row) // T = z: only the first coefficient, s
+				row[0] = sc
+				clear(indRow)
+			default:
+				thresholdCoefficients(row, indRow, kp, sc, q, phi, he)
+			}
+			// Beyond 8 SDs (Q(8) ≈ 6·10⁻¹⁶) an entry is certainly withheld, or certainly
+			// published with T = z, linear in the noise. An entry whose published value has
+			// an SD below 10⁻⁶ people moves no covariance by more than 10⁻⁶ of the other
+			// entry's SD (Cauchy–Schwarz): its pairs are left out.
+			linear[c] = a < -certainSDs
+			skip[c] = a > certainSDs || (!linear[c] && variance < negligibleVariance)
+			if a > rareSDs {
+				out.rareVar[i] = variance
+			}
+			if a > farTailSDs {
+				// A rare phantom: too far in the tail for the expansion's pair terms (and not
+				// worth their cost); its own moments stand, its pairs are left out, and a set
+				// that owes a noticeable part of its variance to such entries is simulated.
+				skip[c] = true
+				out.tailVar[i] = variance
+			}
+			if hasMeasure {
+				acc.num[t.District[c]] += p * muS[i]
+			}
+
+		}
 	}
 	nOff := len(kern.offsets)
 	gs := run.groupSet[g]
-	for c := 0; c < C && run.pairs; c++ {
-		if skip[c] {
+	reach := kern.reach()
+	ringBase := make([]int, reach+1)
+	next := 0 // the next row whose entries are to be approximated
+	for c := 0; c < C; c++ {
+		r0, c0 := c/cols, c%cols
+		if c0 == 0 {
+			for ; next < rows && next <= r0+reach; next++ {
+				entryRow(next)
+			}
+			for dy := range ringBase {
+				ringBase[dy] = (r0 + dy) % ring * cols * N
+			}
+		}
+		if skip[c] || !run.pairs {
 			continue
 		}
-		r0, c0 := c/kern.cols, c%kern.cols
 		var edge []float64
 		interior := kern.interiorCell(r0, c0)
 		if !interior {
 			edge = kern.edge[c]
 		}
-		x := coef[c*N : (c+1)*N]
+		xb := ringBase[0] + c0*N
+		x := coef[xb : xb+N]
 		dj := t.District[c]
 		for oi, o := range kern.offsets {
 			r2, c2 := r0+o[0], c0+o[1]
-			if r2 >= kern.rows || c2 < 0 || c2 >= kern.cols {
+			if r2 >= rows || c2 < 0 || c2 >= cols {
 				continue
 			}
-			c1 := r2*kern.cols + c2
+			c1 := r2*cols + c2
 			if skip[c1] {
 				continue
 			}
@@ -781,7 +832,8 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 				continue
 			}
 			u0, u1 := isd[c], isd[c1]
-			y := coef[c1*N : (c1+1)*N]
+			yb := ringBase[o[0]] + c2*N
+			y := coef[yb : yb+N]
 			sameDistrict := dj == t.District[c1]
 			withMeans := hasMeasure && sameDistrict
 			correct := run.correct && !(linear[c] && linear[c1])
@@ -803,7 +855,7 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 			}
 			var pm pairMoments
 			if withMeans {
-				pm = w.covariances(x, y, ind[c*N:(c+1)*N], ind[c1*N:(c1+1)*N], nm, correct)
+				pm = w.covariances(x, y, ind[xb:xb+N], ind[yb:yb+N], nm, correct)
 			} else {
 				pm.tt = w.covariance(x, y, nm, correct)
 			}

@@ -23,6 +23,8 @@ type Engine struct {
 	mu        sync.Mutex
 	smoothers map[float64]*smoothedState
 	noises    map[Mechanism]*IntNoise
+	// tails pools the approximation's caches of Q(a), φ(a) and He_n(a) (tailCache).
+	tails sync.Pool
 }
 
 // countSet is a linear count estimand: Σ over groups G and cells weighted by a ∈ {0,1}.
