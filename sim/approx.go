@@ -560,8 +560,9 @@ func (e *Engine) approximateThreshold(s *state) *approxCounts {
 		}
 	}
 	out.setMean = e.reduce(out.entryMean)
-	out.setVar = e.reduce(out.entryVar)
-	tail, rare, diagonal := e.reduce(out.tailVar), e.reduce(out.rareVar), e.reduce(out.entryVar)
+	diagonal := e.reduce(out.entryVar)
+	out.setVar = append([]float64(nil), diagonal...)
+	tail, rare := e.reduce(out.tailVar), e.reduce(out.rareVar)
 	out.setTrusted = make([]bool, len(e.sets))
 	for i := range out.setVar {
 		out.setVar[i] = math.Max(0, out.setVar[i]+pairSum[i])

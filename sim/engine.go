@@ -20,6 +20,9 @@ type Engine struct {
 	// cellTruth[c] = Σ_g n[g][c]; cellPeople the same as the share's denominator.
 	cellTruth []float64
 
+	// ix maps the count sets' kinds to their indices.
+	ix setIndex
+
 	mu        sync.Mutex
 	smoothers map[float64]*smoothedState
 	noises    map[Mechanism]*IntNoise
@@ -68,6 +71,7 @@ func NewEngine(t *Table) *Engine {
 	for i := range e.sets {
 		e.sets[i].rowLo, e.sets[i].rowHi = rowBounds(e.sets[i].cells, t.Grid)
 	}
+	e.ix = e.setIndices()
 	flat := make([]float64, len(t.Count))
 	for i, n := range t.Count {
 		flat[i] = float64(n)
@@ -570,7 +574,10 @@ func (e *Engine) quietRelease(s *state) {
 
 // reduce returns, for every count set i, Σ_{g ∈ G_i} Σ_c a_i[c]·x[g·C + c] over a
 // per-entry quantity x, in one pass over the entries: per-cell sums over all groups serve
-// the total, districts and density classes, per-group sums serve the groups.
+// the total, districts and density classes, per-group sums serve the groups. The
+// districts and the density classes partition the cells, so each cell's sum is added to
+// its own district's and class's set in cell order (the terms, and their order, of
+// Σ_c a_i[c]·perCell[c] without its zeros).
 func (e *Engine) reduce(x []float64) []float64 {
 	t := e.t
 	G, C := len(t.Groups), t.Cells()
@@ -586,14 +593,36 @@ func (e *Engine) reduce(x []float64) []float64 {
 		perGroup[g] = sum
 	}
 	out := make([]float64, len(e.sets))
-	for i, set := range e.sets {
-		if set.groups != nil {
-			for _, g := range set.groups {
-				out[i] += perGroup[g]
-			}
-			continue
+	ix := e.ix
+	if ix.total >= 0 {
+		out[ix.total] = weighted(perCell, nil)
+	}
+	for g, i := range ix.groupSet {
+		if i >= 0 {
+			out[i] = perGroup[g]
 		}
-		out[i] = weighted(perCell, set.cells)
+	}
+	district := make([]float64, len(ix.district))
+	if len(ix.district) > 1 {
+		for c, v := range perCell {
+			district[t.District[c]] += v
+		}
+	}
+	for j, i := range ix.district {
+		if i >= 0 {
+			out[i] = district[j]
+		}
+	}
+	if t.DensityClass != nil {
+		var class [len(DensityNames)]float64
+		for c, v := range perCell {
+			class[t.DensityClass[c]] += v
+		}
+		for j, i := range ix.class {
+			if i >= 0 {
+				out[i] = class[j]
+			}
+		}
 	}
 	return out
 }

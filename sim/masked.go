@@ -117,7 +117,7 @@ func (e *Engine) partitionsOf(st *smoothedState) (districts, classes *diskPartit
 func (e *Engine) maskedSetVariances(s *state) []float64 {
 	t := e.t
 	G, C := len(t.Groups), t.Cells()
-	ix := e.setIndices()
+	ix := e.ix
 	districts, classes := e.partitionsOf(s.smoothed)
 	out := make([]float64, len(e.sets))
 	var mu sync.Mutex

@@ -70,6 +70,9 @@ func PendingCrowdRisk(people int64) CrowdRisk {
 		UniquesPublished: d, HighestRisk: d}
 }
 
+// denseCrowds bounds the crowds whose levels ComputeCrowdRisk sums in an array.
+const denseCrowds = 4096
+
 // ComputeCrowdRisk returns the crowd risk of a release.
 //
 // Person i in entry e has crowd m_e (the people of their group within r of their cell;
@@ -92,6 +95,10 @@ func ComputeCrowdRisk(count []int64, crowd []float64, publish []float64) CrowdRi
 	var atRisk [3]float64
 	var uniqueP []float64
 	levels := map[float64]float64{} // risk 1/m → Σ log(1 − P_e)
+	// Crowds are whole numbers of people: the small ones sum in a dense array (in entry
+	// order, as the map would), merged into levels at the end.
+	var dense [denseCrowds]float64
+	var seen [denseCrowds]bool
 	for e, n := range count {
 		if n == 0 {
 			continue
@@ -117,7 +124,18 @@ func ComputeCrowdRisk(count []int64, crowd []float64, publish []float64) CrowdRi
 			uniqueP = append(uniqueP, p)
 		}
 		if p > 0 {
-			levels[risk] += math.Log1p(-p) // −Inf once an entry is certainly published
+			l := math.Log1p(-p) // −Inf once an entry is certainly published
+			if j := int(m); m >= 1 && m < denseCrowds && float64(j) == m {
+				dense[j] += l
+				seen[j] = true
+			} else {
+				levels[risk] += l
+			}
+		}
+	}
+	for j, ok := range seen {
+		if ok {
+			levels[1/float64(j)] += dense[j]
 		}
 	}
 	if r.People > 0 {
