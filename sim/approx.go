@@ -244,6 +244,14 @@ func (k *pairKernel) reach() int {
 	return n
 }
 
+// fullCell reports whether cell (r, c) is at least 2R from every edge: every cell d of
+// its disk has a whole disk, so Σ_d K(c, d)ⁱ is the interior's for every i, and so is
+// G(c, c') for a c' that is full as well (the lens's cells are in D(c)).
+func (k *pairKernel) fullCell(r, c int) bool {
+	m := k.margin / 2
+	return r >= m && r < k.rows-m && c >= m && c < k.cols-m
+}
+
 // interiorCell reports whether cell (r, c) is at least 4R from every edge.
 func (k *pairKernel) interiorCell(r, c int) bool {
 	return r >= k.margin && r < k.rows-k.margin && c >= k.margin && c < k.cols-k.margin
@@ -615,15 +623,15 @@ type thresholdRun struct {
 	districtSet, classSet, groupSet []int
 }
 
-// interiorPairWeights returns the pair weights at each offset of the pair kernel for a
-// cell of its interior (at least 4R from every edge, so that both cells of a pair have
-// whole disks whose own disks are whole): there s_c, Σ_d K(c, d)⁴ and G(c, c') depend on
-// the offset alone, so ρ = σ²·G/(s_c·s_c') and the joint cumulants do too. nil when no
-// cell is interior.
+// interiorPairWeights returns the pair weights at each offset of the pair kernel for two
+// full cells (fullCell: at least 2R from every edge, so that both cells of a pair have
+// whole disks whose own disks are whole), as every pair of the kernel's interior is:
+// there s_c, Σ_d K(c, d)⁴ and G(c, c') depend on the offset alone, so
+// ρ = σ²·G/(s_c·s_c') and the joint cumulants do too. nil when no cell is full.
 func (run *thresholdRun) interiorPairWeights() []pairWeights {
 	kern := run.ap.pairs
-	m := kern.margin
-	if !kern.interiorCell(m, m) {
+	m := kern.margin / 2
+	if !kern.fullCell(m, m) {
 		return nil
 	}
 	ci := m*kern.cols + m
@@ -813,6 +821,7 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 		if !interior {
 			edge = kern.edge[c]
 		}
+		full := kern.fullCell(r0, c0)
 		xb := ringBase[0] + c0*N
 		x := coef[xb : xb+N]
 		dj := t.District[c]
@@ -825,8 +834,10 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 			if skip[c1] {
 				continue
 			}
+			// Two cells whose disks' cells all have whole disks pair as in the interior.
+			inner := interior || (full && kern.fullCell(r2, c2))
 			gv, gv4 := kern.interior[oi], kern.interior4[oi]
-			if !interior {
+			if !inner {
 				gv, gv4 = edge[oi], edge[nOff+oi]
 			}
 			if gv == 0 {
@@ -839,7 +850,7 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 			withMeans := hasMeasure && sameDistrict
 			correct := run.correct && !(linear[c] && linear[c1])
 			w := &acc.weights
-			if interior {
+			if inner {
 				w = &run.interiorWeights[oi]
 			} else {
 				var kap [5]float64
