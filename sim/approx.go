@@ -341,20 +341,6 @@ func pairCumulants(k4, w4c, w4c1, g4, u0, u1 float64) [5]float64 {
 // with 1_e the entry's publication indicator.
 type pairMoments struct{ tt, ii, it, ti float64 }
 
-// correctionTerm[t] = (p, q) are the coefficient indices (0-based: p names He_{p+1}) of
-// the fourth-cumulant correction's t-th term x[p]·y[q] (pairWeights): first the
-// three terms of n = 0, i = 1, 2, 3, then for n = 1 … correctionTerms the five of
-// i = 0 … 4, p = n+i−1, q = n+3−i.
-var correctionTerm = func() (t [3 + 5*correctionTerms][2]int) {
-	t[0], t[1], t[2] = [2]int{0, 2}, [2]int{1, 1}, [2]int{2, 0}
-	for n := 1; n <= correctionTerms; n++ {
-		for i := 0; i <= 4; i++ {
-			t[3+5*(n-1)+i] = [2]int{n + i - 1, n + 3 - i}
-		}
-	}
-	return t
-}()
-
 // pairWeights are the weights of the series of one pair's covariance at correlation ρ
 // and standardised joint fourth cumulants κ_{i,4−i} = kap[i] (pairCumulants), for
 // normalised coefficients x, y of the two functions (E[f·He_m]/√m!, m = 1 …
@@ -375,7 +361,10 @@ var correctionTerm = func() (t [3 + 5*correctionTerms][2]int) {
 // large noise shared by two overlapping disks creates. In normalised coefficients the
 // weights are κ_{i,4−i}/√(i!(4−i)!) for n = 0 (i = 1, 2, 3) and
 // κ_{i,4−i}·cumulantFactor[n−1][i]·ρⁿ for n = 1 … correctionTerms (i = 0 … 4), cut after
-// the first ρⁿ below 10⁻¹⁴; correctionTerm gives p_t, q_t. nc = 0 without the correction.
+// the first ρⁿ below 10⁻¹⁴; corr is ordered t = 0, 1, 2 for n = 0, i = 1, 2, 3
+// (p_t = i − 1, q_t = 3 − i), then t = 3 + 5(n−1) + i (p_t = n+i−1, q_t = n+3−i), with
+// p, q 0-based (p names He_{p+1}). nc = 0 without the correction, and the weights past
+// nc are 0.
 type pairWeights struct {
 	nm, nc int
 	mehler [mehlerTerms]float64
@@ -395,6 +384,7 @@ func (w *pairWeights) set(rho float64, kap *[5]float64, correct bool) {
 		}
 	}
 	w.nc = 0
+	w.corr = [len(w.corr)]float64{}
 	if !correct {
 		return
 	}
@@ -414,6 +404,29 @@ func (w *pairWeights) set(rho float64, kap *[5]float64, correct bool) {
 	}
 }
 
+// correctionOf returns z[p] = Σ_{t: p_t = p} corr[t]·y[q_t], p = 0 … 6, the correction's
+// weights applied to y (pairWeights), so that its part of a covariance is Σ_p x[p]·z[p].
+// Unused weights (t ≥ nc) are 0. It is written out for correctionTerms = 3.
+func (w *pairWeights) correctionOf(y *[coefficientTerms]float64) (z [7]float64) {
+	t := &w.corr
+	z[0] = t[0]*y[2] + t[3]*y[4]
+	z[1] = t[1]*y[1] + t[4]*y[3] + t[8]*y[5]
+	z[2] = t[2]*y[0] + t[5]*y[2] + t[9]*y[4] + t[13]*y[6]
+	z[3] = t[6]*y[1] + t[10]*y[3] + t[14]*y[5]
+	z[4] = t[7]*y[0] + t[11]*y[2] + t[15]*y[4]
+	z[5] = t[12]*y[1] + t[16]*y[3]
+	z[6] = t[17] * y[2]
+	return z
+}
+
+// correctionOf is written out for three terms of the correction's series.
+var _ = [1]struct{}{}[correctionTerms-3]
+
+// dot7 returns Σ_{p<7} x[p]·z[p].
+func dot7(x *[coefficientTerms]float64, z *[7]float64) float64 {
+	return x[0]*z[0] + x[1]*z[1] + x[2]*z[2] + x[3]*z[3] + x[4]*z[4] + x[5]*z[5] + x[6]*z[6]
+}
+
 // covariance returns Cov(f(X), h(Y)) ≈ Σ_{n<nm} mehler[n]·x[n]·y[n] + Σ_{t<nc} corr[t]·x[p_t]·y[q_t]
 // (pairWeights), with nm capped at the given value (1 when one entry is linear in its
 // noise: every later coefficient of its published value is 0), and the correction's
@@ -425,14 +438,11 @@ func (w *pairWeights) covariance(x, y []float64, nm int, correct bool) float64 {
 	for n, m := range ms {
 		sum += m * mx[n] * my[n]
 	}
-	if !correct {
+	if !correct || w.nc == 0 {
 		return sum
 	}
-	for t, c := range w.corr[:w.nc] {
-		pq := &correctionTerm[t]
-		sum += c * x[pq[0]] * y[pq[1]]
-	}
-	return sum
+	z := w.correctionOf((*[coefficientTerms]float64)(y))
+	return sum + dot7((*[coefficientTerms]float64)(x), &z)
 }
 
 // covariances returns the four pairMoments of two entries, tt = Cov(T, T'), ii, it, ti
@@ -449,14 +459,16 @@ func (w *pairWeights) covariances(xT, yT, xI, yI []float64, nm int, correct bool
 		m.ti += mxT[n] * b
 		m.ii += mxI[n] * b
 	}
-	for t, c := range w.corr[:w.nc] {
-		p, q := correctionTerm[t][0], correctionTerm[t][1]
-		a, b := c*yT[q], c*yI[q]
-		m.tt += xT[p] * a
-		m.it += xI[p] * a
-		m.ti += xT[p] * b
-		m.ii += xI[p] * b
+	if !correct || w.nc == 0 {
+		return m
 	}
+	ax, ay := (*[coefficientTerms]float64)(xT), (*[coefficientTerms]float64)(yT)
+	bx, by := (*[coefficientTerms]float64)(xI), (*[coefficientTerms]float64)(yI)
+	zT, zI := w.correctionOf(ay), w.correctionOf(by)
+	m.tt += dot7(ax, &zT)
+	m.it += dot7(bx, &zT)
+	m.ti += dot7(ax, &zI)
+	m.ii += dot7(bx, &zI)
 	return m
 }
 
