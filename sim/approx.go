@@ -813,6 +813,7 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 	nOff := len(kern.offsets)
 	gs := run.groupSet[g]
 	reach := kern.reach()
+	classes := t.DensityClass
 	ringBase := make([]int, reach+1)
 	next := 0 // the next row whose entries are to be approximated
 	for c := 0; c < C; c++ {
@@ -837,6 +838,14 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 		xb := ringBase[0] + c0*N
 		x := coef[xb : xb+N]
 		dj := t.District[c]
+		class := 0
+		if classes != nil {
+			class = classes[c]
+		}
+		i0 := g*C + c
+		// Sums of this cell's pairs: all, within its district, within its density class,
+		// and the mean's Cov(N, D) and Var N terms.
+		var all, district, inClass, covND, varNum float64
 		for oi, o := range kern.offsets {
 			r2, c2 := r0+o[0], c0+o[1]
 			if r2 >= rows || c2 < 0 || c2 >= cols {
@@ -884,23 +893,35 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 				pm.tt = w.covariance(x, y, nm, correct)
 			}
 			cov := 2 * pm.tt
-			if run.totalSet >= 0 {
-				acc.pairSum[run.totalSet] += cov
+			all += cov
+			if sameDistrict {
+				district += cov
 			}
-			if gs >= 0 {
-				acc.pairSum[gs] += cov
-			}
-			if sameDistrict && run.districtSet[dj] >= 0 {
-				acc.pairSum[run.districtSet[dj]] += cov
-			}
-			if t.DensityClass != nil && t.DensityClass[c] == t.DensityClass[c1] && run.classSet[t.DensityClass[c]] >= 0 {
-				acc.pairSum[run.classSet[t.DensityClass[c]]] += cov
+			if classes != nil && classes[c1] == class {
+				inClass += cov
 			}
 			if withMeans {
-				i0, i1 := g*C+c, g*C+c1
-				acc.covND[dj] += muS[i0]*pm.it + muS[i1]*pm.ti
-				acc.varNum[dj] += 2 * (muS[i0]*muS[i1]*pm.ii + sumVar*gv*(out.publish[i0]*out.publish[i1]+pm.ii))
+				i1 := g*C + c1
+				covND += muS[i0]*pm.it + muS[i1]*pm.ti
+				varNum += 2 * (muS[i0]*muS[i1]*pm.ii + sumVar*gv*(out.publish[i0]*out.publish[i1]+pm.ii))
 			}
+		}
+		// The cell's pairs, added to the sets that hold both cells.
+		if run.totalSet >= 0 {
+			acc.pairSum[run.totalSet] += all
+		}
+		if gs >= 0 {
+			acc.pairSum[gs] += all
+		}
+		if run.districtSet[dj] >= 0 {
+			acc.pairSum[run.districtSet[dj]] += district
+		}
+		if classes != nil && run.classSet[class] >= 0 {
+			acc.pairSum[run.classSet[class]] += inClass
+		}
+		if hasMeasure {
+			acc.covND[dj] += covND
+			acc.varNum[dj] += varNum
 		}
 	}
 	if hasMeasure {
