@@ -107,6 +107,8 @@ func (e *Engine) approxOf(st *smoothedState) *approxState {
 		}
 		sm.DiskSum(a.w4, p4)
 		sm.DiskSum(a.w6, p6)
+		sm.uniformFull(a.w4, 4)
+		sm.uniformFull(a.w6, 6)
 		rowSum := make([]float64, C)
 		sm.DiskSum(rowSum, sm.inv)
 		for c := range a.lattice {
@@ -535,6 +537,13 @@ func (e *Engine) approximateThreshold(s *state) *approxCounts {
 	if run.pairs {
 		run.interiorWeights = run.interiorPairWeights()
 	}
+	R := s.sm.RadiusCells()
+	run.fullLo, run.fullHi = 2*R, t.Grid.Cols-2*R
+	if t.Grid.Rows < 4*R+1 || t.Grid.Cols < 4*R+1 {
+		run.fullLo, run.fullHi = t.Grid.Rows, 0 // no full cell
+	} else {
+		run.cellConstantsOf(2*R*t.Grid.Cols+2*R, &run.fullCell)
+	}
 	// Groups are independent: one worker per core, each with its own scratch and sums.
 	workers := min(runtime.GOMAXPROCS(0), G)
 	accs := make([]*pairAcc, workers)
@@ -626,6 +635,11 @@ type thresholdRun struct {
 	correct           bool
 	// pairs is false when the pairs are not visited (no kernel, or over maxPairVisits).
 	pairs bool
+	// fullCell holds the cellConstants shared by every full cell (at least 2R from every
+	// edge: Smoother.uniformFull), rows and columns fullLo ≤ · < rows or cols − fullLo;
+	// fullHi = cols − fullLo (fullLo > fullHi: no full cell).
+	fullCell       cellConstants
+	fullLo, fullHi int
 	// interiorWeights[o] are the series' weights at offset o for a cell of the pair
 	// kernel's interior, where ρ and the joint cumulants depend on the offset alone.
 	interiorWeights                 []pairWeights
@@ -661,9 +675,30 @@ func (run *thresholdRun) interiorPairWeights() []pairWeights {
 	return out
 }
 
+// cellConstants are what an entry's moments need of its cell alone: the noise SD
+// s = √(σ²·Σ_d K(c, d)²), 1/s, s², the threshold k' (continuity-corrected on a
+// lattice) and the Edgeworth coefficients c₄ = γ₂/24, c₆ = γ₄/720, c₈ = γ₂²/1152 with
+// γ₂ = κ₄·Σ_d K(c, d)⁴/s⁴ and γ₄ = κ₆·Σ_d K(c, d)⁶/s⁶ (edgeworthTail).
+type cellConstants struct{ sc, isd, kp, s2, c4, c6, c8 float64 }
+
+// cellConstantsOf fills cc for cell c.
+func (run *thresholdRun) cellConstantsOf(c int, cc *cellConstants) {
+	ap, st := run.ap, run.s.smoothed
+	sc := math.Sqrt(run.sigma2 * st.kss[c])
+	cc.sc, cc.isd = sc, 0
+	if sc > 0 {
+		cc.isd = 1 / sc
+	}
+	cc.kp = run.k - ap.lattice[c]/2
+	s2, s4 := sc*sc, sc*sc*sc*sc
+	g2 := run.k4 * ap.w4[c] / s4
+	cc.s2, cc.c4, cc.c6, cc.c8 = s2, g2/24, run.k6*ap.w6[c]/(s4*s2)/720, g2*g2/1152
+}
+
 // pairAcc is one worker's scratch and partial sums.
 type pairAcc struct {
 	pairSum, num, varNum, covND []float64
+	cell                        cellConstants
 	coef, ind, sd, isd          []float64
 	weights                     pairWeights
 	// tails caches normalTail and the Hermite polynomials by the standardised threshold
@@ -733,7 +768,7 @@ func (acc *pairAcc) tail(a float64) (q, phi float64, he []float64) {
 func (run *thresholdRun) group(g int, acc *pairAcc) {
 	e, s, ap, out, t := run.e, run.s, run.ap, run.out, run.e.t
 	C, N := t.Cells(), coefficientTerms
-	sigma2, k4, k6, k := run.sigma2, run.k4, run.k6, run.k
+	sigma2, k4 := run.sigma2, run.k4
 	muS, sumVar := run.muS, run.sumVar
 	hasMeasure := muS != nil
 	coef, ind, sd, isd, skip, linear := acc.coef, acc.ind, acc.sd, acc.isd, acc.skip, acc.linear
@@ -749,24 +784,28 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 	// entryRow approximates the entries of grid row r and stores their coefficients.
 	entryRow := func(r int) {
 		base := r % ring * cols * N
+		fullRow := r >= run.fullLo && r < rows-run.fullLo
 		for col := 0; col < cols; col++ {
 			c := r*cols + col
 			i := g*C + c
 			mu := s.mu[i]
-			sc := math.Sqrt(sigma2 * s.smoothed.kss[c])
+			cc := &run.fullCell
+			if !fullRow || col < run.fullLo || col >= run.fullHi {
+				cc = &acc.cell
+				run.cellConstantsOf(c, cc)
+			}
+			sc := cc.sc
 			sd[c] = sc
 			if sc > 0 {
-				isd[c] = 1 / sc
+				isd[c] = cc.isd
 			}
-			kp := k - ap.lattice[c]/2
+			kp := cc.kp
 			if s.setNeverEntry(i) || sc == 0 {
 				skip[c] = true
 				continue
 			}
 			a := (kp - mu) / sc
-			s2, s4 := sc*sc, sc*sc*sc*sc
-			g2 := k4 * ap.w4[c] / s4
-			c4, c6, c8 := g2/24, k6*ap.w6[c]/(s4*s2)/720, g2*g2/1152
+			s2, c4, c6, c8 := cc.s2, cc.c4, cc.c6, cc.c8
 			q, phi, he := acc.tail(a)
 			p, m1, m2 := edgeworthTail(a, q, phi, c4, c6, c8, he)
 			mean := mu*p + sc*m1

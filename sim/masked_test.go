@@ -127,3 +127,29 @@ func TestMaskedSetMomentsMatchAdjoints(t *testing.T) {
 func sameFigure(a, b, rel float64) bool {
 	return math.Abs(a-b) <= rel*math.Max(math.Max(math.Abs(a), math.Abs(b)), 1e-12/rel)
 }
+
+// TestUniformFullMatchesDiskSums: the one value KernelSquareSum and the approximation's
+// Σ_d K(c, d)⁴, Σ_d K(c, d)⁶ give every full cell equals each cell's own disk sum to
+// rounding, and the cells nearer an edge keep their disk sums.
+func TestUniformFullMatchesDiskSums(t *testing.T) {
+	for _, r := range []float64{1, 1.5, 2, 3} {
+		g := Grid{Rows: 19, Cols: 23, CellKM: 1, Located: true}
+		sm := NewSmoother(g, r)
+		C := g.Cells()
+		for _, p := range []int{2, 4, 6} {
+			src := make([]float64, C)
+			for d, w := range sm.inv {
+				src[d] = math.Pow(w, float64(p))
+			}
+			want, got := make([]float64, C), make([]float64, C)
+			sm.DiskSum(want, src)
+			sm.DiskSum(got, src)
+			sm.uniformFull(got, p)
+			for c := range got {
+				if !sameFigure(got[c], want[c], 1e-13) {
+					t.Fatalf("r=%g p=%d cell %d: %.17g, disk sum %.17g", r, p, c, got[c], want[c])
+				}
+			}
+		}
+	}
+}
