@@ -140,8 +140,8 @@ type smoothedState struct {
 	// threshold need it entry by entry); muSOnce guards it.
 	muS     []float64
 	muSOnce sync.Once
-	// kss[c] = Σ_d K(c, d)².
-	kss []float64
+	// kss[c] = Σ_d K(c, d)²; rowSum[c] = Σ_d K(c, d) = (K 1)[c].
+	kss, rowSum []float64
 	// crowd[e] = Σ_{d ∈ D(c)} n[g][d], nil when r = 0.
 	crowd []float64
 	// linMean[i] = set i's Σ a·K n; adjSq[i] = Σ_d (Kᵀa_i)[d]²; adjSum[i] = Σ a·K S,
@@ -232,6 +232,14 @@ func (e *Engine) smoothed(r float64) *smoothedState {
 		}
 	}
 	tasks = append(tasks, func([]float64) { st.sm.KernelSquareSum(st.kss) })
+	st.rowSum = make([]float64, C)
+	tasks = append(tasks, func(sc []float64) {
+		ones := make([]float64, C)
+		for c := range ones {
+			ones[c] = 1
+		}
+		st.sm.Apply(st.rowSum, ones, sc)
+	})
 	for i := range e.sets {
 		tasks = append(tasks, func(sc []float64) { st.adjSq[i], st.adjSum[i] = e.adjointSums(st.sm, i, sc) })
 	}
@@ -467,18 +475,6 @@ func (e *Engine) prepare(p Params) *state {
 	if s.mode == modeMonteCarlo {
 		e.certainlyWithheld(s)
 	}
-	if s.pubMode == modeMonteCarlo {
-		s.entryRisk = make([]float64, len(t.Count))
-		for i, n := range t.Count {
-			if n > 0 {
-				m := float64(n)
-				if st.crowd != nil {
-					m = st.crowd[i]
-				}
-				s.entryRisk[i] = 1 / m
-			}
-		}
-	}
 	s.linMean, s.linVar = st.linMean, make([]float64, len(e.sets))
 	for i, set := range e.sets {
 		groups := set.groupsOr(G)
@@ -489,6 +485,25 @@ func (e *Engine) prepare(p Params) *state {
 	return s
 }
 
+// prepareSimulation fills what only the simulations read of s: s.entryRisk[e] = 1/m_e
+// (m_e the entry's crowd, 0 for an empty entry) when publication is simulated.
+func (e *Engine) prepareSimulation(s *state) {
+	if s.pubMode != modeMonteCarlo {
+		return
+	}
+	t, st := e.t, s.smoothed
+	s.entryRisk = make([]float64, len(t.Count))
+	for i, n := range t.Count {
+		if n > 0 {
+			m := float64(n)
+			if st.crowd != nil {
+				m = st.crowd[i]
+			}
+			s.entryRisk[i] = 1 / m
+		}
+	}
+}
+
 // certainlyWithheld fills s.setNever, s.cellNever and s.districtNever. With noise N ≤ Hi
 // (the table's largest value; more has probability below 10⁻¹⁹), an entry's smoothed
 // noisy count is at most (K n)[e] + Hi·(K 1)[c], so it is certainly withheld when that
@@ -497,11 +512,7 @@ func (e *Engine) certainlyWithheld(s *state) {
 	t := e.t
 	G, C := len(t.Groups), t.Cells()
 	hi := float64(e.intNoise(s.countMech).Hi)
-	ones, rowSum := make([]float64, C), make([]float64, C)
-	for c := range ones {
-		ones[c] = 1
-	}
-	s.sm.Apply(rowSum, ones, make([]float64, C))
+	rowSum := s.smoothed.rowSum
 	k := float64(s.p.K)
 	never := make([]bool, G*C)
 	s.cellNever = make([]bool, C)
@@ -550,21 +561,15 @@ func (e *Engine) quietRelease(s *state) {
 		return
 	}
 	k := float64(s.p.K)
-	masked := make([]float64, len(s.mu))
-	for i, m := range s.mu {
-		if m >= k-thresholdSlack {
-			masked[i] = m
-		}
-	}
-	s.quietMean = e.reduce(masked)
+	s.quietMean = e.reduceFrom(s.mu, k-thresholdSlack)
 	if !t.HasMeasure() {
 		return
 	}
 	muS := e.entryMuS(s.smoothed)
 	D := len(t.DistrictNames)
 	s.quietNum, s.quietDen = make([]float64, D), make([]float64, D)
-	for i, m := range masked {
-		if m != 0 {
+	for i, m := range s.mu {
+		if m >= k-thresholdSlack && m != 0 {
 			j := t.District[i%C]
 			s.quietNum[j] += muS[i]
 			s.quietDen[j] += m
@@ -579,6 +584,12 @@ func (e *Engine) quietRelease(s *state) {
 // its own district's and class's set in cell order (the terms, and their order, of
 // Σ_c a_i[c]·perCell[c] without its zeros).
 func (e *Engine) reduce(x []float64) []float64 {
+	return e.reduceFrom(x, math.Inf(-1))
+}
+
+// reduceFrom is reduce over x with every entry below lo taken as 0 (the quiet release's
+// threshold without a masked copy of x).
+func (e *Engine) reduceFrom(x []float64, lo float64) []float64 {
 	t := e.t
 	G, C := len(t.Groups), t.Cells()
 	perCell := make([]float64, C)
@@ -587,8 +598,10 @@ func (e *Engine) reduce(x []float64) []float64 {
 		row := x[g*C : (g+1)*C]
 		sum := 0.0
 		for c, v := range row {
-			perCell[c] += v
-			sum += v
+			if !(v < lo) {
+				perCell[c] += v
+				sum += v
+			}
 		}
 		perGroup[g] = sum
 	}
