@@ -153,3 +153,49 @@ func TestUniformFullMatchesDiskSums(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentEvaluateSameFigures: evaluations running at once on one engine (sharing
+// its radius states, partitions and pooled tail caches) give the figures of one run alone.
+func TestConcurrentEvaluateSameFigures(t *testing.T) {
+	e := NewEngine(irregularTable(21, 25, 3, true, 5))
+	settings := []Params{
+		{Epsilon: 0.5, K: 5, RadiusKM: 2},
+		{Epsilon: 1, K: 3, RadiusKM: 1.5},
+		{Epsilon: 0.5, K: 5, RadiusKM: 2, Threshold: ThresholdTrue},
+	}
+	want := make([]*Report, len(settings))
+	for i, p := range settings {
+		r, err := e.Evaluate(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = r
+	}
+	errs := make(chan string, 4*len(settings))
+	done := make(chan struct{})
+	for w := 0; w < 4; w++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i, p := range settings {
+				r, err := e.Evaluate(p)
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				for j, est := range r.Estimands {
+					w := want[i].Estimands[j]
+					if est.Pending != w.Pending || (!est.Pending && (!sameFigure(est.Expected, w.Expected, 1e-9) || !sameFigure(est.Variance, w.Variance, 1e-9))) {
+						errs <- est.Name
+					}
+				}
+			}
+		}()
+	}
+	for w := 0; w < 4; w++ {
+		<-done
+	}
+	close(errs)
+	for msg := range errs {
+		t.Error(msg)
+	}
+}

@@ -183,7 +183,8 @@ func (s *Smoother) AdjointRows(dst, a []float64, r0, r1 int) {
 }
 
 // KernelSquareSum sets dst[c] = Σ_d K(c, d)² = Σ_{d ∈ D(c)} 1/|D(d)|², so that a cell's
-// smoothed value has noise variance σ²·dst[c].
+// smoothed value has noise variance σ²·dst[c]; every full cell gets the same value, bit
+// for bit (uniformFull).
 func (s *Smoother) KernelSquareSum(dst []float64) {
 	if s.Identity() {
 		for i := range dst {
