@@ -2,7 +2,7 @@ package sim
 
 import (
 	"math"
-	"sort"
+	"slices"
 )
 
 // RiskThresholds are the risk levels whose exceedance is reported: 1/2, 1/5 and 1/10.
@@ -133,10 +133,23 @@ func ComputeCrowdRisk(count []int64, crowd []float64, publish []float64) CrowdRi
 			}
 		}
 	}
-	for j, ok := range seen {
+	n := 0
+	for _, ok := range seen {
 		if ok {
-			levels[1/float64(j)] += dense[j]
+			n++
 		}
+	}
+	if n > 0 {
+		merged := make(map[float64]float64, len(levels)+n)
+		for v, l := range levels {
+			merged[v] = l
+		}
+		for j, ok := range seen {
+			if ok {
+				merged[1/float64(j)] += dense[j]
+			}
+		}
+		levels = merged
 	}
 	if r.People > 0 {
 		r.Mean = sum / float64(r.People)
@@ -205,7 +218,8 @@ func highestOf(levels map[float64]float64) Distribution {
 	for v := range levels {
 		vs = append(vs, v)
 	}
-	sort.Sort(sort.Reverse(sort.Float64Slice(vs)))
+	slices.Sort(vs)
+	slices.Reverse(vs)
 	d := Distribution{Method: DistExact}
 	var second float64
 	above := 1.0 // P(H < v_i) before level i: every higher level withheld
