@@ -477,14 +477,13 @@ func (w *pairWeights) covariances(xT, yT, xI, yI []float64, nm int, correct bool
 // approxCounts holds the approximation of modeMonteCarlo: per entry, and per count set
 // and per district the sums the estimands need.
 type approxCounts struct {
-	entryMean, entryVar, publish []float64
+	// publish[e] = P(entry e published); cellMean[c] = Σ_g E[T_gc] and
+	// cellVar[c] = Σ_g Var(T_gc) (the groups of a cell are independent).
+	publish, cellMean, cellVar []float64
 	// setMean[i] = Σ_{e ∈ set i} E[T_e]; setVar[i] = Var(Σ_{e ∈ set i} T_e);
 	// setTrusted[i] is false where the approximation does not hold (maxTailShare).
 	setMean, setVar []float64
 	setTrusted      []bool
-	// tailVar[e] is Var(T_e) for a rare phantom (beyond farTailSDs), 0 otherwise;
-	// rareVar[e] the same beyond rareSDs.
-	tailVar, rareVar []float64
 	// Per district, for the mean measure (nil without a measure): num = E[N],
 	// varNum = Var(N), covND = Cov(N, D) for N = Σ_e 1_e·y_e (published sums) and
 	// D = Σ_e T_e (published counts).
@@ -500,9 +499,10 @@ func (e *Engine) approximateThreshold(s *state) *approxCounts {
 	run := &thresholdRun{e: e, s: s, ap: e.approxOf(s.smoothed), sigma2: noise.Variance, k4: noise.K4, k6: noise.K6,
 		k: float64(s.p.K) - thresholdSlack}
 	run.correct = math.Abs(run.k4) > 1e-6*run.sigma2*run.sigma2 // Gaussian noise has κ₄ ≈ 0
-	out := &approxCounts{entryMean: make([]float64, G*C), entryVar: make([]float64, G*C), publish: make([]float64, G*C),
-		tailVar: make([]float64, G*C), rareVar: make([]float64, G*C)}
+	out := &approxCounts{publish: make([]float64, G*C)}
 	run.out = out
+	// Per group sums of the entries' moments (each group is one worker's), for the sets.
+	run.groupSums = make([]entrySums, G)
 	D := len(t.DistrictNames)
 	if t.HasMeasure() {
 		run.muS = e.entryMuS(s.smoothed)
@@ -577,8 +577,17 @@ func (e *Engine) approximateThreshold(s *state) *approxCounts {
 	if t.HasMeasure() {
 		out.num, out.varNum, out.covND = make([]float64, D), make([]float64, D), make([]float64, D)
 	}
+	var cells [4][]float64 // Σ_g of the entries' mean, variance, tail and rare variance
+	for q := range cells {
+		cells[q] = make([]float64, C)
+	}
 	for _, acc := range accs {
 		e.putTailCache(acc.tails)
+		for q := range cells {
+			for c, v := range acc.cells[q] {
+				cells[q][c] += v
+			}
+		}
 		for i, v := range acc.pairSum {
 			pairSum[i] += v
 		}
@@ -588,10 +597,18 @@ func (e *Engine) approximateThreshold(s *state) *approxCounts {
 			out.covND[j] += acc.covND[j]
 		}
 	}
-	out.setMean = e.reduce(out.entryMean)
-	diagonal := e.reduce(out.entryVar)
+	var groups [4][]float64
+	for q := range groups {
+		groups[q] = make([]float64, G)
+		for g, sums := range run.groupSums {
+			groups[q][g] = sums[q]
+		}
+	}
+	out.cellMean, out.cellVar = cells[0], cells[1]
+	out.setMean = e.reduceCells(cells[0], groups[0])
+	diagonal := e.reduceCells(cells[1], groups[1])
 	out.setVar = append([]float64(nil), diagonal...)
-	tail, rare := e.reduce(out.tailVar), e.reduce(out.rareVar)
+	tail, rare := e.reduceCells(cells[2], groups[2]), e.reduceCells(cells[3], groups[3])
 	out.setTrusted = make([]bool, len(e.sets))
 	for i := range out.setVar {
 		out.setVar[i] = math.Max(0, out.setVar[i]+pairSum[i])
@@ -635,6 +652,9 @@ type thresholdRun struct {
 	correct           bool
 	// pairs is false when the pairs are not visited (no kernel, or over maxPairVisits).
 	pairs bool
+	// groupSums[g] are group g's Σ_c of the entries' mean, variance, tail and rare
+	// variance (entrySums), written by the worker of group g.
+	groupSums []entrySums
 	// fullCell holds the cellConstants shared by every full cell (at least 2R from every
 	// edge: Smoother.uniformFull), rows and columns fullLo ≤ · < rows or cols − fullLo;
 	// fullHi = cols − fullLo (fullLo > fullHi: no full cell).
@@ -675,6 +695,10 @@ func (run *thresholdRun) interiorPairWeights() []pairWeights {
 	return out
 }
 
+// entrySums are sums over entries of E[T_e], Var(T_e), Var(T_e) of the rare phantoms
+// beyond farTailSDs (tailVar) and Var(T_e) of the entries beyond rareSDs (rareVar).
+type entrySums [4]float64
+
 // cellConstants are what an entry's moments need of its cell alone: the noise SD
 // s = √(σ²·Σ_d K(c, d)²), 1/s, s², the threshold k' (continuity-corrected on a
 // lattice) and the Edgeworth coefficients c₄ = γ₂/24, c₆ = γ₄/720, c₈ = γ₂²/1152 with
@@ -698,9 +722,11 @@ func (run *thresholdRun) cellConstantsOf(c int, cc *cellConstants) {
 // pairAcc is one worker's scratch and partial sums.
 type pairAcc struct {
 	pairSum, num, varNum, covND []float64
-	cell                        cellConstants
-	coef, ind, sd, isd          []float64
-	weights                     pairWeights
+	// cells[q][c] sums the worker's groups' entrySums component q of cell c.
+	cells              [4][]float64
+	cell               cellConstants
+	coef, ind, sd, isd []float64
+	weights            pairWeights
 	// tails caches normalTail and the Hermite polynomials by the standardised threshold
 	// a (see tail).
 	tails        []tailEntry
@@ -717,6 +743,9 @@ func (run *thresholdRun) newAcc() *pairAcc {
 	}
 	acc := &pairAcc{pairSum: make([]float64, len(run.e.sets)), coef: make([]float64, ring*cols*N), sd: make([]float64, C), isd: make([]float64, C),
 		skip: make([]bool, C), linear: make([]bool, C), tails: run.e.tailCache()}
+	for q := range acc.cells {
+		acc.cells[q] = make([]float64, C)
+	}
 	if run.muS != nil {
 		acc.ind = make([]float64, ring*cols*N)
 		acc.num, acc.varNum, acc.covND = make([]float64, D), make([]float64, D), make([]float64, D)
@@ -782,6 +811,8 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 	// at (r mod ring)·cols.
 	ring := len(coef) / (cols * N)
 	// entryRow approximates the entries of grid row r and stores their coefficients.
+	gsum := &run.groupSums[g]
+	cellMean, cellVar, cellTail, cellRare := acc.cells[0], acc.cells[1], acc.cells[2], acc.cells[3]
 	entryRow := func(r int) {
 		base := r % ring * cols * N
 		fullRow := r >= run.fullLo && r < rows-run.fullLo
@@ -811,7 +842,11 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 			mean := mu*p + sc*m1
 			second := mu*mu*p + 2*mu*sc*m1 + s2*m2
 			variance := max(0, second-mean*mean)
-			out.entryMean[i], out.entryVar[i], out.publish[i] = mean, variance, p
+			out.publish[i] = p
+			gsum[0] += mean
+			gsum[1] += variance
+			cellMean[c] += mean
+			cellVar[c] += variance
 			var indRow []float64
 			if ind != nil {
 				indRow = ind[base+col*N : base+(col+1)*N]
@@ -834,17 +869,24 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 			linear[c] = a < -certainSDs
 			skip[c] = a > certainSDs || (!linear[c] && variance < negligibleVariance)
 			if a > rareSDs {
-				out.rareVar[i] = variance
+				gsum[3] += variance
+				cellRare[c] += variance
 			}
 			if a > farTailSDs {
 				// A rare phantom: too far in the tail for the expansion's pair terms (and not
 				// worth their cost); its own moments stand, its pairs are left out, and a set
 				// that owes a noticeable part of its variance to such entries is simulated.
 				skip[c] = true
-				out.tailVar[i] = variance
+				gsum[2] += variance
+				cellTail[c] += variance
 			}
-			if hasMeasure {
-				acc.num[t.District[c]] += p * muS[i]
+			if hasMeasure && p != 0 {
+				// The mean's sums, and their diagonal: Cov(1_e, T_e) = E[T_e]·(1 − P_e);
+				// Var(1_e·y_e) = (K S)_e²·P_e(1 − P_e) + σ_S²·Σ_d K(c, d)²·P_e.
+				dj := t.District[c]
+				acc.num[dj] += p * muS[i]
+				acc.covND[dj] += muS[i] * mean * (1 - p)
+				acc.varNum[dj] += muS[i]*muS[i]*p*(1-p) + sumVar*s.smoothed.kss[c]*p
 			}
 
 		}
@@ -961,20 +1003,6 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 		if hasMeasure {
 			acc.covND[dj] += covND
 			acc.varNum[dj] += varNum
-		}
-	}
-	if hasMeasure {
-		// The diagonal: Cov(1_e, T_e) = E[T_e]·(1 − P_e); Var(1_e·y_e) =
-		// (K S)_e²·P_e(1 − P_e) + σ_S²·Σ_d K(c, d)²·P_e.
-		for c := 0; c < C; c++ {
-			i := g*C + c
-			p := out.publish[i]
-			if p == 0 {
-				continue
-			}
-			dj := t.District[c]
-			acc.covND[dj] += muS[i] * out.entryMean[i] * (1 - p)
-			acc.varNum[dj] += muS[i]*muS[i]*p*(1-p) + sumVar*s.smoothed.kss[c]*p
 		}
 	}
 }

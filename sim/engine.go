@@ -605,6 +605,15 @@ func (e *Engine) reduceFrom(x []float64, lo float64) []float64 {
 		}
 		perGroup[g] = sum
 	}
+	return e.reduceCells(perCell, perGroup)
+}
+
+// reduceCells returns, for every count set i, its sum Σ_c a_i[c]·perCell[c] (total,
+// districts, density classes) or Σ_{g ∈ G_i} perGroup[g] (groups) of a quantity whose
+// sums over the groups of each cell are perCell and over the cells of each group
+// perGroup (see reduce).
+func (e *Engine) reduceCells(perCell, perGroup []float64) []float64 {
+	t := e.t
 	out := make([]float64, len(e.sets))
 	ix := e.ix
 	if ix.total >= 0 {
@@ -816,12 +825,8 @@ func (e *Engine) exactReport(s *state, approximate bool) *Report {
 	case modeMonteCarlo:
 		if ac != nil {
 			// Entries of one cell are of different groups: independent, variances add.
-			for g := 0; g < G; g++ {
-				for c := 0; c < C; c++ {
-					m.Expected[c] += ac.entryMean[g*C+c]
-					variance[c] += ac.entryVar[g*C+c]
-				}
-			}
+			copy(m.Expected, ac.cellMean)
+			copy(variance, ac.cellVar)
 		}
 	case modeMask, modeEntrywise:
 		for g := 0; g < G; g++ {
