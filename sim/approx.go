@@ -719,12 +719,26 @@ func (run *thresholdRun) cellConstantsOf(c int, cc *cellConstants) {
 	cc.s2, cc.c4, cc.c6, cc.c8 = s2, g2/24, run.k6*ap.w6[c]/(s4*s2)/720, g2*g2/1152
 }
 
+// entryMemoSlot is one full cell's entry moments in a worker's memo, by μ (bits + 1;
+// 0 is empty): P(published), E[T], Var(T).
+type entryMemoSlot struct {
+	key               uint64
+	p, mean, variance float64
+}
+
+// entryMemoBits sets the slots of a worker's entry memo, 2^entryMemoBits. A full cell's
+// smoothed count μ takes few values (whole people over the disk's size), most of them
+// many times.
+const entryMemoBits = 12
+
 // pairAcc is one worker's scratch and partial sums.
 type pairAcc struct {
 	pairSum, num, varNum, covND []float64
 	// cells[q][c] sums the worker's groups' entrySums component q of cell c.
-	cells              [4][]float64
-	cell               cellConstants
+	cells [4][]float64
+	cell  cellConstants
+	// entries memoises the moments of full cells' entries by μ (valid for one run).
+	entries            []entryMemoSlot
 	coef, ind, sd, isd []float64
 	weights            pairWeights
 	// tails caches normalTail and the Hermite polynomials by the standardised threshold
@@ -746,6 +760,7 @@ func (run *thresholdRun) newAcc() *pairAcc {
 	for q := range acc.cells {
 		acc.cells[q] = make([]float64, C)
 	}
+	acc.entries = make([]entryMemoSlot, 1<<entryMemoBits)
 	if run.muS != nil {
 		acc.ind = make([]float64, ring*cols*N)
 		acc.num, acc.varNum, acc.covND = make([]float64, D), make([]float64, D), make([]float64, D)
@@ -821,7 +836,8 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 			i := g*C + c
 			mu := s.mu[i]
 			cc := &run.fullCell
-			if !fullRow || col < run.fullLo || col >= run.fullHi {
+			full := fullRow && col >= run.fullLo && col < run.fullHi
+			if !full {
 				cc = &acc.cell
 				run.cellConstantsOf(c, cc)
 			}
@@ -836,12 +852,29 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 				continue
 			}
 			a := (kp - mu) / sc
-			s2, c4, c6, c8 := cc.s2, cc.c4, cc.c6, cc.c8
-			q, phi, he := acc.tail(a)
-			p, m1, m2 := edgeworthTail(a, q, phi, c4, c6, c8, he)
-			mean := mu*p + sc*m1
-			second := mu*mu*p + 2*mu*sc*m1 + s2*m2
-			variance := max(0, second-mean*mean)
+			// A full cell's moments depend on μ alone: look them up first.
+			var slot *entryMemoSlot
+			var p, mean, variance float64
+			hit := false
+			if full {
+				key := math.Float64bits(mu) + 1
+				slot = &acc.entries[(key*0x9E3779B97F4A7C15)>>(64-entryMemoBits)]
+				if hit = slot.key == key; hit {
+					p, mean, variance = slot.p, slot.mean, slot.variance
+				}
+			}
+			if !hit {
+				s2, c4, c6, c8 := cc.s2, cc.c4, cc.c6, cc.c8
+				q, phi, he := acc.tail(a)
+				var m1, m2 float64
+				p, m1, m2 = edgeworthTail(a, q, phi, c4, c6, c8, he)
+				mean = mu*p + sc*m1
+				second := mu*mu*p + 2*mu*sc*m1 + s2*m2
+				variance = max(0, second-mean*mean)
+				if slot != nil {
+					*slot = entryMemoSlot{math.Float64bits(mu) + 1, p, mean, variance}
+				}
+			}
 			out.publish[i] = p
 			gsum[0] += mean
 			gsum[1] += variance
@@ -860,6 +893,7 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 				row[0] = sc
 				clear(indRow)
 			default:
+				q, phi, he := acc.tail(a)
 				thresholdCoefficients(row, indRow, kp, sc, q, phi, he)
 			}
 			// Beyond 8 SDs (Q(8) ≈ 6·10⁻¹⁶) an entry is certainly withheld, or certainly
