@@ -831,6 +831,11 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 	entryRow := func(r int) {
 		base := r % ring * cols * N
 		fullRow := r >= run.fullLo && r < rows-run.fullLo
+		// Sums kept in locals along the row (no chain of additions through memory):
+		// the group's entrySums, and the mean's sums of the district dj (flushed when
+		// the row enters another district).
+		var sum0, sum1, sum2, sum3 float64
+		dj, num, covND, varNum := -1, 0.0, 0.0, 0.0
 		for col := 0; col < cols; col++ {
 			c := r*cols + col
 			i := g*C + c
@@ -876,8 +881,8 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 				}
 			}
 			out.publish[i] = p
-			gsum[0] += mean
-			gsum[1] += variance
+			sum0 += mean
+			sum1 += variance
 			cellMean[c] += mean
 			cellVar[c] += variance
 			var indRow []float64
@@ -903,7 +908,7 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 			linear[c] = a < -certainSDs
 			skip[c] = a > certainSDs || (!linear[c] && variance < negligibleVariance)
 			if a > rareSDs {
-				gsum[3] += variance
+				sum3 += variance
 				cellRare[c] += variance
 			}
 			if a > farTailSDs {
@@ -911,18 +916,34 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 				// worth their cost); its own moments stand, its pairs are left out, and a set
 				// that owes a noticeable part of its variance to such entries is simulated.
 				skip[c] = true
-				gsum[2] += variance
+				sum2 += variance
 				cellTail[c] += variance
 			}
 			if hasMeasure && p != 0 {
 				// The mean's sums, and their diagonal: Cov(1_e, T_e) = E[T_e]·(1 − P_e);
 				// Var(1_e·y_e) = (K S)_e²·P_e(1 − P_e) + σ_S²·Σ_d K(c, d)²·P_e.
-				dj := t.District[c]
-				acc.num[dj] += p * muS[i]
-				acc.covND[dj] += muS[i] * mean * (1 - p)
-				acc.varNum[dj] += muS[i]*muS[i]*p*(1-p) + sumVar*s.smoothed.kss[c]*p
+				if d := t.District[c]; d != dj {
+					if dj >= 0 {
+						acc.num[dj] += num
+						acc.covND[dj] += covND
+						acc.varNum[dj] += varNum
+					}
+					dj, num, covND, varNum = d, 0, 0, 0
+				}
+				num += p * muS[i]
+				covND += muS[i] * mean * (1 - p)
+				varNum += muS[i]*muS[i]*p*(1-p) + sumVar*s.smoothed.kss[c]*p
 			}
 
+		}
+		gsum[0] += sum0
+		gsum[1] += sum1
+		gsum[2] += sum2
+		gsum[3] += sum3
+		if dj >= 0 {
+			acc.num[dj] += num
+			acc.covND[dj] += covND
+			acc.varNum[dj] += varNum
 		}
 	}
 	nOff := len(kern.offsets)
