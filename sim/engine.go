@@ -694,7 +694,7 @@ func (e *Engine) exactReport(s *state, approximate bool) *Report {
 	}
 
 	// The crowd risk and the withheld layer read only the Table and the publication
-	// probabilities: compute them on the second core while this one does the rest.
+	// probabilities: compute them on goroutines of their own while this one does the rest.
 	r.CrowdExact = s.pubMode != modeMonteCarlo
 	r.CrowdPending = s.pubMode == modeMonteCarlo && ac == nil
 	r.CrowdMethod = methodOf(r.CrowdExact)
@@ -703,12 +703,17 @@ func (e *Engine) exactReport(s *state, approximate bool) *Report {
 	}
 	m := &r.Map
 	m.Withheld = make([]float64, C)
-	sideDone := make(chan struct{})
+	var side sync.WaitGroup
 	var sideFailed panicCarrier
+	side.Add(2)
 	go func() {
-		defer close(sideDone)
+		defer side.Done()
 		defer sideFailed.capture()
 		e.withheld(publish, m)
+	}()
+	go func() {
+		defer side.Done()
+		defer sideFailed.capture()
 		if r.CrowdPending {
 			r.Crowd = PendingCrowdRisk(t.People())
 		} else {
@@ -847,7 +852,7 @@ func (e *Engine) exactReport(s *state, approximate bool) *Report {
 		m.SD[c] = math.Sqrt(variance[c])
 		m.Bias[c] = m.Expected[c] - m.Truth[c]
 	}
-	<-sideDone
+	side.Wait()
 	sideFailed.rethrow()
 	if m.Pending {
 		m.markPending()
