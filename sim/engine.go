@@ -524,26 +524,45 @@ func (e *Engine) certainlyWithheld(s *state) {
 	for j := range s.districtNever {
 		s.districtNever[j] = true
 	}
-	for i, m := range s.mu {
-		c := i % C
-		never[i] = m+hi*rowSum[c] < k-thresholdSlack
-		if !never[i] {
-			s.cellNever[c] = false
+	groupNever := make([]bool, G)
+	for g := 0; g < G; g++ {
+		mu, nv := s.mu[g*C:(g+1)*C], never[g*C:(g+1)*C]
+		all := true
+		for c, m := range mu {
+			nv[c] = m+hi*rowSum[c] < k-thresholdSlack
+			if !nv[c] {
+				all = false
+				s.cellNever[c] = false
+			}
+		}
+		groupNever[g] = all
+	}
+	classNever := [len(DensityNames)]bool{true, true, true}
+	allNever := true
+	for c, nv := range s.cellNever {
+		if !nv {
+			allNever = false
 			s.districtNever[t.District[c]] = false
+			if t.DensityClass != nil {
+				classNever[t.DensityClass[c]] = false
+			}
 		}
 	}
 	s.entryNever = never
+	// A set is certainly withheld when every cell of it is, in every group of it (the
+	// districts and classes hold all groups of their cells).
 	s.setNever = make([]bool, len(e.sets))
 	for i, set := range e.sets {
-		all := true
-		for _, g := range set.groupsOr(G) {
-			for c := 0; c < C && all; c++ {
-				if set.cells == nil || set.cells[c] != 0 {
-					all = never[g*C+c]
-				}
-			}
+		switch set.kind {
+		case KindTotal:
+			s.setNever[i] = allNever
+		case KindDistrict:
+			s.setNever[i] = s.districtNever[set.district]
+		case KindDensity:
+			s.setNever[i] = classNever[set.class]
+		case KindGroup:
+			s.setNever[i] = groupNever[set.groups[0]]
 		}
-		s.setNever[i] = all
 	}
 }
 
@@ -568,11 +587,14 @@ func (e *Engine) quietRelease(s *state) {
 	muS := e.entryMuS(s.smoothed)
 	D := len(t.DistrictNames)
 	s.quietNum, s.quietDen = make([]float64, D), make([]float64, D)
-	for i, m := range s.mu {
-		if m >= k-thresholdSlack && m != 0 {
-			j := t.District[i%C]
-			s.quietNum[j] += muS[i]
-			s.quietDen[j] += m
+	for g := range t.Groups {
+		lo := g * C
+		for c, m := range s.mu[lo : lo+C] {
+			if m >= k-thresholdSlack && m != 0 {
+				j := t.District[c]
+				s.quietNum[j] += muS[lo+c]
+				s.quietDen[j] += m
+			}
 		}
 	}
 }

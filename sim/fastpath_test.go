@@ -199,3 +199,35 @@ func TestConcurrentEvaluateSameFigures(t *testing.T) {
 		t.Error(msg)
 	}
 }
+
+// TestSetNeverMatchesEntries: a count set is certainly withheld exactly when every entry
+// of it is (the definition, checked entry by entry), for settings where some sets are
+// and some are not.
+func TestSetNeverMatchesEntries(t *testing.T) {
+	e := NewEngine(irregularTable(19, 26, 3, true, 6))
+	G, C := len(e.t.Groups), e.t.Cells()
+	seen := map[bool]bool{}
+	for _, p := range []Params{{Epsilon: 3, K: 20, RadiusKM: 1}, {Epsilon: 2, K: 12, RadiusKM: 2}, {Epsilon: 1, K: 40, RadiusKM: 1.5}} {
+		s := e.prepare(p)
+		if s.mode != modeMonteCarlo {
+			t.Fatalf("%+v: mode %v", p, s.mode)
+		}
+		for i, set := range e.sets {
+			all := true
+			for _, g := range set.groupsOr(G) {
+				for c := 0; c < C; c++ {
+					if set.cells == nil || set.cells[c] != 0 {
+						all = all && s.entryNever[g*C+c]
+					}
+				}
+			}
+			seen[all] = true
+			if s.setNever[i] != all {
+				t.Errorf("%+v %s: setNever %v, every entry withheld %v", p, set.name, s.setNever[i], all)
+			}
+		}
+	}
+	if !seen[true] || !seen[false] {
+		t.Logf("sets certainly withheld seen: %v", seen)
+	}
+}
