@@ -3,6 +3,7 @@ package sim
 import (
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 )
 
@@ -522,14 +523,23 @@ func (e *Engine) approximateThreshold(s *state) *approxCounts {
 			run.groupSet[set.groups[0]] = i
 		}
 	}
-	// The pairs' cost: entries near enough to k to be uncertain, times the offsets.
+	// The pairs' cost: entries near enough to k to be uncertain, times the offsets;
+	// cost[g] counts group g's.
+	cost := make([]int, G)
 	run.pairs = run.ap.pairs != nil
 	if run.pairs {
 		active := 0
-		for i, mu := range s.mu {
-			sc := math.Sqrt(run.sigma2 * s.smoothed.kss[i%C])
-			if sc > 0 && (run.k-mu)/sc <= farTailSDs && !s.setNeverEntry(i) {
-				active++
+		sd := make([]float64, C)
+		for c, v := range s.smoothed.kss {
+			sd[c] = math.Sqrt(run.sigma2 * v)
+		}
+		for g := 0; g < G; g++ {
+			lo := g * C
+			for c, mu := range s.mu[lo : lo+C] {
+				if sc := sd[c]; sc > 0 && (run.k-mu)/sc <= farTailSDs && !s.setNeverEntry(lo+c) {
+					active++
+					cost[g]++
+				}
 			}
 		}
 		run.pairs = active*len(run.ap.pairs.offsets) <= maxPairVisits
@@ -566,7 +576,13 @@ func (e *Engine) approximateThreshold(s *state) *approxCounts {
 			}
 		}()
 	}
-	for g := 0; g < G; g++ {
+	// The costliest groups first, so that no worker is left with a large one at the end.
+	order := make([]int, G)
+	for g := range order {
+		order[g] = g
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cost[b] - cost[a] })
+	for _, g := range order {
 		next <- g
 	}
 	close(next)
