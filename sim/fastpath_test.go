@@ -231,3 +231,66 @@ func TestSetNeverMatchesEntries(t *testing.T) {
 		t.Logf("sets certainly withheld seen: %v", seen)
 	}
 }
+
+// referencePoissonBinomialP95 is the 95th percentile from the distribution built one
+// Bernoulli at a time, the direct formula poissonBinomial's grouping replaces.
+func referencePoissonBinomialP95(ps []float64) float64 {
+	certain := 0
+	pmf := []float64{1}
+	for _, p := range ps {
+		switch {
+		case p >= 1:
+			certain++
+		case p > 0:
+			pmf = append(pmf, 0)
+			for x := len(pmf) - 1; x > 0; x-- {
+				pmf[x] = pmf[x]*(1-p) + pmf[x-1]*p
+			}
+			pmf[0] *= 1 - p
+		}
+	}
+	cum := 0.0
+	for x, q := range pmf {
+		cum += q
+		if cum >= 0.95-1e-12 {
+			return float64(certain + x)
+		}
+	}
+	return float64(certain + len(pmf) - 1)
+}
+
+// TestPoissonBinomialGroupsEqualProbabilities: taking equal probabilities together as a
+// binomial gives the percentile of the distribution built one Bernoulli at a time, for
+// one repeated probability (as without smoothing), mixtures, and probabilities near 0
+// and 1 repeated thousands of times.
+func TestPoissonBinomialGroupsEqualProbabilities(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 9))
+	cases := [][]float64{}
+	for _, p := range []float64{1e-9, 0.003, 0.3, 0.5, 0.97, 1 - 1e-9} {
+		for _, m := range []int{2, 17, 1500} {
+			ps := make([]float64, m)
+			for i := range ps {
+				ps[i] = p
+			}
+			cases = append(cases, ps)
+		}
+	}
+	for trial := 0; trial < 30; trial++ {
+		var ps []float64
+		levels := []float64{rng.Float64(), rng.Float64() * 0.01, 1 - rng.Float64()*0.01, 1, 0}
+		for i := 0; i < 1+rng.IntN(800); i++ {
+			if rng.Float64() < 0.3 {
+				ps = append(ps, rng.Float64())
+			} else {
+				ps = append(ps, levels[rng.IntN(len(levels))])
+			}
+		}
+		cases = append(cases, ps)
+	}
+	for i, ps := range cases {
+		got, want := poissonBinomial(ps).P95, referencePoissonBinomialP95(ps)
+		if got != want {
+			t.Errorf("case %d (%d probabilities, first %g): P95 %g, one at a time %g", i, len(ps), ps[0], got, want)
+		}
+	}
+}

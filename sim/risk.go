@@ -189,14 +189,39 @@ func poissonBinomial(ps []float64) Distribution {
 		d.P95 = math.Max(0, math.Ceil(d.Mean+1.6448536269514722*d.SD-0.5))
 		return d
 	}
+	// Equal probabilities are taken together: m of them add a Binomial(m, p), whose PMF
+	// is convolved with the distribution so far (one Bernoulli at a time for m = 1).
+	counts := map[float64]int{}
+	var distinct []float64
+	for _, p := range uncertain {
+		if counts[p] == 0 {
+			distinct = append(distinct, p)
+		}
+		counts[p]++
+	}
 	pmf := make([]float64, 1, len(uncertain)+1)
 	pmf[0] = 1
-	for _, p := range uncertain {
-		pmf = append(pmf, 0)
-		for x := len(pmf) - 1; x > 0; x-- {
-			pmf[x] = pmf[x]*(1-p) + pmf[x-1]*p
+	for _, p := range distinct {
+		m := counts[p]
+		if m == 1 {
+			pmf = append(pmf, 0)
+			for x := len(pmf) - 1; x > 0; x-- {
+				pmf[x] = pmf[x]*(1-p) + pmf[x-1]*p
+			}
+			pmf[0] *= 1 - p
+			continue
 		}
-		pmf[0] *= 1 - p
+		b := binomialPMF(m, p)
+		next := make([]float64, len(pmf)+m)
+		for x, v := range pmf {
+			if v == 0 {
+				continue
+			}
+			for j, w := range b {
+				next[x+j] += v * w
+			}
+		}
+		pmf = next
 	}
 	cum := 0.0
 	for x, q := range pmf {
@@ -208,6 +233,21 @@ func poissonBinomial(ps []float64) Distribution {
 	}
 	d.P95 = float64(certain + len(pmf) - 1)
 	return d
+}
+
+// binomialPMF returns P(B = j), j = 0 … m, for B ~ Binomial(m, p), 0 < p < 1:
+// exp(ln C(m, j) + j·ln p + (m − j)·ln(1 − p)), in logs so that no term underflows
+// on its way to a representable value.
+func binomialPMF(m int, p float64) []float64 {
+	b := make([]float64, m+1)
+	lp, lq := math.Log(p), math.Log1p(-p)
+	lm, _ := math.Lgamma(float64(m + 1))
+	for j := range b {
+		lj, _ := math.Lgamma(float64(j + 1))
+		lk, _ := math.Lgamma(float64(m - j + 1))
+		b[j] = math.Exp(lm - lj - lk + float64(j)*lp + float64(m-j)*lq)
+	}
+	return b
 }
 
 // highestOf returns the distribution of the highest published risk H from the risk
