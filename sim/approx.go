@@ -1169,17 +1169,28 @@ func (e *Engine) approximateMean(s *state, ac *approxCounts, counts []Estimate, 
 		vd = counts[set].Variance
 		vn = vd * sumVar / s.countVar
 	case modeEntrywise:
-		for i, p := range s.publish {
-			if p == 0 || t.District[i%C] != j {
-				continue
+		if s.entrywiseMeans == nil {
+			// Every district's sums in one pass over the entries (first call only).
+			s.entrywiseMeans = make([][5]float64, len(t.DistrictNames))
+			for g := range t.Groups {
+				lo := g * C
+				for c, p := range s.publish[lo : lo+C] {
+					if p == 0 {
+						continue
+					}
+					i := lo + c
+					sum := t.Sum[i]
+					m := &s.entrywiseMeans[t.District[c]]
+					m[0] += p * sum
+					m[1] += s.entryMean[i]
+					m[2] += s.entryVar[i]
+					m[3] += sum * s.entryMean[i] * (1 - p)
+					m[4] += sum*sum*p*(1-p) + sumVar*p
+				}
 			}
-			sum := t.Sum[i]
-			mn += p * sum
-			md += s.entryMean[i]
-			vd += s.entryVar[i]
-			cnd += sum * s.entryMean[i] * (1 - p)
-			vn += sum*sum*p*(1-p) + sumVar*p
 		}
+		m := s.entrywiseMeans[j]
+		mn, md, vd, cnd, vn = m[0], m[1], m[2], m[3], m[4]
 	case modeMonteCarlo:
 		if ac == nil || ac.num == nil {
 			return 0, 0, 0, false
