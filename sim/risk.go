@@ -73,6 +73,16 @@ func PendingCrowdRisk(people int64) CrowdRisk {
 // denseCrowds bounds the crowds whose levels ComputeCrowdRisk sums in an array.
 const denseCrowds = 4096
 
+// logCacheBits sets the slots of ComputeCrowdRisk's cache of log(1 − p), 2^logCacheBits.
+const logCacheBits = 8
+
+// logSlot is one p (its bits) and log(1 − p) in ComputeCrowdRisk's cache.
+type logSlot struct {
+	p   uint64
+	log float64
+	ok  bool
+}
+
 // ComputeCrowdRisk returns the crowd risk of a release.
 //
 // Person i in entry e has crowd m_e (the people of their group within r of their cell;
@@ -99,6 +109,7 @@ func ComputeCrowdRisk(count []int64, crowd []float64, publish []float64) CrowdRi
 	// order, as the map would), merged into levels at the end.
 	var dense [denseCrowds]float64
 	var seen [denseCrowds]bool
+	var logCache [1 << logCacheBits]logSlot
 	for e, n := range count {
 		if n == 0 {
 			continue
@@ -124,7 +135,14 @@ func ComputeCrowdRisk(count []int64, crowd []float64, publish []float64) CrowdRi
 			uniqueP = append(uniqueP, p)
 		}
 		if p > 0 {
-			l := math.Log1p(-p) // −Inf once an entry is certainly published
+			// log(1 − p), −Inf once an entry is certainly published; entries of one
+			// count (without smoothing) or one smoothed count share p: look it up first.
+			bits := math.Float64bits(p)
+			slot := &logCache[(bits*0x9E3779B97F4A7C15)>>(64-logCacheBits)]
+			if !slot.ok || slot.p != bits {
+				*slot = logSlot{p: bits, log: math.Log1p(-p), ok: true}
+			}
+			l := slot.log
 			if j := int(m); m >= 1 && m < denseCrowds && float64(j) == m {
 				dense[j] += l
 				seen[j] = true
