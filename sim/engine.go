@@ -583,23 +583,32 @@ func (e *Engine) quietRelease(s *state) {
 		return
 	}
 	k := float64(s.p.K)
-	s.quietMean = e.reduceFrom(s.mu, k-thresholdSlack)
 	if !t.HasMeasure() {
+		s.quietMean = e.reduceFrom(s.mu, k-thresholdSlack)
 		return
 	}
+	// One pass over the entries: per cell and per group the published K n (for the
+	// sets), and per district the published K S and K n (for the means).
 	muS := e.entryMuS(s.smoothed)
-	D := len(t.DistrictNames)
+	G, D := len(t.Groups), len(t.DistrictNames)
+	perCell, perGroup := make([]float64, C), make([]float64, G)
 	s.quietNum, s.quietDen = make([]float64, D), make([]float64, D)
-	for g := range t.Groups {
+	for g := 0; g < G; g++ {
 		lo := g * C
-		for c, m := range s.mu[lo : lo+C] {
-			if m >= k-thresholdSlack && m != 0 {
+		mu, ms := s.mu[lo:lo+C], muS[lo:lo+C]
+		sum := 0.0
+		for c, m := range mu {
+			if m >= k-thresholdSlack {
+				perCell[c] += m
+				sum += m
 				j := t.District[c]
-				s.quietNum[j] += muS[lo+c]
+				s.quietNum[j] += ms[c]
 				s.quietDen[j] += m
 			}
 		}
+		perGroup[g] = sum
 	}
+	s.quietMean = e.reduceCells(perCell, perGroup)
 }
 
 // reduce returns, for every count set i, Σ_{g ∈ G_i} Σ_c a_i[c]·x[g·C + c] over a
