@@ -132,10 +132,11 @@ func (e *Engine) maskedSetVariances(s *state) []float64 {
 			for _, v := range u {
 				sq += v * v
 			}
-			dv := partitionSquares(s.sm, districts, mask, u, prefix)
+			prefixed := false
+			dv := partitionSquares(s.sm, districts, mask, u, prefix, &prefixed)
 			var cv []float64
 			if classes != nil {
-				cv = partitionSquares(s.sm, classes, mask, u, prefix)
+				cv = partitionSquares(s.sm, classes, mask, u, prefix, &prefixed)
 			}
 			mu.Lock()
 			defer mu.Unlock()
@@ -161,32 +162,50 @@ func (e *Engine) maskedSetVariances(s *state) []float64 {
 	return out
 }
 
-// partitionSquares returns, per part j of p, Σ_d (Kᵀ(a_j·x))[d]² given u = Kᵀx: u[d]² for
-// a disk within one part, and the disk's sums split by part where it straddles parts.
-// prefix is scratch of rows·(cols+1).
-func partitionSquares(sm *Smoother, p *diskPartition, x, u, prefix []float64) []float64 {
+// partitionSquares returns, per part j of p, Σ_d (Kᵀ(a_j·x))[d]² given u = Kᵀx for x ≥ 0
+// (a mask): u[d]² for a disk within one part, and the disk's sums split by part where
+// it straddles parts (none where u[d] = 0: x is 0 on the whole disk). prefix is scratch
+// of rows·(cols+1) for x's row prefix sums, built on first need (*prefixed records it,
+// so that the partitions of one x share them).
+func partitionSquares(sm *Smoother, p *diskPartition, x, u, prefix []float64, prefixed *bool) []float64 {
 	out := make([]float64, p.parts)
+	// Runs of cells of one part add in a local sum, flushed when the part changes.
+	cur, sum := int32(-1), 0.0
 	for d, v := range u {
-		if j := p.own[d]; j >= 0 {
-			out[j] += v * v
+		j := p.own[d]
+		if j != cur {
+			if cur >= 0 {
+				out[cur] += sum
+			}
+			cur, sum = j, 0
 		}
+		sum += v * v
+	}
+	if cur >= 0 {
+		out[cur] += sum
 	}
 	if len(p.straddle) == 0 {
 		return out
 	}
 	rows, cols, R := sm.rows, sm.cols, sm.radius
 	w := cols + 1
-	for r := 0; r < rows; r++ {
-		pr := prefix[r*w : (r+1)*w]
-		pr[0] = 0
-		for c, v := range x[r*cols : (r+1)*cols] {
-			pr[c+1] = pr[c] + v
+	if !*prefixed {
+		for r := 0; r < rows; r++ {
+			pr := prefix[r*w : (r+1)*w]
+			pr[0] = 0
+			for c, v := range x[r*cols : (r+1)*cols] {
+				pr[c+1] = pr[c] + v
+			}
 		}
+		*prefixed = true
 	}
 	sums, seen := make([]float64, p.parts), make([]bool, p.parts)
 	var touched []int
 	for _, d32 := range p.straddle {
 		d := int(d32)
+		if u[d] == 0 {
+			continue // x ≥ 0 is 0 on the whole disk: every part's sum is 0
+		}
 		r, c := d/cols, d%cols
 		for rr := max(r-R, 0); rr <= min(r+R, rows-1); rr++ {
 			h := sm.halfWidth[rr-r+R]
