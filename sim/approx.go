@@ -593,15 +593,25 @@ func (e *Engine) approximateThreshold(s *state) *approxCounts {
 	if t.HasMeasure() {
 		out.num, out.varNum, out.covND = make([]float64, D), make([]float64, D), make([]float64, D)
 	}
-	var cells [4][]float64 // Σ_g of the entries' mean, variance, tail and rare variance
+	var cells [2][]float64 // Σ_g of the entries' mean and variance
 	for q := range cells {
 		cells[q] = make([]float64, C)
 	}
+	// Per district and density class, the variance of the rare phantoms (beyond
+	// farTailSDs) and of the entries beyond rareSDs.
+	var parts [4][]float64
+	parts[0], parts[1] = make([]float64, D), make([]float64, D)
+	parts[2], parts[3] = make([]float64, len(DensityNames)), make([]float64, len(DensityNames))
 	for _, acc := range accs {
 		e.putTailCache(acc.tails)
 		for q := range cells {
 			for c, v := range acc.cells[q] {
 				cells[q][c] += v
+			}
+		}
+		for q := range parts {
+			for j, v := range acc.parts[q] {
+				parts[q][j] += v
 			}
 		}
 		for i, v := range acc.pairSum {
@@ -624,7 +634,7 @@ func (e *Engine) approximateThreshold(s *state) *approxCounts {
 	out.setMean = e.reduceCells(cells[0], groups[0])
 	diagonal := e.reduceCells(cells[1], groups[1])
 	out.setVar = append([]float64(nil), diagonal...)
-	tail, rare := e.reduceCells(cells[2], groups[2]), e.reduceCells(cells[3], groups[3])
+	tail, rare := e.setsOfParts(groups[2], parts[0], parts[2]), e.setsOfParts(groups[3], parts[1], parts[3])
 	out.setTrusted = make([]bool, len(e.sets))
 	for i := range out.setVar {
 		out.setVar[i] = math.Max(0, out.setVar[i]+pairSum[i])
@@ -750,8 +760,11 @@ const entryMemoBits = 12
 // pairAcc is one worker's scratch and partial sums.
 type pairAcc struct {
 	pairSum, num, varNum, covND []float64
-	// cells[q][c] sums the worker's groups' entrySums component q of cell c.
-	cells [4][]float64
+	// cells[q][c] sums the worker's groups' means (q = 0) and variances (q = 1) at cell c;
+	// parts are the variances beyond farTailSDs and rareSDs per district (0, 1) and per
+	// density class (2, 3).
+	cells [2][]float64
+	parts [4][]float64
 	cell  cellConstants
 	// entries memoises the moments of full cells' entries by μ (valid for one run).
 	entries            []entryMemoSlot
@@ -776,6 +789,8 @@ func (run *thresholdRun) newAcc() *pairAcc {
 	for q := range acc.cells {
 		acc.cells[q] = make([]float64, C)
 	}
+	D2 := len(run.e.t.DistrictNames)
+	acc.parts = [4][]float64{make([]float64, D2), make([]float64, D2), make([]float64, len(DensityNames)), make([]float64, len(DensityNames))}
 	acc.entries = make([]entryMemoSlot, 1<<entryMemoBits)
 	if run.muS != nil {
 		acc.ind = make([]float64, ring*cols*N)
@@ -843,7 +858,9 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 	ring := len(coef) / (cols * N)
 	// entryRow approximates the entries of grid row r and stores their coefficients.
 	gsum := &run.groupSums[g]
-	cellMean, cellVar, cellTail, cellRare := acc.cells[0], acc.cells[1], acc.cells[2], acc.cells[3]
+	cellMean, cellVar := acc.cells[0], acc.cells[1]
+	classes := t.DensityClass
+	distTail, distRare, classTail, classRare := acc.parts[0], acc.parts[1], acc.parts[2], acc.parts[3]
 	entryRow := func(r int) {
 		base := r % ring * cols * N
 		fullRow := r >= run.fullLo && r < rows-run.fullLo
@@ -925,7 +942,10 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 			skip[c] = a > certainSDs || (!linear[c] && variance < negligibleVariance)
 			if a > rareSDs {
 				sum3 += variance
-				cellRare[c] += variance
+				distRare[t.District[c]] += variance
+				if classes != nil {
+					classRare[classes[c]] += variance
+				}
 			}
 			if a > farTailSDs {
 				// A rare phantom: too far in the tail for the expansion's pair terms (and not
@@ -933,7 +953,10 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 				// that owes a noticeable part of its variance to such entries is simulated.
 				skip[c] = true
 				sum2 += variance
-				cellTail[c] += variance
+				distTail[t.District[c]] += variance
+				if classes != nil {
+					classTail[classes[c]] += variance
+				}
 			}
 			if hasMeasure && p != 0 {
 				// The mean's sums, and their diagonal: Cov(1_e, T_e) = E[T_e]·(1 − P_e);
@@ -965,7 +988,6 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 	nOff := len(kern.offsets)
 	gs := run.groupSet[g]
 	reach := kern.reach()
-	classes := t.DensityClass
 	ringBase := make([]int, reach+1)
 	next := 0 // the next row whose entries are to be approximated
 	for c := 0; c < C; c++ {

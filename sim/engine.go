@@ -642,6 +642,33 @@ func (e *Engine) reduceFrom(x []float64, lo float64) []float64 {
 	return e.reduceCells(perCell, perGroup)
 }
 
+// setsOfParts returns, for every count set i, the sum of a quantity over it from its
+// sums per group (the total: Σ_g perGroup[g]), per district and per density class
+// (either nil when the table has none).
+func (e *Engine) setsOfParts(perGroup, perDistrict, perClass []float64) []float64 {
+	out := make([]float64, len(e.sets))
+	ix := e.ix
+	if ix.total >= 0 {
+		out[ix.total] = weighted(perGroup, nil)
+	}
+	for g, i := range ix.groupSet {
+		if i >= 0 {
+			out[i] = perGroup[g]
+		}
+	}
+	for j, i := range ix.district {
+		if i >= 0 {
+			out[i] = perDistrict[j]
+		}
+	}
+	for j, i := range ix.class {
+		if i >= 0 && perClass != nil {
+			out[i] = perClass[j]
+		}
+	}
+	return out
+}
+
 // reduceCells returns, for every count set i, its sum Σ_c a_i[c]·perCell[c] (total,
 // districts, density classes) or Σ_{g ∈ G_i} perGroup[g] (groups) of a quantity whose
 // sums over the groups of each cell are perCell and over the cells of each group
