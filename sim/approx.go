@@ -3,6 +3,7 @@ package sim
 import (
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 )
 
@@ -35,7 +36,7 @@ import (
 const mehlerTerms = 12
 
 // correctionTerms is the number of terms of Mehler's expansion kept in the
-// fourth-cumulant correction (cumulantCorrection), itself a small part of a covariance.
+// fourth-cumulant correction (pairWeights), itself a small part of a covariance.
 const correctionTerms = 3
 
 // hermite fills he[n] = He_n(a), the probabilists' Hermite polynomials:
@@ -80,8 +81,8 @@ func edgeworthTail(a, q, phi, c4, c6, c8 float64, he []float64) (p, m1, m2 float
 	m1 = phi * (1 + c4*(he[4]+4*he[2]) + c6*(he[6]+6*he[4]) + c8*(he[8]+8*he[6]))
 	m2 = a*phi + q + phi*(c4*(he[5]+9*he[3]+12*he[1])+c6*(he[7]+13*he[5]+30*he[3])+c8*(he[9]+17*he[7]+56*he[5]))
 	// The expansion can leave [0, 1] by a hair in the far tails.
-	p = math.Min(1, math.Max(0, p))
-	m2 = math.Max(0, m2)
+	p = min(1, max(0, p))
+	m2 = max(0, m2)
 	return p, m1, m2
 }
 
@@ -107,6 +108,8 @@ func (e *Engine) approxOf(st *smoothedState) *approxState {
 		}
 		sm.DiskSum(a.w4, p4)
 		sm.DiskSum(a.w6, p6)
+		sm.uniformFull(a.w4, 4)
+		sm.uniformFull(a.w6, 6)
 		rowSum := make([]float64, C)
 		sm.DiskSum(rowSum, sm.inv)
 		for c := range a.lattice {
@@ -235,6 +238,23 @@ func newPairKernel(sm *Smoother) *pairKernel {
 	return k
 }
 
+// reach returns the most rows an offset spans (2R, 0 without offsets).
+func (k *pairKernel) reach() int {
+	n := 0
+	for _, o := range k.offsets {
+		n = max(n, o[0])
+	}
+	return n
+}
+
+// fullCell reports whether cell (r, c) is at least 2R from every edge: every cell d of
+// its disk has a whole disk, so Σ_d K(c, d)ⁱ is the interior's for every i, and so is
+// G(c, c') for a c' that is full as well (the lens's cells are in D(c)).
+func (k *pairKernel) fullCell(r, c int) bool {
+	m := k.margin / 2
+	return r >= m && r < k.rows-m && c >= m && c < k.cols-m
+}
+
 // interiorCell reports whether cell (r, c) is at least 4R from every edge.
 func (k *pairKernel) interiorCell(r, c int) bool {
 	return r >= k.margin && r < k.rows-k.margin && c >= k.margin && c < k.cols-k.margin
@@ -257,7 +277,7 @@ const certainSDs = 8
 const farTailSDs = 5
 
 // coefficientTerms is the number of Hermite coefficients kept per entry: Mehler's terms
-// and the four more its fourth-cumulant correction reads (pairCovariance).
+// and the four more its fourth-cumulant correction reads (pairWeights).
 const coefficientTerms = mehlerTerms + 4
 
 // thresholdCoefficients fills h[n−1] and ind[n−1] for n = 1 … coefficientTerms: the
@@ -285,30 +305,13 @@ func thresholdCoefficients(h, ind []float64, kp, s, q, phi float64, he []float64
 	}
 }
 
-// mehler returns Σ_{n=1}^{N} ρⁿ·x[n−1]·y[n−1], N = mehlerTerms; linear stops after the
-// first term (one of the functions is linear in its normal: every later coefficient is 0).
-func mehler(rho float64, x, y []float64, linear bool) float64 {
-	if linear {
-		return rho * x[0] * y[0]
-	}
-	sum, pow := 0.0, 1.0
-	for n := range mehlerTerms {
-		pow *= rho
-		sum += pow * x[n] * y[n]
-		if math.Abs(pow) < mehlerCutoff {
-			break
-		}
-	}
-	return sum
-}
-
 // mehlerCutoff ends Mehler's series once ρⁿ is below it: every normalised coefficient of
 // a thresholded entry is at most its noise SD (Σ_n a_n² = Var), so the rest is below
 // 10⁻⁶ of the product of the two SDs per term.
 const mehlerCutoff = 1e-6
 
 // cumulantFactor[n−1][i] = √((n+i)!·(n+4−i)!) / (n!·i!·(4−i)!), the factor of the
-// fourth-cumulant correction in normalised coefficients (pairCovariance).
+// fourth-cumulant correction in normalised coefficients (pairWeights).
 var cumulantFactor = func() [mehlerTerms][5]float64 {
 	var f [mehlerTerms][5]float64
 	fact := func(n int) float64 {
@@ -326,33 +329,14 @@ var cumulantFactor = func() [mehlerTerms][5]float64 {
 	return f
 }()
 
-// cumulantCorrection returns the first-order Edgeworth correction to Cov(f(X), h(Y)) of
-// two standardised noises whose joint fourth cumulants are kap[i] = κ_{i,4−i}:
-// E[f(X)h(Y)] gains Σ_{i+j=4} κ_{ij}/(i!·j!)·E_ρ[f⁽ⁱ⁾(X)·h⁽ʲ⁾(Y)] (the Edgeworth density
-// integrated by parts), and by Stein's identity E[f⁽ⁱ⁾·He_n] = E[f·He_{n+i}], so with
-// Mehler's expansion the covariance gains
-//
-//	Σ_i κ_{i,4−i}/(i!(4−i)!) · Σ_{n≥0} ρⁿ/n! · E[f·He_{n+i}]·E[h·He_{n+4−i}]
-//
-// where the n = 0 terms of i = 4 and i = 0 are the marginals' own corrections, which
-// cancel in a covariance, and those of i = 1, 2, 3 remain: the tail dependence that a
-// large noise shared by two overlapping disks creates. x and y are normalised
-// coefficients (E[f·He_m]/√m!, m = 1 … coefficientTerms).
-func cumulantCorrection(rho float64, kap *[5]float64, x, y []float64) float64 {
-	// n = 0: Σ_{i=1}^{3} κ_{i,4−i}·x_i·y_{4−i}/√(i!(4−i)!).
-	sum := kap[1]*x[0]*y[2]/math.Sqrt(6) + kap[2]*x[1]*y[1]/2 + kap[3]*x[2]*y[0]/math.Sqrt(6)
-	pow := 1.0
-	for n := 1; n <= correctionTerms; n++ {
-		pow *= rho
-		f := &cumulantFactor[n-1]
-		for i := 0; i <= 4; i++ {
-			sum += kap[i] * f[i] * pow * x[n+i-1] * y[n+3-i]
-		}
-		if math.Abs(pow) < 1e-14 {
-			break
-		}
-	}
-	return sum
+// pairCumulants returns the standardised joint fourth cumulants of the noises of two
+// entries c, c' of one group, κ_{i,4−i} = κ₄·Σ_d K(c, d)ⁱ·K(c', d)⁴⁻ⁱ / (s_c^i·s_c'^(4−i)),
+// i = 0 … 4: the marginal ones κ₄·w4/s⁴ for i = 0 and 4, the lens's G₄ = g4 for the
+// mixed ones; u0 = 1/s_c, u1 = 1/s_c'.
+func pairCumulants(k4, w4c, w4c1, g4, u0, u1 float64) [5]float64 {
+	u01, u11 := u0*u1, u1*u1
+	return [5]float64{k4 * w4c1 * u11 * u11, k4 * g4 * u01 * u11,
+		k4 * g4 * u01 * u01, k4 * g4 * u01 * u0 * u0, k4 * w4c * u0 * u0 * u0 * u0}
 }
 
 // pairMoments are the covariances of two entries e = (g, c) and e' = (g, c') of one group:
@@ -360,42 +344,147 @@ func cumulantCorrection(rho float64, kap *[5]float64, x, y []float64) float64 {
 // with 1_e the entry's publication indicator.
 type pairMoments struct{ tt, ii, it, ti float64 }
 
-// pairCovariances returns the four pairMoments of two entries from their coefficients
-// (xT, yT for the published values, xI, yI for the indicators): Mehler's series, plus the
-// fourth-cumulant correction when correct (cumulantCorrection), in one pass over n.
-func pairCovariances(rho float64, kap *[5]float64, correct bool, xT, yT, xI, yI []float64) pairMoments {
-	var m pairMoments
+// pairWeights are the weights of the series of one pair's covariance at correlation ρ
+// and standardised joint fourth cumulants κ_{i,4−i} = kap[i] (pairCumulants), for
+// normalised coefficients x, y of the two functions (E[f·He_m]/√m!, m = 1 …
+// coefficientTerms, stored at index m − 1):
+//
+//	Cov ≈ Σ_{n<nm} mehler[n]·x[n]·y[n] + Σ_{t<nc} corr[t]·x[p_t]·y[q_t].
+//
+// The first sum is Mehler's series Σ_{n≥1} ρⁿ·a_n(f)·a_n(h), mehler[n] = ρ^(n+1), cut
+// after the first ρⁿ below mehlerCutoff. The second is its first-order Edgeworth
+// correction: E[f(X)h(Y)] gains Σ_{i+j=4} κ_{ij}/(i!·j!)·E_ρ[f⁽ⁱ⁾(X)·h⁽ʲ⁾(Y)] (the
+// Edgeworth density integrated by parts), and by Stein's identity
+// E[f⁽ⁱ⁾·He_n] = E[f·He_{n+i}], so with Mehler's expansion the covariance gains
+//
+//	Σ_i κ_{i,4−i}/(i!(4−i)!) · Σ_{n≥0} ρⁿ/n! · E[f·He_{n+i}]·E[h·He_{n+4−i}]
+//
+// where the n = 0 terms of i = 4 and i = 0 are the marginals' own corrections, which
+// cancel in a covariance, and those of i = 1, 2, 3 remain: the tail dependence that a
+// large noise shared by two overlapping disks creates. In normalised coefficients the
+// weights are κ_{i,4−i}/√(i!(4−i)!) for n = 0 (i = 1, 2, 3) and
+// κ_{i,4−i}·cumulantFactor[n−1][i]·ρⁿ for n = 1 … correctionTerms (i = 0 … 4), cut after
+// the first ρⁿ below 10⁻¹⁴; corr is ordered t = 0, 1, 2 for n = 0, i = 1, 2, 3
+// (p_t = i − 1, q_t = 3 − i), then t = 3 + 5(n−1) + i (p_t = n+i−1, q_t = n+3−i), with
+// p, q 0-based (p names He_{p+1}). nc = 0 without the correction, and the weights past
+// nc are 0.
+type pairWeights struct {
+	nm, nc int
+	mehler [mehlerTerms]float64
+	corr   [3 + 5*correctionTerms]float64
+}
+
+// set fills w for ρ and kap; correct says whether the correction applies.
+func (w *pairWeights) set(rho float64, kap *[5]float64, correct bool) {
 	pow := 1.0
+	w.nm = mehlerTerms
 	for n := range mehlerTerms {
 		pow *= rho
-		m.tt += pow * xT[n] * yT[n]
-		m.ii += pow * xI[n] * yI[n]
-		m.it += pow * xI[n] * yT[n]
-		m.ti += pow * xT[n] * yI[n]
+		w.mehler[n] = pow
 		if math.Abs(pow) < mehlerCutoff {
+			w.nm = n + 1
 			break
 		}
 	}
-	if correct {
-		m.tt += cumulantCorrection(rho, kap, xT, yT)
-		m.ii += cumulantCorrection(rho, kap, xI, yI)
-		m.it += cumulantCorrection(rho, kap, xI, yT)
-		m.ti += cumulantCorrection(rho, kap, xT, yI)
+	w.nc = 0
+	w.corr = [len(w.corr)]float64{}
+	if !correct {
+		return
 	}
+	w.corr[0], w.corr[1], w.corr[2] = kap[1]/math.Sqrt(6), kap[2]/2, kap[3]/math.Sqrt(6)
+	w.nc = 3
+	pow = 1.0
+	for n := 1; n <= correctionTerms; n++ {
+		pow *= rho
+		f := &cumulantFactor[n-1]
+		for i := 0; i <= 4; i++ {
+			w.corr[w.nc+i] = kap[i] * f[i] * pow
+		}
+		w.nc += 5
+		if math.Abs(pow) < 1e-14 {
+			break
+		}
+	}
+}
+
+// correctionOf returns z[p] = Σ_{t: p_t = p} corr[t]·y[q_t], p = 0 … 6, the correction's
+// weights applied to y (pairWeights), so that its part of a covariance is Σ_p x[p]·z[p].
+// Unused weights (t ≥ nc) are 0. It is written out for correctionTerms = 3.
+func (w *pairWeights) correctionOf(y *[coefficientTerms]float64) (z [7]float64) {
+	t := &w.corr
+	z[0] = t[0]*y[2] + t[3]*y[4]
+	z[1] = t[1]*y[1] + t[4]*y[3] + t[8]*y[5]
+	z[2] = t[2]*y[0] + t[5]*y[2] + t[9]*y[4] + t[13]*y[6]
+	z[3] = t[6]*y[1] + t[10]*y[3] + t[14]*y[5]
+	z[4] = t[7]*y[0] + t[11]*y[2] + t[15]*y[4]
+	z[5] = t[12]*y[1] + t[16]*y[3]
+	z[6] = t[17] * y[2]
+	return z
+}
+
+// correctionOf is written out for three terms of the correction's series.
+var _ = [1]struct{}{}[correctionTerms-3]
+
+// dot7 returns Σ_{p<7} x[p]·z[p].
+func dot7(x *[coefficientTerms]float64, z *[7]float64) float64 {
+	return x[0]*z[0] + x[1]*z[1] + x[2]*z[2] + x[3]*z[3] + x[4]*z[4] + x[5]*z[5] + x[6]*z[6]
+}
+
+// covariance returns Cov(f(X), h(Y)) ≈ Σ_{n<nm} mehler[n]·x[n]·y[n] + Σ_{t<nc} corr[t]·x[p_t]·y[q_t]
+// (pairWeights), with nm capped at the given value (1 when one entry is linear in its
+// noise: every later coefficient of its published value is 0), and the correction's
+// terms only when correct.
+func (w *pairWeights) covariance(x, y []float64, nm int, correct bool) float64 {
+	sum := 0.0
+	ms := w.mehler[:min(nm, w.nm)]
+	mx, my := x[:len(ms)], y[:len(ms)]
+	for n, m := range ms {
+		sum += m * mx[n] * my[n]
+	}
+	if !correct || w.nc == 0 {
+		return sum
+	}
+	z := w.correctionOf((*[coefficientTerms]float64)(y))
+	return sum + dot7((*[coefficientTerms]float64)(x), &z)
+}
+
+// covariances returns the four pairMoments of two entries, tt = Cov(T, T'), ii, it, ti
+// (see pairMoments), from their coefficients (xT, yT for the published values, xI, yI
+// for the indicators) as covariance does each, sharing each weight's product with y.
+func (w *pairWeights) covariances(xT, yT, xI, yI []float64, nm int, correct bool) pairMoments {
+	var m pairMoments
+	ms := w.mehler[:min(nm, w.nm)]
+	mxT, myT, mxI, myI := xT[:len(ms)], yT[:len(ms)], xI[:len(ms)], yI[:len(ms)]
+	for n, c := range ms {
+		a, b := c*myT[n], c*myI[n]
+		m.tt += mxT[n] * a
+		m.it += mxI[n] * a
+		m.ti += mxT[n] * b
+		m.ii += mxI[n] * b
+	}
+	if !correct || w.nc == 0 {
+		return m
+	}
+	ax, ay := (*[coefficientTerms]float64)(xT), (*[coefficientTerms]float64)(yT)
+	bx, by := (*[coefficientTerms]float64)(xI), (*[coefficientTerms]float64)(yI)
+	zT, zI := w.correctionOf(ay), w.correctionOf(by)
+	m.tt += dot7(ax, &zT)
+	m.it += dot7(bx, &zT)
+	m.ti += dot7(ax, &zI)
+	m.ii += dot7(bx, &zI)
 	return m
 }
 
 // approxCounts holds the approximation of modeMonteCarlo: per entry, and per count set
 // and per district the sums the estimands need.
 type approxCounts struct {
-	entryMean, entryVar, publish []float64
+	// publish[e] = P(entry e published); cellMean[c] = Σ_g E[T_gc] and
+	// cellVar[c] = Σ_g Var(T_gc) (the groups of a cell are independent).
+	publish, cellMean, cellVar []float64
 	// setMean[i] = Σ_{e ∈ set i} E[T_e]; setVar[i] = Var(Σ_{e ∈ set i} T_e);
 	// setTrusted[i] is false where the approximation does not hold (maxTailShare).
 	setMean, setVar []float64
 	setTrusted      []bool
-	// tailVar[e] is Var(T_e) for a rare phantom (beyond farTailSDs), 0 otherwise;
-	// rareVar[e] the same beyond rareSDs.
-	tailVar, rareVar []float64
 	// Per district, for the mean measure (nil without a measure): num = E[N],
 	// varNum = Var(N), covND = Cov(N, D) for N = Σ_e 1_e·y_e (published sums) and
 	// D = Σ_e T_e (published counts).
@@ -411,9 +500,10 @@ func (e *Engine) approximateThreshold(s *state) *approxCounts {
 	run := &thresholdRun{e: e, s: s, ap: e.approxOf(s.smoothed), sigma2: noise.Variance, k4: noise.K4, k6: noise.K6,
 		k: float64(s.p.K) - thresholdSlack}
 	run.correct = math.Abs(run.k4) > 1e-6*run.sigma2*run.sigma2 // Gaussian noise has κ₄ ≈ 0
-	out := &approxCounts{entryMean: make([]float64, G*C), entryVar: make([]float64, G*C), publish: make([]float64, G*C),
-		tailVar: make([]float64, G*C), rareVar: make([]float64, G*C)}
+	out := &approxCounts{publish: make([]float64, G*C)}
 	run.out = out
+	// Per group sums of the entries' moments (each group is one worker's), for the sets.
+	run.groupSums = make([]entrySums, G)
 	D := len(t.DistrictNames)
 	if t.HasMeasure() {
 		run.muS = e.entryMuS(s.smoothed)
@@ -433,17 +523,36 @@ func (e *Engine) approximateThreshold(s *state) *approxCounts {
 			run.groupSet[set.groups[0]] = i
 		}
 	}
-	// The pairs' cost: entries near enough to k to be uncertain, times the offsets.
+	// The pairs' cost: entries near enough to k to be uncertain, times the offsets;
+	// cost[g] counts group g's.
+	cost := make([]int, G)
 	run.pairs = run.ap.pairs != nil
 	if run.pairs {
 		active := 0
-		for i, mu := range s.mu {
-			sc := math.Sqrt(run.sigma2 * s.smoothed.kss[i%C])
-			if sc > 0 && (run.k-mu)/sc <= farTailSDs && !s.setNeverEntry(i) {
-				active++
+		sd := make([]float64, C)
+		for c, v := range s.smoothed.kss {
+			sd[c] = math.Sqrt(run.sigma2 * v)
+		}
+		for g := 0; g < G; g++ {
+			lo := g * C
+			for c, mu := range s.mu[lo : lo+C] {
+				if sc := sd[c]; sc > 0 && (run.k-mu)/sc <= farTailSDs && !s.setNeverEntry(lo+c) {
+					active++
+					cost[g]++
+				}
 			}
 		}
 		run.pairs = active*len(run.ap.pairs.offsets) <= maxPairVisits
+	}
+	if run.pairs {
+		run.interiorWeights = run.interiorPairWeights()
+	}
+	R := s.sm.RadiusCells()
+	run.fullLo, run.fullHi = 2*R, t.Grid.Cols-2*R
+	if t.Grid.Rows < 4*R+1 || t.Grid.Cols < 4*R+1 {
+		run.fullLo, run.fullHi = t.Grid.Rows, 0 // no full cell
+	} else {
+		run.cellConstantsOf(2*R*t.Grid.Cols+2*R, &run.fullCell)
 	}
 	// Groups are independent: one worker per core, each with its own scratch and sums.
 	workers := min(runtime.GOMAXPROCS(0), G)
@@ -467,7 +576,13 @@ func (e *Engine) approximateThreshold(s *state) *approxCounts {
 			}
 		}()
 	}
-	for g := 0; g < G; g++ {
+	// The costliest groups first, so that no worker is left with a large one at the end.
+	order := make([]int, G)
+	for g := range order {
+		order[g] = g
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cost[b] - cost[a] })
+	for _, g := range order {
 		next <- g
 	}
 	close(next)
@@ -478,7 +593,27 @@ func (e *Engine) approximateThreshold(s *state) *approxCounts {
 	if t.HasMeasure() {
 		out.num, out.varNum, out.covND = make([]float64, D), make([]float64, D), make([]float64, D)
 	}
+	var cells [2][]float64 // Σ_g of the entries' mean and variance
+	for q := range cells {
+		cells[q] = make([]float64, C)
+	}
+	// Per district and density class, the variance of the rare phantoms (beyond
+	// farTailSDs) and of the entries beyond rareSDs.
+	var parts [4][]float64
+	parts[0], parts[1] = make([]float64, D), make([]float64, D)
+	parts[2], parts[3] = make([]float64, len(DensityNames)), make([]float64, len(DensityNames))
 	for _, acc := range accs {
+		e.putTailCache(acc.tails)
+		for q := range cells {
+			for c, v := range acc.cells[q] {
+				cells[q][c] += v
+			}
+		}
+		for q := range parts {
+			for j, v := range acc.parts[q] {
+				parts[q][j] += v
+			}
+		}
 		for i, v := range acc.pairSum {
 			pairSum[i] += v
 		}
@@ -488,9 +623,18 @@ func (e *Engine) approximateThreshold(s *state) *approxCounts {
 			out.covND[j] += acc.covND[j]
 		}
 	}
-	out.setMean = e.reduce(out.entryMean)
-	out.setVar = e.reduce(out.entryVar)
-	tail, rare, diagonal := e.reduce(out.tailVar), e.reduce(out.rareVar), e.reduce(out.entryVar)
+	var groups [4][]float64
+	for q := range groups {
+		groups[q] = make([]float64, G)
+		for g, sums := range run.groupSums {
+			groups[q][g] = sums[q]
+		}
+	}
+	out.cellMean, out.cellVar = cells[0], cells[1]
+	out.setMean = e.reduceCells(cells[0], groups[0])
+	diagonal := e.reduceCells(cells[1], groups[1])
+	out.setVar = append([]float64(nil), diagonal...)
+	tail, rare := e.setsOfParts(groups[2], parts[0], parts[2]), e.setsOfParts(groups[3], parts[1], parts[3])
 	out.setTrusted = make([]bool, len(e.sets))
 	for i := range out.setVar {
 		out.setVar[i] = math.Max(0, out.setVar[i]+pairSum[i])
@@ -533,29 +677,165 @@ type thresholdRun struct {
 	sigma2, k4, k6, k float64
 	correct           bool
 	// pairs is false when the pairs are not visited (no kernel, or over maxPairVisits).
-	pairs                           bool
+	pairs bool
+	// groupSums[g] are group g's Σ_c of the entries' mean, variance, tail and rare
+	// variance (entrySums), written by the worker of group g.
+	groupSums []entrySums
+	// fullCell holds the cellConstants shared by every full cell (at least 2R from every
+	// edge: Smoother.uniformFull), rows and columns fullLo ≤ · < rows or cols − fullLo;
+	// fullHi = cols − fullLo (fullLo > fullHi: no full cell).
+	fullCell       cellConstants
+	fullLo, fullHi int
+	// interiorWeights[o] are the series' weights at offset o for a cell of the pair
+	// kernel's interior, where ρ and the joint cumulants depend on the offset alone.
+	interiorWeights                 []pairWeights
 	muS                             []float64
 	sumVar                          float64
 	totalSet                        int
 	districtSet, classSet, groupSet []int
 }
 
+// interiorPairWeights returns the pair weights at each offset of the pair kernel for two
+// full cells (fullCell: at least 2R from every edge, so that both cells of a pair have
+// whole disks whose own disks are whole), as every pair of the kernel's interior is:
+// there s_c, Σ_d K(c, d)⁴ and G(c, c') depend on the offset alone, so
+// ρ = σ²·G/(s_c·s_c') and the joint cumulants do too. nil when no cell is full.
+func (run *thresholdRun) interiorPairWeights() []pairWeights {
+	kern := run.ap.pairs
+	m := kern.margin / 2
+	if !kern.fullCell(m, m) {
+		return nil
+	}
+	ci := m*kern.cols + m
+	sc := math.Sqrt(run.sigma2 * run.s.smoothed.kss[ci])
+	if sc == 0 {
+		return nil
+	}
+	u := 1 / sc
+	out := make([]pairWeights, len(kern.offsets))
+	for oi := range out {
+		gv, gv4 := kern.interior[oi], kern.interior4[oi]
+		kap := pairCumulants(run.k4, run.ap.w4[ci], run.ap.w4[ci], gv4, u, u)
+		out[oi].set(run.sigma2*gv*u*u, &kap, run.correct)
+	}
+	return out
+}
+
+// entrySums are sums over entries of E[T_e], Var(T_e), Var(T_e) of the rare phantoms
+// beyond farTailSDs (tailVar) and Var(T_e) of the entries beyond rareSDs (rareVar).
+type entrySums [4]float64
+
+// cellConstants are what an entry's moments need of its cell alone: the noise SD
+// s = √(σ²·Σ_d K(c, d)²), 1/s, s², the threshold k' (continuity-corrected on a
+// lattice) and the Edgeworth coefficients c₄ = γ₂/24, c₆ = γ₄/720, c₈ = γ₂²/1152 with
+// γ₂ = κ₄·Σ_d K(c, d)⁴/s⁴ and γ₄ = κ₆·Σ_d K(c, d)⁶/s⁶ (edgeworthTail).
+type cellConstants struct{ sc, isd, kp, s2, c4, c6, c8 float64 }
+
+// cellConstantsOf fills cc for cell c.
+func (run *thresholdRun) cellConstantsOf(c int, cc *cellConstants) {
+	ap, st := run.ap, run.s.smoothed
+	sc := math.Sqrt(run.sigma2 * st.kss[c])
+	cc.sc, cc.isd = sc, 0
+	if sc > 0 {
+		cc.isd = 1 / sc
+	}
+	cc.kp = run.k - ap.lattice[c]/2
+	s2, s4 := sc*sc, sc*sc*sc*sc
+	g2 := run.k4 * ap.w4[c] / s4
+	cc.s2, cc.c4, cc.c6, cc.c8 = s2, g2/24, run.k6*ap.w6[c]/(s4*s2)/720, g2*g2/1152
+}
+
+// entryMemoSlot is one full cell's entry moments in a worker's memo, by μ (bits + 1;
+// 0 is empty): P(published), E[T], Var(T).
+type entryMemoSlot struct {
+	key               uint64
+	p, mean, variance float64
+}
+
+// entryMemoBits sets the slots of a worker's entry memo, 2^entryMemoBits. A full cell's
+// smoothed count μ takes few values (whole people over the disk's size), most of them
+// many times.
+const entryMemoBits = 12
+
 // pairAcc is one worker's scratch and partial sums.
 type pairAcc struct {
 	pairSum, num, varNum, covND []float64
-	coef, ind, sd, isd, he      []float64
-	skip, linear                []bool
+	// cells[q][c] sums the worker's groups' means (q = 0) and variances (q = 1) at cell c;
+	// parts are the variances beyond farTailSDs and rareSDs per district (0, 1) and per
+	// density class (2, 3).
+	cells [2][]float64
+	parts [4][]float64
+	cell  cellConstants
+	// entries memoises the moments of full cells' entries by μ (valid for one run).
+	entries            []entryMemoSlot
+	coef, ind, sd, isd []float64
+	weights            pairWeights
+	// tails caches normalTail and the Hermite polynomials by the standardised threshold
+	// a (see tail).
+	tails        []tailEntry
+	skip, linear []bool
 }
 
 func (run *thresholdRun) newAcc() *pairAcc {
 	C, N, D := run.e.t.Cells(), coefficientTerms, len(run.e.t.DistrictNames)
-	acc := &pairAcc{pairSum: make([]float64, len(run.e.sets)), coef: make([]float64, C*N), sd: make([]float64, C), isd: make([]float64, C),
-		he: make([]float64, max(10, N+1)), skip: make([]bool, C), linear: make([]bool, C)}
+	// Pairs reach 2R rows below a cell: the coefficients of 2R + 1 rows are kept.
+	rows, cols := run.e.t.Grid.Rows, run.e.t.Grid.Cols
+	ring := 1
+	if run.pairs {
+		ring = min(rows, run.ap.pairs.reach()+1)
+	}
+	acc := &pairAcc{pairSum: make([]float64, len(run.e.sets)), coef: make([]float64, ring*cols*N), sd: make([]float64, C), isd: make([]float64, C),
+		skip: make([]bool, C), linear: make([]bool, C), tails: run.e.tailCache()}
+	for q := range acc.cells {
+		acc.cells[q] = make([]float64, C)
+	}
+	D2 := len(run.e.t.DistrictNames)
+	acc.parts = [4][]float64{make([]float64, D2), make([]float64, D2), make([]float64, len(DensityNames)), make([]float64, len(DensityNames))}
+	acc.entries = make([]entryMemoSlot, 1<<entryMemoBits)
 	if run.muS != nil {
-		acc.ind = make([]float64, C*N)
+		acc.ind = make([]float64, ring*cols*N)
 		acc.num, acc.varNum, acc.covND = make([]float64, D), make([]float64, D), make([]float64, D)
 	}
 	return acc
+}
+
+// tailEntry is one cached a: Q(a), φ(a) and He_n(a) for n ≤ coefficientTerms.
+type tailEntry struct {
+	key    uint64 // a's bits + 1 (0: empty)
+	q, phi float64
+	he     [coefficientTerms + 1]float64
+}
+
+// tailCacheBits sets the number of slots of a worker's tail cache, 2^tailCacheBits. Entries
+// whose counts and disks are alike share a: in the interior of the grid, a = (k' − μ)/s
+// depends on μ alone, and μ takes a few thousand values.
+const tailCacheBits = 11
+
+// tailCache returns a tail cache from the engine's pool (a new one when it is empty);
+// the caller returns it with putTailCache. Its slots hold values of pure functions of a,
+// valid for every evaluation.
+func (e *Engine) tailCache() []tailEntry {
+	if v, ok := e.tails.Get().(*[]tailEntry); ok {
+		return *v
+	}
+	return make([]tailEntry, 1<<tailCacheBits)
+}
+
+// putTailCache returns a tail cache to the engine's pool.
+func (e *Engine) putTailCache(c []tailEntry) { e.tails.Put(&c) }
+
+// tail returns Q(a), φ(a) (normalTail) and He_n(a), n ≤ coefficientTerms (hermite), from
+// the cache when a was seen (the same bits give the same values), computing them
+// otherwise. he is valid until the next call.
+func (acc *pairAcc) tail(a float64) (q, phi float64, he []float64) {
+	bits := math.Float64bits(a) + 1
+	slot := &acc.tails[(bits*0x9E3779B97F4A7C15)>>(64-tailCacheBits)]
+	if slot.key != bits {
+		slot.key = bits
+		slot.q, slot.phi = normalTail(a)
+		hermite(slot.he[:], a)
+	}
+	return slot.q, slot.phi, slot.he[:]
 }
 
 // group approximates the entries of group g: their moments, and their pairs' covariances
@@ -563,159 +843,259 @@ func (run *thresholdRun) newAcc() *pairAcc {
 func (run *thresholdRun) group(g int, acc *pairAcc) {
 	e, s, ap, out, t := run.e, run.s, run.ap, run.out, run.e.t
 	C, N := t.Cells(), coefficientTerms
-	sigma2, k4, k6, k := run.sigma2, run.k4, run.k6, run.k
+	sigma2, k4 := run.sigma2, run.k4
 	muS, sumVar := run.muS, run.sumVar
 	hasMeasure := muS != nil
-	coef, ind, sd, isd, skip, linear, he := acc.coef, acc.ind, acc.sd, acc.isd, acc.skip, acc.linear, acc.he
+	coef, ind, sd, isd, skip, linear := acc.coef, acc.ind, acc.sd, acc.isd, acc.skip, acc.linear
 	_ = e
-	for c := 0; c < C; c++ {
-		i := g*C + c
-		mu := s.mu[i]
-		sc := math.Sqrt(sigma2 * s.smoothed.kss[c])
-		sd[c] = sc
-		if sc > 0 {
-			isd[c] = 1 / sc
-		}
-		kp := k - ap.lattice[c]/2
-		if s.setNeverEntry(i) || sc == 0 {
-			skip[c] = true
-			continue
-		}
-		a := (kp - mu) / sc
-		s2, s4 := sc*sc, sc*sc*sc*sc
-		g2 := k4 * ap.w4[c] / s4
-		c4, c6, c8 := g2/24, k6*ap.w6[c]/(s4*s2)/720, g2*g2/1152
-		q, phi := normalTail(a)
-		hermite(he, a)
-		p, m1, m2 := edgeworthTail(a, q, phi, c4, c6, c8, he)
-		mean := mu*p + sc*m1
-		second := mu*mu*p + 2*mu*sc*m1 + s2*m2
-		variance := math.Max(0, second-mean*mean)
-		out.entryMean[i], out.entryVar[i], out.publish[i] = mean, variance, p
-		var indRow []float64
-		if ind != nil {
-			indRow = ind[c*N : (c+1)*N]
-		}
-		row := coef[c*N : (c+1)*N]
-		switch {
-		case a > farTailSDs || !run.pairs:
-			// left out of the pairs (below)
-		case a < -certainSDs:
-			clear(row) // T = z: only the first coefficient, s
-			row[0] = sc
-			clear(indRow)
-		default:
-			thresholdCoefficients(row, indRow, kp, sc, q, phi, he)
-		}
-		// Beyond 8 SDs (Q(8) ≈ 6·10⁻¹⁶) an entry is certainly withheld, or certainly
-		// published with T = z, linear in the noise. An entry whose published value has
-		// an SD below 10⁻⁶ people moves no covariance by more than 10⁻⁶ of the other
-		// entry's SD (Cauchy–Schwarz): its pairs are left out.
-		linear[c] = a < -certainSDs
-		skip[c] = a > certainSDs || (!linear[c] && variance < negligibleVariance)
-		if a > rareSDs {
-			out.rareVar[i] = variance
-		}
-		if a > farTailSDs {
-			// A rare phantom: too far in the tail for the expansion's pair terms (and not
-			// worth their cost); its own moments stand, its pairs are left out, and a set
-			// that owes a noticeable part of its variance to such entries is simulated.
-			skip[c] = true
-			out.tailVar[i] = variance
-		}
-		if hasMeasure {
-			acc.num[t.District[c]] += p * muS[i]
-		}
-	}
 	kern := ap.pairs
 	if !run.pairs {
-		kern = &pairKernel{} // no pairs: only the entries' own moments
+		kern = &pairKernel{rows: t.Grid.Rows, cols: t.Grid.Cols} // no pairs: only the entries' own moments
+	}
+	rows, cols := kern.rows, kern.cols
+	// The coefficients are kept for the rows a pair can reach: a ring of ring rows, row r
+	// at (r mod ring)·cols.
+	ring := len(coef) / (cols * N)
+	// entryRow approximates the entries of grid row r and stores their coefficients.
+	gsum := &run.groupSums[g]
+	cellMean, cellVar := acc.cells[0], acc.cells[1]
+	classes := t.DensityClass
+	distTail, distRare, classTail, classRare := acc.parts[0], acc.parts[1], acc.parts[2], acc.parts[3]
+	entryRow := func(r int) {
+		base := r % ring * cols * N
+		fullRow := r >= run.fullLo && r < rows-run.fullLo
+		// Sums kept in locals along the row (no chain of additions through memory):
+		// the group's entrySums, and the mean's sums of the district dj (flushed when
+		// the row enters another district).
+		var sum0, sum1, sum2, sum3 float64
+		dj, num, covND, varNum := -1, 0.0, 0.0, 0.0
+		for col := 0; col < cols; col++ {
+			c := r*cols + col
+			i := g*C + c
+			mu := s.mu[i]
+			cc := &run.fullCell
+			full := fullRow && col >= run.fullLo && col < run.fullHi
+			if !full {
+				cc = &acc.cell
+				run.cellConstantsOf(c, cc)
+			}
+			sc := cc.sc
+			sd[c] = sc
+			if sc > 0 {
+				isd[c] = cc.isd
+			}
+			kp := cc.kp
+			if s.setNeverEntry(i) || sc == 0 {
+				skip[c] = true
+				continue
+			}
+			a := (kp - mu) / sc
+			// A full cell's moments depend on μ alone: look them up first.
+			var slot *entryMemoSlot
+			var p, mean, variance float64
+			hit := false
+			if full {
+				key := math.Float64bits(mu) + 1
+				slot = &acc.entries[(key*0x9E3779B97F4A7C15)>>(64-entryMemoBits)]
+				if hit = slot.key == key; hit {
+					p, mean, variance = slot.p, slot.mean, slot.variance
+				}
+			}
+			if !hit {
+				s2, c4, c6, c8 := cc.s2, cc.c4, cc.c6, cc.c8
+				q, phi, he := acc.tail(a)
+				var m1, m2 float64
+				p, m1, m2 = edgeworthTail(a, q, phi, c4, c6, c8, he)
+				mean = mu*p + sc*m1
+				second := mu*mu*p + 2*mu*sc*m1 + s2*m2
+				variance = max(0, second-mean*mean)
+				if slot != nil {
+					*slot = entryMemoSlot{math.Float64bits(mu) + 1, p, mean, variance}
+				}
+			}
+			out.publish[i] = p
+			sum0 += mean
+			sum1 += variance
+			cellMean[c] += mean
+			cellVar[c] += variance
+			var indRow []float64
+			if ind != nil {
+				indRow = ind[base+col*N : base+(col+1)*N]
+			}
+			row := coef[base+col*N : base+(col+1)*N]
+			switch {
+			case a > farTailSDs || !run.pairs:
+				// left out of the pairs (below)
+			case a < -certainSDs:
+				clear(row) // T = z: only the first coefficient, s
+				row[0] = sc
+				clear(indRow)
+			default:
+				q, phi, he := acc.tail(a)
+				thresholdCoefficients(row, indRow, kp, sc, q, phi, he)
+			}
+			// Beyond 8 SDs (Q(8) ≈ 6·10⁻¹⁶) an entry is certainly withheld, or certainly
+			// published with T = z, linear in the noise. An entry whose published value has
+			// an SD below 10⁻⁶ people moves no covariance by more than 10⁻⁶ of the other
+			// entry's SD (Cauchy–Schwarz): its pairs are left out.
+			linear[c] = a < -certainSDs
+			skip[c] = a > certainSDs || (!linear[c] && variance < negligibleVariance)
+			if a > rareSDs {
+				sum3 += variance
+				distRare[t.District[c]] += variance
+				if classes != nil {
+					classRare[classes[c]] += variance
+				}
+			}
+			if a > farTailSDs {
+				// A rare phantom: too far in the tail for the expansion's pair terms (and not
+				// worth their cost); its own moments stand, its pairs are left out, and a set
+				// that owes a noticeable part of its variance to such entries is simulated.
+				skip[c] = true
+				sum2 += variance
+				distTail[t.District[c]] += variance
+				if classes != nil {
+					classTail[classes[c]] += variance
+				}
+			}
+			if hasMeasure && p != 0 {
+				// The mean's sums, and their diagonal: Cov(1_e, T_e) = E[T_e]·(1 − P_e);
+				// Var(1_e·y_e) = (K S)_e²·P_e(1 − P_e) + σ_S²·Σ_d K(c, d)²·P_e.
+				if d := t.District[c]; d != dj {
+					if dj >= 0 {
+						acc.num[dj] += num
+						acc.covND[dj] += covND
+						acc.varNum[dj] += varNum
+					}
+					dj, num, covND, varNum = d, 0, 0, 0
+				}
+				num += p * muS[i]
+				covND += muS[i] * mean * (1 - p)
+				varNum += muS[i]*muS[i]*p*(1-p) + sumVar*s.smoothed.kss[c]*p
+			}
+
+		}
+		gsum[0] += sum0
+		gsum[1] += sum1
+		gsum[2] += sum2
+		gsum[3] += sum3
+		if dj >= 0 {
+			acc.num[dj] += num
+			acc.covND[dj] += covND
+			acc.varNum[dj] += varNum
+		}
 	}
 	nOff := len(kern.offsets)
 	gs := run.groupSet[g]
-	for c := 0; c < C && run.pairs; c++ {
-		if skip[c] {
+	reach := kern.reach()
+	ringBase := make([]int, reach+1)
+	next := 0 // the next row whose entries are to be approximated
+	for c := 0; c < C; c++ {
+		r0, c0 := c/cols, c%cols
+		if c0 == 0 {
+			for ; next < rows && next <= r0+reach; next++ {
+				entryRow(next)
+			}
+			for dy := range ringBase {
+				ringBase[dy] = (r0 + dy) % ring * cols * N
+			}
+		}
+		if skip[c] || !run.pairs {
 			continue
 		}
-		r0, c0 := c/kern.cols, c%kern.cols
 		var edge []float64
 		interior := kern.interiorCell(r0, c0)
 		if !interior {
 			edge = kern.edge[c]
 		}
-		x := coef[c*N : (c+1)*N]
+		full := kern.fullCell(r0, c0)
+		xb := ringBase[0] + c0*N
+		x := coef[xb : xb+N]
 		dj := t.District[c]
+		class := 0
+		if classes != nil {
+			class = classes[c]
+		}
+		i0 := g*C + c
+		// Sums of this cell's pairs: all, within its district, within its density class,
+		// and the mean's Cov(N, D) and Var N terms.
+		var all, district, inClass, covND, varNum float64
 		for oi, o := range kern.offsets {
 			r2, c2 := r0+o[0], c0+o[1]
-			if r2 >= kern.rows || c2 < 0 || c2 >= kern.cols {
+			if r2 >= rows || c2 < 0 || c2 >= cols {
 				continue
 			}
-			c1 := r2*kern.cols + c2
+			c1 := r2*cols + c2
 			if skip[c1] {
 				continue
 			}
+			// Two cells whose disks' cells all have whole disks pair as in the interior.
+			inner := interior || (full && kern.fullCell(r2, c2))
 			gv, gv4 := kern.interior[oi], kern.interior4[oi]
-			if !interior {
+			if !inner {
 				gv, gv4 = edge[oi], edge[nOff+oi]
 			}
 			if gv == 0 {
 				continue
 			}
 			u0, u1 := isd[c], isd[c1]
-			rho := sigma2 * gv * u0 * u1
-			y := coef[c1*N : (c1+1)*N]
+			yb := ringBase[o[0]] + c2*N
+			y := coef[yb : yb+N]
 			sameDistrict := dj == t.District[c1]
 			withMeans := hasMeasure && sameDistrict
 			correct := run.correct && !(linear[c] && linear[c1])
-			var kap [5]float64
-			if correct {
-				// κ_{i,4−i} = κ₄·Σ_d K(c, d)ⁱ·K(c', d)⁴⁻ⁱ / (s_c^i·s_c'^(4−i)): the
-				// marginal ones for i = 4 and 0, the lens's G₄ for the mixed ones.
-				u01, u11 := u0*u1, u1*u1
-				kap = [5]float64{k4 * ap.w4[c1] * u11 * u11, k4 * gv4 * u01 * u11,
-					k4 * gv4 * u01 * u01, k4 * gv4 * u01 * u0 * u0, k4 * ap.w4[c] * u0 * u0 * u0 * u0}
+			w := &acc.weights
+			if inner {
+				w = &run.interiorWeights[oi]
+			} else {
+				var kap [5]float64
+				if correct {
+					// κ_{i,4−i} = κ₄·Σ_d K(c, d)ⁱ·K(c', d)⁴⁻ⁱ / (s_c^i·s_c'^(4−i)): the
+					// marginal ones for i = 4 and 0, the lens's G₄ for the mixed ones.
+					kap = pairCumulants(k4, ap.w4[c], ap.w4[c1], gv4, u0, u1)
+				}
+				w.set(sigma2*gv*u0*u1, &kap, correct)
+			}
+			nm := mehlerTerms
+			if linear[c] || linear[c1] {
+				nm = 1 // one of the two is linear in its noise
 			}
 			var pm pairMoments
 			if withMeans {
-				pm = pairCovariances(rho, &kap, correct, x, y, ind[c*N:(c+1)*N], ind[c1*N:(c1+1)*N])
+				pm = w.covariances(x, y, ind[xb:xb+N], ind[yb:yb+N], nm, correct)
 			} else {
-				pm.tt = mehler(rho, x, y, linear[c] || linear[c1])
-				if correct {
-					pm.tt += cumulantCorrection(rho, &kap, x, y)
-				}
+				pm.tt = w.covariance(x, y, nm, correct)
 			}
 			cov := 2 * pm.tt
-			if run.totalSet >= 0 {
-				acc.pairSum[run.totalSet] += cov
+			all += cov
+			if sameDistrict {
+				district += cov
 			}
-			if gs >= 0 {
-				acc.pairSum[gs] += cov
-			}
-			if sameDistrict && run.districtSet[dj] >= 0 {
-				acc.pairSum[run.districtSet[dj]] += cov
-			}
-			if t.DensityClass != nil && t.DensityClass[c] == t.DensityClass[c1] && run.classSet[t.DensityClass[c]] >= 0 {
-				acc.pairSum[run.classSet[t.DensityClass[c]]] += cov
+			if classes != nil && classes[c1] == class {
+				inClass += cov
 			}
 			if withMeans {
-				i0, i1 := g*C+c, g*C+c1
-				acc.covND[dj] += muS[i0]*pm.it + muS[i1]*pm.ti
-				acc.varNum[dj] += 2 * (muS[i0]*muS[i1]*pm.ii + sumVar*gv*(out.publish[i0]*out.publish[i1]+pm.ii))
+				i1 := g*C + c1
+				covND += muS[i0]*pm.it + muS[i1]*pm.ti
+				varNum += 2 * (muS[i0]*muS[i1]*pm.ii + sumVar*gv*(out.publish[i0]*out.publish[i1]+pm.ii))
 			}
 		}
-	}
-	if hasMeasure {
-		// The diagonal: Cov(1_e, T_e) = E[T_e]·(1 − P_e); Var(1_e·y_e) =
-		// (K S)_e²·P_e(1 − P_e) + σ_S²·Σ_d K(c, d)²·P_e.
-		for c := 0; c < C; c++ {
-			i := g*C + c
-			p := out.publish[i]
-			if p == 0 {
-				continue
-			}
-			dj := t.District[c]
-			acc.covND[dj] += muS[i] * out.entryMean[i] * (1 - p)
-			acc.varNum[dj] += muS[i]*muS[i]*p*(1-p) + sumVar*s.smoothed.kss[c]*p
+		// The cell's pairs, added to the sets that hold both cells.
+		if run.totalSet >= 0 {
+			acc.pairSum[run.totalSet] += all
+		}
+		if gs >= 0 {
+			acc.pairSum[gs] += all
+		}
+		if run.districtSet[dj] >= 0 {
+			acc.pairSum[run.districtSet[dj]] += district
+		}
+		if classes != nil && run.classSet[class] >= 0 {
+			acc.pairSum[run.classSet[class]] += inClass
+		}
+		if hasMeasure {
+			acc.covND[dj] += covND
+			acc.varNum[dj] += varNum
 		}
 	}
 }
@@ -811,17 +1191,28 @@ func (e *Engine) approximateMean(s *state, ac *approxCounts, counts []Estimate, 
 		vd = counts[set].Variance
 		vn = vd * sumVar / s.countVar
 	case modeEntrywise:
-		for i, p := range s.publish {
-			if p == 0 || t.District[i%C] != j {
-				continue
+		if s.entrywiseMeans == nil {
+			// Every district's sums in one pass over the entries (first call only).
+			s.entrywiseMeans = make([][5]float64, len(t.DistrictNames))
+			for g := range t.Groups {
+				lo := g * C
+				for c, p := range s.publish[lo : lo+C] {
+					if p == 0 {
+						continue
+					}
+					i := lo + c
+					sum := t.Sum[i]
+					m := &s.entrywiseMeans[t.District[c]]
+					m[0] += p * sum
+					m[1] += s.entryMean[i]
+					m[2] += s.entryVar[i]
+					m[3] += sum * s.entryMean[i] * (1 - p)
+					m[4] += sum*sum*p*(1-p) + sumVar*p
+				}
 			}
-			sum := t.Sum[i]
-			mn += p * sum
-			md += s.entryMean[i]
-			vd += s.entryVar[i]
-			cnd += sum * s.entryMean[i] * (1 - p)
-			vn += sum*sum*p*(1-p) + sumVar*p
 		}
+		m := s.entrywiseMeans[j]
+		mn, md, vd, cnd, vn = m[0], m[1], m[2], m[3], m[4]
 	case modeMonteCarlo:
 		if ac == nil || ac.num == nil {
 			return 0, 0, 0, false

@@ -20,9 +20,14 @@ type Engine struct {
 	// cellTruth[c] = Σ_g n[g][c]; cellPeople the same as the share's denominator.
 	cellTruth []float64
 
+	// ix maps the count sets' kinds to their indices.
+	ix setIndex
+
 	mu        sync.Mutex
 	smoothers map[float64]*smoothedState
 	noises    map[Mechanism]*IntNoise
+	// tails pools the approximation's caches of Q(a), φ(a) and He_n(a) (tailCache).
+	tails sync.Pool
 }
 
 // countSet is a linear count estimand: Σ over groups G and cells weighted by a ∈ {0,1}.
@@ -66,6 +71,7 @@ func NewEngine(t *Table) *Engine {
 	for i := range e.sets {
 		e.sets[i].rowLo, e.sets[i].rowHi = rowBounds(e.sets[i].cells, t.Grid)
 	}
+	e.ix = e.setIndices()
 	flat := make([]float64, len(t.Count))
 	for i, n := range t.Count {
 		flat[i] = float64(n)
@@ -134,8 +140,8 @@ type smoothedState struct {
 	// threshold need it entry by entry); muSOnce guards it.
 	muS     []float64
 	muSOnce sync.Once
-	// kss[c] = Σ_d K(c, d)².
-	kss []float64
+	// kss[c] = Σ_d K(c, d)²; rowSum[c] = Σ_d K(c, d) = (K 1)[c].
+	kss, rowSum []float64
 	// crowd[e] = Σ_{d ∈ D(c)} n[g][d], nil when r = 0.
 	crowd []float64
 	// linMean[i] = set i's Σ a·K n; adjSq[i] = Σ_d (Kᵀa_i)[d]²; adjSum[i] = Σ a·K S,
@@ -145,6 +151,10 @@ type smoothedState struct {
 	// approx is the approximation's radius state (approxOf), made on first use.
 	approx     *approxState
 	approxOnce sync.Once
+	// districtParts and classParts classify the disks against the districts and the
+	// density classes (partitionsOf), made on first use.
+	districtParts, classParts *diskPartition
+	partsOnce                 sync.Once
 }
 
 // MinMeanCount is the least published count of a district for which its mean measure
@@ -222,6 +232,14 @@ func (e *Engine) smoothed(r float64) *smoothedState {
 		}
 	}
 	tasks = append(tasks, func([]float64) { st.sm.KernelSquareSum(st.kss) })
+	st.rowSum = make([]float64, C)
+	tasks = append(tasks, func(sc []float64) {
+		ones := make([]float64, C)
+		for c := range ones {
+			ones[c] = 1
+		}
+		st.sm.Apply(st.rowSum, ones, sc)
+	})
 	for i := range e.sets {
 		tasks = append(tasks, func(sc []float64) { st.adjSq[i], st.adjSum[i] = e.adjointSums(st.sm, i, sc) })
 	}
@@ -348,6 +366,9 @@ type state struct {
 	entryRisk []float64
 	// entryMean and entryVar are each entry's published moments in modeEntrywise.
 	entryMean, entryVar []float64
+	// entrywiseMeans[j] are district j's sums for its mean in modeEntrywise: E[N],
+	// E[D], Var D, Cov(N, D), Var N (approximateMean, filled on its first call).
+	entrywiseMeans [][5]float64
 	// cellMu[c] = Σ_g mu[g][c]; cellLinVar[c] = G·σ²·Σ_d K(c, d)², the cell's variance
 	// without a threshold.
 	cellMu, cellLinVar []float64
@@ -457,18 +478,6 @@ func (e *Engine) prepare(p Params) *state {
 	if s.mode == modeMonteCarlo {
 		e.certainlyWithheld(s)
 	}
-	if s.pubMode == modeMonteCarlo {
-		s.entryRisk = make([]float64, len(t.Count))
-		for i, n := range t.Count {
-			if n > 0 {
-				m := float64(n)
-				if st.crowd != nil {
-					m = st.crowd[i]
-				}
-				s.entryRisk[i] = 1 / m
-			}
-		}
-	}
 	s.linMean, s.linVar = st.linMean, make([]float64, len(e.sets))
 	for i, set := range e.sets {
 		groups := set.groupsOr(G)
@@ -479,6 +488,25 @@ func (e *Engine) prepare(p Params) *state {
 	return s
 }
 
+// prepareSimulation fills what only the simulations read of s: s.entryRisk[e] = 1/m_e
+// (m_e the entry's crowd, 0 for an empty entry) when publication is simulated.
+func (e *Engine) prepareSimulation(s *state) {
+	if s.pubMode != modeMonteCarlo {
+		return
+	}
+	t, st := e.t, s.smoothed
+	s.entryRisk = make([]float64, len(t.Count))
+	for i, n := range t.Count {
+		if n > 0 {
+			m := float64(n)
+			if st.crowd != nil {
+				m = st.crowd[i]
+			}
+			s.entryRisk[i] = 1 / m
+		}
+	}
+}
+
 // certainlyWithheld fills s.setNever, s.cellNever and s.districtNever. With noise N ≤ Hi
 // (the table's largest value; more has probability below 10⁻¹⁹), an entry's smoothed
 // noisy count is at most (K n)[e] + Hi·(K 1)[c], so it is certainly withheld when that
@@ -487,11 +515,7 @@ func (e *Engine) certainlyWithheld(s *state) {
 	t := e.t
 	G, C := len(t.Groups), t.Cells()
 	hi := float64(e.intNoise(s.countMech).Hi)
-	ones, rowSum := make([]float64, C), make([]float64, C)
-	for c := range ones {
-		ones[c] = 1
-	}
-	s.sm.Apply(rowSum, ones, make([]float64, C))
+	rowSum := s.smoothed.rowSum
 	k := float64(s.p.K)
 	never := make([]bool, G*C)
 	s.cellNever = make([]bool, C)
@@ -503,26 +527,45 @@ func (e *Engine) certainlyWithheld(s *state) {
 	for j := range s.districtNever {
 		s.districtNever[j] = true
 	}
-	for i, m := range s.mu {
-		c := i % C
-		never[i] = m+hi*rowSum[c] < k-thresholdSlack
-		if !never[i] {
-			s.cellNever[c] = false
+	groupNever := make([]bool, G)
+	for g := 0; g < G; g++ {
+		mu, nv := s.mu[g*C:(g+1)*C], never[g*C:(g+1)*C]
+		all := true
+		for c, m := range mu {
+			nv[c] = m+hi*rowSum[c] < k-thresholdSlack
+			if !nv[c] {
+				all = false
+				s.cellNever[c] = false
+			}
+		}
+		groupNever[g] = all
+	}
+	classNever := [len(DensityNames)]bool{true, true, true}
+	allNever := true
+	for c, nv := range s.cellNever {
+		if !nv {
+			allNever = false
 			s.districtNever[t.District[c]] = false
+			if t.DensityClass != nil {
+				classNever[t.DensityClass[c]] = false
+			}
 		}
 	}
 	s.entryNever = never
+	// A set is certainly withheld when every cell of it is, in every group of it (the
+	// districts and classes hold all groups of their cells).
 	s.setNever = make([]bool, len(e.sets))
 	for i, set := range e.sets {
-		all := true
-		for _, g := range set.groupsOr(G) {
-			for c := 0; c < C && all; c++ {
-				if set.cells == nil || set.cells[c] != 0 {
-					all = never[g*C+c]
-				}
-			}
+		switch set.kind {
+		case KindTotal:
+			s.setNever[i] = allNever
+		case KindDistrict:
+			s.setNever[i] = s.districtNever[set.district]
+		case KindDensity:
+			s.setNever[i] = classNever[set.class]
+		case KindGroup:
+			s.setNever[i] = groupNever[set.groups[0]]
 		}
-		s.setNever[i] = all
 	}
 }
 
@@ -540,32 +583,47 @@ func (e *Engine) quietRelease(s *state) {
 		return
 	}
 	k := float64(s.p.K)
-	masked := make([]float64, len(s.mu))
-	for i, m := range s.mu {
-		if m >= k-thresholdSlack {
-			masked[i] = m
-		}
-	}
-	s.quietMean = e.reduce(masked)
 	if !t.HasMeasure() {
+		s.quietMean = e.reduceFrom(s.mu, k-thresholdSlack)
 		return
 	}
+	// One pass over the entries: per cell and per group the published K n (for the
+	// sets), and per district the published K S and K n (for the means).
 	muS := e.entryMuS(s.smoothed)
-	D := len(t.DistrictNames)
+	G, D := len(t.Groups), len(t.DistrictNames)
+	perCell, perGroup := make([]float64, C), make([]float64, G)
 	s.quietNum, s.quietDen = make([]float64, D), make([]float64, D)
-	for i, m := range masked {
-		if m != 0 {
-			j := t.District[i%C]
-			s.quietNum[j] += muS[i]
-			s.quietDen[j] += m
+	for g := 0; g < G; g++ {
+		lo := g * C
+		mu, ms := s.mu[lo:lo+C], muS[lo:lo+C]
+		sum := 0.0
+		for c, m := range mu {
+			if m >= k-thresholdSlack {
+				perCell[c] += m
+				sum += m
+				j := t.District[c]
+				s.quietNum[j] += ms[c]
+				s.quietDen[j] += m
+			}
 		}
+		perGroup[g] = sum
 	}
+	s.quietMean = e.reduceCells(perCell, perGroup)
 }
 
 // reduce returns, for every count set i, Σ_{g ∈ G_i} Σ_c a_i[c]·x[g·C + c] over a
 // per-entry quantity x, in one pass over the entries: per-cell sums over all groups serve
-// the total, districts and density classes, per-group sums serve the groups.
+// the total, districts and density classes, per-group sums serve the groups. The
+// districts and the density classes partition the cells, so each cell's sum is added to
+// its own district's and class's set in cell order (the terms, and their order, of
+// Σ_c a_i[c]·perCell[c] without its zeros).
 func (e *Engine) reduce(x []float64) []float64 {
+	return e.reduceFrom(x, math.Inf(-1))
+}
+
+// reduceFrom is reduce over x with every entry below lo taken as 0 (the quiet release's
+// threshold without a masked copy of x).
+func (e *Engine) reduceFrom(x []float64, lo float64) []float64 {
 	t := e.t
 	G, C := len(t.Groups), t.Cells()
 	perCell := make([]float64, C)
@@ -574,20 +632,80 @@ func (e *Engine) reduce(x []float64) []float64 {
 		row := x[g*C : (g+1)*C]
 		sum := 0.0
 		for c, v := range row {
-			perCell[c] += v
-			sum += v
+			if !(v < lo) {
+				perCell[c] += v
+				sum += v
+			}
 		}
 		perGroup[g] = sum
 	}
+	return e.reduceCells(perCell, perGroup)
+}
+
+// setsOfParts returns, for every count set i, the sum of a quantity over it from its
+// sums per group (the total: Σ_g perGroup[g]), per district and per density class
+// (either nil when the table has none).
+func (e *Engine) setsOfParts(perGroup, perDistrict, perClass []float64) []float64 {
 	out := make([]float64, len(e.sets))
-	for i, set := range e.sets {
-		if set.groups != nil {
-			for _, g := range set.groups {
-				out[i] += perGroup[g]
-			}
-			continue
+	ix := e.ix
+	if ix.total >= 0 {
+		out[ix.total] = weighted(perGroup, nil)
+	}
+	for g, i := range ix.groupSet {
+		if i >= 0 {
+			out[i] = perGroup[g]
 		}
-		out[i] = weighted(perCell, set.cells)
+	}
+	for j, i := range ix.district {
+		if i >= 0 {
+			out[i] = perDistrict[j]
+		}
+	}
+	for j, i := range ix.class {
+		if i >= 0 && perClass != nil {
+			out[i] = perClass[j]
+		}
+	}
+	return out
+}
+
+// reduceCells returns, for every count set i, its sum Σ_c a_i[c]·perCell[c] (total,
+// districts, density classes) or Σ_{g ∈ G_i} perGroup[g] (groups) of a quantity whose
+// sums over the groups of each cell are perCell and over the cells of each group
+// perGroup (see reduce).
+func (e *Engine) reduceCells(perCell, perGroup []float64) []float64 {
+	t := e.t
+	out := make([]float64, len(e.sets))
+	ix := e.ix
+	if ix.total >= 0 {
+		out[ix.total] = weighted(perCell, nil)
+	}
+	for g, i := range ix.groupSet {
+		if i >= 0 {
+			out[i] = perGroup[g]
+		}
+	}
+	district := make([]float64, len(ix.district))
+	if len(ix.district) > 1 {
+		for c, v := range perCell {
+			district[t.District[c]] += v
+		}
+	}
+	for j, i := range ix.district {
+		if i >= 0 {
+			out[i] = district[j]
+		}
+	}
+	if t.DensityClass != nil {
+		var class [len(DensityNames)]float64
+		for c, v := range perCell {
+			class[t.DensityClass[c]] += v
+		}
+		for j, i := range ix.class {
+			if i >= 0 {
+				out[i] = class[j]
+			}
+		}
 	}
 	return out
 }
@@ -637,7 +755,7 @@ func (e *Engine) exactReport(s *state, approximate bool) *Report {
 	}
 
 	// The crowd risk and the withheld layer read only the Table and the publication
-	// probabilities: compute them on the second core while this one does the rest.
+	// probabilities: compute them on goroutines of their own while this one does the rest.
 	r.CrowdExact = s.pubMode != modeMonteCarlo
 	r.CrowdPending = s.pubMode == modeMonteCarlo && ac == nil
 	r.CrowdMethod = methodOf(r.CrowdExact)
@@ -646,12 +764,17 @@ func (e *Engine) exactReport(s *state, approximate bool) *Report {
 	}
 	m := &r.Map
 	m.Withheld = make([]float64, C)
-	sideDone := make(chan struct{})
+	var side sync.WaitGroup
 	var sideFailed panicCarrier
+	side.Add(2)
 	go func() {
-		defer close(sideDone)
+		defer side.Done()
 		defer sideFailed.capture()
 		e.withheld(publish, m)
+	}()
+	go func() {
+		defer side.Done()
+		defer sideFailed.capture()
 		if r.CrowdPending {
 			r.Crowd = PendingCrowdRisk(t.People())
 		} else {
@@ -665,20 +788,20 @@ func (e *Engine) exactReport(s *state, approximate bool) *Report {
 
 	// Count estimands.
 	var entryMean, entryVar []float64
-	if s.mode == modeEntrywise {
+	switch s.mode {
+	case modeEntrywise:
 		entryMean, entryVar = e.reduce(s.entryMean), e.reduce(s.entryVar)
+	case modeMask:
+		entryMean, entryVar = e.maskedSetMoments(s)
 	}
 	for i, set := range e.sets {
 		est := Estimate{Name: set.name, Kind: set.kind, Exact: s.mode != modeMonteCarlo, PDefined: 1, CuratorOnly: set.kind == KindDensity}
-		groups := set.groupsOr(G)
 		est.Truth = e.truth[i]
 		est.BiasBySource.Smoothing = s.linMean[i] - est.Truth
 		switch s.mode {
 		case modeLinear:
 			est.Expected, est.Variance = s.linMean[i], s.linVar[i]
-		case modeMask:
-			est.Expected, est.Variance = e.maskedMoments(s, set, groups)
-		case modeEntrywise:
+		case modeMask, modeEntrywise:
 			// Entries are independent without smoothing: variances add.
 			est.Expected, est.Variance = entryMean[i], entryVar[i]
 		case modeMonteCarlo:
@@ -768,12 +891,8 @@ func (e *Engine) exactReport(s *state, approximate bool) *Report {
 	case modeMonteCarlo:
 		if ac != nil {
 			// Entries of one cell are of different groups: independent, variances add.
-			for g := 0; g < G; g++ {
-				for c := 0; c < C; c++ {
-					m.Expected[c] += ac.entryMean[g*C+c]
-					variance[c] += ac.entryVar[g*C+c]
-				}
-			}
+			copy(m.Expected, ac.cellMean)
+			copy(variance, ac.cellVar)
 		}
 	case modeMask, modeEntrywise:
 		for g := 0; g < G; g++ {
@@ -794,7 +913,7 @@ func (e *Engine) exactReport(s *state, approximate bool) *Report {
 		m.SD[c] = math.Sqrt(variance[c])
 		m.Bias[c] = m.Expected[c] - m.Truth[c]
 	}
-	<-sideDone
+	side.Wait()
 	sideFailed.rethrow()
 	if m.Pending {
 		m.markPending()
@@ -933,30 +1052,21 @@ func (e *Engine) splitMeanBias(s *state, j int, est *Estimate) {
 	b.NoiseThreshold = est.Expected - m0
 }
 
-// maskedMoments returns E and Var of Σ_{g∈G} Σ_c a[c]·mask[g][c]·z[g][c] with z = K ñ:
-// E = Σ a·mask·(K n); Var = σ²·Σ_g Σ_d (Kᵀ(a·mask_g))[d]².
-func (e *Engine) maskedMoments(s *state, set countSet, groups []int) (mean, variance float64) {
-	C := e.t.Cells()
-	am := make([]float64, C)
-	adj := make([]float64, C)
-	for _, g := range groups {
-		mask := s.mask[g*C : (g+1)*C]
-		for c := range am {
-			am[c] = mask[c]
-			if set.cells != nil {
-				am[c] *= set.cells[c]
-			}
-		}
-		mean += weighted(s.mu[g*C:(g+1)*C], am)
-		if s.countVar == 0 {
-			continue
-		}
-		s.sm.Adjoint(adj, am)
-		for _, x := range adj {
-			variance += x * x
-		}
+// maskedSetMoments returns E and Var of every count set's
+// T_i = Σ_{g∈G_i} Σ_c a_i[c]·mask[g][c]·z[g][c] with z = K ñ (modeMask):
+// E_i = Σ a_i·mask·(K n), the quiet release's sum (the mask is 1{K n ≥ k}), and
+// Var_i = σ²·Σ_{g∈G_i} ‖Kᵀ(a_i·mask_g)‖² (maskedSetVariances).
+func (e *Engine) maskedSetMoments(s *state) (mean, variance []float64) {
+	mean = s.quietMean
+	variance = make([]float64, len(e.sets))
+	if s.countVar == 0 {
+		return mean, variance
 	}
-	return mean, s.countVar * variance
+	variance = e.maskedSetVariances(s)
+	for i := range variance {
+		variance[i] *= s.countVar
+	}
+	return mean, variance
 }
 
 // districtTotals holds, per district, Σ n, Σ S (clamped), Σ R (raw), Σ K n and Σ K S.

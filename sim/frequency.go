@@ -112,6 +112,7 @@ func (e *Engine) Frequencies(ctx context.Context, rep *Report, releases int, see
 		workers = max(1, min(releases, runtimeWorkers()))
 	}
 	s := e.prepare(p)
+	e.prepareSimulation(s)
 	t := e.t
 	C := t.Cells()
 	truthCell := e.cellTruth

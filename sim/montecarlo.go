@@ -64,6 +64,7 @@ func (e *Engine) MonteCarlo(ctx context.Context, p Params, opt MCOptions, progre
 	}
 	opt = opt.withDefaults()
 	s := e.prepare(p)
+	e.prepareSimulation(s)
 	base := e.exactReport(s, false)
 	if !base.Pending() {
 		return base, nil

@@ -2,7 +2,7 @@ package sim
 
 import (
 	"math"
-	"sort"
+	"slices"
 )
 
 // RiskThresholds are the risk levels whose exceedance is reported: 1/2, 1/5 and 1/10.
@@ -70,6 +70,19 @@ func PendingCrowdRisk(people int64) CrowdRisk {
 		UniquesPublished: d, HighestRisk: d}
 }
 
+// denseCrowds bounds the crowds whose levels ComputeCrowdRisk sums in an array.
+const denseCrowds = 4096
+
+// logCacheBits sets the slots of ComputeCrowdRisk's cache of log(1 − p), 2^logCacheBits.
+const logCacheBits = 8
+
+// logSlot is one p (its bits) and log(1 − p) in ComputeCrowdRisk's cache.
+type logSlot struct {
+	p   uint64
+	log float64
+	ok  bool
+}
+
 // ComputeCrowdRisk returns the crowd risk of a release.
 //
 // Person i in entry e has crowd m_e (the people of their group within r of their cell;
@@ -92,6 +105,11 @@ func ComputeCrowdRisk(count []int64, crowd []float64, publish []float64) CrowdRi
 	var atRisk [3]float64
 	var uniqueP []float64
 	levels := map[float64]float64{} // risk 1/m → Σ log(1 − P_e)
+	// Crowds are whole numbers of people: the small ones sum in a dense array (in entry
+	// order, as the map would), merged into levels at the end.
+	var dense [denseCrowds]float64
+	var seen [denseCrowds]bool
+	var logCache [1 << logCacheBits]logSlot
 	for e, n := range count {
 		if n == 0 {
 			continue
@@ -117,8 +135,39 @@ func ComputeCrowdRisk(count []int64, crowd []float64, publish []float64) CrowdRi
 			uniqueP = append(uniqueP, p)
 		}
 		if p > 0 {
-			levels[risk] += math.Log1p(-p) // −Inf once an entry is certainly published
+			// log(1 − p), −Inf once an entry is certainly published; entries of one
+			// count (without smoothing) or one smoothed count share p: look it up first.
+			bits := math.Float64bits(p)
+			slot := &logCache[(bits*0x9E3779B97F4A7C15)>>(64-logCacheBits)]
+			if !slot.ok || slot.p != bits {
+				*slot = logSlot{p: bits, log: math.Log1p(-p), ok: true}
+			}
+			l := slot.log
+			if j := int(m); m >= 1 && m < denseCrowds && float64(j) == m {
+				dense[j] += l
+				seen[j] = true
+			} else {
+				levels[risk] += l
+			}
 		}
+	}
+	n := 0
+	for _, ok := range seen {
+		if ok {
+			n++
+		}
+	}
+	if n > 0 {
+		merged := make(map[float64]float64, len(levels)+n)
+		for v, l := range levels {
+			merged[v] = l
+		}
+		for j, ok := range seen {
+			if ok {
+				merged[1/float64(j)] += dense[j]
+			}
+		}
+		levels = merged
 	}
 	if r.People > 0 {
 		r.Mean = sum / float64(r.People)
@@ -184,7 +233,7 @@ const pmfFloor = 1e-18
 // binomial instead of n² Bernoulli updates.
 func poissonBinomialPMF(ps []float64) (pmf []float64, lo int) {
 	sorted := append([]float64(nil), ps...)
-	sort.Float64s(sorted)
+	slices.Sort(sorted)
 	pmf = []float64{1}
 	var next []float64
 	for i := 0; i < len(sorted); {
@@ -266,7 +315,8 @@ func highestOf(levels map[float64]float64) Distribution {
 	for v := range levels {
 		vs = append(vs, v)
 	}
-	sort.Sort(sort.Reverse(sort.Float64Slice(vs)))
+	slices.Sort(vs)
+	slices.Reverse(vs)
 	d := Distribution{Method: DistExact}
 	var second float64
 	above := 1.0 // P(H < v_i) before level i: every higher level withheld

@@ -183,7 +183,8 @@ func (s *Smoother) AdjointRows(dst, a []float64, r0, r1 int) {
 }
 
 // KernelSquareSum sets dst[c] = Σ_d K(c, d)² = Σ_{d ∈ D(c)} 1/|D(d)|², so that a cell's
-// smoothed value has noise variance σ²·dst[c].
+// smoothed value has noise variance σ²·dst[c]; every full cell gets the same value, bit
+// for bit (uniformFull).
 func (s *Smoother) KernelSquareSum(dst []float64) {
 	if s.Identity() {
 		for i := range dst {
@@ -196,4 +197,34 @@ func (s *Smoother) KernelSquareSum(dst []float64) {
 		sq[i] = v * v
 	}
 	s.DiskSum(dst, sq)
+	s.uniformFull(dst, 2)
+}
+
+// uniformFull sets dst[c] = Σ_{d ∈ D(c)} |D(d)|^−p for every full cell c, at least 2R
+// from every edge, where every disk D(d), d ∈ D(c), is whole and the sum is the same
+// for every such cell: it is summed once, directly, so that these cells share one value
+// bit for bit (the row prefix sums of DiskSum round differently from cell to cell).
+func (s *Smoother) uniformFull(dst []float64, p int) {
+	R := s.radius
+	if s.rows < 4*R+1 || s.cols < 4*R+1 {
+		return // no full cell
+	}
+	v := 0.0
+	for dy := -R; dy <= R; dy++ {
+		h := s.halfWidth[dy+R]
+		for dx := -h; dx <= h; dx++ {
+			w := s.inv[(2*R+dy)*s.cols+2*R+dx]
+			term := 1.0
+			for range p {
+				term *= w
+			}
+			v += term
+		}
+	}
+	for r := 2 * R; r < s.rows-2*R; r++ {
+		row := dst[r*s.cols : (r+1)*s.cols]
+		for c := 2 * R; c < s.cols-2*R; c++ {
+			row[c] = v
+		}
+	}
 }
