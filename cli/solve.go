@@ -24,6 +24,9 @@ import (
 // exitInfeasible is solve's exit status when no setting meets every requirement.
 const exitInfeasible = 3
 
+// maxRequirementsBytes bounds a requirements file: a team's requirements are a page.
+const maxRequirementsBytes = 1 << 20
+
 // requirementFlags are the requirements of solve, release and the explorer.
 type requirementFlags struct {
 	needs, limits []string
@@ -55,7 +58,11 @@ func (f *requirementFlags) parse() ([]agree.Requirement, error) {
 		if err == nil && !info.Mode().IsRegular() {
 			return nil, fmt.Errorf("--requirements %s: not a regular file", f.file)
 		}
-		reqs, err := agree.ParseFile(io.LimitReader(file, 1<<20), f.file)
+		if err == nil && info.Size() > maxRequirementsBytes {
+			return nil, fmt.Errorf("--requirements %s: %s bytes, more than the %s a requirements file may have", f.file,
+				numfmt.Thousands(info.Size()), numfmt.Thousands(maxRequirementsBytes))
+		}
+		reqs, err := agree.ParseFile(file, f.file)
 		if err != nil {
 			return nil, fmt.Errorf("--requirements %w", err)
 		}

@@ -117,6 +117,16 @@ func TestSolveRefusesBadRequirements(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), file+":3:") || !strings.Contains(err.Error(), "between 0 and 1") {
 		t.Errorf("file error: %v", err)
 	}
+	big := filepath.Join(t.TempDir(), "big.txt")
+	if err := os.WriteFile(big, []byte(strings.Repeat("# padding\n", 120_000)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(t, "solve", "--requirements", big, "--no-confirm"); err == nil || !strings.Contains(err.Error(), "more than the 1,048,576") {
+		t.Errorf("a 1.2 MB requirements file: %v", err)
+	}
+	if _, err := run(t, "solve", "--requirements", t.TempDir(), "--no-confirm"); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("a folder as requirements file: %v", err)
+	}
 }
 
 func TestSolveCSVFromARequirementsFile(t *testing.T) {
