@@ -109,9 +109,11 @@ type Result struct {
 type Solver struct {
 	engine *sim.Engine
 	cache  *Cache
-	t      *sim.Table
-	reqs   []Requirement
-	space  Space
+	// means is true when a requirement reads a mean measure (readsMeans).
+	means bool
+	t     *sim.Table
+	reqs  []Requirement
+	space Space
 	// Workers is the number of (k, r) combinations searched at once; 0 means GOMAXPROCS.
 	Workers int
 	// Progress, when not nil, is called (from one goroutine at a time) after every
@@ -138,7 +140,8 @@ func NewSolver(engine *sim.Engine, reqs []Requirement, space Space) *Solver {
 // NewSolverWithCache returns a solver that reads and fills cache: settings another
 // solver on the same cache evaluated are not evaluated again.
 func NewSolverWithCache(cache *Cache, reqs []Requirement, space Space) *Solver {
-	return &Solver{engine: cache.engine, t: cache.engine.Table(), cache: cache, reqs: reqs, space: space.Restrict(reqs), points: map[pointKey]*Point{}}
+	return &Solver{engine: cache.engine, t: cache.engine.Table(), cache: cache, reqs: reqs, means: readsMeans(reqs),
+		space: space.Restrict(reqs), points: map[pointKey]*Point{}}
 }
 
 // Space is the space searched (after the limits' restrictions).
@@ -160,7 +163,7 @@ func (s *Solver) params(key pointKey) sim.Params {
 
 // At evaluates one setting (or takes it from the cache) and reads every requirement at it.
 func (s *Solver) At(p sim.Params) (*Point, error) {
-	f, err := s.cache.figures(p)
+	f, err := s.cache.figures(p, s.means)
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +192,24 @@ func pointOfStatus(st Status, rep *sim.Report) *Point {
 type Cache struct {
 	engine *sim.Engine
 	mu     sync.Mutex
-	kept   map[sim.Params]*Figures
+	kept   map[cacheKey]*Figures
+}
+
+// cacheKey is a setting and whether its figures hold the means.
+type cacheKey struct {
+	p     sim.Params
+	means bool
+}
+
+// readsMeans reports whether a requirement reads a mean measure: only then are the
+// means computed (sim.Engine.EvaluateWithoutMeans spares the rest their cost).
+func readsMeans(reqs []Requirement) bool {
+	for _, r := range reqs {
+		if r.Side == Research && r.Scope.Kind == ScopeMean {
+			return true
+		}
+	}
+	return false
 }
 
 // maxCachedSettings bounds a Cache (about 10 KB a setting on the sample): past it, it
@@ -198,12 +218,12 @@ const maxCachedSettings = 50_000
 
 // NewCache returns an empty cache of engine's settings.
 func NewCache(engine *sim.Engine) *Cache {
-	return &Cache{engine: engine, kept: map[sim.Params]*Figures{}}
+	return &Cache{engine: engine, kept: map[cacheKey]*Figures{}}
 }
 
 // Point evaluates p (or takes it from the cache) and reads reqs at it.
 func (c *Cache) Point(reqs []Requirement, p sim.Params) (*Point, error) {
-	f, err := c.figures(p)
+	f, err := c.figures(p, readsMeans(reqs))
 	if err != nil {
 		return nil, err
 	}
@@ -220,14 +240,23 @@ func (c *Cache) Len() int {
 	return len(c.kept)
 }
 
-func (c *Cache) figures(p sim.Params) (*Figures, error) {
+// figures returns p's figures, with the means when means is true (figures with the
+// means serve a caller that needs none as well).
+func (c *Cache) figures(p sim.Params, means bool) (*Figures, error) {
 	c.mu.Lock()
-	f, ok := c.kept[p]
+	f, ok := c.kept[cacheKey{p, true}]
+	if !ok && !means {
+		f, ok = c.kept[cacheKey{p, false}]
+	}
 	c.mu.Unlock()
 	if ok {
 		return f, nil
 	}
-	rep, err := c.engine.Evaluate(p)
+	evaluate := c.engine.EvaluateWithoutMeans
+	if means {
+		evaluate = c.engine.Evaluate
+	}
+	rep, err := evaluate(p)
 	if err != nil {
 		return nil, err
 	}
@@ -236,7 +265,7 @@ func (c *Cache) figures(p sim.Params) (*Figures, error) {
 	if len(c.kept) >= maxCachedSettings {
 		clear(c.kept)
 	}
-	c.kept[p] = f
+	c.kept[cacheKey{p, means}] = f
 	c.mu.Unlock()
 	return f, nil
 }

@@ -505,7 +505,7 @@ func (e *Engine) approximateThreshold(s *state) *approxCounts {
 	// Per group sums of the entries' moments (each group is one worker's), for the sets.
 	run.groupSums = make([]entrySums, G)
 	D := len(t.DistrictNames)
-	if t.HasMeasure() {
+	if t.HasMeasure() && !s.withoutMeans {
 		run.muS = e.entryMuS(s.smoothed)
 		run.sumVar = s.sumMech.FloatVariance()
 	}
@@ -590,7 +590,7 @@ func (e *Engine) approximateThreshold(s *state) *approxCounts {
 	failed.rethrow()
 
 	pairSum := make([]float64, len(e.sets))
-	if t.HasMeasure() {
+	if run.muS != nil {
 		out.num, out.varNum, out.covND = make([]float64, D), make([]float64, D), make([]float64, D)
 	}
 	var cells [2][]float64 // Σ_g of the entries' mean and variance
