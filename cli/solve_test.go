@@ -21,6 +21,7 @@ type solveOut struct {
 		DP       bool
 	}
 	Confirmed    bool
+	ConfirmedBy  int `json:"confirmed_by_releases"`
 	Requirements []struct {
 		Text, Side string
 		Value      *float64
@@ -57,8 +58,10 @@ func TestSolveJSONRecommendsAFeasibleSetting(t *testing.T) {
 			t.Errorf("%s: not met at the recommendation (%v)", req.Text, req.Value)
 		}
 	}
-	if !r.Confirmed {
-		t.Error("the Monte Carlo did not confirm the recommendation")
+	// Under the race detector (-short) a second may not finish one batch of simulated
+	// releases: then nothing was simulated, and nothing can be confirmed.
+	if !r.Confirmed && !(testing.Short() && r.ConfirmedBy == 0) {
+		t.Errorf("the Monte Carlo (%d releases) did not confirm the recommendation", r.ConfirmedBy)
 	}
 	if len(r.Frontier) == 0 || r.Evaluated == 0 {
 		t.Errorf("frontier %d points, %d evaluated", len(r.Frontier), r.Evaluated)
