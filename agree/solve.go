@@ -788,7 +788,8 @@ func (s *Solver) Undecided() []*Point {
 }
 
 // Confirm checks the recommendation with the Monte Carlo (sim.Engine.Confirm, each
-// candidate for at most perCandidate): the requirements are read again off the checked
+// candidate for at most perCandidate; a candidate whose every requirement reads an exact
+// figure is confirmed as it is, with ConfirmDraws 0): the requirements are read again off the checked
 // report, where a figure that disagrees with its check is read from the simulation and a
 // figure left to the simulation takes its simulated value. The candidates, best first
 // (see better), are the undecided settings that would beat the recommendation (Undecided;
@@ -826,6 +827,15 @@ func (s *Solver) Confirm(ctx context.Context, res *Result, opt sim.MCOptions, pe
 		if i >= tries || ctx.Err() != nil {
 			break
 		}
+		if cand.Feasible && exactly(cand.Status) {
+			// Every figure the requirements read is exact: there is nothing to simulate.
+			if cand != res.Recommended {
+				res.Recommended, res.Binding, res.BelowEpsilon = cand, nil, 0
+			}
+			st := cand.Status
+			res.Feasible, res.Confirmed, res.Confirmation, res.ConfirmDraws = true, true, &st, 0
+			return nil
+		}
 		cctx, cancel := context.WithTimeout(ctx, perCandidate)
 		rep, err := s.engine.Confirm(cctx, cand.Params, opt, nil)
 		cancel()
@@ -835,8 +845,13 @@ func (s *Solver) Confirm(ctx context.Context, res *Result, opt sim.MCOptions, pe
 			}
 			return err
 		}
+		if rep.Iterations == 0 {
+			// Not one release simulated in time: nothing is confirmed or rejected, and
+			// the next candidate would fare no better.
+			return nil
+		}
 		st := CheckAll(s.reqs, rep, s.t)
-		if rep.Iterations > 0 && st.Met() {
+		if st.Met() {
 			if cand != res.Recommended {
 				// A better undecided setting, or a runner after the recommendation failed
 				// the check: it is recommended now, and what bound the old one no longer
@@ -862,4 +877,15 @@ func (s *Solver) Confirm(ctx context.Context, res *Result, opt sim.MCOptions, pe
 		}
 	}
 	return nil
+}
+
+// exactly reports whether every requirement of st was read off an exact figure or the
+// setting itself (ε, δ, the threshold mode).
+func exactly(st Status) bool {
+	for _, rd := range st.Readings {
+		if rd.Method != sim.MethodExact && rd.Method != "" {
+			return false
+		}
+	}
+	return true
 }

@@ -332,3 +332,30 @@ func TestFiguresReadLikeTheReport(t *testing.T) {
 		t.Errorf("only %d withheld shares above 0: the comparison does not test them", withheld)
 	}
 }
+
+// TestConfirmOfExactFiguresSimulatesNothing: without smoothing every figure of a count
+// requirement is exact, so the recommendation is final as found (no release simulated);
+// with one approximated figure it is not.
+func TestConfirmOfExactFiguresSimulatesNothing(t *testing.T) {
+	e := sim.NewEngine(town(t))
+	space := smallSpace()
+	space.Radii = []float64{0}
+	s := NewSolver(e, mustParse(t, "total rel_rmse <= 2%", "epsilon <= 5"), space)
+	res, err := s.Solve(context.Background())
+	if err != nil || !res.Feasible {
+		t.Fatalf("%v %+v", err, res)
+	}
+	if !exactly(res.Recommended.Status) {
+		t.Fatal("figures at r = 0 are not all exact: the case no longer tests the exact path")
+	}
+	if err := s.Confirm(context.Background(), res, sim.MCOptions{Seed: 1}, time.Second, 3); err != nil {
+		t.Fatal(err)
+	}
+	if !res.Confirmed || res.ConfirmDraws != 0 || len(res.Rejected) != 0 {
+		t.Fatalf("confirmed %v by %d releases, %d rejected", res.Confirmed, res.ConfirmDraws, len(res.Rejected))
+	}
+	approx := Status{Readings: []Reading{{Method: sim.MethodExact}, {Method: sim.MethodApprox}}}
+	if exactly(approx) {
+		t.Error("a status with an approximated figure reads as exact")
+	}
+}

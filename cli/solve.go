@@ -303,6 +303,8 @@ func writeSolve(w io.Writer, l *loaded, res *agree.Result, confirming bool) {
 			fmt.Fprintln(w, "  binding      none: ε is the smallest searched")
 		}
 		switch {
+		case res.Confirmed && res.ConfirmDraws == 0:
+			fmt.Fprintln(w, "  final        every figure the requirements read is exact: nothing to simulate")
 		case res.Confirmed:
 			fmt.Fprintf(w, "  confirmed    every requirement holds against %s simulated releases (Monte Carlo)\n", numfmt.Thousands(int64(res.ConfirmDraws)))
 		case confirming:

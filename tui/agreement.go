@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
@@ -53,7 +54,9 @@ type agreement struct {
 
 	// The search: solving while it runs (its progress), then result for requirements
 	// reqGen at base setting resultBase; solveNote says why a search stopped.
-	solving     bool
+	solving bool
+	// confirming is true while the Monte Carlo checks the search's result.
+	confirming  bool
 	solveGen    int
 	solveCancel context.CancelFunc
 	progress    agree.Progress
@@ -467,15 +470,24 @@ func (m Model) onRegion(msg regionMsg) (tea.Model, tea.Cmd) {
 	return m, waitRegion(msg.stream, msg.gen)
 }
 
-// solveMsg carries the search's progress, or its end (done, with res or err).
+// solveMsg carries the search's progress, its result while the Monte Carlo confirms it
+// (confirming, with res), or its end (done, with res or err).
 type solveMsg struct {
-	gen      int
-	progress agree.Progress
-	res      *agree.Result
-	err      error
-	done     bool
-	stream   <-chan solveMsg
+	gen        int
+	progress   agree.Progress
+	res        *agree.Result
+	err        error
+	confirming bool
+	done       bool
+	stream     <-chan solveMsg
 }
+
+// maxConfirmTime bounds the simulation of one candidate when a search's recommendation
+// is confirmed (agree.Solver.Confirm, at most confirmTries candidates).
+const (
+	maxConfirmTime = 10 * time.Second
+	confirmTries   = 3
+)
 
 // searchOrJump starts the search, or once it has found a setting for the requirements
 // listed, jumps the knobs there.
@@ -513,7 +525,7 @@ func (m Model) searchOrJump() (Model, tea.Cmd) {
 	if !m.mcActive && !m.checkWaiting {
 		solver.Workers = checkWorkers()
 	}
-	return m, startSolve(ctx, solver, m.ag.solveGen)
+	return m, startSolve(ctx, solver, m.ag.solveGen, m.cfg.Seed, min(maxConfirmTime, m.cfg.MonteCarloTime))
 }
 
 // resultCurrent reports whether the search's result is for the requirements listed and
@@ -538,8 +550,10 @@ func (m Model) stopSearch(why string) Model {
 	return m
 }
 
-// startSolve runs the solver in the background and streams its progress.
-func startSolve(ctx context.Context, s *agree.Solver, gen int) tea.Cmd {
+// startSolve runs the solver in the background and streams its progress; a feasible
+// recommendation is then confirmed with the Monte Carlo (one worker, perCandidate each)
+// before it is final.
+func startSolve(ctx context.Context, s *agree.Solver, gen int, seed uint64, perCandidate time.Duration) tea.Cmd {
 	ch := make(chan solveMsg, 4)
 	s.Progress = func(p agree.Progress) {
 		select {
@@ -558,6 +572,18 @@ func startSolve(ctx context.Context, s *agree.Solver, gen int) tea.Cmd {
 				}
 			}()
 			res, err = s.Solve(ctx)
+			if err != nil || perCandidate <= 0 {
+				return
+			}
+			// The screen shows the search's result while the simulation checks it: a
+			// copy, since Confirm updates res in place.
+			shown := *res
+			select {
+			case ch <- solveMsg{gen: gen, confirming: true, res: &shown}:
+			case <-ctx.Done():
+				return
+			}
+			err = s.Confirm(ctx, res, sim.MCOptions{Seed: seed, Workers: 1}, perCandidate, confirmTries)
 		}()
 		select {
 		case ch <- solveMsg{gen: gen, done: true, res: res, err: err}:
@@ -582,10 +608,15 @@ func (m Model) onSolve(msg solveMsg) (tea.Model, tea.Cmd) {
 	if msg.gen != m.ag.solveGen || !m.ag.solving {
 		return m, nil
 	}
+	if msg.confirming {
+		m.ag.result, m.ag.confirming = msg.res, true
+		return m, waitSolve(msg.stream, msg.gen)
+	}
 	if !msg.done {
 		m.ag.progress = msg.progress
 		return m, waitSolve(msg.stream, msg.gen)
 	}
+	m.ag.confirming = false
 	m.ag.solving = false
 	switch {
 	case msg.err != nil:

@@ -307,6 +307,12 @@ func (m Model) recommendationLines(width int) []string {
 	switch {
 	case len(m.ag.reqs) == 0:
 		return append(lines, cut(s.Muted, "add requirements first (i)"))
+	case m.ag.solving && m.ag.confirming && res != nil:
+		line := "no setting meets every requirement by the approximation; the Monte Carlo tries the settings it could not decide"
+		if res.Feasible {
+			line = "found " + agree.FormatParams(res.Recommended.Params) + "; the Monte Carlo is confirming it (simulated releases)"
+		}
+		return append(lines, append(wrap(s.BadgeMC, line), cut(s.Muted, "esc stops the search; so does any knob change"))...)
 	case m.ag.solving:
 		pr := m.ag.progress
 		line := fmt.Sprintf("searching… %s settings", numfmt.Thousands(int64(pr.Evaluated)))
@@ -323,10 +329,20 @@ func (m Model) recommendationLines(width int) []string {
 	case res != nil && res.Feasible:
 		rec := res.Recommended
 		lines = append(lines, cut(s.Badge, "recommended "+agree.FormatParams(rec.Params)))
+		switch {
+		case res.Confirmed && res.ConfirmDraws == 0:
+			lines = append(lines, cut(s.Muted, "final: every figure it reads is exact"))
+		case res.Confirmed:
+			lines = append(lines, cut(s.Muted, fmt.Sprintf("confirmed: every requirement holds against %s simulated releases", numfmt.Thousands(int64(res.ConfirmDraws)))))
+		case res.ConfirmDraws > 0 || len(res.Rejected) > 0:
+			lines = append(lines, wrap(s.Warn, "NOT confirmed: the Monte Carlo found a requirement not met; treat it as provisional")...)
+		default:
+			lines = append(lines, cut(s.Muted, "not confirmed: no release could be simulated in time"))
+		}
 		if rec.Params == m.knobs.Params() {
-			lines = append(lines, wrap(s.Muted, "the knobs are there; the explorer's Monte Carlo check confirms its figures (it runs once the knobs are still)")...)
+			lines = append(lines, cut(s.Muted, "the knobs are there"))
 		} else {
-			lines = append(lines, wrap(s.Muted, "S: jump there; the explorer's Monte Carlo check then confirms the figures (it runs once the knobs are still)")...)
+			lines = append(lines, cut(s.Muted, "S: jump there"))
 		}
 		if len(res.Binding) > 0 {
 			names := make([]string, len(res.Binding))
