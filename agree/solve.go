@@ -6,6 +6,7 @@ import (
 	"math"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,6 +26,11 @@ type Point struct {
 	// Margin is the worst relative margin of the research needs (Status.WorstResearchMargin):
 	// the second tie-break, larger first.
 	Margin float64
+	// Screened is true when the setting was ruled out by the count screen (a research
+	// need broken by lower bounds, sim.Engine.ScreenCounts) without being evaluated:
+	// Status then reads that need's lower bound and leaves the rest unknown, and
+	// Margin is at least the true worst margin.
+	Screened bool
 }
 
 // better reports whether a is preferred to b: smaller ε, then lower highest crowd risk,
@@ -111,9 +117,11 @@ type Solver struct {
 	cache  *Cache
 	// means is true when a requirement reads a mean measure (readsMeans).
 	means bool
-	t     *sim.Table
-	reqs  []Requirement
-	space Space
+	// noScreen evaluates every setting in full (the brute force of the tests).
+	noScreen bool
+	t        *sim.Table
+	reqs     []Requirement
+	space    Space
 	// Workers is the number of (k, r) combinations searched at once; 0 means GOMAXPROCS.
 	Workers int
 	// Progress, when not nil, is called (from one goroutine at a time) after every
@@ -168,6 +176,123 @@ func (s *Solver) At(p sim.Params) (*Point, error) {
 		return nil, err
 	}
 	return pointOfFigures(s.reqs, f), nil
+}
+
+// screenSlack is how far past its bound a need's lower bound must be for the screen to
+// rule a setting out: the approximation behind the screen is validated to 2 % of the
+// RMSE and 5 % of the SD, so a 10 % margin leaves no setting wrongly ruled out.
+const screenSlack = 0.10
+
+// screenOrAt rules p out by the count screen when a research need on a count estimand
+// already fails on lower bounds (screenPoint), and evaluates it otherwise (At). Settings
+// already kept in the cache are read from it.
+func (s *Solver) screenOrAt(p sim.Params) (*Point, error) {
+	if !s.noScreen && !s.cache.has(p, s.means) {
+		pt, err := s.screenPoint(p)
+		if err != nil || pt != nil {
+			return pt, err
+		}
+	}
+	return s.At(p)
+}
+
+// screenPoint returns the point of a setting the count screen rules out, or nil. For a
+// count estimand the screen gives E[T] (so |bias| exactly) and a lower bound V of
+// Var T, so RMSE ≥ √(bias² + V) and SD ≥ √V; a need "≤ b" (or "< b") whose bound is
+// exceeded by more than screenSlack·b over its scope cannot be met at p.
+func (s *Solver) screenPoint(p sim.Params) (*Point, error) {
+	var count []int
+	for i, r := range s.reqs {
+		switch {
+		case r.Side != Research || (r.Op != AtMost && r.Op != Below) || r.Metric == MetricWithheld:
+		case r.Scope.Kind == ScopeTotal, r.Scope.Kind == ScopeDistrict, r.Scope.Kind == ScopeDensity, r.Scope.Kind == ScopeGroup:
+			count = append(count, i)
+		}
+	}
+	if len(count) == 0 {
+		return nil, nil
+	}
+	screen, ok, err := s.engine.ScreenCounts(p)
+	if err != nil || !ok {
+		return nil, err
+	}
+	pt := &Point{Params: p, Screened: true, Risk: math.Inf(1), Margin: math.Inf(1),
+		Status: Status{Params: p, Readings: make([]Reading, len(s.reqs))}}
+	for i, r := range s.reqs {
+		pt.Status.Readings[i] = Reading{Requirement: r, Value: math.NaN(), Margin: math.NaN(), RelMargin: math.NaN()}
+	}
+	ruled := false
+	for _, i := range count {
+		r := s.reqs[i]
+		worst, where := math.Inf(-1), ""
+		for j, name := range screen.Names {
+			if !inScope(r.Scope, name) {
+				continue
+			}
+			v := lowerBound(r.Metric, screen.Expected[j]-screen.Truth[j], screen.VarLower[j], screen.Truth[j])
+			if v > worst {
+				worst, where = v, name
+			}
+		}
+		if where == "" || worst <= r.Bound*(1+screenSlack) {
+			continue
+		}
+		rd := Reading{Requirement: r, Value: worst, Where: where + " (lower bound)", Method: "screen", Known: true}
+		rd.Margin = r.Bound - worst
+		rd.RelMargin = rd.Margin
+		if r.Bound > 0 {
+			rd.RelMargin = rd.Margin / r.Bound
+		}
+		pt.Status.Readings[i] = rd
+		pt.Margin = math.Min(pt.Margin, rd.RelMargin)
+		ruled = true
+	}
+	if !ruled {
+		return nil, nil
+	}
+	return pt, nil
+}
+
+// inScope reports whether the count estimand name belongs to a count scope.
+func inScope(sc Scope, name string) bool {
+	var kind string
+	switch sc.Kind {
+	case ScopeTotal:
+		return name == "total"
+	case ScopeDistrict:
+		kind = "district "
+	case ScopeGroup:
+		kind = "group "
+	case ScopeDensity:
+		return (sc.Name == name || sc.All) && (name == "urban" || name == "suburban" || name == "rural")
+	}
+	rest, ok := strings.CutPrefix(name, kind)
+	return ok && (sc.All || normalName(rest) == normalName(sc.Name))
+}
+
+// lowerBound is a lower bound of a metric of an estimate with bias b, variance at least
+// v and truth θ: |b|, √(b² + v), √v or 1.96·√v, relative ones over |θ|.
+func lowerBound(m Metric, b, v, truth float64) float64 {
+	var x float64
+	switch m {
+	case MetricBias, MetricRelBias:
+		x = math.Abs(b)
+	case MetricRMSE, MetricRelRMSE:
+		x = math.Sqrt(b*b + v)
+	case MetricSD:
+		x = math.Sqrt(v)
+	case MetricCI95, MetricRelCI95:
+		x = z975 * math.Sqrt(v)
+	default:
+		return math.Inf(-1)
+	}
+	if m.Relative() {
+		if truth == 0 {
+			return math.Inf(-1) // nothing to bound against
+		}
+		x /= math.Abs(truth)
+	}
+	return x
 }
 
 // pointOfFigures reads reqs off kept figures.
@@ -233,6 +358,17 @@ func (c *Cache) Point(reqs []Requirement, p sim.Params) (*Point, error) {
 // Engine is the engine the cache evaluates on.
 func (c *Cache) Engine() *sim.Engine { return c.engine }
 
+// has reports whether p's figures are kept (with the means when means is true).
+func (c *Cache) has(p sim.Params, means bool) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.kept[cacheKey{p, true}]
+	if !ok && !means {
+		_, ok = c.kept[cacheKey{p, false}]
+	}
+	return ok
+}
+
 // Len is the number of settings kept.
 func (c *Cache) Len() int {
 	c.mu.Lock()
@@ -286,7 +422,7 @@ func (s *Solver) eval(ctx context.Context, key pointKey) (*Point, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	pt, err := s.At(s.params(key))
+	pt, err := s.screenOrAt(s.params(key))
 	if err != nil {
 		return nil, err
 	}
@@ -386,7 +522,8 @@ func (s *Solver) Solve(ctx context.Context) (*Result, error) {
 		if top.idx > 0 {
 			below := top.key
 			below.e = top.idx - 1
-			pt, err := s.eval(ctx, below)
+			// In full, not screened: every requirement's value there is reported.
+			pt, err := s.At(s.params(below))
 			if err != nil {
 				return nil, err
 			}

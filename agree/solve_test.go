@@ -79,6 +79,7 @@ func smallSpace() Space {
 func bruteForce(tb testing.TB, e *sim.Engine, reqs []Requirement, space Space) *Point {
 	tb.Helper()
 	s := NewSolver(e, reqs, space)
+	s.noScreen = true // every setting evaluated in full: the reference for the screen too
 	var best *Point
 	sp := s.Space()
 	for ei := 0; ei < sp.epsilonCount(); ei++ {

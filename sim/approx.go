@@ -526,7 +526,7 @@ func (e *Engine) approximateThreshold(s *state) *approxCounts {
 	// The pairs' cost: entries near enough to k to be uncertain, times the offsets;
 	// cost[g] counts group g's.
 	cost := make([]int, G)
-	run.pairs = run.ap.pairs != nil
+	run.pairs = run.ap.pairs != nil && !s.noPairs
 	if run.pairs {
 		active := 0
 		sd := make([]float64, C)

@@ -346,6 +346,8 @@ type state struct {
 	smoothed *smoothedState
 	// withoutMeans leaves the means under noise uncomputed (EvaluateWithoutMeans).
 	withoutMeans bool
+	// noPairs leaves the pairs' covariances out of the approximation (ScreenCounts).
+	noPairs bool
 	// mode is how the figures are computed; pubMode is how the threshold decides
 	// publication. They differ only when post-processing needs another method than
 	// the threshold alone (see planPostProcessing).
@@ -397,6 +399,40 @@ func (e *Engine) Evaluate(p Params) (*Report, error) {
 	}
 	s := e.prepare(p)
 	return e.exactReport(s, true), nil
+}
+
+// CountScreen bounds the count estimands of a threshold on noisy counts after smoothing
+// from the entries' own moments alone, without their covariances. T_e = z_e·1{z_e ≥ k}
+// is non-decreasing in z_e (k ≥ 0), and z_e = μ_e + Σ_d K(c, d)·N_d with K ≥ 0 is
+// non-decreasing in independent noises, so the T_e are associated (Esary, Proschan and
+// Walkup 1967) and every covariance is ≥ 0: Var(Σ_{e∈A} T_e) ≥ Σ_{e∈A} Var(T_e).
+type CountScreen struct {
+	// Names, Truth, Expected and VarLower are per count estimand (the total, districts,
+	// density classes and groups, as the report names them): θ, the approximated E[T]
+	// (Evaluate's), and the lower bound Σ_e Var(T_e) of Var(T).
+	Names                     []string
+	Truth, Expected, VarLower []float64
+}
+
+// ScreenCounts returns the CountScreen of p, at the cost of one pass over the entries;
+// ok is false when p's count figures are not approximated after smoothing (every other
+// mode is exact or simulated: call Evaluate).
+func (e *Engine) ScreenCounts(p Params) (screen *CountScreen, ok bool, err error) {
+	if err := e.validate(p); err != nil {
+		return nil, false, err
+	}
+	s := e.prepare(p)
+	if !(s.mode == modeMonteCarlo && approximable(p, s.pubMode) && s.countVar >= minApproxNoiseSD*minApproxNoiseSD) {
+		return nil, false, nil
+	}
+	s.withoutMeans, s.noPairs = true, true
+	ac := e.approximateThreshold(s)
+	screen = &CountScreen{Names: make([]string, len(e.sets)), Truth: append([]float64(nil), e.truth...),
+		Expected: ac.setMean, VarLower: ac.setVar}
+	for i, set := range e.sets {
+		screen.Names[i] = set.name
+	}
+	return screen, true, nil
 }
 
 // EvaluateWithoutMeans is Evaluate for a caller that reads no mean measure (a search
