@@ -360,3 +360,49 @@ func TestConfirmOfExactFiguresSimulatesNothing(t *testing.T) {
 		t.Error("a status with an approximated figure reads as exact")
 	}
 }
+
+// TestScreenRulesOutOnlyInfeasibleSettings: over the whole small space, every setting the
+// count screen rules out fails a research need when evaluated in full, and the screen
+// does rule out a good share of the settings with smoothing and a threshold.
+func TestScreenRulesOutOnlyInfeasibleSettings(t *testing.T) {
+	if testing.Short() {
+		t.Skip("evaluates the whole grid: runs without -short")
+	}
+	e := sim.NewEngine(town(t))
+	for _, texts := range [][]string{
+		{"total rel_rmse <= 2%", "district:* rel_ci95 <= 30%"},
+		{"urban sd <= 15", "group:* rel_bias <= 5%"},
+		{"total bias <= 20"},
+	} {
+		s := NewSolver(e, mustParse(t, texts...), smallSpace())
+		sp := s.Space()
+		screened, wrong := 0, 0
+		for ei := 0; ei < sp.epsilonCount(); ei++ {
+			for ki := range sp.Ks {
+				for ri := range sp.Radii {
+					p := s.params(pointKey{ei, ki, ri})
+					pt, err := s.screenPoint(p)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if pt == nil {
+						continue
+					}
+					screened++
+					full, err := s.At(p)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if full.NeedsMet || full.Margin > pt.Margin+1e-9 {
+						wrong++
+						t.Errorf("%v: %s ruled out (margin ≤ %g) but in full needs met %v, margin %g", texts, FormatParams(p), pt.Margin, full.NeedsMet, full.Margin)
+					}
+				}
+			}
+		}
+		if screened < 50 {
+			t.Errorf("%v: only %d settings screened out", texts, screened)
+		}
+		t.Logf("%v: %d of %d settings screened out", texts, screened, sp.Size())
+	}
+}
