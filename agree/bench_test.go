@@ -41,3 +41,28 @@ func BenchmarkSolveMetro(b *testing.B) {
 		b.ReportMetric(float64(res.Evaluated)/res.Elapsed.Seconds(), "settings/s")
 	}
 }
+
+// BenchmarkSolveAfterRequirementChangeMetro is the scenario: the requirements
+// change (a bound tightened, a need added) on an explorer that has searched before, so
+// the engine and the kept figures are warm; it times the new search to its
+// recommendation and frontier.
+func BenchmarkSolveAfterRequirementChangeMetro(b *testing.B) {
+	tab := metroTable(b)
+	first := mustParse(b, "total rel_rmse <= 5%", "district:* rel_rmse <= 25%", "epsilon <= 2", "risk.mean <= 0.02")
+	changed := mustParse(b, "total rel_rmse <= 4%", "district:* rel_rmse <= 25%", "rural rel_rmse <= 30%", "epsilon <= 2", "risk.mean <= 0.02")
+	space := DefaultSpace(sim.Params{}, tab.Grid.CellKM, true)
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		cache := NewCache(sim.NewEngine(tab))
+		if _, err := NewSolverWithCache(cache, first, space).Solve(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		res, err := NewSolverWithCache(cache, changed, space).Solve(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(res.Evaluated), "settings")
+		b.ReportMetric(float64(cache.Len()), "kept")
+	}
+}

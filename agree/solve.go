@@ -212,8 +212,8 @@ func (s *Solver) screenPoint(p sim.Params) (*Point, error) {
 	if len(count) == 0 {
 		return nil, nil
 	}
-	screen, ok, err := s.engine.ScreenCounts(p)
-	if err != nil || !ok {
+	screen, err := s.cache.screen(p)
+	if err != nil || screen == nil {
 		return nil, err
 	}
 	pt := &Point{Params: p, Screened: true, Risk: math.Inf(1), Margin: math.Inf(1),
@@ -318,6 +318,34 @@ type Cache struct {
 	engine *sim.Engine
 	mu     sync.Mutex
 	kept   map[cacheKey]*Figures
+	// screens are the count screens of the settings screened (nil: the setting has
+	// none, its figures are exact or simulated).
+	screens map[sim.Params]*sim.CountScreen
+}
+
+// screen returns p's count screen (sim.Engine.ScreenCounts), computing it once; nil
+// when p has none.
+func (c *Cache) screen(p sim.Params) (*sim.CountScreen, error) {
+	c.mu.Lock()
+	sc, ok := c.screens[p]
+	c.mu.Unlock()
+	if ok {
+		return sc, nil
+	}
+	sc, found, err := c.engine.ScreenCounts(p)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		sc = nil
+	}
+	c.mu.Lock()
+	if len(c.screens) >= maxCachedSettings {
+		clear(c.screens)
+	}
+	c.screens[p] = sc
+	c.mu.Unlock()
+	return sc, nil
 }
 
 // cacheKey is a setting and whether its figures hold the means.
@@ -343,7 +371,7 @@ const maxCachedSettings = 50_000
 
 // NewCache returns an empty cache of engine's settings.
 func NewCache(engine *sim.Engine) *Cache {
-	return &Cache{engine: engine, kept: map[cacheKey]*Figures{}}
+	return &Cache{engine: engine, kept: map[cacheKey]*Figures{}, screens: map[sim.Params]*sim.CountScreen{}}
 }
 
 // Point evaluates p (or takes it from the cache) and reads reqs at it.
