@@ -95,3 +95,33 @@ func TestEndToEndResize(t *testing.T) {
 		t.Fatalf("final size %d×%d", final.width, final.height)
 	}
 }
+
+// TestEndToEndAgreement runs the explorer as a program: a requirement typed into the
+// panel's form, a search, the jump to its recommendation, and every requirement met.
+func TestEndToEndAgreement(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Requirements = mustParse(t, "epsilon <= 2")
+	m := New(cfg)
+	m.ag.spaceFor, m.ag.regionColumns = smallSpace, 16
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(100, 30))
+	waitScreen(t, tm, "Utility · total")
+	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("R")})
+	waitScreen(t, tm, "✓ privacy limit epsilon <= 2")
+	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("i")})
+	tm.Type("total rel_rmse <= 10%")
+	tm.Send(tea.KeyMsg{Type: tea.KeyEnter})
+	waitScreen(t, tm, "✗ research need total rel_rmse <= 10%")
+	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("S")})
+	waitScreen(t, tm, "recommended ε = ", "final: every figure it reads is exact")
+	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("S")})
+	waitScreen(t, tm, "✓ research need total rel_rmse <= 10%", "the knobs are there")
+	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
+	final, ok := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(Model)
+	if !ok {
+		t.Fatal("no final model")
+	}
+	st, computed, stale := final.requirementStatus()
+	if !computed || stale || !st.Met() || len(st.Readings) != 2 {
+		t.Fatalf("at the recommendation: computed %v, stale %v, %+v", computed, stale, st.Readings)
+	}
+}
