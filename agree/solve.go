@@ -873,10 +873,9 @@ func (s *Solver) explain(res *Result) {
 		if !alone {
 			res.Conflicts = append(res.Conflicts, "the privacy limits are each met somewhere but by no setting searched together")
 		}
-		for i, r := range s.reqs {
+		for _, r := range s.reqs {
 			if r.Side == Research {
 				res.Closest = append(res.Closest, Closest{Need: Reading{Requirement: r, Value: math.NaN()}})
-				_ = i
 			}
 		}
 		return
