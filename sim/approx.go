@@ -509,20 +509,8 @@ func (e *Engine) approximateThreshold(s *state) *approxCounts {
 		run.muS = e.entryMuS(s.smoothed)
 		run.sumVar = s.sumMech.FloatVariance()
 	}
-	// Set membership of each cell, for the pair sums.
-	run.totalSet, run.districtSet, run.classSet, run.groupSet = -1, fill(D, -1), fill(len(DensityNames), -1), fill(G, -1)
-	for i, set := range e.sets {
-		switch set.kind {
-		case KindTotal:
-			run.totalSet = i
-		case KindDistrict:
-			run.districtSet[set.district] = i
-		case KindDensity:
-			run.classSet[set.class] = i
-		case KindGroup:
-			run.groupSet[set.groups[0]] = i
-		}
-	}
+	// Set membership of each cell, for the pair sums (read only).
+	run.totalSet, run.districtSet, run.classSet, run.groupSet = e.ix.total, e.ix.district, e.ix.class, e.ix.groupSet
 	// The pairs' cost: entries near enough to k to be uncertain, times the offsets;
 	// cost[g] counts group g's.
 	cost := make([]int, G)
