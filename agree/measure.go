@@ -297,11 +297,23 @@ func researchValue(r Requirement, rep *sim.Report, withheld func(i int) float64)
 
 // leastExact returns the less exact of two methods (exact < approx < mc).
 func leastExact(a, b string) string {
-	rank := map[string]int{"": -1, sim.MethodExact: 0, sim.MethodApprox: 1, sim.MethodMC: 2}
-	if rank[b] > rank[a] {
+	if methodRank(b) > methodRank(a) {
 		return b
 	}
 	return a
+}
+
+// methodRank orders methods from the most exact: none, exact, approx, mc.
+func methodRank(m string) int {
+	switch m {
+	case sim.MethodExact:
+		return 0
+	case sim.MethodApprox:
+		return 1
+	case sim.MethodMC:
+		return 2
+	}
+	return -1
 }
 
 // estimateValue returns a metric of one estimate: |bias|, |bias|/|θ|, SD, RMSE,

@@ -244,12 +244,18 @@ func epsilonJSON(e float64) *float64 {
 	return &e
 }
 
+// paramsToJSON is a setting as every JSON output (eval, sweep's params, the record, solve)
+// writes it.
+func paramsToJSON(t *sim.Table, p sim.Params) paramsJSON {
+	return paramsJSON{Epsilon: epsilonJSON(p.Epsilon), Delta: p.Delta, Noise: p.Noise.String(),
+		Split: p.CountShare(t.HasMeasure()), K: p.K, RadiusKM: p.RadiusKM, Threshold: p.Threshold.String(), DP: p.IsDP(),
+		NonNegative: p.NonNegative, Round: p.Round}
+}
+
 func toReportJSON(t *sim.Table, r *sim.Report, withCells bool) reportJSON {
 	p := r.Params
 	out := reportJSON{
-		Params: paramsJSON{Epsilon: epsilonJSON(p.Epsilon), Delta: p.Delta, Noise: p.Noise.String(),
-			Split: p.CountShare(t.HasMeasure()), K: p.K, RadiusKM: p.RadiusKM, Threshold: p.Threshold.String(), DP: p.IsDP(),
-			NonNegative: p.NonNegative, Round: p.Round},
+		Params:    paramsToJSON(t, p),
 		MC:        mcJSON{Iterations: r.Iterations, Needed: r.NeedsMC || hasMeans(r)},
 		Districts: t.DistrictNote,
 	}

@@ -457,12 +457,6 @@ type solveJSON struct {
 	Seconds      float64           `json:"elapsed_seconds"`
 }
 
-func paramsToJSON(t *sim.Table, p sim.Params) paramsJSON {
-	return paramsJSON{Epsilon: epsilonJSON(p.Epsilon), Delta: p.Delta, Noise: p.Noise.String(),
-		Split: p.CountShare(t.HasMeasure()), K: p.K, RadiusKM: p.RadiusKM, Threshold: p.Threshold.String(), DP: p.IsDP(),
-		NonNegative: p.NonNegative, Round: p.Round}
-}
-
 func toSolveJSON(l *loaded, res *agree.Result, confirming bool) solveJSON {
 	out := solveJSON{Feasible: res.Feasible, Confirmed: res.Confirmed, ConfirmedBy: res.ConfirmDraws, Evaluated: res.Evaluated,
 		SpaceSize: res.Space.Size(), Seconds: res.Elapsed.Seconds(), Binding: []string{}, Frontier: []solvePointJSON{}, Conflicts: res.Conflicts,
