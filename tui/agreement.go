@@ -71,11 +71,13 @@ type agreement struct {
 	regionColumns int
 	// cache keeps the figures the region and the searches evaluated (agreeCache).
 	cache *agree.Cache
+	// status is the requirements read off the current report (requirementStatus).
+	status *statusMemo
 }
 
 func newAgreement(reqs []agree.Requirement) agreement {
 	return agreement{reqs: append([]agree.Requirement(nil), reqs...), regionAxis: axisK, region: map[sim.Params]*agree.Point{},
-		regionCancel: func() {}, solveCancel: func() {}, spaceFor: agree.DefaultSpace, editIndex: -1}
+		regionCancel: func() {}, solveCancel: func() {}, spaceFor: agree.DefaultSpace, editIndex: -1, status: &statusMemo{}}
 }
 
 // requirementKeys are the panel's keys (they act only while it is open, but Toggle).
@@ -102,7 +104,22 @@ func (m Model) requirementStatus() (st agree.Status, ok, stale bool) {
 	if m.report == nil || m.researcher() {
 		return agree.Status{}, false, false
 	}
-	return agree.CheckAll(m.ag.reqs, m.report, m.table), true, m.report.Params != m.knobs.Params()
+	memo := m.ag.status
+	if memo.report != m.report || memo.reqGen != m.ag.reqGen {
+		// Read once per report and requirement list, not on every frame: a withheld
+		// share is a pass over the map's cells.
+		memo.report, memo.reqGen, memo.st = m.report, m.ag.reqGen, agree.CheckAll(m.ag.reqs, m.report, m.table)
+	}
+	return memo.st, true, m.report.Params != m.knobs.Params()
+}
+
+// statusMemo keeps the requirements' status of the last report read
+// (requirementStatus); it is shared by the Model's copies, and only the event loop's
+// Update and View read or write it.
+type statusMemo struct {
+	report *sim.Report
+	reqGen int
+	st     agree.Status
 }
 
 // unmetRequirements lists the requirements not met at the current setting, as lines for
