@@ -49,8 +49,7 @@ func Bind(reqs []Requirement, rep *sim.Report) error {
 // scopeEstimands returns the indices of the report's estimands a scope covers (none for
 // cells, which read the map).
 func scopeEstimands(s Scope, rep *sim.Report) ([]int, error) {
-	kind := map[ScopeKind]string{ScopeTotal: sim.KindTotal, ScopeDistrict: sim.KindDistrict, ScopeDensity: sim.KindDensity,
-		ScopeGroup: sim.KindGroup, ScopeMean: sim.KindMean}[s.Kind]
+	kind := string(s.Kind) // the scope kinds are named as sim's estimand kinds
 	if s.Kind == ScopeCells {
 		return nil, nil
 	}

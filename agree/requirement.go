@@ -74,7 +74,8 @@ func (o Op) String() string {
 // ScopeKind is what a research need is measured over.
 type ScopeKind string
 
-// Scope kinds.
+// Scope kinds: each is named as sim's estimand kind it covers (sim.KindTotal …), but
+// cells, which reads the map.
 const (
 	ScopeTotal    ScopeKind = "total"
 	ScopeDistrict ScopeKind = "district"

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"privtune/sim"
 )
 
 func TestParseAcceptsTheIssueExamples(t *testing.T) {
@@ -113,5 +115,16 @@ func TestParseFile(t *testing.T) {
 	_, err = ParseFile(strings.NewReader("\n\nrural rel_rmse <= 10 percent\n"), "req.txt")
 	if err == nil || !strings.HasPrefix(err.Error(), "req.txt:3: requirement") || !strings.Contains(err.Error(), "column 22") {
 		t.Fatalf("located error: %v", err)
+	}
+}
+
+// TestScopeKindsAreEstimandKinds: scopeEstimands matches a scope to the report's
+// estimands by kind name.
+func TestScopeKindsAreEstimandKinds(t *testing.T) {
+	for scope, kind := range map[ScopeKind]string{ScopeTotal: sim.KindTotal, ScopeDistrict: sim.KindDistrict,
+		ScopeDensity: sim.KindDensity, ScopeGroup: sim.KindGroup, ScopeMean: sim.KindMean} {
+		if string(scope) != kind {
+			t.Errorf("scope %q, estimand kind %q", scope, kind)
+		}
 	}
 }
