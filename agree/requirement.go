@@ -289,7 +289,7 @@ func Parse(text string) (Requirement, error) {
 		return Requirement{}, &ParseError{Text: strings.ToValidUTF8(text, "\uFFFD"), Column: 1, Want: "the text is not valid UTF-8"}
 	}
 	for i, r := range []rune(text) {
-		if unicode.IsControl(r) || (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069) {
+		if unprintable(r) {
 			return Requirement{}, &ParseError{Text: strconv.QuoteToASCII(text), Column: i + 1, Want: "control characters are not allowed"}
 		}
 	}
@@ -305,6 +305,11 @@ func Parse(text string) (Requirement, error) {
 	}
 	p := parser{text: text, toks: toks}
 	return p.requirement()
+}
+
+// unprintable reports a control or bidi character, which no requirement may hold.
+func unprintable(r rune) bool {
+	return unicode.IsControl(r) || (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069)
 }
 
 type parser struct {
@@ -442,6 +447,11 @@ func (p *parser) scope() (Scope, error) {
 		unq, err := strconv.Unquote(name)
 		if err != nil {
 			return Scope{}, p.fail("a quoted name such as district:\"north west\"")
+		}
+		// An escape may spell what the text itself may not hold: the name must be as
+		// printable as the text (no control or bidi characters, valid UTF-8).
+		if !utf8.ValidString(unq) || strings.IndexFunc(unq, unprintable) >= 0 {
+			return Scope{}, p.fail("a name without control characters")
 		}
 		name = unq
 	}

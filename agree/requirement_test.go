@@ -67,6 +67,7 @@ func TestParseRefusesWithLocatedMessages(t *testing.T) {
 		{"total rmse <= 5 extra", "extra", "the end of the requirement"},
 		{"dp.posterior@2 <= 0.5", "dp.posterior@2", "prior p between 0 and 1"},
 		{"total rmse <= 2,00", "2,00", "groups of three"},
+		{`district:"\a" rmse <= 1`, `district:"\a"`, "without control characters"},
 	}
 	for _, c := range cases {
 		_, err := Parse(c.text)
