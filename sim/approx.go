@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // The approximation for a threshold on noisy counts after smoothing (modeMonteCarlo),
@@ -541,6 +542,20 @@ func (e *Engine) approximateThreshold(s *state) *approxCounts {
 		run.fullLo, run.fullHi = t.Grid.Rows, 0 // no full cell
 	} else {
 		run.cellConstantsOf(2*R*t.Grid.Cols+2*R, &run.fullCell)
+		// Full cells' exact sums (lattice.go), where they are cheap enough to tabulate.
+		run.latM = int(math.Round(1 / s.sm.inv[2*R*t.Grid.Cols+2*R]))
+		run.lat = e.latticeOf(s.countMech, run.latM)
+	}
+	run.latOnly = s.countVar < minApproxNoiseSD*minApproxNoiseSD
+	if run.latOnly && run.lat == nil {
+		return nil // the expansions do not hold and the sums are not tabulated
+	}
+	if run.lat != nil && run.ap.pairs != nil {
+		m2 := float64(run.latM * run.latM)
+		run.latOverlap = make([]int, len(run.ap.pairs.interior))
+		for oi, g := range run.ap.pairs.interior {
+			run.latOverlap[oi] = int(math.Round(g * m2))
+		}
 	}
 	// Groups are independent: one worker per core, each with its own scratch and sums.
 	workers := min(runtime.GOMAXPROCS(0), G)
@@ -576,6 +591,12 @@ func (e *Engine) approximateThreshold(s *state) *approxCounts {
 	close(next)
 	wg.Wait()
 	failed.rethrow()
+	if run.latFailed.Load() {
+		for _, acc := range accs {
+			e.putTailCache(acc.tails)
+		}
+		return nil // an undecided entry outside the full cells, where only the sums hold
+	}
 
 	pairSum := make([]float64, len(e.sets))
 	if run.muS != nil {
@@ -626,7 +647,9 @@ func (e *Engine) approximateThreshold(s *state) *approxCounts {
 	out.setTrusted = make([]bool, len(e.sets))
 	for i := range out.setVar {
 		out.setVar[i] = math.Max(0, out.setVar[i]+pairSum[i])
-		out.setTrusted[i] = run.pairs && tail[i] <= maxTailShare*out.setVar[i] && rare[i] <= maxRareShare*diagonal[i]
+		// A variance below negligibleVariance (an SD of 10⁻⁶ people) is no share at all.
+		out.setTrusted[i] = run.pairs && tail[i] <= maxTailShare*out.setVar[i]+negligibleVariance &&
+			rare[i] <= maxRareShare*diagonal[i]+negligibleVariance
 	}
 	return out
 }
@@ -676,10 +699,20 @@ type thresholdRun struct {
 	fullLo, fullHi int
 	// interiorWeights[o] are the series' weights at offset o for a cell of the pair
 	// kernel's interior, where ρ and the joint cumulants depend on the offset alone.
-	interiorWeights                 []pairWeights
-	muS                             []float64
-	sumVar                          float64
-	totalSet                        int
+	interiorWeights []pairWeights
+	muS             []float64
+	sumVar          float64
+	totalSet        int
+	// lat holds the exact sums of a full cell's noise (lattice.go), nil where they are
+	// not tabulated; latM is a full cell's disk size and latOverlap[o] the cells two full
+	// disks share at offset o. latOnly is set when the noise is too lattice-like for the
+	// expansions (minApproxNoiseSD): every entry that is not in a full cell must then be
+	// decided (beyond latticeDecidedSDs), or the approximation gives up (latFailed).
+	lat                             *latticeTable
+	latM                            int
+	latOverlap                      []int
+	latOnly                         bool
+	latFailed                       atomic.Bool
 	districtSet, classSet, groupSet []int
 }
 
@@ -762,6 +795,10 @@ type pairAcc struct {
 	// a (see tail).
 	tails        []tailEntry
 	skip, linear []bool
+	// exact[c] marks a full cell under the exact sums (lat), lat[c] its entry; far[c] an
+	// entry beyond farTailSDs, whose pairs are left out unless both are exact.
+	exact, far, rare []bool
+	lat              []latticeEntry
 }
 
 func (run *thresholdRun) newAcc() *pairAcc {
@@ -773,7 +810,11 @@ func (run *thresholdRun) newAcc() *pairAcc {
 		ring = min(rows, run.ap.pairs.reach()+1)
 	}
 	acc := &pairAcc{pairSum: make([]float64, len(run.e.sets)), coef: make([]float64, ring*cols*N), sd: make([]float64, C), isd: make([]float64, C),
-		skip: make([]bool, C), linear: make([]bool, C), tails: run.e.tailCache()}
+		skip: make([]bool, C), linear: make([]bool, C), tails: run.e.tailCache(),
+		exact: make([]bool, C), far: make([]bool, C), rare: make([]bool, C)}
+	if run.lat != nil {
+		acc.lat = make([]latticeEntry, C)
+	}
 	for q := range acc.cells {
 		acc.cells[q] = make([]float64, C)
 	}
@@ -873,16 +914,26 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 				isd[c] = cc.isd
 			}
 			kp := cc.kp
+			exact := full && run.lat != nil
+			acc.exact[c], acc.far[c], acc.rare[c] = exact, false, false
 			if s.setNeverEntry(i) || sc == 0 {
 				skip[c] = true
 				continue
 			}
 			a := (kp - mu) / sc
+			acc.rare[c] = a > rareSDs
 			// A full cell's moments depend on μ alone: look them up first.
 			var slot *entryMemoSlot
 			var p, mean, variance float64
 			hit := false
-			if full {
+			if exact {
+				le := run.lat.entry(mu, float64(s.p.K), run.latM)
+				acc.lat[c] = le
+				p, mean, variance, hit = le.p, le.mean, le.variance, true
+			} else if run.latOnly && math.Abs(a) <= latticeDecidedSDs {
+				run.latFailed.Store(true)
+			}
+			if full && !exact {
 				key := math.Float64bits(mu) + 1
 				slot = &acc.entries[(key*0x9E3779B97F4A7C15)>>(64-entryMemoBits)]
 				if hit = slot.key == key; hit {
@@ -928,14 +979,23 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 			// entry's SD (Cauchy–Schwarz): its pairs are left out.
 			linear[c] = a < -certainSDs
 			skip[c] = a > certainSDs || (!linear[c] && variance < negligibleVariance)
-			if a > rareSDs {
+			// Where the noise is lattice-like every pair of an exact entry is exact (the
+			// entries outside the full cells are decided): nothing of it is flagged.
+			flagged := true
+			if exact {
+				linear[c] = run.lat.certain(&acc.lat[c], run.latM) || !run.latOnly && a < -certainSDs
+				skip[c] = !linear[c] && (variance < negligibleVariance || !run.latOnly && a > certainSDs)
+				acc.far[c] = a > farTailSDs
+				flagged = !run.latOnly
+			}
+			if a > rareSDs && flagged {
 				sum3 += variance
 				distRare[t.District[c]] += variance
 				if classes != nil {
 					classRare[classes[c]] += variance
 				}
 			}
-			if a > farTailSDs {
+			if a > farTailSDs && flagged {
 				// A rare phantom: too far in the tail for the expansion's pair terms (and not
 				// worth their cost); its own moments stand, its pairs are left out, and a set
 				// that owes a noticeable part of its variance to such entries is simulated.
@@ -1026,33 +1086,55 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 			if gv == 0 {
 				continue
 			}
-			u0, u1 := isd[c], isd[c1]
-			yb := ringBase[o[0]] + c2*N
-			y := coef[yb : yb+N]
 			sameDistrict := dj == t.District[c1]
 			withMeans := hasMeasure && sameDistrict
-			correct := run.correct && !(linear[c] && linear[c1])
-			w := &acc.weights
-			if inner {
-				w = &run.interiorWeights[oi]
-			} else {
-				var kap [5]float64
-				if correct {
-					// κ_{i,4−i} = κ₄·Σ_d K(c, d)ⁱ·K(c', d)⁴⁻ⁱ / (s_c^i·s_c'^(4−i)): the
-					// marginal ones for i = 4 and 0, the lens's G₄ for the mixed ones.
-					kap = pairCumulants(k4, ap.w4[c], ap.w4[c1], gv4, u0, u1)
-				}
-				w.set(sigma2*gv*u0*u1, &kap, correct)
-			}
-			nm := mehlerTerms
-			if linear[c] || linear[c1] {
-				nm = 1 // one of the two is linear in its noise
-			}
 			var pm pairMoments
-			if withMeans {
-				pm = w.covariances(x, y, ind[xb:xb+N], ind[yb:yb+N], nm, correct)
-			} else {
-				pm.tt = w.covariance(x, y, nm, correct)
+			series := false
+			switch lin0, lin1 := linear[c], linear[c1]; {
+			case lin0 && lin1:
+				series = true // both linear: Cov = σ²·G, the series' first term
+			case lin0 && acc.exact[c1]:
+				// c certainly published, c1 exact (lattice.go): Cov(T, T') = G·Cov(S', T'),
+				// Cov(T, 1') = G·Cov(S', 1'); T's indicator is 1.
+				pm.tt, pm.ti = gv*acc.lat[c1].covS, gv*acc.lat[c1].covSI
+			case lin1 && acc.exact[c]:
+				pm.tt, pm.it = gv*acc.lat[c].covS, gv*acc.lat[c].covSI
+			case acc.exact[c] && acc.exact[c1] && run.latOnly:
+				// Two full cells: exact where the expansions do not hold (a lattice-like
+				// noise, or a rare entry's joint tails); the series elsewhere, at a tenth
+				// of the cost.
+				pm = run.lat.pair(run.latOverlap[oi], run.latM, &acc.lat[c], &acc.lat[c1], withMeans)
+			case acc.far[c] || acc.far[c1]:
+				continue // a rare phantom's pair outside the exact sums: left out (flagged)
+			default:
+				series = true
+			}
+			if series {
+				u0, u1 := isd[c], isd[c1]
+				yb := ringBase[o[0]] + c2*N
+				y := coef[yb : yb+N]
+				correct := run.correct && !(linear[c] && linear[c1])
+				w := &acc.weights
+				if inner {
+					w = &run.interiorWeights[oi]
+				} else {
+					var kap [5]float64
+					if correct {
+						// κ_{i,4−i} = κ₄·Σ_d K(c, d)ⁱ·K(c', d)⁴⁻ⁱ / (s_c^i·s_c'^(4−i)): the
+						// marginal ones for i = 4 and 0, the lens's G₄ for the mixed ones.
+						kap = pairCumulants(k4, ap.w4[c], ap.w4[c1], gv4, u0, u1)
+					}
+					w.set(sigma2*gv*u0*u1, &kap, correct)
+				}
+				nm := mehlerTerms
+				if linear[c] || linear[c1] {
+					nm = 1 // one of the two is linear in its noise
+				}
+				if withMeans {
+					pm = w.covariances(x, y, ind[xb:xb+N], ind[yb:yb+N], nm, correct)
+				} else {
+					pm.tt = w.covariance(x, y, nm, correct)
+				}
 			}
 			cov := 2 * pm.tt
 			all += cov
@@ -1134,11 +1216,12 @@ func approximable(p Params, pubMode mode) bool {
 	return pubMode == modeMonteCarlo && (!p.PostProcessed() || (p.NonNegative && !p.Round && p.K >= 1))
 }
 
-// minApproxNoiseSD is the least SD of one count's integer noise for which the threshold
-// after smoothing is approximated. Below it (ε·split above about 0.5 for Laplace noise)
-// the noise is mostly exactly 0 with rare jumps of ±1: a lattice distribution of huge
-// kurtosis that no expansion around the normal describes (the validation found SDs off
-// by a factor 3 at ε = 20), so those settings are simulated.
+// minApproxNoiseSD is the least SD of one count's integer noise for which the expansions
+// serve. Below it (ε·split above about 0.7 for Laplace noise) the noise is mostly exactly
+// 0 with rare jumps of ±1: a lattice distribution of huge kurtosis that no expansion
+// around the normal describes (the validation found SDs off by a factor 3 at ε = 20).
+// There the full cells' figures come from the exact sums (lattice.go) and every other
+// entry must be decided (latticeDecidedSDs); where one is not, the setting is simulated.
 const minApproxNoiseSD = 2
 
 // districtSetIndex returns the index of the count set over district j: the district's

@@ -26,6 +26,8 @@ type Engine struct {
 	mu        sync.Mutex
 	smoothers map[float64]*smoothedState
 	noises    map[Mechanism]*IntNoise
+	// lattices caches the exact sums of full cells' noises (latticeOf).
+	lattices map[latticeKey]*latticeTable
 	// tails pools the approximation's caches of Q(a), φ(a) and He_n(a) (tailCache).
 	tails sync.Pool
 }
@@ -43,7 +45,7 @@ type countSet struct {
 
 // NewEngine returns an engine over t. t must not change afterwards.
 func NewEngine(t *Table) *Engine {
-	e := &Engine{t: t, smoothers: map[float64]*smoothedState{}, noises: map[Mechanism]*IntNoise{}}
+	e := &Engine{t: t, smoothers: map[float64]*smoothedState{}, noises: map[Mechanism]*IntNoise{}, lattices: map[latticeKey]*latticeTable{}}
 	C := t.Cells()
 	e.count = make([][]float64, len(t.Groups))
 	for g := range t.Groups {
@@ -422,11 +424,14 @@ func (e *Engine) ScreenCounts(p Params) (screen *CountScreen, ok bool, err error
 		return nil, false, err
 	}
 	s := e.prepare(p)
-	if !(s.mode == modeMonteCarlo && approximable(p, s.pubMode) && s.countVar >= minApproxNoiseSD*minApproxNoiseSD) {
+	if !(s.mode == modeMonteCarlo && approximable(p, s.pubMode)) {
 		return nil, false, nil
 	}
 	s.withoutMeans, s.noPairs = true, true
 	ac := e.approximateThreshold(s)
+	if ac == nil {
+		return nil, false, nil
+	}
 	screen = &CountScreen{Names: make([]string, len(e.sets)), Truth: append([]float64(nil), e.truth...),
 		Expected: ac.setMean, VarLower: ac.setVar}
 	for i, set := range e.sets {
@@ -798,7 +803,7 @@ func (e *Engine) exactReport(s *state, approximate bool) *Report {
 	r := &Report{Params: s.p, DP: ComputeDPGuarantee(s.p), NeedsMC: s.mode == modeMonteCarlo}
 	kss := s.smoothed.kss
 	var ac *approxCounts
-	if approximate && s.mode == modeMonteCarlo && approximable(s.p, s.pubMode) && s.countVar >= minApproxNoiseSD*minApproxNoiseSD {
+	if approximate && s.mode == modeMonteCarlo && approximable(s.p, s.pubMode) {
 		ac = e.approximateThreshold(s)
 	}
 	publish := s.publish

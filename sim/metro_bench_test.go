@@ -145,3 +145,31 @@ func BenchmarkKnobSettingMetro(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLatticeSettingMetro times settings whose count noise is lattice-like (SD
+// below 2), where full cells' figures come from the exact sums, and reports how many
+// count figures are left to the simulation (pending: an undecided entry near an edge).
+func BenchmarkLatticeSettingMetro(b *testing.B) {
+	e := sim.NewEngine(metroTable(b))
+	for _, p := range []sim.Params{{Epsilon: 2, K: 10, RadiusKM: 2}, {Epsilon: 4, K: 5, RadiusKM: 3}, {Epsilon: 20, K: 1, RadiusKM: 5}, {Epsilon: 2, K: 5, RadiusKM: 1.5}} {
+		b.Run(fmt.Sprintf("eps=%g,k=%d,r=%g", p.Epsilon, p.K, p.RadiusKM), func(b *testing.B) {
+			r, err := e.Evaluate(p)
+			if err != nil {
+				b.Fatal(err)
+			}
+			pending := 0
+			for _, est := range r.Estimands {
+				if est.Pending && est.Kind != sim.KindMean {
+					pending++
+				}
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := e.Evaluate(p); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(pending), "pending")
+		})
+	}
+}

@@ -1,0 +1,133 @@
+package sim
+
+import (
+	"math"
+	"testing"
+)
+
+// bruteSums returns the PMF of the sum of j copies of d by direct convolution without
+// trimming, as a map from value to probability.
+func bruteSums(d *IntNoise, j int) map[int64]float64 {
+	out := map[int64]float64{0: 1}
+	for range j {
+		next := map[int64]float64{}
+		for v, p := range out {
+			for i, q := range d.P {
+				next[v+d.Lo+int64(i)] += p * q
+			}
+		}
+		out = next
+	}
+	return out
+}
+
+// TestLatticeSumsMatchBruteForce checks the tabulated sums of j noises against direct
+// convolution: the probability and truncated moments above thresholds across the
+// support, and the variance j·σ².
+func TestLatticeSumsMatchBruteForce(t *testing.T) {
+	for _, mech := range []Mechanism{
+		{Kind: Laplace, Epsilon: 1.5, LInf: 1},
+		{Kind: Laplace, Epsilon: 0.6, LInf: 1},
+		{Kind: Gaussian, Epsilon: 2, Delta: 1e-5, LInf: 1},
+	} {
+		d := mech.IntNoise()
+		lt := newLatticeTable(d, 5)
+		if lt == nil {
+			t.Fatalf("%+v: no table", mech)
+		}
+		for j := 0; j <= 5; j++ {
+			brute := bruteSums(d, j)
+			s := lt.sums[j]
+			if _, _, v := s.tail(s.lo); math.Abs(v-float64(j)*d.Variance) > 1e-9*(1+float64(j)*d.Variance) {
+				t.Errorf("%+v j=%d: variance %v, want %v", mech, j, v, float64(j)*d.Variance)
+			}
+			for thr := int64(-30); thr <= 30; thr += 3 {
+				var q, m1, m2 float64
+				for v, p := range brute {
+					if v >= thr {
+						fv := float64(v)
+						q, m1, m2 = q+p, m1+fv*p, m2+fv*fv*p
+					}
+				}
+				gq, gm1, gm2 := s.tail(thr)
+				if math.Abs(gq-q) > 1e-12 || math.Abs(gm1-m1) > 1e-10 || math.Abs(gm2-m2) > 1e-9*(1+m2) {
+					t.Errorf("%+v j=%d t=%d: (%v, %v, %v), want (%v, %v, %v)", mech, j, thr, gq, gm1, gm2, q, m1, m2)
+				}
+			}
+		}
+	}
+}
+
+// TestLatticePairMatchesBruteForce checks a pair of full-cell entries (disks of m cells
+// sharing a) against the covariance summed over the joint distribution of (A, B, B')
+// directly, for thresholds from certainly withheld to certainly published, with the
+// indicators' covariances too.
+func TestLatticePairMatchesBruteForce(t *testing.T) {
+	mech := Mechanism{Kind: Laplace, Epsilon: 1.2, LInf: 1}
+	d := mech.IntNoise()
+	const m = 5
+	lt := newLatticeTable(d, m)
+	for a := 1; a < m; a++ {
+		A, B := bruteSums(d, a), bruteSums(d, m-a)
+		for _, mus := range [][2]float64{{3.2, 4}, {5, 5.4}, {1, 2.6}, {9, 4.8}, {30, 5}} {
+			const k = 5.0
+			x, y := lt.entry(mus[0], k, m), lt.entry(mus[1], k, m)
+			got := lt.pair(a, m, &x, &y, true)
+			// Direct: E over A, B, B' of T·T', 1·1', 1·T', T·1'.
+			f := func(mu float64, s int64) (float64, float64) {
+				z := mu + float64(s)/m
+				if z >= k-thresholdSlack {
+					return z, 1
+				}
+				return 0, 0
+			}
+			var ett, eii, eit, eti, e1, e2, p1, p2 float64
+			for va, pa := range A {
+				for vb, pb := range B {
+					t1, i1 := f(mus[0], va+vb)
+					w := pa * pb
+					e1, p1 = e1+w*t1, p1+w*i1
+					for vc, pc := range B {
+						t2, i2 := f(mus[1], va+vc)
+						ww := w * pc
+						ett += ww * t1 * t2
+						eii += ww * i1 * i2
+						eit += ww * i1 * t2
+						eti += ww * t1 * i2
+					}
+				}
+			}
+			for va, pa := range A {
+				for vc, pc := range B {
+					t2, i2 := f(mus[1], va+vc)
+					e2, p2 = e2+pa*pc*t2, p2+pa*pc*i2
+				}
+			}
+			want := pairMoments{tt: ett - e1*e2, ii: eii - p1*p2, it: eit - p1*e2, ti: eti - e1*p2}
+			if math.Abs(x.mean-e1) > 1e-9 || math.Abs(y.p-p2) > 1e-12 {
+				t.Errorf("a=%d μ=%v: entries (%v, %v), want (%v, %v)", a, mus, x.mean, y.p, e1, p2)
+			}
+			for _, c := range [][3]float64{{got.tt, want.tt, 1}, {got.ii, want.ii, 0}, {got.it, want.it, 0}, {got.ti, want.ti, 0}} {
+				if math.Abs(c[0]-c[1]) > 1e-9*(1+math.Abs(c[1])) {
+					t.Errorf("a=%d μ=%v: pair %+v, want %+v", a, mus, got, want)
+					break
+				}
+			}
+			// A certainly published entry pairs by the exchangeability formula.
+			if lt.certain(&x, m) {
+				if g := float64(a) / (m * m) * y.covS; math.Abs(g-want.tt) > 1e-9*(1+math.Abs(want.tt)) {
+					t.Errorf("a=%d μ=%v: linear pair %v, want %v", a, mus, g, want.tt)
+				}
+			}
+		}
+	}
+}
+
+// TestLatticeTableRefusesTooMuchWork checks the work bound: a wide noise over a large
+// disk is not tabulated.
+func TestLatticeTableRefusesTooMuchWork(t *testing.T) {
+	d := Mechanism{Kind: Laplace, Epsilon: 0.05, LInf: 1}.IntNoise()
+	if lt := newLatticeTable(d, 81); lt != nil {
+		t.Fatalf("tabulated %d sums of a noise of half width %d", len(lt.sums), d.Hi)
+	}
+}
