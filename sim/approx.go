@@ -547,8 +547,8 @@ func (e *Engine) approximateThreshold(s *state) *approxCounts {
 		run.lat = e.latticeOf(s.countMech, run.latM)
 	}
 	run.latOnly = s.countVar < minApproxNoiseSD*minApproxNoiseSD
-	if run.latOnly && run.lat == nil {
-		return nil // the expansions do not hold and the sums are not tabulated
+	if run.latOnly && (run.lat == nil || run.undecidedNearEdge()) {
+		return nil // the expansions do not hold and the sums are not tabulated or do not reach
 	}
 	if run.lat != nil && run.ap.pairs != nil {
 		m2 := float64(run.latM * run.latM)
@@ -714,6 +714,33 @@ type thresholdRun struct {
 	latOnly                         bool
 	latFailed                       atomic.Bool
 	districtSet, classSet, groupSet []int
+}
+
+// undecidedNearEdge reports whether an entry outside the full cells (within 2R of an edge)
+// is within latticeDecidedSDs of k: a pass over the edge band before any work, so that a
+// setting left to the simulation costs nothing more.
+func (run *thresholdRun) undecidedNearEdge() bool {
+	t, s := run.e.t, run.s
+	rows, cols, C := t.Grid.Rows, t.Grid.Cols, t.Cells()
+	band := 2 * s.sm.RadiusCells()
+	for c := range C {
+		r, col := c/cols, c%cols
+		if r >= band && r < rows-band && col >= band && col < cols-band {
+			continue
+		}
+		sc := math.Sqrt(run.sigma2 * s.smoothed.kss[c])
+		if sc == 0 {
+			continue
+		}
+		kp := run.k - run.ap.lattice[c]/2
+		for g := range t.Groups {
+			i := g*C + c
+			if math.Abs(kp-s.mu[i]) <= latticeDecidedSDs*sc && !s.setNeverEntry(i) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // interiorPairWeights returns the pair weights at each offset of the pair kernel for two
