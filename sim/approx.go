@@ -490,6 +490,8 @@ type approxCounts struct {
 	// varNum = Var(N), covND = Cov(N, D) for N = Σ_e 1_e·y_e (published sums) and
 	// D = Σ_e T_e (published counts).
 	num, varNum, covND []float64
+	// districtPub[j] = Σ_{e ∈ district j} P(e published), made on first use.
+	districtPub []float64
 }
 
 // approximateThreshold computes approxCounts for s (modeMonteCarlo without
@@ -1231,6 +1233,24 @@ func meanByDelta(mn, md, vn, vd, cnd float64) (mean, variance, pDefined float64,
 	return mean, variance, pDefined, sdD <= maxMeanCV*md
 }
 
+// maxUndefinedShare is the largest union bound on the share of releases in which a
+// district publishes anyone for which its mean is stated undefined without simulation;
+// the bound is then its P(defined), within this of the truth.
+const maxUndefinedShare = 0.01
+
+// districtPublish returns Σ_e P(e published) over district j's entries, summing every
+// district's on first use.
+func (ac *approxCounts) districtPublish(t *Table, j int) float64 {
+	if ac.districtPub == nil {
+		C := t.Cells()
+		ac.districtPub = make([]float64, len(t.DistrictNames))
+		for i, p := range ac.publish {
+			ac.districtPub[t.District[i%C]] += p
+		}
+	}
+	return ac.districtPub[j]
+}
+
 // maxMeanCV is the largest coefficient of variation of a district's published count for
 // which its mean is approximated by the delta method; beyond it the mean is simulated.
 const maxMeanCV = 0.05
@@ -1314,6 +1334,11 @@ func (e *Engine) approximateMean(s *state, ac *approxCounts, counts []Estimate, 
 	case modeMonteCarlo:
 		if ac == nil || ac.num == nil {
 			return 0, 0, 0, false
+		}
+		// A district that publishes anyone in at most 1 % of releases (the union bound
+		// P(any published) ≤ Σ_e P_e) has no mean in most releases: stated, not simulated.
+		if pub := ac.districtPublish(t, j); pub <= maxUndefinedShare {
+			return math.NaN(), math.NaN(), pub, true
 		}
 		if !ac.setTrusted[set] {
 			return 0, 0, 0, false

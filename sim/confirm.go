@@ -81,7 +81,9 @@ func Merge(approx, mc *Report) *Report {
 			c := &MCCheck{Draws: mc.Iterations, Expected: sim.Expected, MCSE: sim.MCSE,
 				SD: math.Sqrt(sim.Variance)}
 			c.SESD = sim.MCSEVariance / (2 * math.Max(c.SD, 1e-300))
-			if sim.Kind == KindMean {
+			if sim.Kind == KindMean && !est.Undefined() {
+				// A mean is checked over the releases that define it; one stated undefined
+				// is checked on that, over every release.
 				c.Draws = sim.DefinedDraws
 			}
 			switch {

@@ -40,3 +40,25 @@ func TestLatticeRegimeApproximatesWhereDecided(t *testing.T) {
 		}
 	}
 }
+
+// TestUndefinedMeanIsStated checks that a district publishing anyone in at most 1 % of
+// releases (union bound over its entries) has its mean stated undefined without a
+// simulation: approx, with that bound as P(defined), and no figures.
+func TestUndefinedMeanIsStated(t *testing.T) {
+	e := sim.NewEngine(metroTable(t))
+	r, err := e.Evaluate(sim.Params{Epsilon: 2, K: 10, RadiusKM: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	est, ok := r.Estimand("mean income north-west")
+	if !ok {
+		t.Fatal("no mean income north-west")
+	}
+	if est.Pending || est.Method != sim.MethodApprox || !est.Undefined() || !(est.PDefined <= 0.01) {
+		t.Errorf("mean income north-west: %s, pending %v, undefined %v, P(defined) %v; want approx, undefined, ≤ 0.01",
+			est.Method, est.Pending, est.Undefined(), est.PDefined)
+	}
+	if total, _ := r.Estimand("district north-west"); total.Expected > 0.01 {
+		t.Errorf("district north-west publishes %v people on average: the fixture no longer tests the rule", total.Expected)
+	}
+}
