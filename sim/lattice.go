@@ -1,6 +1,9 @@
 package sim
 
-import "math"
+import (
+	"math"
+	"sync"
+)
 
 // Exact lattice sums for full cells.
 //
@@ -98,7 +101,29 @@ func trimmed(lo int64, p []float64) (int64, []float64) {
 type latticeTable struct {
 	noise *IntNoise
 	sums  []*latticeSum
+	// pairs memoises pairSums by (a, t, t'), shared by every evaluation with this noise
+	// and disk size (k does not enter them), up to maxPairMemo entries.
+	pairMu sync.Mutex
+	pairs  map[pairSumsKey]pairSums
 }
+
+// pairSumsKey names the sums of two full-cell entries with thresholds t ≤ t' on S whose
+// disks share a cells.
+type pairSumsKey struct{ a, t, t2 int32 }
+
+// pairSums are, over the lens's sum A, S_QQ = Σ_x P(A = x)·Q(x)·Q'(x), S_QG = Σ P·Q·G',
+// S_GQ = Σ P·G·Q' and S_GG = Σ P·G·G', with Q(x) = P(B ≥ t − x) and
+// G(x) = (x − t)·P(B ≥ t − x) + E[B; B ≥ t − x]: an entry of a full cell has μ = k − t/m
+// (m·μ is whole), so E[T | A = x] = k·Q(x) + G(x)/m and the pair's moments are
+//
+//	E[T·T'] = k²·S_QQ + k·(S_QG + S_GQ)/m + S_GG/m²,  E[1·1'] = S_QQ,
+//	E[1·T'] = k·S_QQ + S_QG/m,  E[T·1'] = k·S_QQ + S_GQ/m,
+//
+// which depend on k only through these factors.
+type pairSums [4]float64
+
+// maxPairMemo bounds a table's memo of pair sums (32 bytes each with its key).
+const maxPairMemo = 1 << 18
 
 // newLatticeTable tabulates the sums of up to m copies of d by repeated convolution,
 // trimming each; nil when that would take more than latticeMaxWork multiply-adds.
@@ -229,4 +254,91 @@ func (lt *latticeTable) pair(a, m int, x, y *latticeEntry, means bool) pairMomen
 		pm.ii, pm.it, pm.ti = ii-x.p*y.p, it-x.p*y.mean, ti-x.mean*y.p
 	}
 	return pm
+}
+
+// pairMemo returns the pairMoments of two nonlinear full-cell entries at threshold k whose
+// disks of m cells share a, from the memoised k-free sums (pairSums) when both entries
+// have μ = k − t/m, as full cells with whole counts do; pair otherwise.
+func (lt *latticeTable) pairMemo(a, m int, k float64, x, y *latticeEntry, means bool) pairMoments {
+	fm := float64(m)
+	if math.Abs(x.mu-(k-float64(x.t)/fm)) > 1e-6 || math.Abs(y.mu-(k-float64(y.t)/fm)) > 1e-6 ||
+		max(abs64(x.t), abs64(y.t)) >= math.MaxInt32 {
+		return lt.pair(a, m, x, y, means)
+	}
+	swap := x.t > y.t
+	t1, t2 := x.t, y.t
+	if swap {
+		t1, t2 = t2, t1
+	}
+	key := pairSumsKey{int32(a), int32(t1), int32(t2)}
+	lt.pairMu.Lock()
+	ps, ok := lt.pairs[key]
+	lt.pairMu.Unlock()
+	if !ok {
+		ps = lt.pairSumsOf(a, m, t1, t2)
+		lt.pairMu.Lock()
+		if lt.pairs == nil {
+			lt.pairs = map[pairSumsKey]pairSums{}
+		}
+		if len(lt.pairs) < maxPairMemo {
+			lt.pairs[key] = ps
+		}
+		lt.pairMu.Unlock()
+	}
+	qq, qg, gq, gg := ps[0], ps[1], ps[2], ps[3]
+	if swap {
+		qg, gq = gq, qg
+	}
+	pm := pairMoments{tt: k*k*qq + k*(qg+gq)/fm + gg/(fm*fm) - x.mean*y.mean}
+	if means {
+		pm.ii = qq - x.p*y.p
+		pm.it = k*qq + qg/fm - x.p*y.mean
+		pm.ti = k*qq + gq/fm - x.mean*y.p
+	}
+	return pm
+}
+
+func abs64(v int64) int64 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+// pairSumsOf computes pairSums for thresholds t1 ≤ t2 over A, the sum of a noises, and B,
+// B' of m − a each: a loop over the x where either entry may fall below its threshold
+// given A = x, and closed sums over the rest, where B never does (Q = P(B ≥ min B) = b_q,
+// G = (x − t)·b_q + b_m with b_m = E[B]):
+//
+//	S_QQ += b_q²·Q_A,  S_QG += b_q·(b_q·(M1_A − t'·Q_A) + b_m·Q_A),
+//	S_GG += b_q²·(M2_A − (t + t')·M1_A + t·t'·Q_A) + b_q·b_m·(2·M1_A − (t + t')·Q_A) + b_m²·Q_A,
+//
+// with Q_A, M1_A, M2_A the suffix sums of A from that x on.
+func (lt *latticeTable) pairSumsOf(a, m int, t1, t2 int64) pairSums {
+	A, B := lt.sums[a], lt.sums[m-a]
+	lo := max(A.lo, t2-B.hi())
+	x0 := max(lo, min(A.hi()+1, t2-B.lo))
+	var qq, qg, gq, gg float64
+	for v := lo; v < x0; v++ {
+		w := A.p[v-A.lo]
+		if w == 0 {
+			continue
+		}
+		q1, m11, _ := B.tail(t1 - v)
+		q2, m12, _ := B.tail(t2 - v)
+		g1 := float64(v-t1)*q1 + m11
+		g2 := float64(v-t2)*q2 + m12
+		qq += w * q1 * q2
+		qg += w * q1 * g2
+		gq += w * g1 * q2
+		gg += w * g1 * g2
+	}
+	bq, bm, _ := B.tail(B.lo)
+	qa, m1a, m2a := A.tail(x0)
+	f1, f2 := float64(t1), float64(t2)
+	qq += bq * bq * qa
+	qg += bq * (bq*(m1a-f2*qa) + bm*qa)
+	gq += bq * (bq*(m1a-f1*qa) + bm*qa)
+	gg += bq*bq*(m2a-(f1+f2)*m1a+f1*f2*qa) + bq*bm*(2*m1a-(f1+f2)*qa) + bm*bm*qa
+	return pairSums{qq, qg, gq, gg}
 }
