@@ -549,9 +549,10 @@ func (e *Engine) approximateThreshold(s *state) *approxCounts {
 		run.lat = e.latticeOf(s.countMech, run.latM)
 	}
 	run.latOnly = s.countVar < minApproxNoiseSD*minApproxNoiseSD
-	if run.latOnly && (run.lat == nil || run.undecidedNearEdge()) {
-		return nil // the expansions do not hold and the sums are not tabulated or do not reach
+	if run.latOnly && (run.lat == nil || !run.edgesAffordable()) {
+		return nil // the expansions do not hold and the exact sums are not tabulated or too dear
 	}
+	run.mixedBudget.Store(maxMixedWork)
 	if run.lat != nil && run.ap.pairs != nil {
 		m2 := float64(run.latM * run.latM)
 		run.latOverlap = make([]int, len(run.ap.pairs.interior))
@@ -710,21 +711,26 @@ type thresholdRun struct {
 	// disks share at offset o. latOnly is set when the noise is too lattice-like for the
 	// expansions (minApproxNoiseSD): every entry that is not in a full cell must then be
 	// decided (beyond latticeDecidedSDs), or the approximation gives up (latFailed).
-	lat                             *latticeTable
-	latM                            int
-	latOverlap                      []int
-	latOnly                         bool
-	latFailed                       atomic.Bool
+	lat        *latticeTable
+	latM       int
+	latOverlap []int
+	latOnly    bool
+	latFailed  atomic.Bool
+	// mixedBudget is what remains of maxMixedWork for the entries near an edge.
+	mixedBudget                     atomic.Int64
 	districtSet, classSet, groupSet []int
 }
 
-// undecidedNearEdge reports whether an entry outside the full cells (within 2R of an edge)
-// is within latticeDecidedSDs of k: a pass over the edge band before any work, so that a
-// setting left to the simulation costs nothing more.
-func (run *thresholdRun) undecidedNearEdge() bool {
+// edgesAffordable reports whether the undecided entries near an edge (within 2R of one,
+// within latticeDecidedSDs of k) can have their exact sums within maxMixedWork: a pass
+// over the edge band before any work, estimating each cell's atoms as the product of its
+// classes' supports but the principal's, so that a setting left to the simulation costs
+// little more than the pass.
+func (run *thresholdRun) edgesAffordable() bool {
 	t, s := run.e.t, run.s
 	rows, cols, C := t.Grid.Rows, t.Grid.Cols, t.Cells()
 	band := 2 * s.sm.RadiusCells()
+	total := 0.0
 	for c := range C {
 		r, col := c/cols, c%cols
 		if r >= band && r < rows-band && col >= band && col < cols-band {
@@ -735,14 +741,33 @@ func (run *thresholdRun) undecidedNearEdge() bool {
 			continue
 		}
 		kp := run.k - run.ap.lattice[c]/2
+		undecided := 0
 		for g := range t.Groups {
 			i := g*C + c
 			if math.Abs(kp-s.mu[i]) <= latticeDecidedSDs*sc && !s.setNeverEntry(i) {
-				return true
+				undecided++
 			}
 		}
+		if undecided == 0 {
+			continue
+		}
+		cl := s.sm.diskClasses(c, c)
+		if len(cl) > maxMixedClasses {
+			return false
+		}
+		atoms, u := 1.0, principal(cl)
+		for j, w := range cl {
+			if j != u {
+				lo, hi := run.lat.sums[w.n].above(mixedPrune)
+				atoms *= float64(max(1, hi-lo))
+			}
+		}
+		// Each entry and, about as dear, its pairs.
+		if total += 2 * float64(undecided) * atoms; total > maxMixedWork {
+			return false
+		}
 	}
-	return false
+	return true
 }
 
 // interiorPairWeights returns the pair weights at each offset of the pair kernel for two
@@ -828,6 +853,13 @@ type pairAcc struct {
 	// entry beyond farTailSDs, whose pairs are left out unless both are exact.
 	exact, far, rare []bool
 	lat              []latticeEntry
+	// mixed[c] is an undecided entry near an edge under the exact sums (mixed.go), nil
+	// elsewhere; mixedMemo memoises them by classes and μ, pairMemo their pairs by their
+	// geometry (lens and rests) and μs, and dists the distributions of lenses and rests.
+	mixed     []*mixedEntry
+	mixedMemo map[string]*mixedEntry
+	pairMemo  map[string]pairMoments
+	dists     map[string]*mixedDist
 }
 
 func (run *thresholdRun) newAcc() *pairAcc {
@@ -843,6 +875,8 @@ func (run *thresholdRun) newAcc() *pairAcc {
 		exact: make([]bool, C), far: make([]bool, C), rare: make([]bool, C)}
 	if run.lat != nil {
 		acc.lat = make([]latticeEntry, C)
+		acc.mixed = make([]*mixedEntry, C)
+		acc.mixedMemo, acc.pairMemo, acc.dists = map[string]*mixedEntry{}, map[string]pairMoments{}, map[string]*mixedDist{}
 	}
 	for q := range acc.cells {
 		acc.cells[q] = make([]float64, C)
@@ -945,6 +979,9 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 			kp := cc.kp
 			exact := full && run.lat != nil
 			acc.exact[c], acc.far[c], acc.rare[c] = exact, false, false
+			if acc.mixed != nil {
+				acc.mixed[c] = nil
+			}
 			if s.setNeverEntry(i) || sc == 0 {
 				skip[c] = true
 				continue
@@ -960,7 +997,15 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 				acc.lat[c] = le
 				p, mean, variance, hit = le.p, le.mean, le.variance, true
 			} else if run.latOnly && math.Abs(a) <= latticeDecidedSDs {
-				run.latFailed.Store(true)
+				// Undecided near an edge: the exact sums over the disk's classes.
+				mx, ok := run.mixedEntry(acc, c, mu)
+				if !ok {
+					run.latFailed.Store(true)
+					skip[c] = true
+					continue
+				}
+				acc.mixed[c] = mx
+				p, mean, variance, hit = mx.p, mx.mean, mx.variance, true
 			}
 			if full && !exact {
 				key := math.Float64bits(mu) + 1
@@ -1016,6 +1061,20 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 				skip[c] = !linear[c] && (variance < negligibleVariance || !run.latOnly && a > certainSDs)
 				acc.far[c] = a > farTailSDs
 				flagged = !run.latOnly
+			} else if mx := acc.mixedAt(c); mx != nil {
+				// Decided by its exact probability: withheld or published in all but
+				// 10⁻¹² of releases (far sharper than latticeDecidedSDs), it pairs as such.
+				flagged = false
+				linear[c], skip[c] = false, variance < negligibleVariance || mx.p < decidedProbability
+				if 1-mx.p < decidedProbability {
+					linear[c] = true
+					clear(row) // T = z: only the first coefficient, s
+					row[0] = sc
+					clear(indRow)
+				}
+				if linear[c] || skip[c] {
+					acc.mixed[c] = nil
+				}
 			}
 			if a > rareSDs && flagged {
 				sum3 += variance
@@ -1069,6 +1128,9 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 	next := 0 // the next row whose entries are to be approximated
 	for c := 0; c < C; c++ {
 		r0, c0 := c/cols, c%cols
+		if c0 == 0 && run.latFailed.Load() {
+			return // the run is simulated instead: nothing of it is read
+		}
 		if c0 == 0 {
 			for ; next < rows && next <= r0+reach; next++ {
 				entryRow(next)
@@ -1128,6 +1190,17 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 				pm.tt, pm.ti = gv*acc.lat[c1].covS, gv*acc.lat[c1].covSI
 			case lin1 && acc.exact[c]:
 				pm.tt, pm.it = gv*acc.lat[c].covS, gv*acc.lat[c].covSI
+			case lin0 && acc.mixedAt(c1) != nil:
+				// c certainly published, c1 undecided near an edge (mixed.go).
+				pm.tt, pm.ti = acc.mixed[c1].linearCov(s.sm.diskClasses(c, c1))
+			case lin1 && acc.mixedAt(c) != nil:
+				pm.tt, pm.it = acc.mixed[c].linearCov(s.sm.diskClasses(c, c1))
+			case acc.mixedAt(c) != nil || acc.mixedAt(c1) != nil:
+				// Two undecided entries, one near an edge: over the lens's atoms.
+				var ok bool
+				if pm, ok = run.mixedPair(acc, c, c1); !ok {
+					run.latFailed.Store(true)
+				}
 			case acc.exact[c] && acc.exact[c1] && run.latOnly:
 				// Two full cells: exact where the expansions do not hold (a lattice-like
 				// noise, or a rare entry's joint tails); the series elsewhere, at a tenth
@@ -1197,6 +1270,68 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 			acc.varNum[dj] += varNum
 		}
 	}
+}
+
+// mixedAt returns cell c's entry near an edge under the exact sums, nil for none.
+func (acc *pairAcc) mixedAt(c int) *mixedEntry {
+	if acc.mixed == nil {
+		return nil
+	}
+	return acc.mixed[c]
+}
+
+// decidedProbability is the probability of the other outcome below which an entry near an
+// edge counts as certainly withheld or published.
+const decidedProbability = 1e-12
+
+// mixedEntry returns the exact moments of entry (g, c) near an edge with smoothed count μ
+// (mixed.go), memoised by its disk's classes and μ: cells along a straight edge repeat.
+func (run *thresholdRun) mixedEntry(acc *pairAcc, c int, mu float64) (*mixedEntry, bool) {
+	cl := run.s.sm.diskClasses(c, c)
+	key := classesKey(cl) + string(binaryFloat(mu))
+	if mx, ok := acc.mixedMemo[key]; ok {
+		return mx, true
+	}
+	mx, ok := run.lat.mixedEntryOf(mu, run.k, cl, &run.mixedBudget)
+	if ok {
+		acc.mixedMemo[key] = mx
+	}
+	return mx, ok
+}
+
+// binaryFloat returns v's 8 bytes.
+func binaryFloat(v float64) []byte {
+	b := math.Float64bits(v)
+	return []byte{byte(b), byte(b >> 8), byte(b >> 16), byte(b >> 24), byte(b >> 32), byte(b >> 40), byte(b >> 48), byte(b >> 56)}
+}
+
+// mixedPair returns the pair moments of two undecided entries of which at least one is
+// near an edge (mixed.go); each is exact (a full cell) or mixed. They are memoised by the
+// lens's and the rests' classes and the two μs, which along an edge repeat.
+func (run *thresholdRun) mixedPair(acc *pairAcc, c, c1 int) (pairMoments, bool) {
+	sm := run.s.sm
+	lens := sm.diskClasses(c, c1)
+	var sides [2]pairSide
+	key := classesKey(lens)
+	for i, cell := range [2]int{c, c1} {
+		if mx := acc.mixedAt(cell); mx != nil {
+			sides[i] = pairSide{mu: mx.mu, mean: mx.mean, p: mx.p, rest: minus(mx.classes, lens)}
+		} else if acc.exact[cell] {
+			le := &acc.lat[cell]
+			sides[i] = pairSide{mu: le.mu, mean: le.mean, p: le.p, rest: minus([]weightClass{{run.latM, run.latM}}, lens)}
+		} else {
+			return pairMoments{}, false // a nonlinear entry outside both: not expected where the noise is lattice-like
+		}
+		key += "|" + classesKey(sides[i].rest) + string(binaryFloat(sides[i].mu))
+	}
+	if pm, ok := acc.pairMemo[key]; ok {
+		return pm, true
+	}
+	pm, ok := run.lat.mixedPair(run.k, &sides[0], &sides[1], lens, acc.dists, &run.mixedBudget)
+	if ok {
+		acc.pairMemo[key] = pm
+	}
+	return pm, ok
 }
 
 // negligibleVariance is the variance (people²) below which an entry's covariances are

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"math"
+	"sort"
 	"sync"
 )
 
@@ -54,6 +55,20 @@ type latticeSum struct {
 	// q[i] = P(S ≥ lo+i), m1[i] = E[S; S ≥ lo+i], m2[i] = E[S²; S ≥ lo+i]; index len(p)
 	// holds 0.
 	q, m1, m2 []float64
+	// mode is the index of the largest probability: the sums of log-concave noises are
+	// log-concave, so p rises to it and falls after.
+	mode int
+}
+
+// above returns the index range [lo, hi) of the probabilities at least tau (empty when
+// none is), by bisection on either side of the mode.
+func (s *latticeSum) above(tau float64) (lo, hi int) {
+	if s.p[s.mode] < tau {
+		return 0, 0
+	}
+	lo = sort.Search(s.mode, func(i int) bool { return s.p[i] >= tau })
+	hi = s.mode + sort.Search(len(s.p)-s.mode, func(i int) bool { return s.p[s.mode+i] < tau })
+	return lo, hi
 }
 
 // tail returns P(S ≥ t), E[S; S ≥ t] and E[S²; S ≥ t].
@@ -73,6 +88,12 @@ func (s *latticeSum) hi() int64 { return s.lo + int64(len(s.p)) - 1 }
 // finish fills the suffix sums.
 func (s *latticeSum) finish() {
 	n := len(s.p)
+	s.mode = 0
+	for i, p := range s.p {
+		if p > s.p[s.mode] {
+			s.mode = i
+		}
+	}
 	s.q, s.m1, s.m2 = make([]float64, n+1), make([]float64, n+1), make([]float64, n+1)
 	for i := n - 1; i >= 0; i-- {
 		v, p := float64(s.lo+int64(i)), s.p[i]

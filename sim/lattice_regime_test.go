@@ -8,8 +8,10 @@ import (
 
 // TestLatticeRegimeApproximatesWhereDecided checks which settings with a lattice-like
 // count noise (SD below 2) the engine approximates on the sample: every count figure of
-// ε = 2, k = 10, r = 2 km (no entry near an edge is undecided), and none of ε = 2, k = 5,
-// r = 1.5 km (entries near an edge are), which the simulation supplies instead.
+// ε = 2, k = 10, r = 2 km (no entry near an edge is undecided) and of ε = 2, k = 5,
+// r = 1.5 km (entries near an edge are, over disks of three sizes: exact sums), and none
+// of ε = 2, k = 5, r = 2 km (undecided entries in corners, whose disks have up to six
+// sizes: too dear), which the simulation supplies instead.
 func TestLatticeRegimeApproximatesWhereDecided(t *testing.T) {
 	e := sim.NewEngine(metroTable(t))
 	for _, c := range []struct {
@@ -18,7 +20,8 @@ func TestLatticeRegimeApproximatesWhereDecided(t *testing.T) {
 	}{
 		{sim.Params{Epsilon: 2, K: 10, RadiusKM: 2}, true},
 		{sim.Params{Epsilon: 10, K: 20, RadiusKM: 5}, true},
-		{sim.Params{Epsilon: 2, K: 5, RadiusKM: 1.5}, false},
+		{sim.Params{Epsilon: 2, K: 5, RadiusKM: 1.5}, true},
+		{sim.Params{Epsilon: 2, K: 5, RadiusKM: 2}, false},
 	} {
 		r, err := e.Evaluate(c.p)
 		if err != nil {
