@@ -490,8 +490,6 @@ type approxCounts struct {
 	// varNum = Var(N), covND = Cov(N, D) for N = Σ_e 1_e·y_e (published sums) and
 	// D = Σ_e T_e (published counts).
 	num, varNum, covND []float64
-	// districtPub[j] = Σ_{e ∈ district j} P(e published), made on first use.
-	districtPub []float64
 }
 
 // approximateThreshold computes approxCounts for s (modeMonteCarlo without
@@ -827,6 +825,13 @@ type entryMemoSlot struct {
 	p, mean, variance float64
 }
 
+// latMemoSlot is one full cell's entry under the exact sums in a worker's memo, by μ
+// (bits + 1; 0 is empty).
+type latMemoSlot struct {
+	key   uint64
+	entry latticeEntry
+}
+
 // entryMemoBits sets the slots of a worker's entry memo, 2^entryMemoBits. A full cell's
 // smoothed count μ takes few values (whole people over the disk's size), most of them
 // many times.
@@ -853,6 +858,7 @@ type pairAcc struct {
 	// entry beyond farTailSDs, whose pairs are left out unless both are exact.
 	exact, far, rare []bool
 	lat              []latticeEntry
+	latMemo          []latMemoSlot
 	// mixed[c] is an undecided entry near an edge under the exact sums (mixed.go), nil
 	// elsewhere; mixedMemo memoises them by classes and μ, pairMemo their pairs by their
 	// geometry (lens and rests) and μs, and dists the distributions of lenses and rests.
@@ -874,8 +880,11 @@ func (run *thresholdRun) newAcc() *pairAcc {
 		skip: make([]bool, C), linear: make([]bool, C), tails: run.e.tailCache(),
 		exact: make([]bool, C), far: make([]bool, C), rare: make([]bool, C)}
 	if run.lat != nil {
-		acc.lat = make([]latticeEntry, C)
-		acc.mixed = make([]*mixedEntry, C)
+		acc.lat = make([]latticeEntry, ring*cols) // the ring of rows pairs reach, as coef
+		acc.latMemo = make([]latMemoSlot, 1<<entryMemoBits)
+		if run.latOnly {
+			acc.mixed = make([]*mixedEntry, C)
+		}
 		acc.mixedMemo, acc.pairMemo, acc.dists = map[string]*mixedEntry{}, map[string]pairMoments{}, map[string]*mixedDist{}
 	}
 	for q := range acc.cells {
@@ -955,6 +964,7 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 	distTail, distRare, classTail, classRare := acc.parts[0], acc.parts[1], acc.parts[2], acc.parts[3]
 	entryRow := func(r int) {
 		base := r % ring * cols * N
+		latBase := r % ring * cols // the row's place in acc.lat
 		fullRow := r >= run.fullLo && r < rows-run.fullLo
 		// Sums kept in locals along the row (no chain of additions through memory):
 		// the group's entrySums, and the mean's sums of the district dj (flushed when
@@ -993,8 +1003,14 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 			var p, mean, variance float64
 			hit := false
 			if exact {
-				le := run.lat.entry(mu, float64(s.p.K), run.latM)
-				acc.lat[c] = le
+				// A full cell's entry depends on μ alone: memoised like the expansion's.
+				key := math.Float64bits(mu) + 1
+				slot := &acc.latMemo[(key*0x9E3779B97F4A7C15)>>(64-entryMemoBits)]
+				if slot.key != key {
+					*slot = latMemoSlot{key, run.lat.entry(mu, float64(s.p.K), run.latM)}
+				}
+				le := &slot.entry
+				acc.lat[latBase+col] = *le
 				p, mean, variance, hit = le.p, le.mean, le.variance, true
 			} else if run.latOnly && math.Abs(a) <= latticeDecidedSDs {
 				// Undecided near an edge: the exact sums over the disk's classes.
@@ -1057,7 +1073,7 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 			// entries outside the full cells are decided): nothing of it is flagged.
 			flagged := true
 			if exact {
-				linear[c] = run.lat.certain(&acc.lat[c], run.latM) || !run.latOnly && a < -certainSDs
+				linear[c] = run.lat.certain(&acc.lat[latBase+col], run.latM) || !run.latOnly && a < -certainSDs
 				skip[c] = !linear[c] && (variance < negligibleVariance || !run.latOnly && a > certainSDs)
 				acc.far[c] = a > farTailSDs
 				flagged = !run.latOnly
@@ -1125,7 +1141,8 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 	gs := run.groupSet[g]
 	reach := kern.reach()
 	ringBase := make([]int, reach+1)
-	next := 0 // the next row whose entries are to be approximated
+	latRing := make([]int, reach+1) // the same rows' places in acc.lat
+	next := 0                       // the next row whose entries are to be approximated
 	for c := 0; c < C; c++ {
 		r0, c0 := c/cols, c%cols
 		if c0 == 0 && run.latFailed.Load() {
@@ -1137,6 +1154,7 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 			}
 			for dy := range ringBase {
 				ringBase[dy] = (r0 + dy) % ring * cols * N
+				latRing[dy] = (r0 + dy) % ring * cols
 			}
 		}
 		if skip[c] || !run.pairs {
@@ -1187,9 +1205,11 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 			case lin0 && acc.exact[c1]:
 				// c certainly published, c1 exact (lattice.go): Cov(T, T') = G·Cov(S', T'),
 				// Cov(T, 1') = G·Cov(S', 1'); T's indicator is 1.
-				pm.tt, pm.ti = gv*acc.lat[c1].covS, gv*acc.lat[c1].covSI
+				le1 := &acc.lat[latRing[o[0]]+c2]
+				pm.tt, pm.ti = gv*le1.covS, gv*le1.covSI
 			case lin1 && acc.exact[c]:
-				pm.tt, pm.it = gv*acc.lat[c].covS, gv*acc.lat[c].covSI
+				le0 := &acc.lat[latRing[0]+c0]
+				pm.tt, pm.it = gv*le0.covS, gv*le0.covSI
 			case lin0 && acc.mixedAt(c1) != nil:
 				// c certainly published, c1 undecided near an edge (mixed.go).
 				pm.tt, pm.ti = acc.mixed[c1].linearCov(s.sm.diskClasses(c, c1))
@@ -1205,7 +1225,7 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 				// Two full cells: exact where the expansions do not hold (a lattice-like
 				// noise, or a rare entry's joint tails); the series elsewhere, at a tenth
 				// of the cost.
-				pm = run.lat.pairMemo(run.latOverlap[oi], run.latM, float64(s.p.K), &acc.lat[c], &acc.lat[c1], withMeans)
+				pm = run.lat.pairMemo(run.latOverlap[oi], run.latM, float64(s.p.K), &acc.lat[latRing[0]+c0], &acc.lat[latRing[o[0]]+c2], withMeans)
 			case acc.far[c] || acc.far[c1]:
 				continue // a rare phantom's pair outside the exact sums: left out (flagged)
 			default:
@@ -1272,6 +1292,13 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 	}
 }
 
+// ringIndex returns the index of cell c in the ring of rows a worker keeps (lat, as coef):
+// row r at (r mod ring)·cols.
+func (acc *pairAcc) ringIndex(c, cols int) int {
+	ring := len(acc.lat) / cols
+	return c/cols%ring*cols + c%cols
+}
+
 // mixedAt returns cell c's entry near an edge under the exact sums, nil for none.
 func (acc *pairAcc) mixedAt(c int) *mixedEntry {
 	if acc.mixed == nil {
@@ -1317,7 +1344,7 @@ func (run *thresholdRun) mixedPair(acc *pairAcc, c, c1 int) (pairMoments, bool) 
 		if mx := acc.mixedAt(cell); mx != nil {
 			sides[i] = pairSide{mu: mx.mu, mean: mx.mean, p: mx.p, rest: minus(mx.classes, lens)}
 		} else if acc.exact[cell] {
-			le := &acc.lat[cell]
+			le := &acc.lat[acc.ringIndex(cell, run.e.t.Grid.Cols)]
 			sides[i] = pairSide{mu: le.mu, mean: le.mean, p: le.p, rest: minus([]weightClass{{run.latM, run.latM}}, lens)}
 		} else {
 			return pairMoments{}, false // a nonlinear entry outside both: not expected where the noise is lattice-like
@@ -1368,23 +1395,10 @@ func meanByDelta(mn, md, vn, vd, cnd float64) (mean, variance, pDefined float64,
 	return mean, variance, pDefined, sdD <= maxMeanCV*md
 }
 
-// maxUndefinedShare is the largest union bound on the share of releases in which a
+// maxUndefinedShare is the largest bound E[D]/k on the share of releases in which a
 // district publishes anyone for which its mean is stated undefined without simulation;
 // the bound is then its P(defined), within this of the truth.
 const maxUndefinedShare = 0.01
-
-// districtPublish returns Σ_e P(e published) over district j's entries, summing every
-// district's on first use.
-func (ac *approxCounts) districtPublish(t *Table, j int) float64 {
-	if ac.districtPub == nil {
-		C := t.Cells()
-		ac.districtPub = make([]float64, len(t.DistrictNames))
-		for i, p := range ac.publish {
-			ac.districtPub[t.District[i%C]] += p
-		}
-	}
-	return ac.districtPub[j]
-}
 
 // maxMeanCV is the largest coefficient of variation of a district's published count for
 // which its mean is approximated by the delta method; beyond it the mean is simulated.
@@ -1470,10 +1484,11 @@ func (e *Engine) approximateMean(s *state, ac *approxCounts, counts []Estimate, 
 		if ac == nil || ac.num == nil {
 			return 0, 0, 0, false
 		}
-		// A district that publishes anyone in at most 1 % of releases (the union bound
-		// P(any published) ≤ Σ_e P_e) has no mean in most releases: stated, not simulated.
-		if pub := ac.districtPublish(t, j); pub <= maxUndefinedShare {
-			return math.NaN(), math.NaN(), pub, true
+		// A district that publishes anyone in at most 1 % of releases has no mean in most
+		// releases: stated, not simulated. A published entry has T_e ≥ k ≥ 1, so
+		// P(any published) ≤ Σ_e P_e ≤ E[D]/k (union bound).
+		if k := float64(s.p.K); k >= 1 && ac.setMean[set]/k <= maxUndefinedShare {
+			return math.NaN(), math.NaN(), max(0, ac.setMean[set]/k), true
 		}
 		if !ac.setTrusted[set] {
 			return 0, 0, 0, false
