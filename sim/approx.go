@@ -1225,7 +1225,7 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 				// Two full cells: exact where the expansions do not hold (a lattice-like
 				// noise, or a rare entry's joint tails); the series elsewhere, at a tenth
 				// of the cost.
-				pm = run.lat.pairMemo(run.latOverlap[oi], run.latM, float64(s.p.K), &acc.lat[latRing[0]+c0], &acc.lat[latRing[o[0]]+c2], withMeans)
+				pm = run.lat.pairMemo(run.latOverlap[oi], run.latM, &acc.lat[latRing[0]+c0], &acc.lat[latRing[o[0]]+c2], withMeans)
 			case acc.far[c] || acc.far[c1]:
 				continue // a rare phantom's pair outside the exact sums: left out (flagged)
 			default:

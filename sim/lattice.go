@@ -134,13 +134,8 @@ type pairSumsKey struct{ a, t, t2 int32 }
 
 // pairSums are, over the lens's sum A, S_QQ = Σ_x P(A = x)·Q(x)·Q'(x), S_QG = Σ P·Q·G',
 // S_GQ = Σ P·G·Q' and S_GG = Σ P·G·G', with Q(x) = P(B ≥ t − x) and
-// G(x) = (x − t)·P(B ≥ t − x) + E[B; B ≥ t − x]: an entry of a full cell has μ = k − t/m
-// (m·μ is whole), so E[T | A = x] = k·Q(x) + G(x)/m and the pair's moments are
-//
-//	E[T·T'] = k²·S_QQ + k·(S_QG + S_GQ)/m + S_GG/m²,  E[1·1'] = S_QQ,
-//	E[1·T'] = k·S_QQ + S_QG/m,  E[T·1'] = k·S_QQ + S_GQ/m,
-//
-// which depend on k only through these factors.
+// G(x) = (x − t)·P(B ≥ t − x) + E[B; B ≥ t − x]: they depend on the thresholds alone,
+// not on k or μ (pairMemo).
 type pairSums [4]float64
 
 // maxPairMemo bounds a table's memo of pair sums (32 bytes each with its key).
@@ -233,88 +228,50 @@ func (lt *latticeTable) certain(x *latticeEntry, m int) bool {
 	return x.t <= lt.sums[m].lo
 }
 
-// pair returns the pairMoments of two nonlinear full-cell entries whose disks of m cells
-// share a: E[T·T'] = Σ_x P(A = x)·F(x)·F'(x) (see the file's comment) and likewise for the
-// indicators when means is set. Where both are certainly published given A = x (x at or
-// above x₀ = max(t, t') − min B), F = α + β·x and the sum over that range is closed:
-// Σ P(A=x)(α + βx)(α' + βx) = αα'·P(A ≥ x₀) + β(α + α')·E[A; A ≥ x₀] + β²·E[A²; A ≥ x₀].
-func (lt *latticeTable) pair(a, m int, x, y *latticeEntry, means bool) pairMoments {
-	A, B := lt.sums[a], lt.sums[m-a]
+// pairMemo returns the pairMoments of two nonlinear full-cell entries whose disks of m
+// cells share a, from the memoised sums of their thresholds (pairSums): with
+// κ = μ + t/m (k itself for a full cell, whose m·μ is whole), E[T | A = x] = κ·Q(x) + G(x)/m,
+// so
+//
+//	E[T·T'] = κκ'·S_QQ + (κ·S_QG + κ'·S_GQ)/m + S_GG/m²,  E[1·1'] = S_QQ,
+//	E[1·T'] = κ'·S_QQ + S_QG/m,  E[T·1'] = κ·S_QQ + S_GQ/m.
+func (lt *latticeTable) pairMemo(a, m int, x, y *latticeEntry, means bool) pairMoments {
 	fm := float64(m)
-	tmax := max(x.t, y.t)
-	lo := max(A.lo, tmax-B.hi())
-	x0 := max(lo, min(A.hi()+1, tmax-B.lo))
-	var tt, ii, it, ti float64
-	for v := lo; v < x0; v++ {
-		w := A.p[v-A.lo]
-		if w == 0 {
-			continue
-		}
-		fv := float64(v) / fm
-		q1, m11, _ := B.tail(x.t - v)
-		q2, m12, _ := B.tail(y.t - v)
-		f1 := (x.mu+fv)*q1 + m11/fm
-		f2 := (y.mu+fv)*q2 + m12/fm
-		tt += w * f1 * f2
-		if means {
-			ii += w * q1 * q2
-			it += w * q1 * f2
-			ti += w * f1 * q2
-		}
-	}
-	// The closed tail x ≥ x₀, where B never falls below either threshold.
-	bq, bm, _ := B.tail(B.lo)
-	qa, m1a, m2a := A.tail(x0)
-	alpha1, alpha2, beta := x.mu*bq+bm/fm, y.mu*bq+bm/fm, bq/fm
-	tt += alpha1*alpha2*qa + beta*(alpha1+alpha2)*m1a + beta*beta*m2a
-	pm := pairMoments{tt: tt - x.mean*y.mean}
-	if means {
-		ii += bq * bq * qa
-		it += bq * (alpha2*qa + beta*m1a)
-		ti += bq * (alpha1*qa + beta*m1a)
-		pm.ii, pm.it, pm.ti = ii-x.p*y.p, it-x.p*y.mean, ti-x.mean*y.p
-	}
-	return pm
-}
-
-// pairMemo returns the pairMoments of two nonlinear full-cell entries at threshold k whose
-// disks of m cells share a, from the memoised k-free sums (pairSums) when both entries
-// have μ = k − t/m, as full cells with whole counts do; pair otherwise.
-func (lt *latticeTable) pairMemo(a, m int, k float64, x, y *latticeEntry, means bool) pairMoments {
-	fm := float64(m)
-	if math.Abs(x.mu-(k-float64(x.t)/fm)) > 1e-6 || math.Abs(y.mu-(k-float64(y.t)/fm)) > 1e-6 ||
-		max(abs64(x.t), abs64(y.t)) >= math.MaxInt32 {
-		return lt.pair(a, m, x, y, means)
-	}
 	swap := x.t > y.t
 	t1, t2 := x.t, y.t
 	if swap {
 		t1, t2 = t2, t1
 	}
-	key := pairSumsKey{int32(a), int32(t1), int32(t2)}
-	lt.pairMu.Lock()
-	ps, ok := lt.pairs[key]
-	lt.pairMu.Unlock()
-	if !ok {
-		ps = lt.pairSumsOf(a, m, t1, t2)
+	var ps pairSums
+	if max(abs64(t1), abs64(t2)) >= math.MaxInt32 {
+		ps = lt.pairSumsOf(a, m, t1, t2) // beyond the key's range: not memoised
+	} else {
+		key := pairSumsKey{int32(a), int32(t1), int32(t2)}
 		lt.pairMu.Lock()
-		if lt.pairs == nil {
-			lt.pairs = map[pairSumsKey]pairSums{}
-		}
-		if len(lt.pairs) < maxPairMemo {
-			lt.pairs[key] = ps
-		}
+		cached, ok := lt.pairs[key]
 		lt.pairMu.Unlock()
+		if ps = cached; !ok {
+			ps = lt.pairSumsOf(a, m, t1, t2)
+			lt.pairMu.Lock()
+			if lt.pairs == nil {
+				lt.pairs = map[pairSumsKey]pairSums{}
+			}
+			if len(lt.pairs) < maxPairMemo {
+				lt.pairs[key] = ps
+			}
+			lt.pairMu.Unlock()
+		}
 	}
 	qq, qg, gq, gg := ps[0], ps[1], ps[2], ps[3]
 	if swap {
 		qg, gq = gq, qg
 	}
-	pm := pairMoments{tt: k*k*qq + k*(qg+gq)/fm + gg/(fm*fm) - x.mean*y.mean}
+	kx, ky := x.mu+float64(x.t)/fm, y.mu+float64(y.t)/fm
+	pm := pairMoments{tt: kx*ky*qq + (kx*qg+ky*gq)/fm + gg/(fm*fm) - x.mean*y.mean}
 	if means {
 		pm.ii = qq - x.p*y.p
-		pm.it = k*qq + qg/fm - x.p*y.mean
-		pm.ti = k*qq + gq/fm - x.mean*y.p
+		pm.it = ky*qq + qg/fm - x.p*y.mean
+		pm.ti = kx*qq + gq/fm - x.mean*y.p
 	}
 	return pm
 }
