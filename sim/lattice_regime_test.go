@@ -65,3 +65,26 @@ func TestUndefinedMeanIsStated(t *testing.T) {
 		t.Errorf("district north-west publishes %v people on average: the fixture no longer tests the rule", total.Expected)
 	}
 }
+
+// TestCheckOfAnUnseenRareCount: a district that publishes someone in about one release in
+// 5,000 is 0 in every one of a few hundred simulated releases; the check must not call its
+// approximation (a small expected value and SD) a disagreement, and must still call one
+// that expects a count the simulation would have seen.
+func TestCheckOfAnUnseenRareCount(t *testing.T) {
+	p := sim.Params{Epsilon: 2, K: 5, RadiusKM: 1.5}
+	approx := &sim.Report{Params: p, Estimands: []sim.Estimate{
+		{Name: "district north-west", Kind: sim.KindDistrict, Method: sim.MethodApprox, Expected: 0.001, Variance: 0.0058, RMSE: 2051, PDefined: 1},
+		{Name: "district north", Kind: sim.KindDistrict, Method: sim.MethodApprox, Expected: 0.5, Variance: 4, RMSE: 1906, PDefined: 1},
+	}}
+	mc := &sim.Report{Params: p, Iterations: 640, Estimands: []sim.Estimate{
+		{Name: "district north-west", Kind: sim.KindDistrict, PDefined: 1},
+		{Name: "district north", Kind: sim.KindDistrict, PDefined: 1},
+	}}
+	r := sim.Merge(approx, mc)
+	if c := r.Estimands[0].Check; c == nil || !c.Agrees {
+		t.Errorf("rare count: check %+v, want agrees (640 releases × 0.001/5 = 0.13 expected to show it)", c)
+	}
+	if c := r.Estimands[1].Check; c == nil || c.Agrees {
+		t.Errorf("count of 0.5 on average: check %+v, want a disagreement (640 × 0.5/5 = 64 releases should have shown it)", c)
+	}
+}
