@@ -731,38 +731,23 @@ func (e *Engine) setsOfParts(perGroup, perDistrict, perClass []float64) []float6
 // sums over the groups of each cell are perCell and over the cells of each group
 // perGroup (see reduce).
 func (e *Engine) reduceCells(perCell, perGroup []float64) []float64 {
-	t := e.t
-	out := make([]float64, len(e.sets))
-	ix := e.ix
-	if ix.total >= 0 {
-		out[ix.total] = weighted(perCell, nil)
-	}
-	for g, i := range ix.groupSet {
-		if i >= 0 {
-			out[i] = perGroup[g]
-		}
-	}
+	t, ix := e.t, e.ix
+	var class []float64
 	district := make([]float64, len(ix.district))
-	if len(ix.district) > 1 {
+	if len(ix.district) > 1 { // one district is the total itself
 		for c, v := range perCell {
 			district[t.District[c]] += v
 		}
 	}
-	for j, i := range ix.district {
-		if i >= 0 {
-			out[i] = district[j]
-		}
-	}
 	if t.DensityClass != nil {
-		var class [len(DensityNames)]float64
+		class = make([]float64, len(DensityNames))
 		for c, v := range perCell {
 			class[t.DensityClass[c]] += v
 		}
-		for j, i := range ix.class {
-			if i >= 0 {
-				out[i] = class[j]
-			}
-		}
+	}
+	out := e.setsOfParts(perGroup, district, class)
+	if ix.total >= 0 {
+		out[ix.total] = weighted(perCell, nil) // over the cells, as the other sets
 	}
 	return out
 }

@@ -120,8 +120,7 @@ func trimmed(lo int64, p []float64) (int64, []float64) {
 
 // latticeTable holds sums[j], the sum of j noises, for j = 0 … m.
 type latticeTable struct {
-	noise *IntNoise
-	sums  []*latticeSum
+	sums []*latticeSum
 	// pairs memoises pairSums by (a, t, t'), shared by every evaluation with this noise
 	// and disk size (k does not enter them), up to maxPairMemo entries.
 	pairMu sync.Mutex
@@ -145,7 +144,7 @@ const maxPairMemo = 1 << 18
 // trimming each; nil when that would take more than latticeMaxWork multiply-adds.
 func newLatticeTable(d *IntNoise, m int) *latticeTable {
 	lo1, p1 := trimmed(d.Lo, d.P)
-	lt := &latticeTable{noise: d, sums: make([]*latticeSum, m+1)}
+	lt := &latticeTable{sums: make([]*latticeSum, m+1)}
 	lt.sums[0] = &latticeSum{lo: 0, p: []float64{1}}
 	lt.sums[0].finish()
 	work := 0
