@@ -1055,6 +1055,12 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 			switch {
 			case a > farTailSDs || !run.pairs:
 				// left out of the pairs (below)
+			case run.latOnly && (exact || acc.mixedAt(c) != nil):
+				// Its pairs come from the exact sums; the series reads it only when it is
+				// certainly published, through the first coefficient.
+				clear(row)
+				row[0] = sc
+				clear(indRow)
 			case a < -certainSDs:
 				clear(row) // T = z: only the first coefficient, s
 				row[0] = sc
