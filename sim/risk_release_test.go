@@ -91,8 +91,26 @@ func CheckRiskAgainstReleases(t *testing.T, tbl *Table, p Params, c CrowdRisk, r
 		}
 		return m.mean
 	}
+	// A rare share shows in a few hundred releases once or never, and its sample variance
+	// says nothing: floor the variance at E·w, w the largest single entry's share of
+	// people among those above the threshold (the variance of a sum of independent
+	// publications of entries of share at most w is at most E·w).
+	var biggest [3]float64
+	people := float64(tbl.People())
+	for e, n := range tbl.Count {
+		m := float64(n)
+		if crowd != nil {
+			m = crowd[e]
+		}
+		for j, th := range RiskThresholds {
+			if n > 0 && 1/m > th {
+				biggest[j] = max(biggest[j], float64(n)/people)
+			}
+		}
+	}
 	for j := range shares {
-		realised[j] = within("share above "+RiskThresholdNames[j], shares[j], c.AtRisk[j], 0, 0)
+		sd := math.Sqrt(c.AtRisk[j] * biggest[j])
+		realised[j] = within("share above "+RiskThresholdNames[j], shares[j], c.AtRisk[j], sd, 0)
 	}
 	u, h := c.UniquesPublished, c.HighestRisk
 	within("uniques published", uniques, u.Mean, u.SD, u.MCSE)
