@@ -102,7 +102,7 @@ func BenchmarkKnobChangeMetro(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		// Complete: only a mean the delta method cannot trust may wait for the simulation.
+		// Complete: only a mean the quadrature cannot trust may wait for the simulation.
 		if r.Map.Pending || r.CrowdPending {
 			b.Fatalf("%+v: map or risk pending", r.Params)
 		}
