@@ -34,7 +34,8 @@ eval gives at once every figure that is exact (a closed form) or approximated (a
 deterministic approximation validated to within %.0f %% of the figure's RMSE in its expected
 value and %.0f %% in its standard deviation). Each figure names its method: exact, approx, or
 MC ±se for one simulated because it has neither. Only such a figure makes eval run the
-Monte Carlo, for at most --mc-time; a setting without one returns at once.
+Monte Carlo, until its standard error is within %.0f %% of its RMSE or for at most
+--mc-time; a setting without one returns at once.
 
 --confirm checks the approximations: it simulates releases for --mc-time and reports,
 per approximated figure, whether the simulation agrees with it (within the stated bound
@@ -45,7 +46,7 @@ with --confirm each approximated estimand a "check" object.
 A figure the simulation did not reach is printed as "not computed" (null in --json),
 never as 0, and eval then exits with status 3 after printing the report, so that a script
 cannot read a missing figure as "no risk". Bad flags or data exit with status 2.`,
-			100*sim.ApproxBound.MeanOfRMSE, 100*sim.ApproxBound.SDRelative),
+			100*sim.ApproxBound.MeanOfRMSE, 100*sim.ApproxBound.SDRelative, 100*sim.ApproxBound.MeanOfRMSE),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			l, p, err := loadAt(data, &knobs)
@@ -120,7 +121,14 @@ func evaluate(ctx context.Context, engine *sim.Engine, p sim.Params, knobs *knob
 	ctx, cancel := context.WithTimeout(ctx, knobs.mcTime)
 	defer cancel()
 	bar := newProgressBar(status, "Monte Carlo")
-	mc, err := engine.MonteCarlo(ctx, p, sim.MCOptions{Seed: knobs.seed}, func(r *sim.Report) {
+	// Only the pending figures are waited for, until their standard error is within the
+	// bound the approximations are validated to (a share of the RMSE).
+	needed := make([]bool, len(rep.Estimands))
+	for i, est := range rep.Estimands {
+		needed[i] = est.Pending
+	}
+	opt := sim.MCOptions{Seed: knobs.seed, Needed: needed, TargetRelSE: sim.ApproxBound.MeanOfRMSE}
+	mc, err := engine.MonteCarlo(ctx, p, opt, func(r *sim.Report) {
 		bar.status(fmt.Sprintf("simulating releases: %s", thousands(int64(r.Iterations))))
 	})
 	bar.done()

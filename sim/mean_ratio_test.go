@@ -137,3 +137,21 @@ func TestLinearMeanTrustedHolds(t *testing.T) {
 		t.Error("no declined single-noise count was actually off: the rule declines for nothing")
 	}
 }
+
+// TestConvergedOnlyOnNeeded checks that MCOptions.Needed limits the convergence check to
+// the figures it marks: a figure far from its target holds the run only when needed.
+func TestConvergedOnlyOnNeeded(t *testing.T) {
+	r := &Report{Estimands: []Estimate{
+		{Variance: 4, RMSE: 2, MCSE: 0.001, MCSEVariance: 0.001},
+		{Variance: 4, RMSE: 2, MCSE: 1, MCSEVariance: 1}, // far from 2 % of its RMSE
+	}}
+	if converged(r, 0.02, nil) {
+		t.Error("converged with a figure far from its target and no Needed")
+	}
+	if !converged(r, 0.02, []bool{true, false}) {
+		t.Error("not converged although the only needed figure is precise")
+	}
+	if converged(r, 0.02, []bool{false, true}) {
+		t.Error("converged although the needed figure is far from its target")
+	}
+}

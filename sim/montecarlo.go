@@ -20,6 +20,10 @@ type MCOptions struct {
 	// TargetRelSE stops the run once every simulated figure's standard error is at most
 	// this share of its estimand's RMSE (after at least 8 batches); 0 means 0.005.
 	TargetRelSE float64
+	// Needed, when not nil, limits the convergence check to the estimands it marks (by
+	// index in Report.Estimands): the figures the caller lacks. Every figure is still
+	// simulated.
+	Needed []bool
 	// BatchSize is the number of releases per batch; 0 means 64.
 	BatchSize int
 	// ProgressEvery is the least time between progress reports; 0 means 100 ms.
@@ -127,7 +131,7 @@ func (e *Engine) MonteCarlo(ctx context.Context, p Params, opt MCOptions, progre
 			done := total.n >= opt.MaxIterations
 			if !done && len(batchVar) >= 8 {
 				report = e.mcReport(s, base, total, batchVar)
-				done = converged(report, opt.TargetRelSE)
+				done = converged(report, opt.TargetRelSE, opt.Needed)
 			}
 			if done {
 				report = e.mcReport(s, base, total, batchVar)
@@ -143,13 +147,16 @@ func (e *Engine) MonteCarlo(ctx context.Context, p Params, opt MCOptions, progre
 	}
 }
 
-// converged reports whether every Monte Carlo variance has relative SE ≤ target.
-// converged reports whether every simulated figure is known to within target of its
+// converged reports whether every simulated figure (every one needed marks, when needed
+// is not nil) is known to within target of its
 // estimand's RMSE: MCSE(E[T]) ≤ target·RMSE and SE(SD) ≈ SE(Var)/(2·SD) ≤ target·RMSE.
 // Measuring precision against the RMSE keeps a nearly withheld district (variance near 0,
 // bias large) from holding the run forever.
-func converged(r *Report, target float64) bool {
-	for _, est := range r.Estimands {
+func converged(r *Report, target float64, needed []bool) bool {
+	for i, est := range r.Estimands {
+		if needed != nil && (i >= len(needed) || !needed[i]) {
+			continue
+		}
 		if est.Exact || est.Pending || est.Variance == 0 || math.IsNaN(est.Variance) {
 			continue
 		}
