@@ -1427,14 +1427,16 @@ func meanOfRatio(mn, md, vn, vd, cnd float64) (mean, variance, pDefined float64,
 //
 // lo = max(MinMeanCount, md − 10·sd), hi = md + 10·sd, by Simpson's rule in u = log x,
 // which resolves both the normal's bulk (width sd/md in u) and the steep 1/x near
-// MinMeanCount; the step is a tenth of the bulk's width in u (at most 0.01), and what
-// lies beyond 10 SDs is below 10⁻²².
+// MinMeanCount; the step is a tenth of the bulk's width in u (at most 0.01; four times
+// that below md/2), and what lies beyond 10 SDs is below 10⁻²².
 func ratioIntegrals(md, sd float64) (inv1, inv2, low1, low2 float64) {
 	lo, hi := math.Max(MinMeanCount, md-10*sd), md+10*sd
 	a, b := math.Log(lo), math.Log(hi)
 	split := math.Min(b, math.Max(a, math.Log(md/2)))
 	h := math.Min(0.01, sd/hi/10)
-	low1, low2 = simpsonInverseMoments(md, sd, a, split, h)
+	// Below md/2 the density falls off at a log-rate of about 1/(4cv²) per unit of u
+	// (cv = sd/md): four times the step still resolves it to 10⁻⁴ where it matters.
+	low1, low2 = simpsonInverseMoments(md, sd, a, split, 4*h)
 	inv1, inv2 = simpsonInverseMoments(md, sd, split, b, h)
 	return inv1 + low1, inv2 + low2, low1, low2
 }
@@ -1557,7 +1559,7 @@ func (e *Engine) approximateMean(s *state, ac *approxCounts, counts []Estimate, 
 	case modeEntrywise:
 		if s.entrywiseMeans == nil {
 			// Every district's sums in one pass over the entries (first call only).
-			s.entrywiseMeans = make([][5]float64, len(t.DistrictNames))
+			s.entrywiseMeans = make([][6]float64, len(t.DistrictNames))
 			for g := range t.Groups {
 				lo := g * C
 				for c, p := range s.publish[lo : lo+C] {
@@ -1572,11 +1574,23 @@ func (e *Engine) approximateMean(s *state, ac *approxCounts, counts []Estimate, 
 					m[2] += s.entryVar[i]
 					m[3] += sum * s.entryMean[i] * (1 - p)
 					m[4] += sum*sum*p*(1-p) + sumVar*p
+					m[5] += math.Log1p(-p)
 				}
 			}
 		}
 		m := s.entrywiseMeans[j]
 		mn, md, vd, cnd, vn = m[0], m[1], m[2], m[3], m[4]
+		// Independent entries: the district publishes nobody with probability Π(1 − P_e),
+		// exactly. Below MinPDefined that is all its mean needs.
+		exactDefined := -math.Expm1(m[5])
+		if exactDefined < MinPDefined {
+			return math.NaN(), math.NaN(), exactDefined, true
+		}
+		if !(md > 0) || math.Sqrt(math.Max(0, vd)) > maxThresholdMeanCV*md {
+			return 0, 0, 0, false
+		}
+		mean, variance, _, ok = meanOfRatio(mn, md, vn, vd, cnd)
+		return mean, variance, exactDefined, ok
 	case modeMonteCarlo:
 		if ac == nil || ac.num == nil {
 			return 0, 0, 0, false

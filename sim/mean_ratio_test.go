@@ -155,3 +155,17 @@ func TestConvergedOnlyOnNeeded(t *testing.T) {
 		t.Error("converged although the needed figure is far from its target")
 	}
 }
+
+// BenchmarkMeanOfRatio times one district mean's quadrature: a count of CV 1 % (the
+// bulk only) and one of CV 15 % (down to D = 1).
+func BenchmarkMeanOfRatio(b *testing.B) {
+	for _, cv := range []float64{0.01, 0.15} {
+		b.Run(fmt.Sprintf("cv=%g", cv), func(b *testing.B) {
+			md := 5000.0
+			sd := cv * md
+			for range b.N {
+				meanOfRatio(3e4*md, md, 1e6*sd*sd, sd*sd, 0)
+			}
+		})
+	}
+}
