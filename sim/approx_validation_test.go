@@ -927,8 +927,8 @@ func compareLibrary(l *checkList, tbl *sim.Table, approx *sim.Report, draws, mod
 		}
 		xs := draws[i]
 		n := float64(len(xs))
-		mean, variance, mu4 := centralMoments(xs)
-		_, modelVar, modelMu4 := centralMoments(model[i])
+		mean, variance, mu4 := sim.CentralMoments(xs)
+		_, modelVar, modelMu4 := sim.CentralMoments(model[i])
 		s := math.Sqrt(variance)
 		bias := mean - est.Truth
 		rmse := math.Sqrt(bias*bias + s*s)
@@ -940,23 +940,6 @@ func compareLibrary(l *checkList, tbl *sim.Table, approx *sim.Report, draws, mod
 		l.add(name, "library E "+est.Kind, est.Expected, mean, math.Max(seFactor*sigma/math.Sqrt(n)+sim.ApproxBound.MeanOfRMSE*rmse, floorE), rmse)
 		l.add(name, "library SD "+est.Kind, math.Sqrt(est.Variance), s, math.Max(seFactor*seSD+sim.ApproxBound.SDRelative*s, floorSD), s)
 	}
-}
-
-// centralMoments returns the mean, the sample variance (n − 1) and the fourth central
-// moment (n) of xs.
-func centralMoments(xs []float64) (mean, variance, mu4 float64) {
-	n := float64(len(xs))
-	for _, x := range xs {
-		mean += x
-	}
-	mean /= n
-	var sq, q4 float64
-	for _, x := range xs {
-		d := (x - mean) * (x - mean)
-		sq += d
-		q4 += d * d
-	}
-	return mean, sq / (n - 1), q4 / n
 }
 
 // kindSummary is one row of the summary table.

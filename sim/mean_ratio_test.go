@@ -7,6 +7,23 @@ import (
 	"testing"
 )
 
+// CentralMoments returns the mean, the sample variance (n − 1) and the fourth central
+// moment (n) of xs (exported for the validation in package sim_test).
+func CentralMoments(xs []float64) (mean, variance, mu4 float64) {
+	n := float64(len(xs))
+	for _, x := range xs {
+		mean += x
+	}
+	mean /= n
+	var sq, q4 float64
+	for _, x := range xs {
+		d := (x - mean) * (x - mean)
+		sq += d
+		q4 += d * d
+	}
+	return mean, sq / (n - 1), q4 / n
+}
+
 // ratioDraws returns the share of draws with D ≥ MinMeanCount and the sample mean, the
 // sample variance and their standard errors of N/D over those draws.
 func ratioDraws(n int, draw func() (num, den float64)) (p, mean, variance, seMean, seVar float64) {
@@ -18,19 +35,8 @@ func ratioDraws(n int, draw func() (num, den float64)) (p, mean, variance, seMea
 		}
 	}
 	m := float64(len(ratios))
-	for _, r := range ratios {
-		mean += r
-	}
-	mean /= m
-	var m2, m4 float64
-	for _, r := range ratios {
-		d := (r - mean) * (r - mean)
-		m2 += d
-		m4 += d * d
-	}
-	variance = m2 / (m - 1)
-	m4 /= m
-	return m / float64(n), mean, variance, math.Sqrt(variance / m), math.Sqrt(math.Max(0, m4-variance*variance) / m)
+	mean, variance, mu4 := CentralMoments(ratios)
+	return m / float64(n), mean, variance, math.Sqrt(variance / m), math.Sqrt(math.Max(0, mu4-variance*variance) / m)
 }
 
 // TestMeanOfRatioMatchesDraws checks the quadrature against draws from the model it
