@@ -1535,16 +1535,19 @@ func (e *Engine) districtSetIndex(j int) int {
 //     E[D] = Σ mask·(K n), Var N = (σ_S²/σ²)·Var D, Cov(N, D) = 0 (independent noises);
 //   - a noisy threshold without smoothing: independent entries with P_e = P(published),
 //     E[N] = Σ P_e·S_e, Cov(N, D) = Σ S_e·E[T_e]·(1 − P_e),
-//     Var N = Σ S_e²·P_e(1 − P_e) + σ_S²·P_e;
+//     Var N = Σ S_e²·P_e(1 − P_e) + σ_S²·P_e, and P(defined) = 1 − Π(1 − P_e) exactly;
+//     where D's CV exceeds maxThresholdMeanCV, the exact sums of entrywiseMean;
 //   - a noisy threshold after smoothing: approximateThreshold's sums.
 //
-// counts are the count estimands already computed (for Var D). ok is false when the
+// counts are the count estimands already computed (for Var D). exact is set where the
+// figures are exact (entrywiseMean, or an exact P(defined) below MinPDefined alone). ok
+// is false when the
 // figure is to be simulated instead: post-processing; without a threshold on noisy counts,
 // a count too far from normal for the quadrature (linearMeanTrusted); under one, a
 // coefficient of variation of D above maxThresholdMeanCV.
-func (e *Engine) approximateMean(s *state, ac *approxCounts, counts []Estimate, j int, approximate bool) (mean, variance, pDefined float64, ok bool) {
+func (e *Engine) approximateMean(s *state, ac *approxCounts, counts []Estimate, j int, approximate bool) (mean, variance, pDefined float64, exact, ok bool) {
 	if !approximate || s.p.PostProcessed() || s.countMech.None() {
-		return 0, 0, 0, false
+		return 0, 0, 0, false, false
 	}
 	t := e.t
 	C := t.Cells()
@@ -1584,37 +1587,40 @@ func (e *Engine) approximateMean(s *state, ac *approxCounts, counts []Estimate, 
 		// exactly. Below MinPDefined that is all its mean needs.
 		exactDefined := -math.Expm1(m[5])
 		if exactDefined < MinPDefined {
-			return math.NaN(), math.NaN(), exactDefined, true
+			return math.NaN(), math.NaN(), exactDefined, true, true
 		}
-		if !(md > 0) || math.Sqrt(math.Max(0, vd)) > maxThresholdMeanCV*md {
-			return 0, 0, 0, false
+		if md > 0 && math.Sqrt(math.Max(0, vd)) <= maxThresholdMeanCV*md {
+			mean, variance, _, ok = meanOfRatio(mn, md, vn, vd, cnd)
+			return mean, variance, exactDefined, false, ok
 		}
-		mean, variance, _, ok = meanOfRatio(mn, md, vn, vd, cnd)
-		return mean, variance, exactDefined, ok
+		// A count too skewed for the quadrature: the exact sums over its entries.
+		mean, variance, pDefined, ok = e.entrywiseMean(s, j)
+		return mean, variance, pDefined, true, ok
 	case modeMonteCarlo:
 		if ac == nil || ac.num == nil {
-			return 0, 0, 0, false
+			return 0, 0, 0, false, false
 		}
 		// A district that publishes anyone in at most 1 % of releases has no mean in most
 		// releases: stated, not simulated. A published entry has T_e ≥ k ≥ 1, so
 		// P(any published) ≤ Σ_e P_e ≤ E[D]/k (union bound).
 		if k := float64(s.p.K); k >= 1 && ac.setMean[set]/k <= maxUndefinedShare {
-			return math.NaN(), math.NaN(), max(0, ac.setMean[set]/k), true
+			return math.NaN(), math.NaN(), max(0, ac.setMean[set]/k), false, true
 		}
 		if !ac.setTrusted[set] {
-			return 0, 0, 0, false
+			return 0, 0, 0, false, false
 		}
 		mn, md, vd, vn, cnd = ac.num[j], ac.setMean[set], ac.setVar[set], ac.varNum[j], ac.covND[j]
 	default:
-		return 0, 0, 0, false
+		return 0, 0, 0, false, false
 	}
 	if s.mode == modeLinear || s.mode == modeMask {
 		noise := e.intNoise(s.countMech)
 		if !linearMeanTrusted(md, vd, noise.Variance, noise.K4) {
-			return 0, 0, 0, false
+			return 0, 0, 0, false, false
 		}
 	} else if !(md > 0) || math.Sqrt(math.Max(0, vd)) > maxThresholdMeanCV*md {
-		return 0, 0, 0, false
+		return 0, 0, 0, false, false
 	}
-	return meanOfRatio(mn, md, vn, vd, cnd)
+	mean, variance, pDefined, ok = meanOfRatio(mn, md, vn, vd, cnd)
+	return mean, variance, pDefined, false, ok
 }

@@ -904,8 +904,11 @@ func (e *Engine) exactReport(s *state, approximate bool) *Report {
 				est.finish()
 			} else if s.withoutMeans {
 				est.markPending()
-			} else if mean, variance, pDefined, ok := e.approximateMean(s, ac, r.Estimands, j, approximate); ok {
+			} else if mean, variance, pDefined, exact, ok := e.approximateMean(s, ac, r.Estimands, j, approximate); ok {
 				est.Method = MethodApprox
+				if exact {
+					est.Exact, est.Method = true, MethodExact
+				}
 				est.Expected, est.Variance, est.PDefined = mean, variance, pDefined
 				e.splitMeanBias(s, j, &est)
 				est.finish()
