@@ -32,7 +32,8 @@ func newEvalCommand(data *dataFlags) *cobra.Command {
 
 eval gives at once every figure that is exact (a closed form) or approximated (a
 deterministic approximation validated to within %.0f %% of the figure's RMSE in its expected
-value and %.0f %% in its standard deviation). Each figure names its method: exact, approx, or
+value and %.0f %% in its standard deviation, or a ten-thousandth of the RMSE for a district
+all but never published). Each figure names its method: exact, approx, or
 MC ±se for one simulated because it has neither. Only such a figure makes eval run the
 Monte Carlo, until its standard error is within %.0f %% of its RMSE or for at most
 --mc-time; a setting without one returns at once.
@@ -246,7 +247,8 @@ func checkColumn(e sim.Estimate) string {
 
 // approxBoundWords states sim.ApproxBound in words.
 func approxBoundWords() string {
-	return fmt.Sprintf("expected value within %.0f %% of the RMSE, SD within %.0f %%", 100*sim.ApproxBound.MeanOfRMSE, 100*sim.ApproxBound.SDRelative)
+	return fmt.Sprintf("expected value within %.0f %% of the RMSE, SD within %.0f %% (or %g of the RMSE)",
+		100*sim.ApproxBound.MeanOfRMSE, 100*sim.ApproxBound.SDRelative, sim.ApproxBound.SDOfRMSE)
 }
 
 // checkSummary is --confirm's summary line: how many simulated releases checked the

@@ -649,8 +649,12 @@ func (e *Engine) approximateThreshold(s *state) *approxCounts {
 	for i := range out.setVar {
 		out.setVar[i] = math.Max(0, out.setVar[i]+pairSum[i])
 		// A variance below negligibleVariance (an SD of 10⁻⁶ people) is no share at all.
-		out.setTrusted[i] = run.pairs && tail[i] <= maxTailShare*out.setVar[i]+negligibleVariance &&
-			rare[i] <= maxRareShare*diagonal[i]+negligibleVariance
+		// Rare phantoms' variance is negligible below (SDOfRMSE·bias)², bias ≤ RMSE: however
+		// far off, it cannot move the SD by more than ApproxBound allows.
+		b := ApproxBound.SDOfRMSE * (out.setMean[i] - e.truth[i])
+		negligible := max(negligibleVariance, b*b)
+		out.setTrusted[i] = run.pairs && tail[i] <= maxTailShare*out.setVar[i]+negligible &&
+			rare[i] <= maxRareShare*diagonal[i]+negligible
 	}
 	return out
 }
