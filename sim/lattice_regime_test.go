@@ -21,6 +21,7 @@ func TestLatticeRegimeApproximatesWhereDecided(t *testing.T) {
 		{sim.Params{Epsilon: 2, K: 10, RadiusKM: 2}, true},
 		{sim.Params{Epsilon: 10, K: 20, RadiusKM: 5}, true},
 		{sim.Params{Epsilon: 2, K: 5, RadiusKM: 1.5}, true},
+		{sim.Params{Epsilon: 1.5, K: 3, RadiusKM: 1.5}, true}, // 12 M units of edge work
 		{sim.Params{Epsilon: 2, K: 5, RadiusKM: 2}, false},
 	} {
 		r, err := e.Evaluate(c.p)

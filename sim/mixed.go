@@ -38,10 +38,12 @@ type weightClass struct{ size, n int }
 // maxMixedClasses bounds the classes of one sum (a cell near a corner of a large disk has
 // many disk sizes around it); maxMixedWork bounds the work of one evaluation near the
 // edges, in units of about 5 ns (an enumerated atom is one, a merged one mergeCost), so
-// that no knob press waits more than about 50 ms: past it the setting is simulated.
+// that no knob press waits more than about 100 ms: past it the setting is simulated. (At
+// 10 M, ε = 1.5 with r = 1.5 km and k = 2 to 5 on the sample, which need 8–12 M, were
+// simulated; at 40 M a setting that fails anyway, ε = 2 k = 15 r = 5, spends 380 ms.)
 const (
 	maxMixedClasses = 8
-	maxMixedWork    = 10_000_000
+	maxMixedWork    = 20_000_000
 	mergeCost       = 8
 )
 
