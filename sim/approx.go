@@ -29,7 +29,9 @@ import (
 // at mehlerTerms terms.
 //
 // Means are ratios N/D of a district's published sums and counts: D normal, N linear in
-// D given D, and the moments of 1/D by quadrature (meanOfRatio). ApproxBound states what these were validated to.
+// D given D, and the moments of 1/D by quadrature (meanOfRatio); without smoothing, where
+// D is too skewed for that, exact sums over the independent entries (entrywise_mean.go).
+// ApproxBound states what the approximations were validated to.
 
 // mehlerTerms is the number of terms of Mehler's expansion kept for the covariance of
 // two thresholded entries; the remainder is below ρ^(mehlerTerms+1) of the product of
@@ -1545,10 +1547,10 @@ func (e *Engine) districtSetIndex(j int) int {
 //
 // counts are the count estimands already computed (for Var D). exact is set where the
 // figures are exact (entrywiseMean, or an exact P(defined) below MinPDefined alone). ok
-// is false when the
-// figure is to be simulated instead: post-processing; without a threshold on noisy counts,
-// a count too far from normal for the quadrature (linearMeanTrusted); under one, a
-// coefficient of variation of D above maxThresholdMeanCV.
+// is false when the figure is to be simulated instead: post-processing; without a
+// threshold on noisy counts, a count too far from normal for the quadrature
+// (linearMeanTrusted); under one after smoothing, a coefficient of variation of D above
+// maxThresholdMeanCV; and wherever meanOfRatio declines.
 func (e *Engine) approximateMean(s *state, ac *approxCounts, counts []Estimate, j int, approximate bool) (mean, variance, pDefined float64, exact, ok bool) {
 	if !approximate || s.p.PostProcessed() || s.countMech.None() {
 		return 0, 0, 0, false, false
@@ -1594,8 +1596,9 @@ func (e *Engine) approximateMean(s *state, ac *approxCounts, counts []Estimate, 
 			return math.NaN(), math.NaN(), exactDefined, true, true
 		}
 		if md > 0 && math.Sqrt(math.Max(0, vd)) <= maxThresholdMeanCV*md {
-			mean, variance, _, ok = meanOfRatio(mn, md, vn, vd, cnd)
-			return mean, variance, exactDefined, false, ok
+			if mean, variance, _, ok = meanOfRatio(mn, md, vn, vd, cnd); ok {
+				return mean, variance, exactDefined, false, true
+			}
 		}
 		// A count too skewed for the quadrature: the exact sums over its entries.
 		mean, variance, pDefined, ok = e.entrywiseMean(s, j)

@@ -23,9 +23,9 @@ import (
 //	E[N²/D²; D ≥ 1] = Σ_{u≥1} (b(u) + σ_S²·q(u))/u²,
 //
 // exactly (up to tails below meanBlockTrim). Entries with the same count are
-// exchangeable: their block is built once with Y = J (a unit sum each), by doubling,
-// and then weighted by the class's sums (classBlock). Entries certainly published (all
-// but meanBlockTrim of their noise lands at k or above) form one block whose Y and J are
+// exchangeable: their block is built once with Y = J (a unit sum each; classBlock) and
+// then weighted by the class's sums (weighted). Entries certainly published (all but
+// meanBlockTrim of their noise lands at k or above) form one block whose Y and J are
 // fixed; entries certainly withheld are left out.
 
 // meanBlock is the law of a partial sum U of published counts on u = lo, lo+1, …, with
