@@ -231,7 +231,13 @@ func (x *meanBlock) weighted(m int, s1, s2 float64) {
 // (D ≥ 1), its variance and P(D ≥ 1), exactly (see above), for a threshold k ≥ 1 on
 // noisy counts without smoothing; ok is false when the blocks would cost more than
 // maxEntrywiseMeanWork.
-func (e *Engine) entrywiseMean(s *state, j int) (mean, variance, pDefined float64, ok bool) {
+//
+// sdD is the SD of D: before any work, the least cost of combining each class into the
+// total, 7·(12·sdD)·(noise half-width − k) per class (the total's law spans at least
+// ±6 SDs above its trim, a class's published values the noise's reach above k), is
+// weighed against the budget, so that a wide noise fails at once instead of after
+// spending it.
+func (e *Engine) entrywiseMean(s *state, j int, sdD float64) (mean, variance, pDefined float64, ok bool) {
 	t := e.t
 	C := t.Cells()
 	d := e.intNoise(s.countMech)
@@ -269,6 +275,9 @@ func (e *Engine) entrywiseMean(s *state, j int) (mean, variance, pDefined float6
 		}
 	}
 	budget := int64(maxEntrywiseMeanWork)
+	if least := 7 * 12 * sdD * float64(max(1, d.Hi-int64(k))) * float64(len(classes)); least > float64(budget) {
+		return 0, 0, 0, false
+	}
 	// The certainly published: U = Σn + Σ N over them, Y = Σ S and J fixed.
 	total := &meanBlock{lo: 0, p: []float64{1}, a: []float64{0}, b: []float64{0}, q: []float64{0}}
 	if certainM > 0 {

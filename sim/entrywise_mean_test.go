@@ -49,7 +49,7 @@ func checkEntrywiseMean(t *testing.T, e *Engine, p Params, cell int, counts []in
 	}
 	g := tbl.Grid
 	centre := cell
-	mean, variance, pDefined, ok := e.entrywiseMean(s, tbl.District[cell])
+	mean, variance, pDefined, ok := e.entrywiseMean(s, tbl.District[cell], 0)
 	if !ok {
 		t.Fatal("entrywiseMean declined a four-entry district")
 	}
