@@ -1601,7 +1601,7 @@ func (e *Engine) approximateMean(s *state, ac *approxCounts, counts []Estimate, 
 			}
 		}
 		// A count too skewed for the quadrature: the exact sums over its entries.
-		mean, variance, pDefined, ok = e.entrywiseMean(s, j, math.Sqrt(math.Max(0, vd)))
+		mean, variance, pDefined, ok = e.cachedEntrywiseMean(s, j, math.Sqrt(math.Max(0, vd)))
 		return mean, variance, pDefined, true, ok
 	case modeMonteCarlo:
 		if ac == nil || ac.num == nil {

@@ -28,6 +28,9 @@ type Engine struct {
 	noises    map[Mechanism]*IntNoise
 	// lattices caches the exact sums of full cells' noises (latticeOf).
 	lattices map[latticeKey]*latticeTable
+	// entrywiseMeans caches entrywiseMean's results, which depend on the noises, k and
+	// the district alone (cachedEntrywiseMean).
+	entrywiseMeans map[entrywiseMeanKey]entrywiseMeanResult
 	// tails pools the approximation's caches of Q(a), φ(a) and He_n(a) (tailCache).
 	tails sync.Pool
 }
@@ -45,7 +48,8 @@ type countSet struct {
 
 // NewEngine returns an engine over t. t must not change afterwards.
 func NewEngine(t *Table) *Engine {
-	e := &Engine{t: t, smoothers: map[float64]*smoothedState{}, noises: map[Mechanism]*IntNoise{}, lattices: map[latticeKey]*latticeTable{}}
+	e := &Engine{t: t, smoothers: map[float64]*smoothedState{}, noises: map[Mechanism]*IntNoise{}, lattices: map[latticeKey]*latticeTable{},
+		entrywiseMeans: map[entrywiseMeanKey]entrywiseMeanResult{}}
 	C := t.Cells()
 	e.count = make([][]float64, len(t.Groups))
 	for g := range t.Groups {

@@ -326,3 +326,37 @@ func (e *Engine) entrywiseMean(s *state, j int, sdD float64) (mean, variance, pD
 	mean = e1 / pDefined
 	return mean, math.Max(0, e2/pDefined-mean*mean), pDefined, true
 }
+
+// entrywiseMeanKey is what entrywiseMean's result depends on besides the Table.
+type entrywiseMeanKey struct {
+	count, sum  Mechanism
+	k, district int
+}
+
+// entrywiseMeanResult is one entrywiseMean result, a decline (ok false) included.
+type entrywiseMeanResult struct {
+	mean, variance, pDefined float64
+	ok                       bool
+}
+
+// maxCachedEntrywiseMeans bounds Engine.entrywiseMeans; past it the cache starts over.
+const maxCachedEntrywiseMeans = 4096
+
+// cachedEntrywiseMean is entrywiseMean, computed once per noise, k and district: a knob
+// press back to a setting, or the solver's search, does not redo the convolutions.
+func (e *Engine) cachedEntrywiseMean(s *state, j int, sdD float64) (mean, variance, pDefined float64, ok bool) {
+	key := entrywiseMeanKey{count: s.countMech, sum: s.sumMech, k: s.p.K, district: j}
+	e.mu.Lock()
+	r, found := e.entrywiseMeans[key]
+	e.mu.Unlock()
+	if !found {
+		r.mean, r.variance, r.pDefined, r.ok = e.entrywiseMean(s, j, sdD)
+		e.mu.Lock()
+		if len(e.entrywiseMeans) >= maxCachedEntrywiseMeans {
+			clear(e.entrywiseMeans)
+		}
+		e.entrywiseMeans[key] = r
+		e.mu.Unlock()
+	}
+	return r.mean, r.variance, r.pDefined, r.ok
+}

@@ -157,3 +157,35 @@ func TestClassBlockMatchesDoubling(t *testing.T) {
 		}
 	}
 }
+
+// TestCachedEntrywiseMeanKeysOnNoiseAndK checks that the cache serves each setting its
+// own result: two thresholds and two noises in two districts, then again from the
+// cache, each equal to a fresh entrywiseMean.
+func TestCachedEntrywiseMeanKeysOnNoiseAndK(t *testing.T) {
+	g := Grid{Rows: 3, Cols: 3, CellKM: 1, Located: true}
+	tbl := NewTable(g, []string{"a", "b"}, "income", [2]float64{0, 100})
+	for c, counts := range map[int][]int{4: {3, 6}, 0: {2, 9}} {
+		for grp, n := range counts {
+			for i := range n {
+				tbl.Add(grp, c, float64(20+i*c))
+			}
+		}
+	}
+	tbl.Finish()
+	e := NewEngine(tbl)
+	settings := []Params{{Epsilon: 2, K: 3}, {Epsilon: 2, K: 5}, {Epsilon: 4, K: 3}}
+	for round := range 4 {
+		for _, p := range settings {
+			j := tbl.District[[]int{4, 0}[round%2]]
+			s := e.prepare(p)
+			got, gotVar, gotP, ok1 := e.cachedEntrywiseMean(s, j, 0)
+			want, wantVar, wantP, ok2 := e.entrywiseMean(s, j, 0)
+			if ok1 != ok2 || got != want && !(math.IsNaN(got) && math.IsNaN(want)) || gotVar != wantVar && !(math.IsNaN(gotVar) && math.IsNaN(wantVar)) || gotP != wantP {
+				t.Errorf("ε=%g k=%d: cached (%g, %g, %g, %v), fresh (%g, %g, %g, %v)", p.Epsilon, p.K, got, gotVar, gotP, ok1, want, wantVar, wantP, ok2)
+			}
+		}
+	}
+	if len(e.entrywiseMeans) != 2*len(settings) {
+		t.Errorf("%d cached results for %d settings in 2 districts", len(e.entrywiseMeans), len(settings))
+	}
+}
