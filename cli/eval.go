@@ -125,8 +125,13 @@ func evaluate(ctx context.Context, engine *sim.Engine, p sim.Params, knobs *knob
 	// Only the pending figures are waited for, until their standard error is within the
 	// bound the approximations are validated to (a share of the RMSE).
 	needed := make([]bool, len(rep.Estimands))
+	anyNeeded := false
 	for i, est := range rep.Estimands {
 		needed[i] = est.Pending
+		anyNeeded = anyNeeded || est.Pending
+	}
+	if !anyNeeded {
+		needed = nil // only the map or the risk is pending: wait for every figure
 	}
 	opt := sim.MCOptions{Seed: knobs.seed, Needed: needed, TargetRelSE: sim.ApproxBound.MeanOfRMSE}
 	mc, err := engine.MonteCarlo(ctx, p, opt, func(r *sim.Report) {

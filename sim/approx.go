@@ -651,8 +651,10 @@ func (e *Engine) approximateThreshold(s *state) *approxCounts {
 	for i := range out.setVar {
 		out.setVar[i] = math.Max(0, out.setVar[i]+pairSum[i])
 		// A variance below negligibleVariance (an SD of 10⁻⁶ people) is no share at all.
-		// Rare phantoms' variance is negligible below (SDOfRMSE·bias)², bias ≤ RMSE: however
-		// far off, it cannot move the SD by more than ApproxBound allows.
+		// Rare and far phantoms' variance counts for nothing below (SDOfRMSE·bias)², bias ≤
+		// RMSE: were the true one larger by as much again, the SD would move by at most
+		// √(that much) ≤ SDOfRMSE·RMSE, what ApproxBound allows (a district all but never
+		// published).
 		b := ApproxBound.SDOfRMSE * (out.setMean[i] - e.truth[i])
 		negligible := max(negligibleVariance, b*b)
 		out.setTrusted[i] = run.pairs && tail[i] <= maxTailShare*out.setVar[i]+negligible &&
@@ -1583,7 +1585,7 @@ func (e *Engine) approximateMean(s *state, ac *approxCounts, counts []Estimate, 
 					m[2] += s.entryVar[i]
 					m[3] += sum * s.entryMean[i] * (1 - p)
 					m[4] += sum*sum*p*(1-p) + sumVar*p
-					m[5] += math.Log1p(-p)
+					m[5] += math.Log1p(-min(p, 1)) // a tail summed to one ulp above 1 is 1
 				}
 			}
 		}
@@ -1596,7 +1598,10 @@ func (e *Engine) approximateMean(s *state, ac *approxCounts, counts []Estimate, 
 			return math.NaN(), math.NaN(), exactDefined, true, true
 		}
 		if md > 0 && math.Sqrt(math.Max(0, vd)) <= maxThresholdMeanCV*md {
-			if mean, variance, _, ok = meanOfRatio(mn, md, vn, vd, cnd); ok {
+			// The quadrature's own P(D ≥ 1) must agree that the mean is defined: a count
+			// of about 1 can be defined in most releases yet below 1 in half the normal's.
+			var pNormal float64
+			if mean, variance, pNormal, ok = meanOfRatio(mn, md, vn, vd, cnd); ok && pNormal >= MinPDefined {
 				return mean, variance, exactDefined, false, true
 			}
 		}

@@ -115,17 +115,24 @@ func (x *meanBlock) power(m int, budget *int64) (*meanBlock, bool) {
 // summed up to the j beyond which P(J > j) < meanBlockTrim: about jmax²/2 times |V|²
 // multiply-adds where doubling would square blocks of the whole sum's size.
 func classBlock(x *meanBlock, m int, budget *int64) (*meanBlock, bool) {
-	if x.lo != 0 || m < 4 {
-		return x.power(m, budget) // certainly published, or few: by doubling
+	pub := 0.0 // the published mass, summed: 1 − P(withheld) would round it away
+	for _, pr := range x.p[1:] {
+		pub += pr
 	}
-	pub := 1 - x.p[0]
-	v := &meanBlock{lo: x.lo, p: make([]float64, len(x.p))}
-	for i := 1; i < len(x.p); i++ {
-		v.p[i] = x.p[i] / pub
+	switch {
+	case x.lo != 0 || m < 4 || float64(m)*pub > 50:
+		// Certainly published, few, or often published (where P(J = 0) = (1 − pub)^m
+		// would underflow): by doubling.
+		return x.power(m, budget)
+	case pub == 0:
+		// Every published value fell below the trim: the class publishes nobody.
+		return &meanBlock{lo: 0, p: []float64{1}, a: []float64{0}, b: []float64{0}, q: []float64{0}}, true
 	}
-	v.p = v.p[1:]
-	v.lo = 1
-	for v.p[0] == 0 { // the gap below k
+	v := &meanBlock{lo: 1, p: make([]float64, len(x.p)-1)}
+	for i, pr := range x.p[1:] {
+		v.p[i] = pr / pub
+	}
+	for v.p[0] == 0 { // the gap below k (pub > 0: some value follows)
 		v.p = v.p[1:]
 		v.lo++
 	}
@@ -188,7 +195,7 @@ func classBlock(x *meanBlock, m int, budget *int64) (*meanBlock, bool) {
 func entryBlock(d *IntNoise, n int64, k int) *meanBlock {
 	first := max(int64(k), n+d.Lo) // the smallest published value (≥ k ≥ 1)
 	last := n + d.Hi
-	withheld := 1 - d.tail[first-n-d.Lo] // P(n + N < k)
+	withheld := withheldProbability(d, n, k)
 	lo := int64(0)
 	if withheld < meanBlockTrim {
 		lo = first
@@ -205,6 +212,17 @@ func entryBlock(d *IntNoise, n int64, k int) *meanBlock {
 	}
 	x.trim()
 	return x
+}
+
+// withheldProbability returns P(n + N < k) without the rounding of 1 − P(N ≥ k − n):
+// where the entry is all but certainly published it is P(N ≥ n − k + 1) by symmetry.
+func withheldProbability(d *IntNoise, n int64, k int) float64 {
+	if t := int64(k) - n; t <= 0 {
+		p, _, _ := d.TailMoments(1 - t)
+		return p
+	}
+	p, _, _ := d.TailMoments(int64(k) - n)
+	return 1 - p
 }
 
 // weighted turns a class block built with unit sums (Y = J) for m exchangeable entries
@@ -232,11 +250,12 @@ func (x *meanBlock) weighted(m int, s1, s2 float64) {
 // noisy counts without smoothing; ok is false when the blocks would cost more than
 // maxEntrywiseMeanWork.
 //
-// sdD is the SD of D: before any work, the least cost of combining each class into the
-// total, 7·(12·sdD)·(noise half-width − k) per class (the total's law spans at least
+// sdD is the SD of D: before any work, a rough cost of combining each class into the
+// total, 7·(12·sdD)·(noise half-width − k) per class (the final total's law spans about
 // ±6 SDs above its trim, a class's published values the noise's reach above k), is
 // weighed against the budget, so that a wide noise fails at once instead of after
-// spending it.
+// spending it. Early totals are narrower, so this may decline a district the budget
+// would have fitted: it is then simulated, as before.
 func (e *Engine) entrywiseMean(s *state, j int, sdD float64) (mean, variance, pDefined float64, ok bool) {
 	t := e.t
 	C := t.Cells()
@@ -258,7 +277,7 @@ func (e *Engine) entrywiseMean(s *state, j int, sdD float64) (mean, variance, pD
 			}
 			i := lo + c
 			n, sum := t.Count[i], t.Sum[i]
-			if 1-pub < meanBlockTrim {
+			if withheldProbability(d, n, k) < meanBlockTrim {
 				certainN += n
 				certainM++
 				certainS += sum

@@ -189,3 +189,71 @@ func TestCachedEntrywiseMeanKeysOnNoiseAndK(t *testing.T) {
 		t.Errorf("%d cached results for %d settings in 2 districts", len(e.entrywiseMeans), len(settings))
 	}
 }
+
+// TestEntrywiseMeanEdgeCases evaluates two districts a review found broken:
+//   - entries whose chance of publication (about 10⁻¹⁷ at ε = 1, k = 100, n = 23) is
+//     above the trim while each published value is below it: their class block must
+//     not index past its end (it did);
+//   - a district whose only entry has count 1 at ε = 20, k = 1: defined in nearly every
+//     release, its count about 1, so the normal law puts it below 1 half the time; the
+//     mean must then have figures or be pending, never NaN figures called defined (it
+//     had).
+//
+// Every mean's P(defined) must be the product formula's.
+func TestEntrywiseMeanEdgeCases(t *testing.T) {
+	g := Grid{Rows: 3, Cols: 3, CellKM: 1, Located: true}
+	eight := []string{"a", "b", "c", "d", "e", "f", "g", "h"}
+	wide := NewTable(g, eight, "income", [2]float64{0, 100})
+	for grp := range eight {
+		n := 23
+		if grp >= 4 {
+			n = 100
+		}
+		for i := range n {
+			wide.Add(grp, 4, float64(i%100))
+		}
+	}
+	wide.Finish()
+	single := NewTable(g, []string{"a", "b"}, "income", [2]float64{0, 100})
+	single.Add(0, 0, 40)
+	for i := range 30 {
+		single.Add(1, 4, float64(i))
+	}
+	single.Finish()
+	for _, c := range []struct {
+		tbl *Table
+		p   Params
+	}{{wide, Params{Epsilon: 1, K: 100}}, {single, Params{Epsilon: 20, K: 1}}} {
+		tbl := c.tbl
+		e := NewEngine(tbl)
+		r, err := e.Evaluate(c.p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := e.prepare(c.p)
+		C := g.Cells()
+		for j, name := range tbl.DistrictNames {
+			est, ok := r.Estimand("mean income " + name)
+			if !ok {
+				t.Fatalf("no mean for %s", name)
+			}
+			if est.Pending {
+				continue
+			}
+			if !est.Undefined() && (math.IsNaN(est.Expected) || math.IsNaN(est.Variance)) {
+				t.Errorf("ε=%g k=%d %s: defined (P %.4f) with NaN figures", c.p.Epsilon, c.p.K, name, est.PDefined)
+			}
+			logNone := 0.0
+			for grp := range tbl.Groups {
+				for cell := range C {
+					if tbl.District[cell] == j {
+						logNone += math.Log1p(-min(s.publish[grp*C+cell], 1))
+					}
+				}
+			}
+			if want := -math.Expm1(logNone); math.Abs(est.PDefined-want) > 1e-9 {
+				t.Errorf("ε=%g k=%d %s: P(defined) %.12g, product formula %.12g", c.p.Epsilon, c.p.K, name, est.PDefined, want)
+			}
+		}
+	}
+}
