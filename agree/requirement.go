@@ -282,6 +282,12 @@ func tokenize(text string) ([]token, error) {
 	return out, nil
 }
 
+// maxScopeNameBytes bounds a scope's name, so that its canonical form, which quotes it
+// and may escape every byte of it (a 200-byte name of quotes takes 402), stays within
+// the 500 bytes Parse reads: the fuzzer found a 495-byte text whose canonical form did
+// not parse back.
+const maxScopeNameBytes = 200
+
 // Parse reads one requirement. Its side follows from the metric.
 func Parse(text string) (Requirement, error) {
 	text = strings.TrimSpace(text)
@@ -463,6 +469,8 @@ func (p *parser) scope() (Scope, error) {
 		s.All = true
 	case name == "":
 		return Scope{}, p.fail(fmt.Sprintf("a name after %s: (or * for all of them)", kind))
+	case len(name) > maxScopeNameBytes:
+		return Scope{}, p.fail(fmt.Sprintf("a name of at most %d bytes", maxScopeNameBytes))
 	default:
 		s.Name = name
 		if s.Kind == ScopeDensity {

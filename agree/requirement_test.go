@@ -68,6 +68,7 @@ func TestParseRefusesWithLocatedMessages(t *testing.T) {
 		{"dp.posterior@2 <= 0.5", "dp.posterior@2", "prior p between 0 and 1"},
 		{"total rmse <= 2,00", "2,00", "groups of three"},
 		{`district:"\a" rmse <= 1`, `district:"\a"`, "without control characters"},
+		{"district:" + strings.Repeat("n", 201) + " rmse <= 1", "district:" + strings.Repeat("n", 201), "at most 200 bytes"},
 	}
 	for _, c := range cases {
 		_, err := Parse(c.text)
