@@ -210,11 +210,31 @@ func (r Requirement) String() string {
 	case r.Metric == MetricThreshold:
 		b.WriteString("noisy")
 	case r.Percent:
-		b.WriteString(strconv.FormatFloat(r.Bound*100, 'g', 15, 64) + "%")
+		b.WriteString(percentText(r.Bound) + "%")
 	default:
 		b.WriteString(strconv.FormatFloat(r.Bound, 'g', -1, 64))
 	}
 	return b.String()
+}
+
+// percentText returns the shortest number x with x/100 == bound, as Parse divides it: the
+// float nearest bound·100 or one of its four neighbours (bound came from some such x),
+// written in as few digits as read back exactly. Writing bound·100 to 15 digits instead
+// turned 1000000000000001 % into 1e+15 %, another bound.
+func percentText(bound float64) string {
+	x := bound * 100
+	best := strconv.FormatFloat(x, 'g', -1, 64)
+	found := false
+	for _, c := range []float64{x, math.Nextafter(x, math.Inf(-1)), math.Nextafter(x, math.Inf(1)),
+		math.Nextafter(math.Nextafter(x, math.Inf(-1)), math.Inf(-1)), math.Nextafter(math.Nextafter(x, math.Inf(1)), math.Inf(1))} {
+		if c/100 != bound {
+			continue
+		}
+		if text := strconv.FormatFloat(c, 'g', -1, 64); !found || len(text) < len(best) {
+			best, found = text, true
+		}
+	}
+	return best
 }
 
 // ParseError is a requirement that could not be read: the text, where (1-based column,
