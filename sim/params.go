@@ -224,8 +224,8 @@ func (p Params) Validate(hasMeasure bool) error {
 // library's noise scale and granularity stay finite.
 const MaxAbsBound = 1e15
 
-// ValidateClamp returns an error unless the measure's clamp bounds L ≤ U are finite and
-// at most MaxAbsBound in magnitude.
+// ValidateClamp returns an error unless the measure's clamp bounds L ≤ U are finite, at
+// most MaxAbsBound in magnitude and not both 0.
 func ValidateClamp(clamp [2]float64) error {
 	lo, hi := clamp[0], clamp[1]
 	switch {
@@ -236,6 +236,11 @@ func ValidateClamp(clamp [2]float64) error {
 			"plausible range; the noise on sums grows with the larger bound)", lo, hi, MaxAbsBound)
 	case lo > hi:
 		return fmt.Errorf("measure bounds [%v, %v]: the lower bound exceeds the upper", lo, hi)
+	case lo == 0 && hi == 0:
+		// The sums' sensitivity would be 0, which no DP noise has: the library refuses it
+		// and the noise's granularity is undefined.
+		return fmt.Errorf("measure bounds [0, 0]: every clamped value would be 0, so the sums say nothing and cannot be noised; " +
+			"want bounds that hold the measure's plausible range")
 	}
 	return nil
 }
