@@ -69,15 +69,22 @@ func (x *meanBlock) combine(z *meanBlock, budget *int64) (*meanBlock, bool) {
 
 // trim cuts both ends of the law where P(U = u) is below meanBlockTrim.
 func (x *meanBlock) trim() {
-	lo, hi := 0, len(x.p)
-	for lo < hi-1 && x.p[lo] < meanBlockTrim {
-		lo++
-	}
-	for hi > lo+1 && x.p[hi-1] < meanBlockTrim {
-		hi--
-	}
+	lo, hi := keptRange(x.p)
 	x.lo += int64(lo)
 	x.p, x.a, x.b, x.q = x.p[lo:hi], x.a[lo:hi], x.b[lo:hi], x.q[lo:hi]
+}
+
+// keptRange returns the range [lo, hi) of p left once both ends where p < meanBlockTrim
+// are cut (at least one value).
+func keptRange(p []float64) (lo, hi int) {
+	lo, hi = 0, len(p)
+	for lo < hi-1 && p[lo] < meanBlockTrim {
+		lo++
+	}
+	for hi > lo+1 && p[hi-1] < meanBlockTrim {
+		hi--
+	}
+	return lo, hi
 }
 
 // power returns the block of m independent copies of x (m ≥ 1), by doubling.
@@ -174,14 +181,7 @@ func classBlock(x *meanBlock, m int, budget *int64) (*meanBlock, bool) {
 			}
 		}
 		law, lo = next, lo+v.lo
-		// Trim the convolution power's tails (a probability law: below meanBlockTrim).
-		first, last := 0, len(law)
-		for first < last-1 && law[first] < meanBlockTrim {
-			first++
-		}
-		for last > first+1 && law[last-1] < meanBlockTrim {
-			last--
-		}
+		first, last := keptRange(law) // the convolution power's tails, as trim cuts them
 		law, lo = law[first:last], lo+int64(first)
 		acc(j, weight, law, lo)
 	}
