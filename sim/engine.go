@@ -928,9 +928,9 @@ func (e *Engine) exactReport(s *state, approximate bool) *Report {
 
 	// Map layers.
 	m.Truth, m.Expected, m.Bias, m.SD = make([]float64, C), make([]float64, C), make([]float64, C), make([]float64, C)
-	m.Exact, m.Pending = s.mode != modeMonteCarlo, s.mode == modeMonteCarlo && ac == nil
+	m.Exact, m.Pending = s.mode != modeMonteCarlo, s.mode == modeMonteCarlo && (ac == nil || ac.cellsUnsure)
 	m.Method = methodOf(m.Exact)
-	if ac != nil {
+	if ac != nil && !ac.cellsUnsure {
 		m.Method = MethodApprox
 	}
 	// Group-major loops, so every pass reads memory in order.
