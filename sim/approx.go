@@ -1094,7 +1094,7 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 				}
 				acc.mixed[c] = mx
 				p, mean, variance, hit = mx.p, mx.mean, mx.variance, true
-			} else if !full && run.lat != nil && !run.latticeLike && 24*cc.c4 > maxMarginalKurtosis && math.Abs(a) <= certainSDs {
+			} else if !full && run.lat != nil && 24*cc.c4 > maxMarginalKurtosis && math.Abs(a) <= certainSDs {
 				// Near an edge with a noise far from normal (a corner's disk of a few cells,
 				// maxMarginalKurtosis): its own moments from the exact sums over its
 				// classes where they are cheap (the Edgeworth expansion put a corner's SD
@@ -1105,7 +1105,7 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 				} else {
 					acc.cellsUnsure = true
 				}
-			} else if !full && !run.latticeLike && 24*cc.c4 > maxMarginalKurtosis && math.Abs(a) <= certainSDs {
+			} else if !full && !run.latOnly && 24*cc.c4 > maxMarginalKurtosis && math.Abs(a) <= certainSDs {
 				acc.cellsUnsure = true
 			}
 			if full && !exact {
