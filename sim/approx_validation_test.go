@@ -26,7 +26,7 @@ package sim_test
 //
 // Modes:
 //
-//	go test ./sim -run Approx                                  74 settings, ~20 s on 2 cores
+//	go test ./sim -run Approx                                  76 settings, ~20 s on 2 cores
 //	go test -short ./sim -run Approx                           12 settings, fewer releases (CI, also under -race)
 //	PRIVTUNE_LONG_VALIDATION=1 go test ./sim -run Approx -timeout 60m
 //	                                                           10× the releases everywhere: tolerances shrink by √10,
@@ -233,6 +233,7 @@ func ruralSettings() []sim.Params {
 		lap(0.3, 15, 1.5),
 		lap(1, 5, 1),
 		lap(0.3, 15, 1),
+		lap(0.2, 5, 1), // corners' own moments from the expansion, near k
 	}
 }
 
@@ -250,6 +251,7 @@ func patchSettings() []sim.Params {
 		lap(0.5, 0, 1),
 		gau(0.2, 2, 5),
 		lap(1, 5, 1),
+		lap(0.1, 10, 1.5),
 	}
 }
 
