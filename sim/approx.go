@@ -819,15 +819,8 @@ func (run *thresholdRun) edgesAffordable() bool {
 		if len(cl) > maxMixedClasses {
 			return false
 		}
-		atoms, u := 1.0, principal(cl)
-		for j, w := range cl {
-			if j != u {
-				lo, hi := run.lat.sums[w.n].above(mixedPrune)
-				atoms *= float64(max(1, hi-lo))
-			}
-		}
 		// Each entry and, about as dear, its pairs.
-		if total += 2 * float64(undecided) * atoms; total > maxMixedWork {
+		if total += 2 * float64(undecided) * run.lat.atomsBound(cl); total > maxMixedWork {
 			return false
 		}
 	}
@@ -1458,19 +1451,11 @@ func (run *thresholdRun) marginalEntry(acc *pairAcc, c int, mu float64) (*mixedE
 	if mx, ok := acc.mixedMemo[key]; ok {
 		return mx, mx != nil
 	}
-	// The atoms are at most the product of the other classes' supports: past the bound
-	// it fails before any work.
-	atoms, u := 1.0, principal(cl)
-	for j, w := range cl {
-		if j != u {
-			lo, hi := run.lat.sums[w.n].above(mixedPrune)
-			atoms *= float64(max(1, hi-lo))
-		}
-	}
+	// Past the bound on its atoms it fails before any work.
 	var budget atomic.Int64
 	budget.Store(maxMarginalAtoms)
 	mx, ok := (*mixedEntry)(nil), false
-	if atoms <= maxMarginalAtoms {
+	if run.lat.atomsBound(cl) <= maxMarginalAtoms {
 		mx, ok = run.lat.mixedEntryOf(mu, run.k, cl, &budget)
 	}
 	if !ok {

@@ -64,10 +64,16 @@ func TestEdgeExpansionsBoundedByShare(t *testing.T) {
 	if r.Map.Method != sim.MethodApprox {
 		t.Errorf("map is %s, want approx", r.Map.Method)
 	}
-	for name, want := range map[string]string{"district north-west": sim.MethodApprox, "total": sim.MethodApprox,
-		"district east": sim.MethodMC, "district south": sim.MethodMC} {
-		if est, ok := r.Estimand(name); !ok || est.Method != want {
-			t.Errorf("%s is %s, want %s", name, est.Method, want)
+	wantMethods(t, r, map[string]string{"district north-west": sim.MethodApprox, "total": sim.MethodApprox,
+		"district east": sim.MethodMC, "district south": sim.MethodMC})
+}
+
+// wantMethods fails t for every estimand of r named in want whose method differs.
+func wantMethods(t *testing.T, r *sim.Report, want map[string]string) {
+	t.Helper()
+	for name, method := range want {
+		if est, ok := r.Estimand(name); !ok || est.Method != method {
+			t.Errorf("%s is %s, want %s", name, est.Method, method)
 		}
 	}
 }
@@ -83,12 +89,8 @@ func TestEdgeShareAtFiveCellDisks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, want := range map[string]string{"district north-west": sim.MethodMC, "district north-east": sim.MethodMC,
-		"district south-east": sim.MethodMC, "district centre": sim.MethodApprox, "total": sim.MethodApprox} {
-		if est, ok := r.Estimand(name); !ok || est.Method != want {
-			t.Errorf("%s is %s, want %s", name, est.Method, want)
-		}
-	}
+	wantMethods(t, r, map[string]string{"district north-west": sim.MethodMC, "district north-east": sim.MethodMC,
+		"district south-east": sim.MethodMC, "district centre": sim.MethodApprox, "total": sim.MethodApprox})
 }
 
 // TestUndefinedMeanIsStated checks that a district publishing anyone in at most 1 % of

@@ -108,6 +108,20 @@ func classesKey(cl []weightClass) string {
 	return string(b)
 }
 
+// atomsBound returns the product of the supports (atoms of probability at least
+// mixedPrune) of every class of cl but the principal: a bound on the atoms an entry with
+// these classes enumerates (enumerate).
+func (lt *latticeTable) atomsBound(cl []weightClass) float64 {
+	atoms, u := 1.0, principal(cl)
+	for j, w := range cl {
+		if j != u {
+			lo, hi := lt.sums[w.n].above(mixedPrune)
+			atoms *= float64(max(1, hi-lo))
+		}
+	}
+	return atoms
+}
+
 // principal returns the index of the most numerous class (−1 for none).
 func principal(cl []weightClass) int {
 	u := -1
