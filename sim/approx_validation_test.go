@@ -194,6 +194,12 @@ func metroSettings() []sim.Params {
 		lap(2, 15, 7),     // lattice-like noise, full cells untabulated
 		lap(0.2, 20, 1.5), // rare entries' pairs under the exact sums
 		lap(1, 5, 1),      // full cells' pairs under the exact sums (a five-cell disk)
+		// District means whose published counts have coefficients of variation of
+		// 0.13–0.17 (the sums' noise proportional to D: see meanOfRatio).
+		lap(0.05, 50, 1),
+		lap(0.7, 3, 1.5),
+		lap(0.1, 3, 4),
+		lap(1, 2, 2),
 	}
 }
 

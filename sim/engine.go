@@ -377,9 +377,9 @@ type state struct {
 	// entryMean and entryVar are each entry's published moments in modeEntrywise.
 	entryMean, entryVar []float64
 	// entrywiseMeans[j] are district j's sums for its mean in modeEntrywise: E[N],
-	// E[D], Var D, Cov(N, D), Var N and log P(nobody published) = Σ log(1 − P_e)
-	// (approximateMean, filled on its first call).
-	entrywiseMeans [][6]float64
+	// E[D], Var D, Cov(N, D), Var N, log P(nobody published) = Σ log(1 − P_e) and the
+	// sums' own noise σ_S²·Σ P_e (approximateMean, filled on its first call).
+	entrywiseMeans [][7]float64
 	// cellMu[c] = Σ_g mu[g][c]; cellLinVar[c] = G·σ²·Σ_d K(c, d)², the cell's variance
 	// without a threshold.
 	cellMu, cellLinVar []float64

@@ -40,29 +40,34 @@ func ratioDraws(n int, draw func() (num, den float64)) (p, mean, variance, seMea
 }
 
 // TestMeanOfRatioMatchesDraws checks the quadrature against draws from the model it
-// assumes (D normal, N = α + β·D + ε): the mean and variance of N/D over draws with
-// D ≥ 1, and P(D ≥ 1), each within 4 standard errors of 400,000 draws, for
-// coefficients of variation of D from 1 % to 12.5 %, with and without β. Counts whose
-// figures rest on D < md/2 must be declined (ok false).
+// assumes (D normal, N = α + β·D + ε + η with Var ε constant and Var(η | D) =
+// noise·D/E[D]): the mean and variance of N/D over draws with D ≥ 1, and P(D ≥ 1), each
+// within 4 standard errors of 400,000 draws, for coefficients of variation of D from
+// 1 % to 20 %, with and without β and η. Counts whose figures rest on D < md/2 must be
+// declined (ok false).
 func TestMeanOfRatioMatchesDraws(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 11))
 	cases := []struct {
-		md, sd, alpha, beta, resid float64
-		ok                         bool
+		md, sd, alpha, beta, resid, noise float64
+		ok                                bool
 	}{
-		{1000, 10, 3e7, 0, 1e12, true},
-		{1000, 100, 3e7, 0, 4e12, true},
-		{200, 25, 1e5, 3e4, 1e9, true}, // with N linear in D
-		{5000, 500, -2e7, 4e4, 1e12, true},
-		{500, 100, -2e6, 4e4, 1e10, false}, // 6 % of Var(1/D) from 1 ≤ D ≤ 10
-		{100, 55, 3e6, 0, 1e11, false},     // D below 50 in 18 % of draws
+		{1000, 10, 3e7, 0, 1e12, 0, true},
+		{1000, 100, 3e7, 0, 4e12, 0, true},
+		{200, 25, 1e5, 3e4, 1e9, 0, true}, // with N linear in D
+		{5000, 500, -2e7, 4e4, 1e12, 0, true},
+		// The published sums' noise growing with D: a constant variance would put these
+		// ratios' variances 4–6 % high.
+		{400, 60, 2e5, 3e4, 1e9, 2e11, true},
+		{1500, 255, -1e6, 4e4, 1e10, 8e12, true},
+		{500, 100, -2e6, 4e4, 1e10, 0, false}, // 6 % of Var(1/D) from 1 ≤ D ≤ 10
+		{100, 55, 3e6, 0, 1e11, 0, false},     // D below 50 in 18 % of draws
 	}
 	for _, c := range cases {
 		mn := c.alpha + c.beta*c.md
 		vd := c.sd * c.sd
-		vn := c.beta*c.beta*vd + c.resid
+		vn := c.beta*c.beta*vd + c.resid + c.noise
 		cnd := c.beta * vd
-		mean, variance, p, ok := meanOfRatio(mn, c.md, vn, vd, cnd)
+		mean, variance, p, ok := meanOfRatio(mn, c.md, vn, vd, cnd, c.noise)
 		if ok != c.ok {
 			t.Errorf("md=%g sd=%g: ok %v, want %v", c.md, c.sd, ok, c.ok)
 		}
@@ -72,9 +77,10 @@ func TestMeanOfRatioMatchesDraws(t *testing.T) {
 		const n = 400000
 		pm, mm, vm, seM, seV := ratioDraws(n, func() (float64, float64) {
 			d := c.md + c.sd*rng.NormFloat64()
-			return c.alpha + c.beta*d + math.Sqrt(c.resid)*rng.NormFloat64(), d
+			eta := math.Sqrt(c.noise*math.Max(0, d)/c.md) * rng.NormFloat64()
+			return c.alpha + c.beta*d + math.Sqrt(c.resid)*rng.NormFloat64() + eta, d
 		})
-		name := fmt.Sprintf("md=%g sd=%g β=%g", c.md, c.sd, c.beta)
+		name := fmt.Sprintf("md=%g sd=%g β=%g noise=%g", c.md, c.sd, c.beta, c.noise)
 		if math.Abs(p-pm) > 4*math.Sqrt(pm*(1-pm)/n)+1e-6 {
 			t.Errorf("%s: P(D ≥ 1) = %.5f, draws %.5f", name, p, pm)
 		}
@@ -103,7 +109,7 @@ func TestLinearMeanTrustedHolds(t *testing.T) {
 			vd := float64(m) * d.Variance
 			md := math.Sqrt(vd) / cv
 			mn, vn := 3e4*md, 1e6*vd
-			mean, variance, p, ok := meanOfRatio(mn, md, vn, vd, 0)
+			mean, variance, p, ok := meanOfRatio(mn, md, vn, vd, 0, 0)
 			const n = 400000
 			pm, mm, vm, seM, seV := ratioDraws(n, func() (float64, float64) {
 				den := md
@@ -170,7 +176,7 @@ func BenchmarkMeanOfRatio(b *testing.B) {
 			md := 5000.0
 			sd := cv * md
 			for range b.N {
-				meanOfRatio(3e4*md, md, 1e6*sd*sd, sd*sd, 0)
+				meanOfRatio(3e4*md, md, 1e6*sd*sd, sd*sd, 0, 0)
 			}
 		})
 	}
