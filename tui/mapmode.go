@@ -377,7 +377,12 @@ func (m Model) drawMap(w, h int, title string, d heatmap.Data, note string) stri
 	if m.mapHit != nil {
 		*m.mapHit = mapHitbox{valid: true, hm: hm, r0: r0, c0: c0, line: 1}
 	}
-	return title + "\n" + hm.View() + "\n" + strings.Join(trailer, "\n")
+	// The legend and the lines below stay by the map; the box's unused rows go last.
+	lines := strings.Split(title+"\n"+hm.ViewFitted()+"\n"+strings.Join(trailer, "\n"), "\n")
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	return strings.Join(lines, "\n")
 }
 
 // mapModeLines are the n lines below the map in map mode: the scale bar, the view's

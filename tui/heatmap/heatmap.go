@@ -74,9 +74,32 @@ func (m *Model) SetCursor(row, col int, on bool) { m.cursorRow, m.cursorCol, m.c
 // characters: the map's rows are padded with blank lines, so that the legend stays on the
 // last line and the box keeps its size whatever the data.
 func (m Model) View() string {
+	lines := m.viewLines()
+	if lines == nil {
+		return ""
+	}
+	legend := lines[len(lines)-1]
+	lines = lines[:len(lines)-1]
+	for len(lines) < m.height-1 {
+		lines = append(lines, "")
+	}
+	return strings.Join(append(lines, legend), "\n")
+}
+
+// ViewFitted renders the map's rows with the legend right below them: at most height
+// lines, fewer where the map's shape leaves rows of the box unused (a square grid in a
+// tall box), which View would fill with blank lines above the legend. The caller may pad
+// below instead, keeping the legend by the map.
+func (m Model) ViewFitted() string {
+	return strings.Join(m.viewLines(), "\n")
+}
+
+// viewLines is the map's drawn rows (at most height − 1) and the legend; nil when the
+// map cannot be drawn.
+func (m Model) viewLines() []string {
 	d := m.data
 	if !m.drawable() {
-		return ""
+		return nil
 	}
 	mapLines := m.height - 1
 	lo, hi := valueRange(d)
@@ -87,11 +110,8 @@ func (m Model) View() string {
 	} else {
 		lines = m.rampLines(px, lo, hi)
 	}
-	for len(lines) < mapLines {
-		lines = append(lines, "")
-	}
-	lines = append(lines[:mapLines], m.legend(lo, hi))
-	return strings.Join(lines, "\n")
+	lines = lines[:min(len(lines), mapLines)]
+	return append(lines, m.legend(lo, hi))
 }
 
 func (m Model) drawable() bool {

@@ -155,3 +155,35 @@ func TestCursorAndCellAt(t *testing.T) {
 		}
 	}
 }
+
+// TestViewFittedKeepsLegendByMap: a square grid in a tall box uses fewer rows than the
+// box has; ViewFitted puts the legend right below them, View on the box's last line,
+// and both draw the same map rows.
+func TestViewFittedKeepsLegendByMap(t *testing.T) {
+	m := New(theme.Default())
+	m.SetColor(false)
+	m.SetSize(20, 30) // 10 square pixels across: a 4 × 4 grid takes 10 rows of 29
+	m.SetData(Data{Rows: 4, Cols: 4, Values: make([]float64, 16), Scale: Linear, Unit: "people"})
+	fitted := strings.Split(m.ViewFitted(), "\n")
+	full := strings.Split(m.View(), "\n")
+	if len(full) != 30 {
+		t.Fatalf("View: %d lines, want the box's 30", len(full))
+	}
+	if len(fitted) >= 30 || len(fitted) < 2 {
+		t.Fatalf("ViewFitted: %d lines, want the map's rows and the legend", len(fitted))
+	}
+	rows := len(fitted) - 1
+	for i := 0; i < rows; i++ {
+		if strings.TrimSpace(fitted[i]) == "" || fitted[i] != full[i] {
+			t.Fatalf("row %d: fitted %q, full %q", i, fitted[i], full[i])
+		}
+	}
+	if legend := fitted[rows]; legend != full[29] || !strings.Contains(legend, ".:-=+*#%@") {
+		t.Fatalf("legend %q, View's last line %q", legend, full[29])
+	}
+	for _, l := range full[rows:29] {
+		if strings.TrimSpace(l) != "" {
+			t.Fatalf("View's padding holds %q", l)
+		}
+	}
+}
