@@ -200,6 +200,9 @@ func metroSettings() []sim.Params {
 		lap(0.7, 3, 1.5),
 		lap(0.1, 3, 4),
 		lap(1, 2, 2),
+		// Sparse districts made of rare phantoms under Gaussian noise (no rare share).
+		gau(0.5, 15, 2),
+		gau(0.3, 20, 3),
 	}
 }
 

@@ -136,3 +136,30 @@ func TestCheckOfARareCount(t *testing.T) {
 		}
 	}
 }
+
+// TestRareShareOnlyUnderLaplace: the sample's sparse northern districts at k = 15,
+// r = 2 km owe most of their entries' variance to rare phantoms. Under Laplace noise
+// (ε = 0.2), whose joint tails the first-order cumulant correction underestimates, they
+// are simulated (maxRareShare); under Gaussian noise (ε = 0.5, δ = 10⁻⁶), which has no
+// fourth cumulant and whose series held them to the simulation, they are approximated.
+func TestRareShareOnlyUnderLaplace(t *testing.T) {
+	e := sim.NewEngine(metroTable(t))
+	sparse := []string{"district north-west", "district north", "district north-east"}
+	for _, c := range []struct {
+		p    sim.Params
+		want string
+	}{
+		{sim.Params{Epsilon: 0.2, K: 15, RadiusKM: 2}, sim.MethodMC},
+		{sim.Params{Epsilon: 0.5, K: 15, RadiusKM: 2, Noise: sim.Gaussian, Delta: 1e-6}, sim.MethodApprox},
+	} {
+		r, err := e.Evaluate(c.p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{"district centre": sim.MethodApprox}
+		for _, name := range sparse {
+			want[name] = c.want
+		}
+		wantMethods(t, r, want)
+	}
+}
