@@ -515,6 +515,7 @@ func (e *Engine) approximateThresholdWith(s *state, edgeExpansions bool) *approx
 	run := &thresholdRun{e: e, s: s, ap: e.approxOf(s.smoothed), sigma2: noise.Variance, k4: noise.K4, k6: noise.K6,
 		k: float64(s.p.K) - thresholdSlack}
 	run.correct = math.Abs(run.k4) > 1e-6*run.sigma2*run.sigma2 // Gaussian noise has κ₄ ≈ 0
+	run.heavyTails = run.k4 > heavyTailKurtosis*run.sigma2*run.sigma2
 	out := &approxCounts{publish: make([]float64, G*C)}
 	run.out = out
 	// Per group sums of the entries' moments (each group is one worker's), for the sets.
@@ -687,25 +688,32 @@ func (e *Engine) approximateThresholdWith(s *state, edgeExpansions bool) *approx
 		b := ApproxBound.SDOfRMSE * (out.setMean[i] - e.truth[i])
 		negligible := max(negligibleVariance, b*b)
 		out.setTrusted[i] = run.pairs && tail[i] <= maxTailShare*out.setVar[i]+negligible &&
-			(!run.correct || rare[i] <= maxRareShare*diagonal[i]+negligible) && edge[i] <= maxEdgeShare*out.setVar[i]+negligible
+			(!run.heavyTails || rare[i] <= maxRareShare*diagonal[i]+negligible) && edge[i] <= maxEdgeShare*out.setVar[i]+negligible
 	}
 	return out
 }
 
-// rareSDs and maxRareShare: under a noise with a fourth cumulant (Laplace), a set whose
-// entries' own variance comes mostly (over half) from entries more than 2.5 SDs below k
-// is simulated. Its variance is then made of rare phantoms, which cluster where one large
-// noise lifts several overlapping disks at once: joint tails that the first-order
-// cumulant correction underestimates (the validation found a sparse district's SD 19 %
-// low at r = 1 cell; with the rule lifted, 4–9 % low at r = 2–3 km against 20,000
-// simulated releases). Gaussian noise has no such correction and no such tails: there
-// the series held such sets (19 sparse districts over 7 settings at r = 1.5–7 km) to
-// within 4 % of the simulation's SD, most within 1 % (one all but never published, 10 %
-// high with a standard error of 15 %), and the rule does not apply.
+// rareSDs and maxRareShare: under a noise with heavy tails (heavyTailKurtosis: Laplace),
+// a set whose entries' own variance comes mostly (over half) from entries more than 2.5
+// SDs below k is simulated. Its variance is then made of rare phantoms, which cluster
+// where one large noise lifts several overlapping disks at once: joint tails that the
+// first-order cumulant correction underestimates (the validation found a sparse
+// district's SD 19 % low at r = 1 cell; with the rule lifted, 4–9 % low at r = 2–3 km
+// against 20,000 simulated releases). Gaussian noise has no such tails, and the rule does
+// not apply: against 20,000 simulated releases its series held such sets (34 sparse
+// districts over 13 settings, ε = 0.3–2, r = 1.5–7 km) to within 4 % of the simulated SD,
+// most within 2 % (one all but never published, 10 % high with a standard error of 15 %).
 const (
 	rareSDs      = 2.5
 	maxRareShare = 0.5
 )
+
+// heavyTailKurtosis is the least excess kurtosis κ₄/σ⁴ of one count's integer noise at
+// which its joint tails are treated as heavy: rare entries' pairs come from the exact sums
+// where they are tabulated, and the rare share applies (maxRareShare). Laplace noise has
+// about 3; the library's Gaussian noise, rounded to integers, has κ₄ ≈ −1/120 from the
+// rounding alone, −10⁻⁴·σ⁴ at σ = 3, which no joint tail feels.
+const heavyTailKurtosis = 0.01
 
 // maxSeriesKurtosis is the largest excess kurtosis of a full cell's smoothed noise for
 // which two full cells pair by the series (Mehler's with the first cumulant correction)
@@ -752,7 +760,9 @@ type thresholdRun struct {
 	ap                *approxState
 	out               *approxCounts
 	sigma2, k4, k6, k float64
-	correct           bool
+	// correct turns on the series' fourth-cumulant correction; heavyTails marks a noise
+	// whose joint tails the correction misjudges (heavyTailKurtosis).
+	correct, heavyTails bool
 	// pairs is false when the pairs are not visited (no kernel, or over maxPairVisits).
 	pairs bool
 	// groupSums[g] are group g's Σ_c of the entries' mean, variance, tail and rare
@@ -1170,7 +1180,7 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 				// An entry at least 4R from every edge pairs only with full cells, under the
 				// exact sums where all full cells do or it is rare under a noise with
 				// tails heavier than the normal's (below): its joint tails are exact.
-				flagged = !run.latOnly && !(kern.interiorCell(r, col) && (run.exactPairs || run.correct && acc.rare[c] && !acc.far[c]))
+				flagged = !run.latOnly && !(kern.interiorCell(r, col) && (run.exactPairs || run.heavyTails && acc.rare[c] && !acc.far[c]))
 			} else if mx := acc.mixedAt(c); mx != nil {
 				// Decided by its exact probability: withheld or published in all but
 				// 10⁻¹² of releases (far sharper than latticeDecidedSDs), it pairs as such.
@@ -1332,7 +1342,7 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 				if pm, ok = run.mixedPair(acc, c, c1); !ok {
 					run.latFailed.Store(true)
 				}
-			case acc.exact[c] && acc.exact[c1] && (run.exactPairs || run.correct && (acc.rare[c] || acc.rare[c1])):
+			case acc.exact[c] && acc.exact[c1] && (run.exactPairs || run.heavyTails && (acc.rare[c] || acc.rare[c1])):
 				// Two full cells: exact where the expansions do not hold (a lattice-like
 				// noise or one far from normal, exactPairs, or a rare entry's joint tails
 				// under a noise whose κ₄ the series corrects for); the series elsewhere,

@@ -203,6 +203,8 @@ func metroSettings() []sim.Params {
 		// Sparse districts made of rare phantoms under Gaussian noise (no rare share).
 		gau(0.5, 15, 2),
 		gau(0.3, 20, 3),
+		gau(1, 10, 1.5),
+		gau(1.5, 5, 3),
 	}
 }
 

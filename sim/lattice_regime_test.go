@@ -137,12 +137,13 @@ func TestCheckOfARareCount(t *testing.T) {
 	}
 }
 
-// TestRareShareOnlyUnderLaplace: the sample's sparse northern districts at k = 15,
-// r = 2 km owe most of their entries' variance to rare phantoms. Under Laplace noise
+// TestRareShareOnlyUnderHeavyTails: the sample's sparse northern districts at k = 10–15,
+// r = 1.5–2 km owe most of their entries' variance to rare phantoms. Under Laplace noise
 // (ε = 0.2), whose joint tails the first-order cumulant correction underestimates, they
-// are simulated (maxRareShare); under Gaussian noise (ε = 0.5, δ = 10⁻⁶), which has no
-// fourth cumulant and whose series held them to the simulation, they are approximated.
-func TestRareShareOnlyUnderLaplace(t *testing.T) {
+// are simulated (maxRareShare); under Gaussian noise (δ = 10⁻⁶), they are approximated,
+// both where its SD is large (ε = 0.5, SD 16) and where its rounding to integers gives it
+// a small fourth cumulant (ε = 1, SD 8.4: heavyTailKurtosis).
+func TestRareShareOnlyUnderHeavyTails(t *testing.T) {
 	e := sim.NewEngine(metroTable(t))
 	sparse := []string{"district north-west", "district north", "district north-east"}
 	for _, c := range []struct {
@@ -151,6 +152,7 @@ func TestRareShareOnlyUnderLaplace(t *testing.T) {
 	}{
 		{sim.Params{Epsilon: 0.2, K: 15, RadiusKM: 2}, sim.MethodMC},
 		{sim.Params{Epsilon: 0.5, K: 15, RadiusKM: 2, Noise: sim.Gaussian, Delta: 1e-6}, sim.MethodApprox},
+		{sim.Params{Epsilon: 1, K: 10, RadiusKM: 1.5, Noise: sim.Gaussian, Delta: 1e-6}, sim.MethodApprox},
 	} {
 		r, err := e.Evaluate(c.p)
 		if err != nil {

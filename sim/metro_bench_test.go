@@ -183,54 +183,62 @@ func BenchmarkLatticeSettingMetro(b *testing.B) {
 }
 
 // BenchmarkKeyboardGrid evaluates every setting the explorer's arrows reach on the sample
-// with Laplace noise on noisy counts (ε, k and r on tui/knobs' steps: 14 × 10 × 9 = 1,260;
-// the sample's cells are 1 km) and reports how many show every figure at once
-// (complete), how many wait for the simulation for some count (counts-mc) or only for
-// some district mean (means-mc), and the slowest press at a radius already seen (ms).
+// on noisy counts (ε, k and r on tui/knobs' steps: 14 × 10 × 9 = 1,260; the sample's
+// cells are 1 km), with Laplace noise and with Gaussian noise (δ = 10⁻⁶), and reports how
+// many show every figure at once (complete), how many wait for the simulation for some
+// count (counts-mc) or only for some district mean (means-mc), and the slowest press at
+// a radius already seen (ms).
 func BenchmarkKeyboardGrid(b *testing.B) {
 	epsilons := []float64{0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3, 5, 7, 10, math.Inf(1)}
 	ks := []int{0, 2, 3, 5, 10, 15, 20, 30, 50, 100}
 	radii := []float64{0, 1, 1.5, 2, 3, 4, 5, 7, 10}
 	t := metroTable(b)
-	for range b.N {
-		e := sim.NewEngine(t)
-		var complete, countsMC, meansMC int
-		var slowest time.Duration
-		for _, r := range radii {
-			for _, eps := range epsilons {
-				for _, k := range ks {
-					p := sim.Params{Epsilon: eps, K: k, RadiusKM: r}
-					if _, err := e.Evaluate(p); err != nil { // the radius's and noise's tables
-						b.Fatal(err)
-					}
-					start := time.Now()
-					rep, err := e.Evaluate(p)
-					if err != nil {
-						b.Fatal(err)
-					}
-					slowest = max(slowest, time.Since(start))
-					counts, means := false, false
-					for _, est := range rep.Estimands {
-						if est.Pending && est.Kind == sim.KindMean {
-							means = true
-						} else if est.Pending {
-							counts = true
+	for _, noise := range []sim.NoiseKind{sim.Laplace, sim.Gaussian} {
+		b.Run(noise.String(), func(b *testing.B) {
+			for range b.N {
+				e := sim.NewEngine(t)
+				var complete, countsMC, meansMC int
+				var slowest time.Duration
+				for _, r := range radii {
+					for _, eps := range epsilons {
+						for _, k := range ks {
+							p := sim.Params{Epsilon: eps, K: k, RadiusKM: r, Noise: noise}
+							if noise == sim.Gaussian {
+								p.Delta = 1e-6
+							}
+							if _, err := e.Evaluate(p); err != nil { // the radius's and noise's tables
+								b.Fatal(err)
+							}
+							start := time.Now()
+							rep, err := e.Evaluate(p)
+							if err != nil {
+								b.Fatal(err)
+							}
+							slowest = max(slowest, time.Since(start))
+							counts, means := false, false
+							for _, est := range rep.Estimands {
+								if est.Pending && est.Kind == sim.KindMean {
+									means = true
+								} else if est.Pending {
+									counts = true
+								}
+							}
+							switch {
+							case counts || rep.Map.Pending || rep.CrowdPending:
+								countsMC++
+							case means:
+								meansMC++
+							default:
+								complete++
+							}
 						}
 					}
-					switch {
-					case counts || rep.Map.Pending || rep.CrowdPending:
-						countsMC++
-					case means:
-						meansMC++
-					default:
-						complete++
-					}
 				}
+				b.ReportMetric(float64(complete), "complete")
+				b.ReportMetric(float64(countsMC), "counts-mc")
+				b.ReportMetric(float64(meansMC), "means-mc")
+				b.ReportMetric(float64(slowest.Microseconds())/1000, "slowest-ms")
 			}
-		}
-		b.ReportMetric(float64(complete), "complete")
-		b.ReportMetric(float64(countsMC), "counts-mc")
-		b.ReportMetric(float64(meansMC), "means-mc")
-		b.ReportMetric(float64(slowest.Microseconds())/1000, "slowest-ms")
+		})
 	}
 }
