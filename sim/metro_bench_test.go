@@ -90,8 +90,8 @@ func BenchmarkMonteCarloMetro(b *testing.B) {
 // smoothing and a threshold on (the setting that needs the approximation), at radii
 // already seen (the first pass over the settings is not timed). pending is the number of
 // figures over the cycle left to the simulation (count sets, the map, the risk or a
-// mean); at ε = 0.5, k = 10, r = 2 km three all but never published districts are (their
-// rare phantoms' joint tails: see maxTailShare).
+// mean), such as all but never published districts whose variance is mostly rare
+// phantoms' (see maxTailShare and maxRareShare).
 func BenchmarkKnobChangeMetro(b *testing.B) {
 	e := sim.NewEngine(metroTable(b))
 	settings := knobCycle()
