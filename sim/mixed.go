@@ -108,19 +108,45 @@ func classesKey(cl []weightClass) string {
 	return string(b)
 }
 
-// atomsBound returns the product of the supports (atoms of probability at least
-// mixedPrune) of every class of cl but the principal: a bound on the atoms an entry with
-// these classes enumerates (enumerate).
+// atomsBound returns a bound on the atoms an entry with classes cl enumerates
+// (enumerate): the tuples of values of every class but the principal whose probability
+// p_1·p_2·… is at least mixedPrune. It is the smaller of the product of the classes'
+// supports above mixedPrune and a count over binned probabilities: with
+// b(p) = ⌊−log₁₀ p / atomBinDecades⌋, Σ b(p_j) ≤ −log₁₀(Π p_j)/atomBinDecades, so the
+// tuples whose bins add up to at most −log₁₀ mixedPrune/atomBinDecades include every
+// enumerated one. Where each class is concentrated on a few values (a lattice-like
+// noise) the product counts tuples the pruning never reaches, by orders of magnitude.
 func (lt *latticeTable) atomsBound(cl []weightClass) float64 {
 	atoms, u := 1.0, principal(cl)
+	maxBin := int(-math.Log10(mixedPrune) / atomBinDecades)
+	count := make([]float64, maxBin+1) // tuples so far by their bins' sum
+	count[0] = 1
+	next := make([]float64, maxBin+1)
 	for j, w := range cl {
-		if j != u {
-			lo, hi := lt.sums[w.n].above(mixedPrune)
-			atoms *= float64(max(1, hi-lo))
+		if j == u {
+			continue
 		}
+		sum := lt.sums[w.n]
+		lo, hi := sum.above(mixedPrune)
+		atoms *= float64(max(1, hi-lo))
+		clear(next)
+		for _, p := range sum.p[lo:hi] {
+			b := int(-math.Log10(p) / atomBinDecades)
+			for t := 0; t+b <= maxBin; t++ {
+				next[t+b] += count[t]
+			}
+		}
+		count, next = next, count
 	}
-	return atoms
+	pruned := 0.0
+	for _, c := range count {
+		pruned += c
+	}
+	return min(atoms, max(1, pruned))
 }
+
+// atomBinDecades is the width of atomsBound's bins of probabilities, in decades.
+const atomBinDecades = 0.25
 
 // principal returns the index of the most numerous class (−1 for none).
 func principal(cl []weightClass) int {

@@ -120,3 +120,34 @@ func TestDiskClassesCountTheLens(t *testing.T) {
 		}
 	}
 }
+
+// TestAtomsBoundCoversEnumeration: for classes of a near-edge disk under noises from
+// lattice-like (ε = 10, mostly 0) to wide (ε = 1), atomsBound is at least the number of
+// atoms enumerate visits and at most the product of the supports, and within 1.5 times
+// the atoms (the product is 6–20 times them here).
+func TestAtomsBoundCoversEnumeration(t *testing.T) {
+	cl := []weightClass{{size: 9, n: 4}, {size: 10, n: 3}, {size: 11, n: 5}, {size: 12, n: 2}, {size: 13, n: 8}}
+	for _, eps := range []float64{1, 3, 10} {
+		lt := newLatticeTable(Mechanism{Kind: Laplace, Epsilon: eps, LInf: 1}.IntNoise(), 8)
+		var budget atomic.Int64
+		budget.Store(math.MaxInt64)
+		visited := 0.0
+		if !lt.enumerate(cl, principal(cl), &budget, func(v, p float64, s []int64) { visited++ }) {
+			t.Fatalf("ε = %g: enumerate stopped", eps)
+		}
+		product, u := 1.0, principal(cl)
+		for j, w := range cl {
+			if j != u {
+				lo, hi := lt.sums[w.n].above(mixedPrune)
+				product *= float64(max(1, hi-lo))
+			}
+		}
+		bound := lt.atomsBound(cl)
+		if bound < visited || bound > product {
+			t.Errorf("ε = %g: bound %g, enumerated %g, product of supports %g", eps, bound, visited, product)
+		}
+		if bound > 1.5*visited {
+			t.Errorf("ε = %g: bound %g over 1.5 times the %g atoms enumerated (product of supports %g)", eps, bound, visited, product)
+		}
+	}
+}
