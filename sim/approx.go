@@ -817,6 +817,7 @@ func (run *thresholdRun) edgesAffordable() bool {
 	rows, cols, C := t.Grid.Rows, t.Grid.Cols, t.Cells()
 	band := 2 * s.sm.RadiusCells()
 	total := 0.0
+	bounds := map[string]float64{} // atomsBound by classesKey
 	for c := range C {
 		r, col := c/cols, c%cols
 		if r >= band && r < rows-band && col >= band && col < cols-band {
@@ -841,8 +842,15 @@ func (run *thresholdRun) edgesAffordable() bool {
 		if len(cl) > maxMixedClasses {
 			return false
 		}
+		// Cells of one shape near the same edge share their classes: one bound each.
+		key := classesKey(cl)
+		atoms, ok := bounds[key]
+		if !ok {
+			atoms = run.lat.atomsBound(cl)
+			bounds[key] = atoms
+		}
 		// Each entry and, about as dear, its pairs.
-		if total += 2 * float64(undecided) * run.lat.atomsBound(cl); total > maxMixedWork {
+		if total += 2 * float64(undecided) * atoms; total > maxMixedWork {
 			return false
 		}
 	}
@@ -1109,19 +1117,20 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 				}
 				acc.mixed[c] = mx
 				p, mean, variance, hit = mx.p, mx.mean, mx.variance, true
-			} else if !full && run.lat != nil && 24*cc.c4 > maxMarginalKurtosis && math.Abs(a) <= certainSDs {
+			} else if !full && 24*cc.c4 > maxMarginalKurtosis && math.Abs(a) <= certainSDs {
 				// Near an edge with a noise far from normal (a corner's disk of a few cells,
 				// maxMarginalKurtosis): its own moments from the exact sums over its
-				// classes where they are cheap (the Edgeworth expansion put a corner's SD
-				// 14 % high at r = 1 km), else the map's per-cell figures are simulated; its
-				// pairs stay with the series, and its variance counts towards maxEdgeShare.
-				if mx, ok := run.marginalEntry(acc, c, mu); ok {
+				// classes where they are tabulated and cheap (the Edgeworth expansion put a
+				// corner's SD 14 % high at r = 1 km), else the map's per-cell figures are
+				// simulated; its pairs stay with the series, and its variance counts
+				// towards maxEdgeShare.
+				if run.lat == nil {
+					acc.cellsUnsure = acc.cellsUnsure || run.marginalUnsure(a)
+				} else if mx, ok := run.marginalEntry(acc, c, mu); ok {
 					p, mean, variance, hit = mx.p, mx.mean, mx.variance, true
 				} else {
 					acc.cellsUnsure = acc.cellsUnsure || run.marginalUnsure(a)
 				}
-			} else if !full && !run.latOnly && 24*cc.c4 > maxMarginalKurtosis && math.Abs(a) <= certainSDs {
-				acc.cellsUnsure = acc.cellsUnsure || run.marginalUnsure(a)
 			}
 			if full && !exact {
 				key := math.Float64bits(mu) + 1
