@@ -788,12 +788,16 @@ type thresholdRun struct {
 	// not tabulated; latM is a full cell's disk size and latOverlap[o] the cells two full
 	// disks share at offset o. latOnly is set when the noise is too lattice-like for the
 	// expansions (minApproxNoiseSD): every entry that is not in a full cell must then be
-	// decided (beyond latticeDecidedSDs), or the approximation gives up (latFailed).
+	// decided (edgeDecide) or have its exact sums, or the approximation gives up
+	// (latFailed).
 	lat        *latticeTable
 	latM       int
 	latOverlap []int
 	latOnly    bool
 	latFailed  atomic.Bool
+	// edgeDecide[c] is the decision distance a* of a cell near an edge where latOnly
+	// (decided.go, set by edgesAffordable): an entry at least a* from k is decided.
+	edgeDecide []float64
 	// latticeLike is set where the noise is lattice-like (minApproxNoiseSD); exactPairs
 	// where every two full cells pair under the exact sums (lat), whatever the entries
 	// near the edges take (elsewhere only a rare entry's pairs do).
@@ -808,53 +812,74 @@ type thresholdRun struct {
 }
 
 // edgesAffordable reports whether the undecided entries near an edge (within 2R of one,
-// within latticeDecidedSDs of k) can have their exact sums within maxMixedWork: a pass
-// over the edge band before any work, estimating each cell's atoms as the product of its
-// classes' supports but the principal's, so that a setting left to the simulation costs
-// little more than the pass.
+// nearer k than their decision distance a*: decided.go) can have their exact sums within
+// maxMixedWork: a pass over the edge band before any work, estimating each cell's atoms
+// by atomsBound, so that a setting left to the simulation costs little more than the
+// pass. It sets run.edgeDecide[c] to cell c's a* for the cells of the band.
 func (run *thresholdRun) edgesAffordable() bool {
 	t, s := run.e.t, run.s
 	rows, cols, C := t.Grid.Rows, t.Grid.Cols, t.Cells()
 	band := 2 * s.sm.RadiusCells()
 	total := 0.0
+	// Cells of one shape near the same edge share their classes: one bound each.
 	bounds := map[string]float64{} // atomsBound by classesKey
+	decisions := run.e.decisionsOf(s.countMech)
+	run.edgeDecide = make([]float64, C)
 	for c := range C {
 		r, col := c/cols, c%cols
 		if r >= band && r < rows-band && col >= band && col < cols-band {
 			continue
 		}
-		sc := math.Sqrt(run.sigma2 * s.smoothed.kss[c])
-		if sc == 0 {
-			continue
-		}
-		kp := run.k - run.ap.lattice[c]/2
-		undecided := 0
-		for g := range t.Groups {
-			i := g*C + c
-			if math.Abs(kp-s.mu[i]) <= latticeDecidedSDs*sc && !s.setNeverEntry(i) {
-				undecided++
-			}
-		}
-		if undecided == 0 {
-			continue
-		}
 		cl := s.sm.diskClasses(c, c)
+		key := classesKey(cl)
+		// The bound at the normal's t first; the least one only where an entry is nearer.
+		a := decisions.distance(key, cl, false)
+		undecided := func() int {
+			n := 0
+			for g := range t.Groups {
+				i := g*C + c
+				if math.Abs(run.k-s.mu[i]) < a && !s.setNeverEntry(i) {
+					n++
+				}
+			}
+			return n
+		}
+		n := undecided()
+		if n > 0 {
+			a = decisions.distance(key, cl, true)
+			n = undecided()
+		}
+		run.edgeDecide[c] = a
+		if n == 0 {
+			continue
+		}
 		if len(cl) > maxMixedClasses {
 			return false
 		}
-		// Cells of one shape near the same edge share their classes: one bound each.
-		key := classesKey(cl)
 		atoms, ok := bounds[key]
 		if !ok {
 			atoms = run.lat.atomsBound(cl)
 			bounds[key] = atoms
 		}
 		// Each entry and, about as dear, its pairs.
-		if total += 2 * float64(undecided) * atoms; total > maxMixedWork {
+		if total += 2 * float64(n) * atoms; total > maxMixedWork {
 			return false
 		}
 	}
 	return true
+}
+
+// decided returns +1 for an entry near an edge with smoothed count μ that is published
+// in all releases but decidedProbability, −1 for one withheld in all but that share,
+// and 0 for one undecided (edgeDecide: Chernoff's bound).
+func (run *thresholdRun) decided(c int, mu float64) int {
+	switch a := run.edgeDecide[c]; {
+	case mu-run.k >= a:
+		return 1
+	case run.k-mu >= a:
+		return -1
+	}
+	return 0
 }
 
 // interiorPairWeights returns the pair weights at each offset of the pair kernel for two
@@ -936,7 +961,10 @@ type pairAcc struct {
 	// (entrySums' edgeVar), per district (0, 1, 2) and per density class (3, 4, 5).
 	cells [2][]float64
 	parts [6][]float64
-	cell  cellConstants
+	// ring is the number of grid rows the per-cell scratch (sd … mixed, coef, lat) keeps:
+	// row r at (r mod ring)·cols (ringIndex).
+	ring int
+	cell cellConstants
 	// entries memoises the moments of full cells' entries by μ (valid for one run).
 	entries            []entryMemoSlot
 	coef, ind, sd, isd []float64
@@ -969,14 +997,17 @@ func (run *thresholdRun) newAcc() *pairAcc {
 	if run.pairs {
 		ring = min(rows, run.ap.pairs.reach()+1)
 	}
-	acc := &pairAcc{pairSum: make([]float64, len(run.e.sets)), coef: make([]float64, ring*cols*N), sd: make([]float64, C), isd: make([]float64, C),
-		skip: make([]bool, C), linear: make([]bool, C), tails: run.e.tailCache(),
-		exact: make([]bool, C), far: make([]bool, C), rare: make([]bool, C)}
+	// The per-cell scratch, like the coefficients, is kept for the ring of rows pairs
+	// reach: a national grid's would not stay in the cache.
+	R := ring * cols
+	acc := &pairAcc{ring: ring, pairSum: make([]float64, len(run.e.sets)), coef: make([]float64, R*N), sd: make([]float64, R), isd: make([]float64, R),
+		skip: make([]bool, R), linear: make([]bool, R), tails: run.e.tailCache(),
+		exact: make([]bool, R), far: make([]bool, R), rare: make([]bool, R)}
 	if run.lat != nil {
-		acc.lat = make([]latticeEntry, ring*cols) // the ring of rows pairs reach, as coef
+		acc.lat = make([]latticeEntry, R)
 		acc.latMemo = make([]latMemoSlot, 1<<entryMemoBits)
 		if run.latOnly {
-			acc.mixed = make([]*mixedEntry, C)
+			acc.mixed = make([]*mixedEntry, R)
 		}
 		acc.mixedMemo, acc.pairMemo, acc.dists = map[string]*mixedEntry{}, map[string]pairMoments{}, map[string]*mixedDist{}
 	}
@@ -1068,6 +1099,7 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 		dj, num, covND, varNum, sumNoise := -1, 0.0, 0.0, 0.0, 0.0
 		for col := 0; col < cols; col++ {
 			c := r*cols + col
+			rc := latBase + col // c's place in the ring of rows (acc's per-cell scratch)
 			i := g*C + c
 			mu := s.mu[i]
 			cc := &run.fullCell
@@ -1077,26 +1109,27 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 				run.cellConstantsOf(c, cc)
 			}
 			sc := cc.sc
-			sd[c] = sc
+			sd[rc] = sc
 			if sc > 0 {
-				isd[c] = cc.isd
+				isd[rc] = cc.isd
 			}
 			kp := cc.kp
 			exact := full && run.lat != nil
-			acc.exact[c], acc.far[c], acc.rare[c] = exact, false, false
+			acc.exact[rc], acc.far[rc], acc.rare[rc] = exact, false, false
 			if acc.mixed != nil {
-				acc.mixed[c] = nil
+				acc.mixed[rc] = nil
 			}
 			if s.setNeverEntry(i) || sc == 0 {
-				skip[c] = true
+				skip[rc] = true
 				continue
 			}
 			a := (kp - mu) / sc
-			acc.rare[c] = a > rareSDs
+			acc.rare[rc] = a > rareSDs
 			// A full cell's moments depend on μ alone: look them up first.
 			var slot *entryMemoSlot
 			var p, mean, variance float64
 			hit := false
+			decided := 0 // near an edge under latOnly: +1 certainly published, −1 withheld
 			if exact {
 				// A full cell's entry depends on μ alone: memoised like the expansion's.
 				key := math.Float64bits(mu) + 1
@@ -1105,18 +1138,28 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 					*slot = latMemoSlot{key, run.lat.entry(mu, float64(s.p.K), run.latM)}
 				}
 				le := &slot.entry
-				acc.lat[latBase+col] = *le
 				p, mean, variance, hit = le.p, le.mean, le.variance, true
-			} else if run.latOnly && math.Abs(a) <= latticeDecidedSDs {
-				// Undecided near an edge: the exact sums over the disk's classes.
-				mx, ok := run.mixedEntry(acc, c, mu)
-				if !ok {
-					run.latFailed.Store(true)
-					skip[c] = true
-					continue
+				if !inert(p, mean, variance) {
+					acc.lat[latBase+col] = *le // read by its pairs
 				}
-				acc.mixed[c] = mx
-				p, mean, variance, hit = mx.p, mx.mean, mx.variance, true
+			} else if run.latOnly {
+				// Near an edge: decided by Chernoff's bound (T = μ + W or 0 in all but
+				// 10⁻¹² of releases), else the exact sums over the disk's classes.
+				switch decided = run.decided(c, mu); decided {
+				case 1:
+					p, mean, variance, hit = 1, mu, sc*sc, true
+				case -1:
+					p, mean, variance, hit = 0, 0, 0, true
+				default:
+					mx, ok := run.mixedEntry(acc, c, mu)
+					if !ok {
+						run.latFailed.Store(true)
+						skip[rc] = true
+						continue
+					}
+					acc.mixed[rc] = mx
+					p, mean, variance, hit = mx.p, mx.mean, mx.variance, true
+				}
 			} else if !full && 24*cc.c4 > maxMarginalKurtosis && math.Abs(a) <= certainSDs {
 				// Near an edge with a noise far from normal (a corner's disk of a few cells,
 				// maxMarginalKurtosis): its own moments from the exact sums over its
@@ -1152,6 +1195,15 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 				}
 			}
 			out.publish[i] = p
+			if inert(p, mean, variance) {
+				// Certainly withheld (most of a sparse country's entries): no sum, pair or
+				// share it enters would move by more than 10⁻¹² people.
+				skip[rc] = true
+				if acc.mixed != nil {
+					acc.mixed[rc] = nil
+				}
+				continue
+			}
 			sum0 += mean
 			sum1 += variance
 			cellMean[c] += mean
@@ -1164,7 +1216,11 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 			switch {
 			case a > farTailSDs || !run.pairs:
 				// left out of the pairs (below)
-			case run.latOnly && (exact || acc.mixedAt(c) != nil):
+			case decided > 0:
+				clear(row) // T = z: only the first coefficient, s
+				row[0] = sc
+				clear(indRow)
+			case run.latOnly && (exact || acc.mixedAt(rc) != nil):
 				// Its pairs come from the exact sums; the series reads it only when it is
 				// certainly published, through the first coefficient.
 				clear(row)
@@ -1182,32 +1238,32 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 			// published with T = z, linear in the noise. An entry whose published value has
 			// an SD below 10⁻⁶ people moves no covariance by more than 10⁻⁶ of the other
 			// entry's SD (Cauchy–Schwarz): its pairs are left out.
-			linear[c] = a < -certainSDs
-			skip[c] = a > certainSDs || (!linear[c] && variance < negligibleVariance)
+			linear[rc] = a < -certainSDs || decided > 0
+			skip[rc] = a > certainSDs || (!linear[rc] && variance < negligibleVariance)
 			// Where the noise is lattice-like every pair of an exact entry is exact (the
 			// entries outside the full cells are decided): nothing of it is flagged.
 			flagged := true
 			if exact {
-				linear[c] = run.lat.certain(&acc.lat[latBase+col], run.latM) || !run.latOnly && a < -certainSDs
-				skip[c] = !linear[c] && (variance < negligibleVariance || !run.latOnly && a > certainSDs)
-				acc.far[c] = a > farTailSDs
+				linear[rc] = run.lat.certain(&acc.lat[latBase+col], run.latM) || !run.latOnly && a < -certainSDs
+				skip[rc] = !linear[rc] && (variance < negligibleVariance || !run.latOnly && a > certainSDs)
+				acc.far[rc] = a > farTailSDs
 				// An entry at least 4R from every edge pairs only with full cells, under the
 				// exact sums where all full cells do or it is rare under a noise with
 				// tails heavier than the normal's (below): its joint tails are exact.
-				flagged = !run.latOnly && !(kern.interiorCell(r, col) && (run.exactPairs || run.heavyTails && acc.rare[c] && !acc.far[c]))
-			} else if mx := acc.mixedAt(c); mx != nil {
+				flagged = !run.latOnly && !(kern.interiorCell(r, col) && (run.exactPairs || run.heavyTails && acc.rare[rc] && !acc.far[rc]))
+			} else if mx := acc.mixedAt(rc); mx != nil {
 				// Decided by its exact probability: withheld or published in all but
-				// 10⁻¹² of releases (far sharper than latticeDecidedSDs), it pairs as such.
+				// 10⁻¹² of releases, it pairs as such.
 				flagged = false
-				linear[c], skip[c] = false, variance < negligibleVariance || mx.p < decidedProbability
+				linear[rc], skip[rc] = false, variance < negligibleVariance || mx.p < decidedProbability
 				if 1-mx.p < decidedProbability {
-					linear[c] = true
+					linear[rc] = true
 					clear(row) // T = z: only the first coefficient, s
 					row[0] = sc
 					clear(indRow)
 				}
-				if linear[c] || skip[c] {
-					acc.mixed[c] = nil
+				if linear[rc] || skip[rc] {
+					acc.mixed[rc] = nil
 				}
 			}
 			if a > rareSDs && flagged {
@@ -1222,7 +1278,7 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 			// with a noise of excess kurtosis γ₂ = 24·c₄ above maxSeriesKurtosis (a disk of
 			// a few cells in a corner).
 			if !full && (run.edgeExpansions && math.Abs(a) <= latticeDecidedSDs ||
-				24*cc.c4 > maxSeriesKurtosis && !linear[c] && !skip[c]) {
+				24*cc.c4 > maxSeriesKurtosis && !linear[rc] && !skip[rc]) {
 				sum4 += variance
 				distEdge[t.District[c]] += variance
 				if classes != nil {
@@ -1233,7 +1289,7 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 				// A rare phantom: too far in the tail for the expansion's pair terms (and not
 				// worth their cost); its own moments stand, its pairs are left out, and a set
 				// that owes a noticeable part of its variance to such entries is simulated.
-				skip[c] = true
+				skip[rc] = true
 				sum2 += variance
 				distTail[t.District[c]] += variance
 				if classes != nil {
@@ -1292,7 +1348,8 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 				latRing[dy] = (r0 + dy) % ring * cols
 			}
 		}
-		if skip[c] || !run.pairs {
+		x0 := latRing[0] + c0 // c's place in the ring of rows
+		if skip[x0] || !run.pairs {
 			continue
 		}
 		var edge []float64
@@ -1318,7 +1375,8 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 				continue
 			}
 			c1 := r2*cols + c2
-			if skip[c1] {
+			x1 := latRing[o[0]] + c2
+			if skip[x1] {
 				continue
 			}
 			// Two cells whose disks' cells all have whole disks pair as in the interior.
@@ -1334,44 +1392,44 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 			withMeans := hasMeasure && sameDistrict
 			var pm pairMoments
 			series := false
-			switch lin0, lin1 := linear[c], linear[c1]; {
+			switch lin0, lin1 := linear[x0], linear[x1]; {
 			case lin0 && lin1:
 				series = true // both linear: Cov = σ²·G, the series' first term
-			case lin0 && acc.exact[c1]:
+			case lin0 && acc.exact[x1]:
 				// c certainly published, c1 exact (lattice.go): Cov(T, T') = G·Cov(S', T'),
 				// Cov(T, 1') = G·Cov(S', 1'); T's indicator is 1.
 				le1 := &acc.lat[latRing[o[0]]+c2]
 				pm.tt, pm.ti = gv*le1.covS, gv*le1.covSI
-			case lin1 && acc.exact[c]:
+			case lin1 && acc.exact[x0]:
 				le0 := &acc.lat[latRing[0]+c0]
 				pm.tt, pm.it = gv*le0.covS, gv*le0.covSI
-			case lin0 && acc.mixedAt(c1) != nil:
+			case lin0 && acc.mixedAt(x1) != nil:
 				// c certainly published, c1 undecided near an edge (mixed.go).
-				pm.tt, pm.ti = acc.mixed[c1].linearCov(s.sm.diskClasses(c, c1))
-			case lin1 && acc.mixedAt(c) != nil:
-				pm.tt, pm.it = acc.mixed[c].linearCov(s.sm.diskClasses(c, c1))
-			case acc.mixedAt(c) != nil || acc.mixedAt(c1) != nil:
+				pm.tt, pm.ti = acc.mixed[x1].linearCov(s.sm.diskClasses(c, c1))
+			case lin1 && acc.mixedAt(x0) != nil:
+				pm.tt, pm.it = acc.mixed[x0].linearCov(s.sm.diskClasses(c, c1))
+			case acc.mixedAt(x0) != nil || acc.mixedAt(x1) != nil:
 				// Two undecided entries, one near an edge: over the lens's atoms.
 				var ok bool
 				if pm, ok = run.mixedPair(acc, c, c1); !ok {
 					run.latFailed.Store(true)
 				}
-			case acc.exact[c] && acc.exact[c1] && (run.exactPairs || run.heavyTails && (acc.rare[c] || acc.rare[c1])):
+			case acc.exact[x0] && acc.exact[x1] && (run.exactPairs || run.heavyTails && (acc.rare[x0] || acc.rare[x1])):
 				// Two full cells: exact where the expansions do not hold (a lattice-like
 				// noise or one far from normal, exactPairs, or a rare entry's joint tails
 				// under a heavy-tailed noise, heavyTails); the series elsewhere,
 				// at a tenth of the cost.
 				pm = run.lat.pairMemo(run.latOverlap[oi], run.latM, &acc.lat[latRing[0]+c0], &acc.lat[latRing[o[0]]+c2], withMeans)
-			case acc.far[c] || acc.far[c1]:
+			case acc.far[x0] || acc.far[x1]:
 				continue // a rare phantom's pair outside the exact sums: left out (flagged)
 			default:
 				series = true
 			}
 			if series {
-				u0, u1 := isd[c], isd[c1]
+				u0, u1 := isd[x0], isd[x1]
 				yb := ringBase[o[0]] + c2*N
 				y := coef[yb : yb+N]
-				correct := run.correct && !(linear[c] && linear[c1])
+				correct := run.correct && !(linear[x0] && linear[x1])
 				w := &acc.weights
 				if inner {
 					w = &run.interiorWeights[oi]
@@ -1385,7 +1443,7 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 					w.set(sigma2*gv*u0*u1, &kap, correct)
 				}
 				nm := mehlerTerms
-				if linear[c] || linear[c1] {
+				if linear[x0] || linear[x1] {
 					nm = 1 // one of the two is linear in its noise
 				}
 				if withMeans {
@@ -1431,19 +1489,26 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 	}
 }
 
-// ringIndex returns the index of cell c in the ring of rows a worker keeps (lat, as coef):
-// row r at (r mod ring)·cols.
-func (acc *pairAcc) ringIndex(c, cols int) int {
-	ring := len(acc.lat) / cols
-	return c/cols%ring*cols + c%cols
+// inert reports whether an entry is certainly withheld to the last figure: published
+// in under 10⁻¹⁵ of releases, with E[T] and Var T below negligibleVariance, so that its
+// own moments and its pairs (|Cov| ≤ √(Var·Var'), Cauchy–Schwarz) are left out.
+func inert(p, mean, variance float64) bool {
+	return p < 1e-15 && mean < negligibleVariance && variance < negligibleVariance
 }
 
-// mixedAt returns cell c's entry near an edge under the exact sums, nil for none.
-func (acc *pairAcc) mixedAt(c int) *mixedEntry {
+// ringIndex returns the index of cell c in the ring of rows a worker keeps (its per-cell
+// scratch, lat, as coef): row r at (r mod ring)·cols.
+func (acc *pairAcc) ringIndex(c, cols int) int {
+	return c/cols%acc.ring*cols + c%cols
+}
+
+// mixedAt returns the entry near an edge under the exact sums at place x of the ring
+// (ringIndex), nil for none.
+func (acc *pairAcc) mixedAt(x int) *mixedEntry {
 	if acc.mixed == nil {
 		return nil
 	}
-	return acc.mixed[c]
+	return acc.mixed[x]
 }
 
 // decidedProbability is the probability of the other outcome below which an entry near an
@@ -1518,10 +1583,11 @@ func (run *thresholdRun) mixedPair(acc *pairAcc, c, c1 int) (pairMoments, bool) 
 	var sides [2]pairSide
 	key := classesKey(lens)
 	for i, cell := range [2]int{c, c1} {
-		if mx := acc.mixedAt(cell); mx != nil {
+		x := acc.ringIndex(cell, run.e.t.Grid.Cols)
+		if mx := acc.mixedAt(x); mx != nil {
 			sides[i] = pairSide{mu: mx.mu, mean: mx.mean, p: mx.p, rest: minus(mx.classes, lens)}
-		} else if acc.exact[cell] {
-			le := &acc.lat[acc.ringIndex(cell, run.e.t.Grid.Cols)]
+		} else if acc.exact[x] {
+			le := &acc.lat[x]
 			sides[i] = pairSide{mu: le.mu, mean: le.mean, p: le.p, rest: minus([]weightClass{{run.latM, run.latM}}, lens)}
 		} else {
 			return pairMoments{}, false // a nonlinear entry outside both: not expected where the noise is lattice-like
@@ -1703,7 +1769,8 @@ func approximable(p Params, pubMode mode) bool {
 // 0 with rare jumps of ±1: a lattice distribution of huge kurtosis that no expansion
 // around the normal describes (the validation found SDs off by a factor 3 at ε = 20).
 // There the full cells' figures come from the exact sums (lattice.go) and every other
-// entry must be decided (latticeDecidedSDs); where one is not, the setting is simulated.
+// entry must be decided (Chernoff's bound: decided.go) or have its exact sums over its
+// disk's classes (mixed.go); where those are too dear, the setting is simulated.
 const minApproxNoiseSD = 2
 
 // minEdgeExpansionSD is the least SD of one count's integer noise for which, where the

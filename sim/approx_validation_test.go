@@ -206,6 +206,9 @@ func metroSettings() []sim.Params {
 		gau(1, 10, 1.5),
 		gau(1.5, 5, 3),
 		lap(10, 2, 2), // a nearly exact noise whose near-edge sums the binned bound affords
+		// Nearly exact noises whose entries near an edge Chernoff's bound decides.
+		lap(3, 5, 3),
+		lap(7, 3, 4),
 	}
 }
 

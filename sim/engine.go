@@ -33,6 +33,8 @@ type Engine struct {
 	entrywiseMeans map[entrywiseMeanKey]entrywiseMeanResult
 	// tails pools the approximation's caches of Q(a), φ(a) and He_n(a) (tailCache).
 	tails sync.Pool
+	// decisions caches the decision distances near the edges per noise (decisionsOf).
+	decisions map[Mechanism]*decisionCache
 }
 
 // countSet is a linear count estimand: Σ over groups G and cells weighted by a ∈ {0,1}.
@@ -49,7 +51,7 @@ type countSet struct {
 // NewEngine returns an engine over t. t must not change afterwards.
 func NewEngine(t *Table) *Engine {
 	e := &Engine{t: t, smoothers: map[float64]*smoothedState{}, noises: map[Mechanism]*IntNoise{}, lattices: map[latticeKey]*latticeTable{},
-		entrywiseMeans: map[entrywiseMeanKey]entrywiseMeanResult{}}
+		entrywiseMeans: map[entrywiseMeanKey]entrywiseMeanResult{}, decisions: map[Mechanism]*decisionCache{}}
 	C := t.Cells()
 	e.count = make([][]float64, len(t.Groups))
 	for g := range t.Groups {

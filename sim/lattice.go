@@ -41,10 +41,10 @@ const latticeTrim = 1e-21
 // 1 ns each): beyond it the sums are not tabulated and the expansions serve.
 const latticeMaxWork = 6_000_000
 
-// latticeDecidedSDs is how far from k, in noise SDs, an entry outside the full cells must
-// be for the approximation to hold where the noise is lattice-like (minApproxNoiseSD):
-// beyond it the entry is withheld or published in all but a negligible share of releases
-// (even one noise of the largest weight carrying the whole distance is below e^−22).
+// latticeDecidedSDs is how far from k, in noise SDs, an entry near an edge that takes the
+// expansions under a lattice-like noise (edgeExpansions) must be for its variance not to
+// count towards maxEdgeShare. (Where the entries near an edge take the exact sums, the
+// exact decision of decided.go serves: its a* is 7.6–13 SDs on the sample.)
 const latticeDecidedSDs = 16
 
 // latticeSum is the distribution of the sum of j independent copies of an integer noise

@@ -13,7 +13,9 @@ import (
 // ε = 2, k = 5, r = 2 km (undecided entries in corners, whose disks have up to six sizes:
 // too dear for the exact sums, so they take the expansions, noise SD 1.44, and carry
 // little of any set's variance on the sample), and none of ε = 3, k = 5, r = 2 km (noise
-// SD 0.98, below minEdgeExpansionSD), which the simulation supplies instead.
+// SD 0.98, below minEdgeExpansionSD), which the simulation supplies instead. At ε = 3,
+// k = 5, r = 3 km and ε = 7, k = 3, r = 4 km Chernoff's bound decides entries near an
+// edge that a band of 16 SDs left to the exact sums, which were too dear.
 func TestLatticeRegimeApproximatesWhereDecided(t *testing.T) {
 	e := sim.NewEngine(metroTable(t))
 	for _, c := range []struct {
@@ -26,6 +28,8 @@ func TestLatticeRegimeApproximatesWhereDecided(t *testing.T) {
 		{sim.Params{Epsilon: 1.5, K: 3, RadiusKM: 1.5}, true}, // 12 M units of edge work
 		{sim.Params{Epsilon: 2, K: 5, RadiusKM: 2}, true},
 		{sim.Params{Epsilon: 3, K: 5, RadiusKM: 2}, false},
+		{sim.Params{Epsilon: 3, K: 5, RadiusKM: 3}, true},
+		{sim.Params{Epsilon: 7, K: 3, RadiusKM: 4}, true},
 	} {
 		r, err := e.Evaluate(c.p)
 		if err != nil {
