@@ -515,6 +515,7 @@ func (e *Engine) approximateThresholdWith(s *state, edgeExpansions bool) *approx
 	run := &thresholdRun{e: e, s: s, ap: e.approxOf(s.smoothed), sigma2: noise.Variance, k4: noise.K4, k6: noise.K6,
 		k: float64(s.p.K) - thresholdSlack}
 	run.correct = math.Abs(run.k4) > 1e-6*run.sigma2*run.sigma2 // Gaussian noise has κ₄ ≈ 0
+	run.epoch = e.runs.Add(1)
 	run.heavyTails = heavyTailed(noise)
 	out := &approxCounts{publish: make([]float64, G*C)}
 	run.out = out
@@ -619,6 +620,7 @@ func (e *Engine) approximateThresholdWith(s *state, edgeExpansions bool) *approx
 	if run.latFailed.Load() {
 		for _, acc := range accs {
 			e.putTailCache(acc.tails)
+			e.memos.Put(acc.memos)
 		}
 		if run.latOnly && s.countVar >= minEdgeExpansionSD*minEdgeExpansionSD {
 			return e.approximateThresholdWith(s, true) // the entries near an edge were too dear
@@ -643,6 +645,7 @@ func (e *Engine) approximateThresholdWith(s *state, edgeExpansions bool) *approx
 	}
 	for _, acc := range accs {
 		e.putTailCache(acc.tails)
+		e.memos.Put(acc.memos)
 		out.cellsUnsure = out.cellsUnsure || acc.cellsUnsure
 		for q := range cells {
 			for c, v := range acc.cells[q] {
@@ -760,8 +763,10 @@ func fill(n, v int) []int {
 // thresholdRun is one approximateThreshold call: its inputs, shared read-only by the
 // workers, and its per-entry output, which each worker writes for its own groups.
 type thresholdRun struct {
-	e                 *Engine
-	s                 *state
+	e *Engine
+	s *state
+	// epoch numbers the run among the engine's, for the pooled memos (entryMemos).
+	epoch             uint64
 	ap                *approxState
 	out               *approxCounts
 	sigma2, k4, k6, k float64
@@ -934,18 +939,35 @@ func (run *thresholdRun) cellConstantsOf(c int, cc *cellConstants) {
 	cc.s2, cc.c4, cc.c6, cc.c8 = s2, g2/24, run.k6*ap.w6[c]/(s4*s2)/720, g2*g2/1152
 }
 
-// entryMemoSlot is one full cell's entry moments in a worker's memo, by μ (bits + 1;
-// 0 is empty): P(published), E[T], Var(T).
+// entryMemoSlot is one full cell's entry moments in a worker's memo, by μ (bits + 1)
+// and the run (thresholdRun.epoch; 0 is empty): P(published), E[T], Var(T).
 type entryMemoSlot struct {
-	key               uint64
+	key, epoch        uint64
 	p, mean, variance float64
 }
 
 // latMemoSlot is one full cell's entry under the exact sums in a worker's memo, by μ
-// (bits + 1; 0 is empty).
+// (bits + 1) and the run (0 is empty).
 type latMemoSlot struct {
-	key   uint64
-	entry latticeEntry
+	key, epoch uint64
+	entry      latticeEntry
+}
+
+// entryMemos are a worker's memos of full cells' entries. They are pooled by the engine
+// (memosOf) rather than made and cleared for every run: a slot counts only for the run
+// whose epoch it holds.
+type entryMemos struct {
+	entries []entryMemoSlot
+	lat     []latMemoSlot
+}
+
+// memosOf returns entry memos from the engine's pool (new ones when it is empty); the
+// caller returns them with putMemos.
+func (e *Engine) memosOf() *entryMemos {
+	if m, ok := e.memos.Get().(*entryMemos); ok {
+		return m
+	}
+	return &entryMemos{entries: make([]entryMemoSlot, 1<<entryMemoBits), lat: make([]latMemoSlot, 1<<entryMemoBits)}
 }
 
 // entryMemoBits sets the slots of a worker's entry memo, 2^entryMemoBits. A full cell's
@@ -978,6 +1000,7 @@ type pairAcc struct {
 	exact, far, rare []bool
 	lat              []latticeEntry
 	latMemo          []latMemoSlot
+	memos            *entryMemos // entries and latMemo, returned to the engine's pool
 	// mixed[c] is an undecided entry near an edge under the exact sums (mixed.go), nil
 	// elsewhere; mixedMemo memoises them by classes and μ, pairMemo their pairs by their
 	// geometry (lens and rests) and μs, and dists the distributions of lenses and rests.
@@ -1005,7 +1028,6 @@ func (run *thresholdRun) newAcc() *pairAcc {
 		exact: make([]bool, R), far: make([]bool, R), rare: make([]bool, R)}
 	if run.lat != nil {
 		acc.lat = make([]latticeEntry, R)
-		acc.latMemo = make([]latMemoSlot, 1<<entryMemoBits)
 		if run.latOnly {
 			acc.mixed = make([]*mixedEntry, R)
 		}
@@ -1017,7 +1039,8 @@ func (run *thresholdRun) newAcc() *pairAcc {
 	for q := range acc.parts {
 		acc.parts[q] = make([]float64, []int{D, len(DensityNames)}[q/3])
 	}
-	acc.entries = make([]entryMemoSlot, 1<<entryMemoBits)
+	acc.memos = run.e.memosOf()
+	acc.entries, acc.latMemo = acc.memos.entries, acc.memos.lat
 	if run.muS != nil {
 		acc.ind = make([]float64, ring*cols*N)
 		acc.num, acc.varNum, acc.covND, acc.sumNoise = make([]float64, D), make([]float64, D), make([]float64, D), make([]float64, D)
@@ -1134,8 +1157,8 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 				// A full cell's entry depends on μ alone: memoised like the expansion's.
 				key := math.Float64bits(mu) + 1
 				slot := &acc.latMemo[(key*0x9E3779B97F4A7C15)>>(64-entryMemoBits)]
-				if slot.key != key {
-					*slot = latMemoSlot{key, run.lat.entry(mu, float64(s.p.K), run.latM)}
+				if slot.key != key || slot.epoch != run.epoch {
+					*slot = latMemoSlot{key, run.epoch, run.lat.entry(mu, float64(s.p.K), run.latM)}
 				}
 				le := &slot.entry
 				p, mean, variance, hit = le.p, le.mean, le.variance, true
@@ -1178,7 +1201,7 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 			if full && !exact {
 				key := math.Float64bits(mu) + 1
 				slot = &acc.entries[(key*0x9E3779B97F4A7C15)>>(64-entryMemoBits)]
-				if hit = slot.key == key; hit {
+				if hit = slot.key == key && slot.epoch == run.epoch; hit {
 					p, mean, variance = slot.p, slot.mean, slot.variance
 				}
 			}
@@ -1191,7 +1214,7 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 				second := mu*mu*p + 2*mu*sc*m1 + s2*m2
 				variance = max(0, second-mean*mean)
 				if slot != nil {
-					*slot = entryMemoSlot{math.Float64bits(mu) + 1, p, mean, variance}
+					*slot = entryMemoSlot{math.Float64bits(mu) + 1, run.epoch, p, mean, variance}
 				}
 			}
 			out.publish[i] = p

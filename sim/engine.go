@@ -4,6 +4,7 @@ import (
 	"math"
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // Engine evaluates Params against one Table. It caches smoothers and noise tables, and
@@ -33,6 +34,10 @@ type Engine struct {
 	entrywiseMeans map[entrywiseMeanKey]entrywiseMeanResult
 	// tails pools the approximation's caches of Q(a), φ(a) and He_n(a) (tailCache).
 	tails sync.Pool
+	// memos pools the workers' entry memos (entryMemos), and runs numbers the runs that
+	// fill them.
+	memos sync.Pool
+	runs  atomic.Uint64
 	// decisions caches the decision distances near the edges per noise (decisionsOf).
 	decisions map[Mechanism]*decisionCache
 }
