@@ -971,7 +971,7 @@ type entryMemos struct {
 }
 
 // memosOf returns entry memos from the engine's pool (new ones when it is empty); the
-// caller returns them with putMemos.
+// caller returns them to e.memos.
 func (e *Engine) memosOf() *entryMemos {
 	if m, ok := e.memos.Get().(*entryMemos); ok {
 		return m
