@@ -584,9 +584,27 @@ func (e *Engine) approximateThresholdWith(s *state, edgeExpansions bool) *approx
 		}
 	}
 	// Groups are independent: one worker per core, each with its own scratch and sums.
+	// The groups are dealt out before the work, costliest first and in a snake (worker
+	// 0, 1, …, W−1, W−1, …, 0, 0, 1, …), not taken from a queue as workers come free:
+	// then what each worker memoises, and so the work spent near the edges against
+	// maxMixedWork and the order of every sum, is the same in every run, and a setting at
+	// the edge of that budget does not come out approximated in one run and simulated in
+	// the next.
 	workers := min(runtime.GOMAXPROCS(0), G)
+	order := make([]int, G)
+	for g := range order {
+		order[g] = g
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cost[b] - cost[a] })
+	dealt := make([][]int, workers)
+	for j, g := range order {
+		w := j % (2 * workers)
+		if w >= workers {
+			w = 2*workers - 1 - w
+		}
+		dealt[w] = append(dealt[w], g)
+	}
 	accs := make([]*pairAcc, workers)
-	next := make(chan int)
 	var wg sync.WaitGroup
 	var failed panicCarrier
 	for w := range accs {
@@ -596,25 +614,11 @@ func (e *Engine) approximateThresholdWith(s *state, edgeExpansions bool) *approx
 		go func() {
 			defer wg.Done()
 			defer failed.capture()
-			defer func() {
-				for range next { // a failed worker still drains the groups
-				}
-			}()
-			for g := range next {
+			for _, g := range dealt[w] {
 				run.group(g, acc)
 			}
 		}()
 	}
-	// The costliest groups first, so that no worker is left with a large one at the end.
-	order := make([]int, G)
-	for g := range order {
-		order[g] = g
-	}
-	slices.SortStableFunc(order, func(a, b int) int { return cost[b] - cost[a] })
-	for _, g := range order {
-		next <- g
-	}
-	close(next)
 	wg.Wait()
 	failed.rethrow()
 	if run.latFailed.Load() {
