@@ -776,13 +776,13 @@ func fill(n, v int) []int {
 // thresholdRun is one approximateThreshold call: its inputs, shared read-only by the
 // workers, and its per-entry output, which each worker writes for its own groups.
 type thresholdRun struct {
-	e *Engine
-	s *state
-	// epoch numbers the run among the engine's, for the pooled memos (entryMemos).
-	epoch             uint64
+	e                 *Engine
+	s                 *state
 	ap                *approxState
 	out               *approxCounts
 	sigma2, k4, k6, k float64
+	// epoch numbers the run among the engine's, for the pooled memos (entryMemos).
+	epoch uint64
 	// correct turns on the series' fourth-cumulant correction; heavyTails marks a noise
 	// whose joint tails the correction misjudges (heavyTailKurtosis).
 	correct, heavyTails bool
@@ -1165,7 +1165,8 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 			var slot *entryMemoSlot
 			var p, mean, variance float64
 			hit := false
-			decided := 0 // near an edge under latOnly: +1 certainly published, −1 withheld
+			decided := 0         // near an edge under latOnly: +1 certainly published, −1 withheld
+			var le *latticeEntry // a full cell's entry under the exact sums
 			if exact {
 				// A full cell's entry depends on μ alone: memoised like the expansion's.
 				key := math.Float64bits(mu) + 1
@@ -1173,11 +1174,8 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 				if slot.key != key || slot.epoch != run.epoch {
 					*slot = latMemoSlot{key, run.epoch, run.lat.entry(mu, float64(s.p.K), run.latM)}
 				}
-				le := &slot.entry
+				le = &slot.entry
 				p, mean, variance, hit = le.p, le.mean, le.variance, true
-				if !inert(p, mean, variance) {
-					acc.lat[latBase+col] = *le // read by its pairs
-				}
 			} else if run.latOnly {
 				// Near an edge: decided by Chernoff's bound (T = μ + W or 0 in all but
 				// 10⁻¹² of releases), else the exact sums over the disk's classes.
@@ -1239,6 +1237,9 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 					acc.mixed[rc] = nil
 				}
 				continue
+			}
+			if le != nil {
+				acc.lat[latBase+col] = *le // read by its pairs
 			}
 			sum0 += mean
 			sum1 += variance
