@@ -972,6 +972,8 @@ type latMemoSlot struct {
 type entryMemos struct {
 	entries []entryMemoSlot
 	lat     []latMemoSlot
+	// pairs caches pair sums under the exact sums (pairCache), made when first needed.
+	pairs pairCache
 }
 
 // memosOf returns entry memos from the engine's pool (new ones when it is empty); the
@@ -1013,7 +1015,7 @@ type pairAcc struct {
 	exact, far, rare []bool
 	lat              []latticeEntry
 	latMemo          []latMemoSlot
-	memos            *entryMemos // entries and latMemo, returned to the engine's pool
+	memos            *entryMemos // entries, latMemo and pairs, returned to the engine's pool
 	// mixed[c] is an undecided entry near an edge under the exact sums (mixed.go), nil
 	// elsewhere; mixedMemo memoises them by classes and μ, pairMemo their pairs by their
 	// geometry (lens and rests) and μs, and dists the distributions of lenses and rests.
@@ -1023,6 +1025,14 @@ type pairAcc struct {
 	mixedMemo   map[string]*mixedEntry
 	pairMemo    map[string]pairMoments
 	dists       map[string]*mixedDist
+}
+
+// pairCache returns the worker's cache of pair sums, made on first use.
+func (acc *pairAcc) pairCache() pairCache {
+	if acc.memos.pairs == nil {
+		acc.memos.pairs = newPairCache()
+	}
+	return acc.memos.pairs
 }
 
 func (run *thresholdRun) newAcc() *pairAcc {
@@ -1456,7 +1466,7 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 				// noise or one far from normal, exactPairs, or a rare entry's joint tails
 				// under a heavy-tailed noise, heavyTails); the series elsewhere,
 				// at a tenth of the cost.
-				pm = run.lat.pairMemo(run.latOverlap[oi], run.latM, &acc.lat[latRing[0]+c0], &acc.lat[latRing[o[0]]+c2], withMeans)
+				pm = run.lat.pairMemo(run.latOverlap[oi], run.latM, &acc.lat[latRing[0]+c0], &acc.lat[latRing[o[0]]+c2], withMeans, acc.pairCache())
 			case acc.far[x0] || acc.far[x1]:
 				continue // a rare phantom's pair outside the exact sums: left out (flagged)
 			default:

@@ -4,6 +4,7 @@ import (
 	"math"
 	"sort"
 	"sync"
+	"sync/atomic"
 )
 
 // Exact lattice sums for full cells.
@@ -121,15 +122,50 @@ func trimmed(lo int64, p []float64) (int64, []float64) {
 // latticeTable holds sums[j], the sum of j noises, for j = 0 … m.
 type latticeTable struct {
 	sums []*latticeSum
-	// pairs memoises pairSums by (a, t, t'), shared by every evaluation with this noise
-	// and disk size (k does not enter them), up to maxPairMemo entries.
+	// id numbers the table among all the process's tables (pairSlot).
+	id uint64
+	// pairs memoises pairSums by pairKey(a, t, t'), shared by every evaluation with this
+	// noise and disk size (k does not enter them), up to maxPairMemo entries.
 	pairMu sync.Mutex
-	pairs  map[pairSumsKey]pairSums
+	pairs  map[uint64]pairSums
 }
 
-// pairSumsKey names the sums of two full-cell entries with thresholds t ≤ t' on S whose
-// disks share a cells.
-type pairSumsKey struct{ a, t, t2 int32 }
+// pairKeyBits is the width of each threshold in a pair's key; a threshold beyond
+// ±2^(pairKeyBits−1) is not memoised.
+const pairKeyBits = 24
+
+// pairKey packs the overlap a and thresholds t ≤ t' of two full-cell entries into one
+// word, a in the top 16 bits and each threshold offset by 2^(pairKeyBits−1) below it (a
+// word hashes faster than a struct), and 0 where they do not fit; a valid key is never
+// 0, as the offset threshold t' is at least 1 then.
+func pairKey(a int, t1, t2 int64) uint64 {
+	const half = 1 << (pairKeyBits - 1)
+	if a < 0 || a >= 1<<16 || max(abs64(t1), abs64(t2)) >= half-1 {
+		return 0
+	}
+	return uint64(a)<<(2*pairKeyBits) | uint64(t1+half)<<pairKeyBits | uint64(t2+half)
+}
+
+// pairSlot is one slot of a worker's direct-mapped cache of pair sums (pairCache): the
+// sums of key in the table numbered table.
+type pairSlot struct {
+	key, table uint64
+	sums       pairSums
+}
+
+// pairCacheBits sizes a worker's pair cache, 2^pairCacheBits slots of 48 bytes (6 MB).
+// On the 256 × 256 × 8 benchmark grid at ε = 1, k = 6, r = 3 km a press asks for the
+// sums of 2.7 million pairs of 61,000 keys; 2¹² slots answered 24 % of them, 2¹⁶ 73 %
+// and 2¹⁷ 86 %, and the press took 770, 470 and 400 ms.
+const pairCacheBits = 17
+
+// pairCache is a worker's direct-mapped cache in front of a table's shared memo, which
+// is locked and, at tens of thousands of keys, misses the processor's caches on every
+// lookup. It is kept with the worker's pooled memos, across runs and tables: a slot
+// counts for the table whose number it holds.
+type pairCache []pairSlot
+
+func newPairCache() pairCache { return make(pairCache, 1<<pairCacheBits) }
 
 // pairSums are, over the lens's sum A, S_QQ = Σ_x P(A = x)·Q(x)·Q'(x), S_QG = Σ P·Q·G',
 // S_GQ = Σ P·G·Q' and S_GG = Σ P·G·G', with Q(x) = P(B ≥ t − x) and
@@ -137,14 +173,14 @@ type pairSumsKey struct{ a, t, t2 int32 }
 // not on k or μ (pairMemo).
 type pairSums [4]float64
 
-// maxPairMemo bounds a table's memo of pair sums (32 bytes each with its key).
+// maxPairMemo bounds a table's memo of pair sums (40 bytes each with its key).
 const maxPairMemo = 1 << 18
 
 // newLatticeTable tabulates the sums of up to m copies of d by repeated convolution,
 // trimming each; nil when that would take more than latticeMaxWork multiply-adds.
 func newLatticeTable(d *IntNoise, m int) *latticeTable {
 	lo1, p1 := trimmed(d.Lo, d.P)
-	lt := &latticeTable{sums: make([]*latticeSum, m+1)}
+	lt := &latticeTable{sums: make([]*latticeSum, m+1), id: latticeTables.Add(1)}
 	lt.sums[0] = &latticeSum{lo: 0, p: []float64{1}}
 	lt.sums[0].finish()
 	work := 0
@@ -168,6 +204,9 @@ func newLatticeTable(d *IntNoise, m int) *latticeTable {
 	}
 	return lt
 }
+
+// latticeTables counts the tables made (latticeTable.id).
+var latticeTables atomic.Uint64
 
 // latticeKey names a table: the mechanism of the counts' noise and the disk size.
 type latticeKey struct {
@@ -234,33 +273,14 @@ func (lt *latticeTable) certain(x *latticeEntry, m int) bool {
 //
 //	E[T·T'] = κκ'·S_QQ + (κ·S_QG + κ'·S_GQ)/m + S_GG/m²,  E[1·1'] = S_QQ,
 //	E[1·T'] = κ'·S_QQ + S_QG/m,  E[T·1'] = κ·S_QQ + S_GQ/m.
-func (lt *latticeTable) pairMemo(a, m int, x, y *latticeEntry, means bool) pairMoments {
+func (lt *latticeTable) pairMemo(a, m int, x, y *latticeEntry, means bool, cache pairCache) pairMoments {
 	fm := float64(m)
 	swap := x.t > y.t
 	t1, t2 := x.t, y.t
 	if swap {
 		t1, t2 = t2, t1
 	}
-	var ps pairSums
-	if max(abs64(t1), abs64(t2)) >= math.MaxInt32 {
-		ps = lt.pairSumsOf(a, m, t1, t2) // beyond the key's range: not memoised
-	} else {
-		key := pairSumsKey{int32(a), int32(t1), int32(t2)}
-		lt.pairMu.Lock()
-		cached, ok := lt.pairs[key]
-		lt.pairMu.Unlock()
-		if ps = cached; !ok {
-			ps = lt.pairSumsOf(a, m, t1, t2)
-			lt.pairMu.Lock()
-			if lt.pairs == nil {
-				lt.pairs = map[pairSumsKey]pairSums{}
-			}
-			if len(lt.pairs) < maxPairMemo {
-				lt.pairs[key] = ps
-			}
-			lt.pairMu.Unlock()
-		}
-	}
+	ps := lt.sumsOf(a, m, t1, t2, cache)
 	qq, qg, gq, gg := ps[0], ps[1], ps[2], ps[3]
 	if swap {
 		qg, gq = gq, qg
@@ -273,6 +293,41 @@ func (lt *latticeTable) pairMemo(a, m int, x, y *latticeEntry, means bool) pairM
 		pm.ti = kx*qq + gq/fm - x.mean*y.p
 	}
 	return pm
+}
+
+// sumsOf returns pairSumsOf(a, m, t1, t2) from the worker's cache (nil for none),
+// else from the table's memo, else computed and memoised in both.
+func (lt *latticeTable) sumsOf(a, m int, t1, t2 int64, cache pairCache) pairSums {
+	key := pairKey(a, t1, t2)
+	if key == 0 {
+		return lt.pairSumsOf(a, m, t1, t2) // beyond the key's range: not memoised
+	}
+	var slot *pairSlot
+	if cache != nil {
+		// The table's number mixed into the hash puts two tables' same keys in two slots.
+		slot = &cache[((key^lt.id<<40)*0x9E3779B97F4A7C15)>>(64-pairCacheBits)]
+		if slot.key == key && slot.table == lt.id {
+			return slot.sums
+		}
+	}
+	lt.pairMu.Lock()
+	ps, ok := lt.pairs[key]
+	lt.pairMu.Unlock()
+	if !ok {
+		ps = lt.pairSumsOf(a, m, t1, t2)
+		lt.pairMu.Lock()
+		if lt.pairs == nil {
+			lt.pairs = map[uint64]pairSums{}
+		}
+		if len(lt.pairs) < maxPairMemo {
+			lt.pairs[key] = ps
+		}
+		lt.pairMu.Unlock()
+	}
+	if slot != nil {
+		*slot = pairSlot{key, lt.id, ps}
+	}
+	return ps
 }
 
 func abs64(v int64) int64 {

@@ -74,7 +74,7 @@ func TestLatticePairMatchesBruteForce(t *testing.T) {
 		for _, mus := range [][2]float64{{3.2, 4}, {5, 5.4}, {1, 2.6}, {9, 4.8}, {30, 5}, {6, 4.2}, {4.4, 3.8}, {3.33, 4.07}} {
 			const k = 5.0
 			x, y := lt.entry(mus[0], k, m), lt.entry(mus[1], k, m)
-			got := lt.pairMemo(a, m, &x, &y, true)
+			got := lt.pairMemo(a, m, &x, &y, true, nil)
 			// Direct: E over A, B, B' of T·T', 1·1', 1·T', T·1'.
 			f := func(mu float64, s int64) (float64, float64) {
 				z := mu + float64(s)/m
@@ -107,7 +107,7 @@ func TestLatticePairMatchesBruteForce(t *testing.T) {
 			}
 			want := pairMoments{tt: ett - e1*e2, ii: eii - p1*p2, it: eit - p1*e2, ti: eti - e1*p2}
 			// Read again from the memo, the same.
-			if again := lt.pairMemo(a, m, &x, &y, true); again != got {
+			if again := lt.pairMemo(a, m, &x, &y, true, nil); again != got {
 				t.Errorf("a=%d μ=%v: memoised pair %+v, first %+v", a, mus, again, got)
 			}
 			if math.Abs(x.mean-e1) > 1e-9 || math.Abs(y.p-p2) > 1e-12 {

@@ -48,3 +48,39 @@ func TestEvaluateIsReproducible(t *testing.T) {
 
 // same reports whether x and y are the same float64, NaN included.
 func same(x, y float64) bool { return x == y || math.IsNaN(x) && math.IsNaN(y) }
+
+// TestEvaluateForgetsOtherSettings evaluates settings on one engine, forwards and then
+// backwards, and wants the same bits as from a fresh engine for each: what the engine
+// and its workers keep between presses (entry memos, the exact sums' pair caches, the
+// lattice tables) must never answer for another setting. The two settings at r = 1.5 km
+// pair full cells of the same nine-cell disks under two noises' exact sums, whose cache
+// keys (overlap and thresholds) coincide.
+func TestEvaluateForgetsOtherSettings(t *testing.T) {
+	tbl := metroTable(t)
+	settings := []sim.Params{
+		{Epsilon: 0.3, K: 15, RadiusKM: 1.5}, {Epsilon: 0.5, K: 15, RadiusKM: 1.5},
+		{Epsilon: 0.2, K: 5, RadiusKM: 3}, {Epsilon: 3, K: 10, RadiusKM: 2},
+	}
+	fresh := make([]*sim.Report, len(settings))
+	for i, p := range settings {
+		r, err := sim.NewEngine(tbl).Evaluate(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fresh[i] = r
+	}
+	used := sim.NewEngine(tbl)
+	for _, i := range []int{0, 1, 2, 3, 2, 1, 0} {
+		r, err := used.Evaluate(settings[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j, x := range r.Estimands {
+			y := fresh[i].Estimands[j]
+			if x.Method != y.Method || !same(x.Expected, y.Expected) || !same(x.Variance, y.Variance) {
+				t.Errorf("%+v: %s is %s %v ± %v after other settings, %s %v ± %v on a fresh engine", settings[i], x.Name,
+					x.Method, x.Expected, x.Variance, y.Method, y.Expected, y.Variance)
+			}
+		}
+	}
+}
