@@ -564,10 +564,19 @@ func (e *Engine) approximateThresholdWith(s *state, edgeExpansions bool) *approx
 	}
 	run.latticeLike = s.countVar < minApproxNoiseSD*minApproxNoiseSD
 	run.latOnly = run.latticeLike
+	if run.lat == nil && run.fullLo < run.fullHi && !run.latticeLike && 24*run.fullCell.c4 > maxSeriesKurtosis {
+		// Full cells' own moments from the exact sum of their disk's noises at least,
+		// where their noise is too far from normal for the Edgeworth expansion (a disk of
+		// five cells at ε = 0.05, whose full sums are too long to tabulate: the
+		// expansion put every set's expected value 1–3 % of its RMSE high against 30,000
+		// simulated releases); their pairs stay with the series.
+		run.lat = e.marginalLatticeOf(s.countMech, run.latM)
+	}
+	run.latFull = run.lat != nil && !run.lat.marginalOnly
 	// Full cells pair under the exact sums where their noise is too far from normal for
 	// the series: lattice-like, or of excess kurtosis γ₂ = 24·c₄ above maxSeriesKurtosis.
-	run.exactPairs = run.lat != nil && (run.latticeLike || 24*run.fullCell.c4 > maxSeriesKurtosis)
-	if run.latOnly && (edgeExpansions || run.lat == nil || !run.edgesAffordable()) {
+	run.exactPairs = run.latFull && (run.latticeLike || 24*run.fullCell.c4 > maxSeriesKurtosis)
+	if run.latOnly && (edgeExpansions || !run.latFull || !run.edgesAffordable()) {
 		if s.countVar < minEdgeExpansionSD*minEdgeExpansionSD {
 			return nil // the expansions do not hold and the exact sums are not tabulated or too dear
 		}
@@ -576,7 +585,7 @@ func (e *Engine) approximateThresholdWith(s *state, edgeExpansions bool) *approx
 		run.latOnly, run.edgeExpansions = false, true
 	}
 	run.mixedBudget.Store(maxMixedWork)
-	if run.lat != nil && run.ap.pairs != nil {
+	if run.latFull && run.ap.pairs != nil {
 		m2 := float64(run.latM * run.latM)
 		run.latOverlap = make([]int, len(run.ap.pairs.interior))
 		for oi, g := range run.ap.pairs.interior {
@@ -820,6 +829,9 @@ type thresholdRun struct {
 	// where every two full cells pair under the exact sums (lat), whatever the entries
 	// near the edges take (elsewhere only a rare entry's pairs do).
 	latticeLike, exactPairs bool
+	// latFull is set where lat holds every sum (not marginalOnly): full cells may pair
+	// under it, and the entries near an edge take its sums over their classes.
+	latFull bool
 	// edgeExpansions is set where the noise is lattice-like but the exact sums near the
 	// edges are too dear (minEdgeExpansionSD): the entries there take the expansions,
 	// and the variance of the undecided ones is counted per set (edgeVar).
@@ -1211,7 +1223,7 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 				// corner's SD 14 % high at r = 1 km), else the map's per-cell figures are
 				// simulated; its pairs stay with the series, and its variance counts
 				// towards maxEdgeShare.
-				if run.lat == nil {
+				if !run.latFull {
 					acc.cellsUnsure = acc.cellsUnsure || run.marginalUnsure(a)
 				} else if mx, ok := run.marginalEntry(acc, c, mu); ok {
 					p, mean, variance, hit = mx.p, mx.mean, mx.variance, true
@@ -1297,7 +1309,7 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 				// An entry at least 4R from every edge pairs only with full cells, under the
 				// exact sums where all full cells do or it is rare under a noise with
 				// tails heavier than the normal's (below): its joint tails are exact.
-				flagged = !run.latOnly && !(kern.interiorCell(r, col) && (run.exactPairs || run.heavyTails && acc.rare[rc] && !acc.far[rc]))
+				flagged = !run.latOnly && !(kern.interiorCell(r, col) && (run.exactPairs || run.heavyTails && run.latFull && acc.rare[rc] && !acc.far[rc]))
 			} else if mx := acc.mixedAt(rc); mx != nil {
 				// Decided by its exact probability: withheld or published in all but
 				// 10⁻¹² of releases, it pairs as such.
@@ -1461,7 +1473,7 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 				if pm, ok = run.mixedPair(acc, c, c1); !ok {
 					run.latFailed.Store(true)
 				}
-			case acc.exact[x0] && acc.exact[x1] && (run.exactPairs || run.heavyTails && (acc.rare[x0] || acc.rare[x1])):
+			case acc.exact[x0] && acc.exact[x1] && (run.exactPairs || run.heavyTails && run.latFull && (acc.rare[x0] || acc.rare[x1])):
 				// Two full cells: exact where the expansions do not hold (a lattice-like
 				// noise or one far from normal, exactPairs, or a rare entry's joint tails
 				// under a heavy-tailed noise, heavyTails); the series elsewhere,

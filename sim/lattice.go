@@ -5,6 +5,8 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+
+	"gonum.org/v1/gonum/dsp/fourier"
 )
 
 // Exact lattice sums for full cells.
@@ -119,9 +121,12 @@ func trimmed(lo int64, p []float64) (int64, []float64) {
 	return lo + int64(a), p[a:b]
 }
 
-// latticeTable holds sums[j], the sum of j noises, for j = 0 … m.
+// latticeTable holds sums[j], the sum of j noises, for j = 0 … m; a marginal table
+// (marginalOnly) holds sums[m] alone, enough for full cells' own moments (entry, certain)
+// but not for their pairs or the sums near an edge.
 type latticeTable struct {
-	sums []*latticeSum
+	sums         []*latticeSum
+	marginalOnly bool
 	// id numbers the table among all the process's tables (pairSlot).
 	id uint64
 	// pairs memoises pairSums by pairKey(a, t, t'), shared by every evaluation with this
@@ -205,26 +210,106 @@ func newLatticeTable(d *IntNoise, m int) *latticeTable {
 	return lt
 }
 
+// maxMarginalFFT bounds the transform behind a marginal table: 2²¹ points (about 100 ms
+// and 70 MB at most; the sample's smallest ε, 0.05, at r = 1 km takes 2¹⁵).
+const maxMarginalFFT = 1 << 21
+
+// marginalFloor is the share of a marginal table's largest probability below which a
+// probability is taken as 0: the transform's rounding leaves each off by about 10⁻¹⁶ of
+// the total, and a noise floor in the far tails would make every rare phantom published
+// now and then. What is dropped, at most the table's length times this of its largest
+// probability, is below 10⁻¹⁰ of its mass.
+const marginalFloor = 1e-13
+
+// newMarginalTable tabulates S_m, the sum of m copies of d, alone (marginalOnly): where
+// the repeated convolution costs more than latticeMaxWork (a noise of thousands of values
+// at small ε), by the fast Fourier transform, which needs only S_m's own length. On
+// n ≥ m·(L − 1) + 1 points (L the trimmed noise's length: no wrap-around),
+//
+//	P(S_m = lo_m + i) = IFFT(FFT(p)^m)_i / n,  lo_m = m·lo,
+//
+// with probabilities below marginalFloor of the largest set to 0, and the ends holding
+// less than latticeTrim trimmed. nil when n would exceed maxMarginalFFT.
+func newMarginalTable(d *IntNoise, m int) *latticeTable {
+	lo1, p1 := trimmed(d.Lo, d.P)
+	size := m*(len(p1)-1) + 1
+	n := 1
+	for n < size {
+		n <<= 1
+	}
+	if n > maxMarginalFFT {
+		return nil
+	}
+	fft := fourier.NewFFT(n)
+	seq := make([]float64, n)
+	copy(seq, p1)
+	spectrum := fft.Coefficients(nil, seq)
+	for i, c := range spectrum {
+		spectrum[i] = complexPower(c, m)
+	}
+	out := fft.Sequence(seq, spectrum)[:size]
+	peak := 0.0
+	for i := range out {
+		out[i] /= float64(n)
+		peak = max(peak, out[i])
+	}
+	for i, v := range out {
+		if v < marginalFloor*peak {
+			out[i] = 0
+		}
+	}
+	lo, p := trimmed(int64(m)*lo1, out)
+	sum := &latticeSum{lo: lo, p: p}
+	sum.finish()
+	lt := &latticeTable{sums: make([]*latticeSum, m+1), id: latticeTables.Add(1), marginalOnly: true}
+	lt.sums[m] = sum
+	return lt
+}
+
+// complexPower returns c^m by repeated squaring.
+func complexPower(c complex128, m int) complex128 {
+	r := complex(1, 0)
+	for ; m > 0; m >>= 1 {
+		if m&1 == 1 {
+			r *= c
+		}
+		c *= c
+	}
+	return r
+}
+
 // latticeTables counts the tables made (latticeTable.id).
 var latticeTables atomic.Uint64
 
-// latticeKey names a table: the mechanism of the counts' noise and the disk size.
+// latticeKey names a table: the mechanism of the counts' noise, the disk size and
+// whether it is a marginal table.
 type latticeKey struct {
-	mech Mechanism
-	m    int
+	mech     Mechanism
+	m        int
+	marginal bool
 }
 
 // latticeOf returns the sums of up to m copies of mechanism mech's integer noise, cached
 // per mechanism and m; nil when they cost more than latticeMaxWork.
 func (e *Engine) latticeOf(mech Mechanism, m int) *latticeTable {
-	key := latticeKey{mech, m}
+	return e.cachedLattice(latticeKey{mech, m, false}, newLatticeTable)
+}
+
+// marginalLatticeOf returns the sum of m copies of mechanism mech's integer noise alone
+// (newMarginalTable), cached like latticeOf's; nil when too long.
+func (e *Engine) marginalLatticeOf(mech Mechanism, m int) *latticeTable {
+	return e.cachedLattice(latticeKey{mech, m, true}, newMarginalTable)
+}
+
+// cachedLattice returns the table of key, made by build on first use.
+func (e *Engine) cachedLattice(key latticeKey, build func(*IntNoise, int) *latticeTable) *latticeTable {
 	e.mu.Lock()
 	lt, ok := e.lattices[key]
 	e.mu.Unlock()
 	if ok {
 		return lt
 	}
-	lt = newLatticeTable(e.intNoise(mech), m)
+	lt = build(e.intNoise(key.mech), key.m)
 	e.mu.Lock()
 	if len(e.lattices) >= maxLatticeTables {
 		clear(e.lattices) // a search over many ε: keep the memory bounded
