@@ -210,9 +210,11 @@ func newLatticeTable(d *IntNoise, m int) *latticeTable {
 	return lt
 }
 
-// maxMarginalFFT bounds the transform behind a marginal table: 2²¹ points (about 100 ms
-// and 70 MB at most; the sample's smallest ε, 0.05, at r = 1 km takes 2¹⁵).
-const maxMarginalFFT = 1 << 21
+// maxMarginalFFT bounds the transform behind a marginal table: 2¹⁸ points, about 72
+// bytes a point while it is made and 32 kept (8 MB) in the engine's cache of tables. The
+// keyboard's smallest ε, 0.05, takes 2¹⁵ for disks of five and nine cells (r = 1 and
+// 1.5 km on the sample); a nine-cell disk reaches the bound near ε = 0.006.
+const maxMarginalFFT = 1 << 18
 
 // marginalFloor is the share of a marginal table's largest probability below which a
 // probability is taken as 0: the transform's rounding leaves each off by about 10⁻¹⁶ of
