@@ -44,6 +44,13 @@ const latticeTrim = 1e-21
 // 1 ns each): beyond it the sums are not tabulated and the expansions serve.
 const latticeMaxWork = 6_000_000
 
+// latticeLikeMaxWork is latticeMaxWork for a lattice-like noise (SD below
+// minApproxNoiseSD), for which the expansions do not hold at all: without the sums its
+// settings are simulated. Such a noise spans at most about 130 values, so the sums of
+// up to 317 of them (r = 10 km on the sample) take 10 M multiply-adds at ε = 2 and 18 M
+// at ε = 1.5, once per noise and disk size.
+const latticeLikeMaxWork = 30_000_000
+
 // latticeDecidedSDs is how far from k, in noise SDs, an entry near an edge that takes the
 // expansions under a lattice-like noise (edgeExpansions) must be for its variance not to
 // count towards maxEdgeShare. (Where the entries near an edge take the exact sums, the
@@ -182,17 +189,21 @@ type pairSums [4]float64
 const maxPairMemo = 1 << 18
 
 // newLatticeTable tabulates the sums of up to m copies of d by repeated convolution,
-// trimming each; nil when that would take more than latticeMaxWork multiply-adds.
+// trimming each; nil when that would take more than latticeMaxWork multiply-adds
+// (latticeLikeMaxWork for a lattice-like noise).
 func newLatticeTable(d *IntNoise, m int) *latticeTable {
 	lo1, p1 := trimmed(d.Lo, d.P)
 	lt := &latticeTable{sums: make([]*latticeSum, m+1), id: latticeTables.Add(1)}
 	lt.sums[0] = &latticeSum{lo: 0, p: []float64{1}}
 	lt.sums[0].finish()
-	work := 0
+	work, budget := 0, latticeMaxWork
+	if d.Variance < minApproxNoiseSD*minApproxNoiseSD {
+		budget = latticeLikeMaxWork
+	}
 	for j := 1; j <= m; j++ {
 		prev := lt.sums[j-1]
 		work += len(prev.p) * len(p1)
-		if work > latticeMaxWork {
+		if work > budget {
 			return nil
 		}
 		out := make([]float64, len(prev.p)+len(p1)-1)

@@ -30,6 +30,9 @@ func TestLatticeRegimeApproximatesWhereDecided(t *testing.T) {
 		{sim.Params{Epsilon: 3, K: 5, RadiusKM: 2}, false},
 		{sim.Params{Epsilon: 3, K: 5, RadiusKM: 3}, true},
 		{sim.Params{Epsilon: 7, K: 3, RadiusKM: 4}, true},
+		// Disks of 317 cells: the sums of up to 317 noises take 10 M multiply-adds,
+		// beyond latticeMaxWork but within latticeLikeMaxWork.
+		{sim.Params{Epsilon: 2, K: 15, RadiusKM: 10}, true},
 	} {
 		r, err := e.Evaluate(c.p)
 		if err != nil {
