@@ -152,7 +152,7 @@ const pairKeyBits = 24
 // 0, as the offset threshold t' is at least 1 then.
 func pairKey(a int, t1, t2 int64) uint64 {
 	const half = 1 << (pairKeyBits - 1)
-	if a < 0 || a >= 1<<16 || max(abs64(t1), abs64(t2)) >= half-1 {
+	if a < 0 || a >= 1<<16 || t1 <= -half || t1 >= half-1 || t2 <= -half || t2 >= half-1 {
 		return 0
 	}
 	return uint64(a)<<(2*pairKeyBits) | uint64(t1+half)<<pairKeyBits | uint64(t2+half)
@@ -173,8 +173,10 @@ const pairCacheBits = 17
 
 // pairCache is a worker's direct-mapped cache in front of a table's shared memo, which
 // is locked and, at tens of thousands of keys, misses the processor's caches on every
-// lookup. It is kept with the worker's pooled memos, across runs and tables: a slot
-// counts for the table whose number it holds.
+// lookup. It is kept with the worker's pooled memos (made on a worker's first exact
+// pair, 6 MB each, so one per core), across runs and tables: a slot counts for the
+// table whose number it holds. The pool lets the garbage collector take them, after
+// which the next press makes them anew and cold.
 type pairCache []pairSlot
 
 func newPairCache() pairCache { return make(pairCache, 1<<pairCacheBits) }
@@ -222,7 +224,8 @@ func newLatticeTable(d *IntNoise, m int) *latticeTable {
 }
 
 // maxMarginalFFT bounds the transform behind a marginal table: 2¹⁸ points, about 72
-// bytes a point while it is made and 32 kept (8 MB) in the engine's cache of tables. The
+// bytes a point while it is made (19 MB); the engine's cache of tables keeps 32 bytes a
+// point of the sum's support above marginalFloor, a fifth of the points or less. The
 // keyboard's smallest ε, 0.05, takes 2¹⁵ for disks of five and nine cells (r = 1 and
 // 1.5 km on the sample); a nine-cell disk reaches the bound near ε = 0.006.
 const maxMarginalFFT = 1 << 18
@@ -272,7 +275,7 @@ func newMarginalTable(d *IntNoise, m int) *latticeTable {
 		}
 	}
 	lo, p := trimmed(int64(m)*lo1, out)
-	sum := &latticeSum{lo: lo, p: p}
+	sum := &latticeSum{lo: lo, p: append([]float64(nil), p...)} // not the whole transform's array
 	sum.finish()
 	lt := &latticeTable{sums: make([]*latticeSum, m+1), id: latticeTables.Add(1), marginalOnly: true}
 	lt.sums[m] = sum
@@ -303,7 +306,8 @@ type latticeKey struct {
 }
 
 // latticeOf returns the sums of up to m copies of mechanism mech's integer noise, cached
-// per mechanism and m; nil when they cost more than latticeMaxWork.
+// per mechanism and m; nil when they cost more than latticeMaxWork (latticeLikeMaxWork
+// for a lattice-like noise).
 func (e *Engine) latticeOf(mech Mechanism, m int) *latticeTable {
 	return e.cachedLattice(latticeKey{mech, m, false}, newLatticeTable)
 }
@@ -402,8 +406,9 @@ func (lt *latticeTable) sumsOf(a, m int, t1, t2 int64, cache pairCache) pairSums
 	}
 	var slot *pairSlot
 	if cache != nil {
-		// The table's number mixed into the hash puts two tables' same keys in two slots.
-		slot = &cache[((key^lt.id<<40)*0x9E3779B97F4A7C15)>>(64-pairCacheBits)]
+		// The table's number is mixed into the hash so that two tables' same keys
+		// mostly fall in different slots; the slot's table number decides a hit.
+		slot = &cache[((key^(lt.id<<40))*0x9E3779B97F4A7C15)>>(64-pairCacheBits)]
 		if slot.key == key && slot.table == lt.id {
 			return slot.sums
 		}

@@ -15,7 +15,8 @@ import (
 // little of any set's variance on the sample), and none of ε = 3, k = 5, r = 2 km (noise
 // SD 0.98, below minEdgeExpansionSD), which the simulation supplies instead. At ε = 3,
 // k = 5, r = 3 km and ε = 7, k = 3, r = 4 km Chernoff's bound decides entries near an
-// edge that a band of 16 SDs left to the exact sums, which were too dear.
+// edge that a band of 16 SDs left to the exact sums, which were too dear. At ε = 2,
+// k = 15, r = 10 km the full cells' sums are tabulated within latticeLikeMaxWork.
 func TestLatticeRegimeApproximatesWhereDecided(t *testing.T) {
 	e := sim.NewEngine(metroTable(t))
 	for _, c := range []struct {
