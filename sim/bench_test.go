@@ -29,23 +29,6 @@ func benchTable(rows, cols, groups int) *Table {
 	return t
 }
 
-// pendingFigures counts r's figures that wait for the simulation.
-func pendingFigures(r *Report) int {
-	n := 0
-	if r.Map.Pending {
-		n++
-	}
-	if r.CrowdPending {
-		n++
-	}
-	for _, est := range r.Estimands {
-		if est.Pending {
-			n++
-		}
-	}
-	return n
-}
-
 // benchmarkEvaluate times knob changes between k = p.K and p.K + 1 and reports how many
 // figures the two left to the simulation (pending; 0 for complete reports).
 func benchmarkEvaluate(b *testing.B, t *Table, p Params) {
@@ -73,7 +56,7 @@ func benchmarkEvaluate(b *testing.B, t *Table, p Params) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		pending += pendingFigures(r)
+		pending += r.PendingFigures()
 	}
 	b.ReportMetric(float64(pending), "pending")
 }

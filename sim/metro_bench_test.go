@@ -101,17 +101,7 @@ func BenchmarkKnobChangeMetro(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if r.Map.Pending {
-			pending++
-		}
-		if r.CrowdPending {
-			pending++
-		}
-		for _, est := range r.Estimands {
-			if est.Pending {
-				pending++
-			}
-		}
+		pending += r.PendingFigures()
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

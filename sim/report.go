@@ -256,16 +256,24 @@ type Report struct {
 }
 
 // Pending reports whether any figure still waits for the Monte Carlo.
-func (r *Report) Pending() bool {
-	if r.Map.Pending || r.CrowdPending {
-		return true
+func (r *Report) Pending() bool { return r.PendingFigures() > 0 }
+
+// PendingFigures counts the figures that wait for the Monte Carlo: the estimands, the
+// map and the crowd risk.
+func (r *Report) PendingFigures() int {
+	n := 0
+	if r.Map.Pending {
+		n++
+	}
+	if r.CrowdPending {
+		n++
 	}
 	for _, est := range r.Estimands {
 		if est.Pending {
-			return true
+			n++
 		}
 	}
-	return false
+	return n
 }
 
 // Estimand returns the estimate named name, or false.
