@@ -19,6 +19,16 @@ func (d *IntNoise) moment(p float64) float64 {
 
 // checkVariance compares a predicted variance with the sample variance of n draws,
 // allowing 4.5 standard errors, SE = √((μ4 − σ⁴)/n) for a zero-mean distribution.
+// libraryDraws is the number of library noises a test of the noise's law draws: 100,000,
+// or 20,000 under -short (the race step, where each draw costs about ten times as
+// much); the tolerances follow from the number drawn.
+func libraryDraws() int {
+	if testing.Short() {
+		return 20_000
+	}
+	return 100_000
+}
+
 func checkVariance(t *testing.T, name string, predicted, mu4 float64, draws []float64) {
 	t.Helper()
 	n := float64(len(draws))
@@ -42,7 +52,7 @@ func checkVariance(t *testing.T, name string, predicted, mu4 float64, draws []fl
 // each setting and checks the predicted variance and the probability of each small value.
 func TestIntNoiseMatchesLibrary(t *testing.T) {
 	RequireStatistical(t)
-	const n = 100_000
+	n := libraryDraws()
 	cases := []struct {
 		name string
 		m    Mechanism
@@ -73,8 +83,8 @@ func TestIntNoiseMatchesLibrary(t *testing.T) {
 			checkVariance(t, c.name, d.Variance, d.moment(4), draws)
 			for v := int64(-2); v <= 2; v++ {
 				p := c.m.IntPMF(v)
-				se := math.Sqrt(p * (1 - p) / n)
-				if got := float64(counts[v]) / n; math.Abs(got-p) > 4.5*se {
+				se := math.Sqrt(p * (1 - p) / float64(n))
+				if got := float64(counts[v]) / float64(n); math.Abs(got-p) > 4.5*se {
 					t.Errorf("P(N = %d): library %.5f, predicted %.5f (SE %.4f)", v, got, p, se)
 				}
 			}
@@ -85,7 +95,7 @@ func TestIntNoiseMatchesLibrary(t *testing.T) {
 // TestFloatNoiseMatchesLibrary checks the predicted variance of the noise on sums.
 func TestFloatNoiseMatchesLibrary(t *testing.T) {
 	RequireStatistical(t)
-	const n = 100_000
+	n := libraryDraws()
 	cases := []struct {
 		m   Mechanism
 		lib noise.Noise
