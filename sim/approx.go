@@ -997,6 +997,13 @@ func (e *Engine) memosOf() *entryMemos {
 	return &entryMemos{entries: make([]entryMemoSlot, 1<<entryMemoBits), lat: make([]latMemoSlot, 1<<entryMemoBits)}
 }
 
+// slotOf returns key's slot in a direct-mapped cache of 2^bits slots by Fibonacci
+// hashing: the top bits of key·⌊2⁶⁴/φ⌋, which spreads nearby keys (a float's bits, packed
+// thresholds) over the whole cache.
+func slotOf(key uint64, bits int) uint64 {
+	return (key * 0x9E3779B97F4A7C15) >> (64 - bits)
+}
+
 // entryMemoBits sets the slots of a worker's entry memo, 2^entryMemoBits. A full cell's
 // smoothed count μ takes few values (whole people over the disk's size), most of them
 // many times.
@@ -1113,7 +1120,7 @@ func (e *Engine) putTailCache(c []tailEntry) { e.tails.Put(&c) }
 // otherwise. he is valid until the next call.
 func (acc *pairAcc) tail(a float64) (q, phi float64, he []float64) {
 	bits := math.Float64bits(a) + 1
-	slot := &acc.tails[(bits*0x9E3779B97F4A7C15)>>(64-tailCacheBits)]
+	slot := &acc.tails[slotOf(bits, tailCacheBits)]
 	if slot.key != bits {
 		slot.key = bits
 		slot.q, slot.phi = normalTail(a)
@@ -1192,7 +1199,7 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 			if exact {
 				// A full cell's entry depends on μ alone: memoised like the expansion's.
 				key := math.Float64bits(mu) + 1
-				slot := &acc.latMemo[(key*0x9E3779B97F4A7C15)>>(64-entryMemoBits)]
+				slot := &acc.latMemo[slotOf(key, entryMemoBits)]
 				if slot.key != key || slot.epoch != run.epoch {
 					*slot = latMemoSlot{key, run.epoch, run.lat.entry(mu, float64(s.p.K), run.latM)}
 				}
@@ -1233,7 +1240,7 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 			}
 			if full && !exact {
 				key := math.Float64bits(mu) + 1
-				slot = &acc.entries[(key*0x9E3779B97F4A7C15)>>(64-entryMemoBits)]
+				slot = &acc.entries[slotOf(key, entryMemoBits)]
 				if hit = slot.key == key && slot.epoch == run.epoch; hit {
 					p, mean, variance = slot.p, slot.mean, slot.variance
 				}

@@ -408,7 +408,7 @@ func (lt *latticeTable) sumsOf(a, m int, t1, t2 int64, cache pairCache) pairSums
 	if cache != nil {
 		// The table's number is mixed into the hash so that two tables' same keys
 		// mostly fall in different slots; the slot's table number decides a hit.
-		slot = &cache[((key^(lt.id<<40))*0x9E3779B97F4A7C15)>>(64-pairCacheBits)]
+		slot = &cache[slotOf(key^(lt.id<<40), pairCacheBits)]
 		if slot.key == key && slot.table == lt.id {
 			return slot.sums
 		}
@@ -431,13 +431,6 @@ func (lt *latticeTable) sumsOf(a, m int, t1, t2 int64, cache pairCache) pairSums
 		*slot = pairSlot{key, lt.id, ps}
 	}
 	return ps
-}
-
-func abs64(v int64) int64 {
-	if v < 0 {
-		return -v
-	}
-	return v
 }
 
 // pairSumsOf computes pairSums for thresholds t1 ≤ t2 over A, the sum of a noises, and B,

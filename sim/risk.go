@@ -138,7 +138,7 @@ func ComputeCrowdRisk(count []int64, crowd []float64, publish []float64) CrowdRi
 			// log(1 − p), −Inf once an entry is certainly published; entries of one
 			// count (without smoothing) or one smoothed count share p: look it up first.
 			bits := math.Float64bits(p)
-			slot := &logCache[(bits*0x9E3779B97F4A7C15)>>(64-logCacheBits)]
+			slot := &logCache[slotOf(bits, logCacheBits)]
 			if !slot.ok || slot.p != bits {
 				*slot = logSlot{p: bits, log: math.Log1p(-p), ok: true}
 			}
