@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +17,11 @@ import (
 // threshold all matter.
 func town(tb testing.TB) *sim.Table {
 	tb.Helper()
+	return newTown()
+}
+
+// newTown builds the town (town, for a caller without a test).
+func newTown() *sim.Table {
 	grid := sim.Grid{Rows: 14, Cols: 14, CellKM: 1, CentreLat: 52, CentreLon: 5, Located: true}
 	t := sim.NewTable(grid, []string{"young", "old"}, "income", [2]float64{0, 100})
 	rng := rand.New(rand.NewPCG(7, 11))
@@ -49,6 +55,14 @@ func poisson(rng *rand.Rand, mean float64) int {
 	}
 }
 
+var townReferenceOnce = sync.OnceValue(func() *Cache {
+	return NewCache(sim.NewEngine(newTown()))
+})
+
+// townReference is the cache the brute-force references evaluate the town on: one
+// engine and one cache for every test, so that each setting is evaluated once.
+func townReference() *Cache { return townReferenceOnce() }
+
 func mustParse(tb testing.TB, texts ...string) []Requirement {
 	tb.Helper()
 	var out []Requirement
@@ -75,10 +89,13 @@ func smallSpace() Space {
 		Ks: []int{0, 1, 2, 3, 5, 8, 12}, Radii: DistinctRadii(1, 2)}
 }
 
-// bruteForce evaluates every setting of space and returns the best feasible one.
-func bruteForce(tb testing.TB, e *sim.Engine, reqs []Requirement, space Space) *Point {
+// bruteForce evaluates every setting of space on cache and returns the best feasible
+// one. The tests that brute-force the town share one cache (townReference), so a
+// setting is evaluated once for all of them; the solvers they check keep caches of
+// their own, so that what they screen out is screened, not read from the reference.
+func bruteForce(tb testing.TB, cache *Cache, reqs []Requirement, space Space) *Point {
 	tb.Helper()
-	s := NewSolver(e, reqs, space)
+	s := NewSolverWithCache(cache, reqs, space)
 	s.noScreen = true // every setting evaluated in full: the reference for the screen too
 	var best *Point
 	sp := s.Space()
@@ -103,19 +120,24 @@ func TestRecommendationIsTheBruteForceOptimum(t *testing.T) {
 		t.Skip("brute force over the whole grid: runs without -short")
 	}
 	e := sim.NewEngine(town(t))
-	sets := map[string][]string{
-		"one binding need":   {"total rel_rmse <= 0.5%"},
-		"needs and limits":   {"district:* rel_rmse <= 20%", "urban rel_ci95 <= 5%", "epsilon <= 4", "risk.highest <= 0.5"},
-		"risk caps k":        {"total rel_rmse <= 3%", "risk.above2 <= 1%", "risk.mean <= 0.05"},
-		"means and the map":  {"mean:* rel_rmse <= 10%", "cells rmse <= 6", "threshold = noisy"},
-		"infeasible":         {"total rel_rmse <= 0.001%", "epsilon <= 0.5"},
-		"conflicting limits": {"rural withheld <= 1%", "risk.highest <= 0.01"},
-		"a band of ε":        {"total bias <= 20", "district:* rel_bias <= 10%", "risk.highest <= 0.5"},
+	// In this order: the first set reads the means, so the reference cache keeps every
+	// setting's figures with them, and the sets after it evaluate nothing again.
+	sets := []struct {
+		name  string
+		texts []string
+	}{
+		{"means and the map", []string{"mean:* rel_rmse <= 10%", "cells rmse <= 6", "threshold = noisy"}},
+		{"one binding need", []string{"total rel_rmse <= 0.5%"}},
+		{"needs and limits", []string{"district:* rel_rmse <= 20%", "urban rel_ci95 <= 5%", "epsilon <= 4", "risk.highest <= 0.5"}},
+		{"risk caps k", []string{"total rel_rmse <= 3%", "risk.above2 <= 1%", "risk.mean <= 0.05"}},
+		{"infeasible", []string{"total rel_rmse <= 0.001%", "epsilon <= 0.5"}},
+		{"conflicting limits", []string{"rural withheld <= 1%", "risk.highest <= 0.01"}},
+		{"a band of ε", []string{"total bias <= 20", "district:* rel_bias <= 10%", "risk.highest <= 0.5"}},
 	}
-	for name, texts := range sets {
-		t.Run(name, func(t *testing.T) {
-			reqs := mustParse(t, texts...)
-			want := bruteForce(t, e, reqs, smallSpace())
+	for _, set := range sets {
+		t.Run(set.name, func(t *testing.T) {
+			reqs := mustParse(t, set.texts...)
+			want := bruteForce(t, townReference(), reqs, smallSpace())
 			s := NewSolver(e, reqs, smallSpace())
 			res, err := s.Solve(context.Background())
 			if err != nil {
@@ -244,7 +266,7 @@ func TestNeedNotMonotoneInEpsilon(t *testing.T) {
 	reqs := mustParse(t, "total bias <= 20")
 	space := smallSpace()
 	space.Ks, space.Radii = []int{3, 5, 8}, []float64{0}
-	want := bruteForce(t, e, reqs, space)
+	want := bruteForce(t, townReference(), reqs, space)
 	if want == nil {
 		t.Fatal("no setting meets the need: the case no longer tests a band")
 	}
@@ -368,13 +390,14 @@ func TestScreenRulesOutOnlyInfeasibleSettings(t *testing.T) {
 	if testing.Short() {
 		t.Skip("evaluates the whole grid: runs without -short")
 	}
-	e := sim.NewEngine(town(t))
 	for _, texts := range [][]string{
 		{"total rel_rmse <= 2%", "district:* rel_ci95 <= 30%"},
 		{"urban sd <= 15", "group:* rel_bias <= 5%"},
 		{"total bias <= 20"},
 	} {
-		s := NewSolver(e, mustParse(t, texts...), smallSpace())
+		// On the brute force's cache: the full figures are the reference's, evaluated
+		// once for every test; the screen is computed afresh from the counts either way.
+		s := NewSolverWithCache(townReference(), mustParse(t, texts...), smallSpace())
 		sp := s.Space()
 		screened, wrong := 0, 0
 		for ei := 0; ei < sp.epsilonCount(); ei++ {

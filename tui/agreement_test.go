@@ -252,7 +252,7 @@ func TestResearcherRequirementsShowNoStatus(t *testing.T) {
 		if locked {
 			cfg.Audience = Researcher
 		}
-		for _, size := range screenSizes {
+		for _, size := range sizesToCheck() {
 			m := startConfig(t, cfg, size.w, size.h)
 			if !locked {
 				m = keys(t, m, "a")
@@ -315,7 +315,7 @@ func TestReleaseFormUnmetRequirement(t *testing.T) {
 // TestRequirementsPanelFitsEverySize: the panel, its form with an error, a search's
 // result and the researcher's panel fit every size, with ? and q in the footer.
 func TestRequirementsPanelFitsEverySize(t *testing.T) {
-	for _, size := range screenSizes {
+	for _, size := range sizesToCheck() {
 		m := startWithRequirements(t, size.w, size.h, "total rel_rmse <= 5%", "rural rmse <= 40", "epsilon <= 2")
 		for _, step := range []struct {
 			name string

@@ -10,10 +10,22 @@ import (
 
 // screenSizes are the sizes the explorer is looked at: the minimum, two common ones and
 // a large one.
-var screenSizes = []struct {
+var screenSizes = []screenSize{{"80x24", 80, 24}, {"100x30", 100, 30}, {"140x45", 140, 45}, {"220x60", 220, 60}}
+
+type screenSize struct {
 	name string
 	w, h int
-}{{"80x24", 80, 24}, {"100x30", 100, 30}, {"140x45", 140, 45}, {"220x60", 220, 60}}
+}
+
+// sizesToCheck is screenSizes, or under -short (the race step, where a size costs ten
+// times as much and adds nothing the first did not to what the race detector sees) the
+// smallest and the largest: the layouts' limits. go test ./... checks all four.
+func sizesToCheck() []screenSize {
+	if testing.Short() {
+		return []screenSize{screenSizes[0], screenSizes[len(screenSizes)-1]}
+	}
+	return screenSizes
+}
 
 // TestScreenFitsEverySize drives the real model at each size through its screens (the
 // explorer, the curves, a pinned comparison, the full help and its pages, the settings,
@@ -23,7 +35,7 @@ var screenSizes = []struct {
 // it is made of whole parts and ends in a whole state.
 func TestScreenFitsEverySize(t *testing.T) {
 	states := regexp.MustCompile(`^(up to date|computing…|simulating…|simulating · [0-9,]+ releases|simulating error frequencies…|checking…|checking… · [0-9,]+ releases|some figures not computed|not computed|no DP guarantee|drawing…)$`)
-	for _, size := range screenSizes {
+	for _, size := range sizesToCheck() {
 		m := start(t, size.w, size.h)
 		parts := map[string]bool{"privtune": true, "CURATOR — contains true values": true, "CURATOR": true,
 			safeLabel(m.cfg.Source): true, "2,000 people": true, "61×61 cells of 1 km": true, "8 groups": true}
