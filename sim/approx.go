@@ -1892,24 +1892,42 @@ func (e *Engine) approximateMean(s *state, ac *approxCounts, counts []Estimate, 
 		if s.entrywiseMeans == nil {
 			// Every district's sums in one pass over the entries (first call only).
 			s.entrywiseMeans = make([][7]float64, len(t.DistrictNames))
+			var logs logComplements // P_e is a function of the entry's count: few distinct
+			// The entries of a row mostly share a district: their sums gather in acc and
+			// go to the district's when it changes (not through memory entry by entry).
+			var acc [7]float64
+			cur := -1
+			flush := func() {
+				if cur >= 0 {
+					m := &s.entrywiseMeans[cur]
+					for f, v := range acc {
+						m[f] += v
+					}
+				}
+				acc = [7]float64{}
+			}
 			for g := range t.Groups {
 				lo := g * C
 				for c, p := range s.publish[lo : lo+C] {
 					if p == 0 {
 						continue
 					}
+					if d := t.District[c]; d != cur {
+						flush()
+						cur = d
+					}
 					i := lo + c
 					sum := t.Sum[i]
-					m := &s.entrywiseMeans[t.District[c]]
-					m[0] += p * sum
-					m[1] += s.entryMean[i]
-					m[2] += s.entryVar[i]
-					m[3] += sum * s.entryMean[i] * (1 - p)
-					m[4] += sum*sum*p*(1-p) + sumVar*p
-					m[5] += math.Log1p(-min(p, 1)) // a tail summed to one ulp above 1 is 1
-					m[6] += sumVar * p
+					acc[0] += p * sum
+					acc[1] += s.entryMean[i]
+					acc[2] += s.entryVar[i]
+					acc[3] += sum * s.entryMean[i] * (1 - p)
+					acc[4] += sum*sum*p*(1-p) + sumVar*p
+					acc[5] += logs.of(min(p, 1)) // a tail summed to one ulp above 1 is 1
+					acc[6] += sumVar * p
 				}
 			}
+			flush()
 		}
 		m := s.entrywiseMeans[j]
 		mn, md, vd, cnd, vn, vh = m[0], m[1], m[2], m[3], m[4], m[6]

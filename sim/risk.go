@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"maps"
 	"math"
 	"slices"
 )
@@ -73,14 +74,30 @@ func PendingCrowdRisk(people int64) CrowdRisk {
 // denseCrowds bounds the crowds whose levels ComputeCrowdRisk sums in an array.
 const denseCrowds = 4096
 
-// logCacheBits sets the slots of ComputeCrowdRisk's cache of log(1 − p), 2^logCacheBits.
+// logCacheBits sets the slots of a logComplements cache, 2^logCacheBits.
 const logCacheBits = 8
 
-// logSlot is one p (its bits) and log(1 − p) in ComputeCrowdRisk's cache.
+// logSlot is one p (its bits) and log(1 − p) in a logComplements cache.
 type logSlot struct {
 	p   uint64
 	log float64
 	ok  bool
+}
+
+// logComplements is a small direct-mapped cache of log(1 − p). The passes over every
+// entry that sum log(1 − P_e) see few distinct P_e (without smoothing P_e is a function
+// of the entry's count; with it, of the smoothed count), and math.Log1p was the costliest
+// step of those passes on large grids.
+type logComplements [1 << logCacheBits]logSlot
+
+// of returns log(1 − p) (−Inf at p = 1) for p in [0, 1].
+func (c *logComplements) of(p float64) float64 {
+	bits := math.Float64bits(p)
+	slot := &c[slotOf(bits, logCacheBits)]
+	if !slot.ok || slot.p != bits {
+		*slot = logSlot{p: bits, log: math.Log1p(-p), ok: true}
+	}
+	return slot.log
 }
 
 // ComputeCrowdRisk returns the crowd risk of a release.
@@ -101,15 +118,16 @@ type logSlot struct {
 // P(H = v_i) = Q₁·…·Q_{i−1}·(1 − Q_i).
 func ComputeCrowdRisk(count []int64, crowd []float64, publish []float64) CrowdRisk {
 	var r CrowdRisk
-	var sum float64
-	var atRisk [3]float64
 	var uniqueP []float64
-	levels := map[float64]float64{} // risk 1/m → Σ log(1 − P_e)
-	// Crowds are whole numbers of people: the small ones sum in a dense array (in entry
-	// order, as the map would), merged into levels at the end.
-	var dense [denseCrowds]float64
-	var seen [denseCrowds]bool
-	var logCache [1 << logCacheBits]logSlot
+	// Per risk level 1/m: the people published in expectation, Σ n_e·P_e, and
+	// Σ log(1 − P_e). Crowds are whole numbers of people: the small ones sum in dense
+	// arrays, merged into the maps at the end (the mean and the records at risk follow
+	// from the levels, so the pass over the entries neither divides nor compares).
+	published := map[float64]float64{}
+	levels := map[float64]float64{}
+	var densePublished, denseLog [denseCrowds]float64
+	var seen, seenLog [denseCrowds]bool
+	var logs logComplements
 	for e, n := range count {
 		if n == 0 {
 			continue
@@ -119,55 +137,56 @@ func ComputeCrowdRisk(count []int64, crowd []float64, publish []float64) CrowdRi
 		if publish != nil {
 			p = publish[e]
 		}
-		m := float64(n)
+		m, j, dense := float64(n), int(n), n < denseCrowds // n ≥ 1
 		if crowd != nil {
 			m = crowd[e]
-		}
-		risk := 1 / m
-		sum += float64(n) * p * risk
-		for j, threshold := range RiskThresholds {
-			if risk > threshold {
-				atRisk[j] += float64(n) * p
-			}
+			j = int(m)
+			dense = m >= 1 && m < denseCrowds && float64(j) == m
 		}
 		if m == 1 {
 			r.Uniques += p
 			uniqueP = append(uniqueP, p)
 		}
+		np := float64(n) * p
+		if dense {
+			densePublished[j] += np
+			seen[j] = true
+		} else {
+			published[1/m] += np
+		}
 		if p > 0 {
-			// log(1 − p), −Inf once an entry is certainly published; entries of one
-			// count (without smoothing) or one smoothed count share p: look it up first.
-			bits := math.Float64bits(p)
-			slot := &logCache[slotOf(bits, logCacheBits)]
-			if !slot.ok || slot.p != bits {
-				*slot = logSlot{p: bits, log: math.Log1p(-p), ok: true}
-			}
-			l := slot.log
-			if j := int(m); m >= 1 && m < denseCrowds && float64(j) == m {
-				dense[j] += l
-				seen[j] = true
+			// log(1 − p), −Inf once an entry is certainly published.
+			l := logs.of(p)
+			if dense {
+				denseLog[j] += l
+				seenLog[j] = true
 			} else {
-				levels[risk] += l
+				levels[1/m] += l
 			}
 		}
 	}
-	n := 0
-	for _, ok := range seen {
-		if ok {
-			n++
-		}
-	}
-	if n > 0 {
-		merged := make(map[float64]float64, len(levels)+n)
-		for v, l := range levels {
-			merged[v] = l
-		}
-		for j, ok := range seen {
-			if ok {
-				merged[1/float64(j)] += dense[j]
+	// mean risk = Σ_e n_e·P_e·(1/m_e) / N; records at risk above t = Σ_{1/m_e > t} n_e·P_e / N,
+	// summed by level in a fixed order (the figures are reproducible to the bit).
+	var sum float64
+	var atRisk [3]float64
+	addLevel := func(risk, np float64) {
+		sum += np * risk
+		for j, threshold := range RiskThresholds {
+			if risk > threshold {
+				atRisk[j] += np
 			}
 		}
-		levels = merged
+	}
+	for j := range seen {
+		if seen[j] {
+			addLevel(1/float64(j), densePublished[j])
+		}
+		if seenLog[j] {
+			levels[1/float64(j)] += denseLog[j]
+		}
+	}
+	for _, risk := range slices.Sorted(maps.Keys(published)) {
+		addLevel(risk, published[risk])
 	}
 	if r.People > 0 {
 		r.Mean = sum / float64(r.People)

@@ -159,3 +159,113 @@ func TestPoissonBinomialMatchesTheDirectConvolution(t *testing.T) {
 		}
 	}
 }
+
+// TestCrowdRiskMatchesEntryByEntry: the figures gathered by crowd size (dense arrays for
+// whole crowds below denseCrowds, maps beyond) equal those summed entry by entry from
+// ComputeCrowdRisk's formulas, on random entries with empty ones, crowds past
+// denseCrowds, fractional crowds and probabilities of 0, 1 and between.
+func TestCrowdRiskMatchesEntryByEntry(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 9))
+	const entries = 5000
+	count := make([]int64, entries)
+	publish := make([]float64, entries)
+	crowd := make([]float64, entries)
+	for e := range count {
+		switch rng.IntN(5) {
+		case 0: // empty
+		case 1:
+			count[e] = 1
+		case 2:
+			count[e] = 5000 + rng.Int64N(100) // past the dense arrays
+		default:
+			count[e] = 1 + rng.Int64N(30)
+		}
+		switch rng.IntN(4) {
+		case 0:
+			publish[e] = 0
+		case 1:
+			publish[e] = 1
+		default:
+			publish[e] = float64(rng.IntN(20)) / 20 // shared values, as the cache sees them
+		}
+		crowd[e] = float64(count[e] + rng.Int64N(3))
+		if rng.IntN(4) == 0 {
+			crowd[e] += 0.5 // a fractional crowd goes to the maps
+		}
+	}
+	// The highest risk is decided by the highest levels: where most entries are published
+	// the levels of large or fractional crowds hardly move it, so a second case publishes
+	// each entry with probability at most 0.05, and a third crowd is fractional throughout.
+	rare := make([]float64, entries)
+	fractional := make([]float64, entries)
+	for e := range rare {
+		rare[e] = publish[e] / 20
+		fractional[e] = crowd[e] + 0.25
+	}
+	for i, c := range []struct{ crowd, publish []float64 }{{nil, publish}, {crowd, publish}, {nil, rare}, {crowd, rare}, {fractional, rare}} {
+		cr, publish := c.crowd, c.publish
+		got := ComputeCrowdRisk(count, cr, publish)
+		var people int64
+		var sum, uniques float64
+		var atRisk [3]float64
+		levels := map[float64]float64{}
+		var uniqueP []float64
+		for e, n := range count {
+			if n == 0 {
+				continue
+			}
+			people += n
+			p, m := publish[e], float64(n)
+			if cr != nil {
+				m = cr[e]
+			}
+			sum += float64(n) * p / m
+			for j, th := range RiskThresholds {
+				if 1/m > th {
+					atRisk[j] += float64(n) * p
+				}
+			}
+			if m == 1 {
+				uniques += p
+				uniqueP = append(uniqueP, p)
+			}
+			if p > 0 {
+				levels[1/m] += math.Log1p(-p)
+			}
+		}
+		close := func(a, b float64) bool { return math.Abs(a-b) <= 1e-12*math.Max(1, math.Abs(b)) }
+		if got.People != people || !close(got.Mean, sum/float64(people)) || !close(got.Uniques, uniques) {
+			t.Errorf("case %d: people %d mean %g uniques %g, want %d %g %g", i, got.People, got.Mean, got.Uniques, people, sum/float64(people), uniques)
+		}
+		for j := range atRisk {
+			if !close(got.AtRisk[j], atRisk[j]/float64(people)) {
+				t.Errorf("case %d: at risk above %g %g, want %g", i, RiskThresholds[j], got.AtRisk[j], atRisk[j]/float64(people))
+			}
+		}
+		want := highestOf(levels)
+		if h := got.HighestRisk; !close(h.Mean, want.Mean) || !close(h.SD, want.SD) || h.P95 != want.P95 {
+			t.Errorf("case %d: highest %+v, want %+v", i, h, want)
+		}
+		if u, w := got.UniquesPublished, poissonBinomial(uniqueP); u != w {
+			t.Errorf("case %d: uniques published %+v, want %+v", i, u, w)
+		}
+	}
+}
+
+// TestLogComplementsIsLog1p: the cache returns math.Log1p(−p) to the bit, over more
+// distinct p than it has slots, each asked for again after others displaced it.
+func TestLogComplementsIsLog1p(t *testing.T) {
+	var c logComplements
+	rng := rand.New(rand.NewPCG(1, 2))
+	ps := []float64{0, 1, 1e-300, 0.5}
+	for range 2000 {
+		ps = append(ps, rng.Float64())
+	}
+	for round := range 3 {
+		for _, p := range ps {
+			if got, want := c.of(p), math.Log1p(-p); math.Float64bits(got) != math.Float64bits(want) {
+				t.Fatalf("round %d: log(1 − %g) = %g, want %g", round, p, got, want)
+			}
+		}
+	}
+}
