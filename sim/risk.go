@@ -71,8 +71,28 @@ func PendingCrowdRisk(people int64) CrowdRisk {
 		UniquesPublished: d, HighestRisk: d}
 }
 
-// denseCrowds bounds the crowds whose levels ComputeCrowdRisk sums in an array.
-const denseCrowds = 4096
+// maxDenseCrowd bounds the crowds whose levels ComputeCrowdRisk sums in arrays, grown
+// as larger crowds appear (at most 18 MB); larger or fractional crowds sum in maps.
+const maxDenseCrowd = 1 << 20
+
+// denseLevels are ComputeCrowdRisk's sums per whole crowd m: Σ n_e·P_e, Σ log(1 − P_e),
+// and whether any entry (any with P_e > 0) has that crowd.
+type denseLevels struct {
+	published, log []float64
+	seen, seenLog  []bool
+}
+
+// fit grows d to hold crowd j < maxDenseCrowd.
+func (d *denseLevels) fit(j int) {
+	if j < len(d.seen) {
+		return
+	}
+	n := min(max(2*len(d.seen), j+1, 4096), maxDenseCrowd)
+	d.published = append(d.published, make([]float64, n-len(d.published))...)
+	d.log = append(d.log, make([]float64, n-len(d.log))...)
+	d.seen = append(d.seen, make([]bool, n-len(d.seen))...)
+	d.seenLog = append(d.seenLog, make([]bool, n-len(d.seenLog))...)
+}
 
 // logCacheBits sets the slots of a logComplements cache, 2^logCacheBits.
 const logCacheBits = 8
@@ -120,13 +140,12 @@ func ComputeCrowdRisk(count []int64, crowd []float64, publish []float64) CrowdRi
 	var r CrowdRisk
 	var uniqueP []float64
 	// Per risk level 1/m: the people published in expectation, Σ n_e·P_e, and
-	// Σ log(1 − P_e). Crowds are whole numbers of people: the small ones sum in dense
-	// arrays, merged into the maps at the end (the mean and the records at risk follow
+	// Σ log(1 − P_e). Crowds are whole numbers of people: they sum in dense arrays
+	// (denseLevels), merged into the maps at the end (the mean and the records at risk follow
 	// from the levels, so the pass over the entries neither divides nor compares).
 	published := map[float64]float64{}
 	levels := map[float64]float64{}
-	var densePublished, denseLog [denseCrowds]float64
-	var seen, seenLog [denseCrowds]bool
+	var dense denseLevels
 	var logs logComplements
 	for e, n := range count {
 		if n == 0 {
@@ -137,29 +156,30 @@ func ComputeCrowdRisk(count []int64, crowd []float64, publish []float64) CrowdRi
 		if publish != nil {
 			p = publish[e]
 		}
-		m, j, dense := float64(n), int(n), n < denseCrowds // n ≥ 1
+		m, j, whole := float64(n), int(n), n < maxDenseCrowd // n ≥ 1
 		if crowd != nil {
 			m = crowd[e]
 			j = int(m)
-			dense = m >= 1 && m < denseCrowds && float64(j) == m
+			whole = m >= 1 && m < maxDenseCrowd && float64(j) == m
 		}
 		if m == 1 {
 			r.Uniques += p
 			uniqueP = append(uniqueP, p)
 		}
 		np := float64(n) * p
-		if dense {
-			densePublished[j] += np
-			seen[j] = true
+		if whole {
+			dense.fit(j)
+			dense.published[j] += np
+			dense.seen[j] = true
 		} else {
 			published[1/m] += np
 		}
 		if p > 0 {
 			// log(1 − p), −Inf once an entry is certainly published.
 			l := logs.of(p)
-			if dense {
-				denseLog[j] += l
-				seenLog[j] = true
+			if whole {
+				dense.log[j] += l
+				dense.seenLog[j] = true
 			} else {
 				levels[1/m] += l
 			}
@@ -177,12 +197,12 @@ func ComputeCrowdRisk(count []int64, crowd []float64, publish []float64) CrowdRi
 			}
 		}
 	}
-	for j := range seen {
-		if seen[j] {
-			addLevel(1/float64(j), densePublished[j])
+	for j, seen := range dense.seen {
+		if seen {
+			addLevel(1/float64(j), dense.published[j])
 		}
-		if seenLog[j] {
-			levels[1/float64(j)] += denseLog[j]
+		if dense.seenLog[j] {
+			levels[1/float64(j)] += dense.log[j]
 		}
 	}
 	for _, risk := range slices.Sorted(maps.Keys(published)) {

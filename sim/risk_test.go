@@ -161,9 +161,9 @@ func TestPoissonBinomialMatchesTheDirectConvolution(t *testing.T) {
 }
 
 // TestCrowdRiskMatchesEntryByEntry: the figures gathered by crowd size (dense arrays for
-// whole crowds below denseCrowds, maps beyond) equal those summed entry by entry from
+// whole crowds below maxDenseCrowd, maps beyond) equal those summed entry by entry from
 // ComputeCrowdRisk's formulas, on random entries with empty ones, crowds past
-// denseCrowds, fractional crowds and probabilities of 0, 1 and between.
+// maxDenseCrowd, fractional crowds and probabilities of 0, 1 and between.
 func TestCrowdRiskMatchesEntryByEntry(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 9))
 	const entries = 5000
@@ -176,7 +176,7 @@ func TestCrowdRiskMatchesEntryByEntry(t *testing.T) {
 		case 1:
 			count[e] = 1
 		case 2:
-			count[e] = 5000 + rng.Int64N(100) // past the dense arrays
+			count[e] = maxDenseCrowd + rng.Int64N(100) // past the dense arrays
 		default:
 			count[e] = 1 + rng.Int64N(30)
 		}
