@@ -60,8 +60,8 @@ type Frequencies struct {
 	CellsWithin, CellsWithinSE float64
 	// TopCells is the number of cells in the true top decile: the ⌈10 %⌉ of populated
 	// cells with the highest true counts (and any cell tied with the last of them). TopDecileKept is the expected share of them
-	// that are among the TopCells highest released cells (ties broken at random), with
-	// standard error TopDecileKeptSE.
+	// that are among the TopCells highest released cells (ties broken at random) and
+	// released above 0, with standard error TopDecileKeptSE.
 	TopCells                       int
 	TopDecileKept, TopDecileKeptSE float64
 }
@@ -308,7 +308,9 @@ func topCells(truth []float64, populated []int) []int {
 
 // keptShare returns the share of the m true top cells (isTop) among the m highest
 // released cells: |top ∩ released top|/m, released ties broken at random (order is
-// scratch of len(released)).
+// scratch of len(released)). A cell released at 0 or less is no hot spot of the release
+// and is not kept: where nothing is published the share is 0, not the chance that a
+// random draw among empty cells hits the true top.
 func keptShare(released []float64, isTop []bool, m int, order []int, rng *rand.Rand) float64 {
 	for c := range order {
 		order[c] = c
@@ -325,7 +327,7 @@ func keptShare(released []float64, isTop []bool, m int, order []int, rng *rand.R
 	})
 	kept := 0
 	for _, c := range order[:m] {
-		if isTop[c] {
+		if isTop[c] && released[c] > 0 {
 			kept++
 		}
 	}

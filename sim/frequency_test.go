@@ -244,12 +244,12 @@ func keptOf(released []float64, top map[int]bool) float64 {
 		switch {
 		case v > cut:
 			above++
-			if top[c] {
+			if top[c] && v > 0 { // a cell released at 0 or less is no hot spot
 				aboveTop++
 			}
 		case v == cut:
 			tied++
-			if top[c] {
+			if top[c] && v > 0 {
 				tiedTop++
 			}
 		}
@@ -262,7 +262,7 @@ func keptOf(released []float64, top map[int]bool) float64 {
 // release is the truth but for clamping: every half-width is the estimand's |bias| (0 for
 // counts), every populated cell is within ±2, the
 // top decile is kept whole and no district is withheld; with k above every count every
-// district is withheld in every release.
+// district is withheld in every release and no hot spot is kept.
 func TestFrequenciesWithoutProtection(t *testing.T) {
 	e := sim.NewEngine(patchTable())
 	rep, err := e.Evaluate(sim.Params{Epsilon: math.Inf(1)})
@@ -295,6 +295,11 @@ func TestFrequenciesWithoutProtection(t *testing.T) {
 		if w.Kind == sim.KindDistrict && w.PWithheld != 1 {
 			t.Errorf("%s: withheld with chance %v at k = 10⁶, want 1", w.Name, w.PWithheld)
 		}
+	}
+	// Nothing published: no hot spot is kept (a random pick among empty cells once
+	// counted the chance of hitting the true top, 8.7 % on the sample).
+	if f.TopDecileKept != 0 || f.TopDecileKeptSE != 0 {
+		t.Errorf("top decile kept %v ± %v at k = 10⁶, want 0", f.TopDecileKept, f.TopDecileKeptSE)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 
 	"privtune/internal/numfmt"
 	"privtune/sim"
@@ -284,31 +285,53 @@ func FormatEpsilon(e float64) string {
 }
 
 // Meaning explains knob k's current value in one line.
-func (m Model) Meaning(k Knob) string {
+func (m Model) Meaning(k Knob) string { return m.meanings(k)[0] }
+
+// meanings are Meaning's wordings of knob k's value, longest first: View shows the
+// first that fits the panel (the last cut if none does), so a narrow terminal keeps
+// the knobs on three lines and "no DP" in view.
+func (m Model) meanings(k Knob) []string {
 	p := m.params
 	switch k {
 	case Epsilon:
 		if p.NoNoise() {
-			return "no noise: exact counts, no DP"
+			return []string{"no noise: exact counts, no DP", "exact counts, no DP", "no DP"}
 		}
 		mech := sim.CountMechanism(p, m.hasMeasure)
-		return "noise SD " + numfmt.Num(math.Sqrt(mech.IntVariance())) + " per count"
+		sd := numfmt.Num(math.Sqrt(mech.IntVariance()))
+		return []string{"noise SD " + sd + " per count", "noise SD " + sd, "SD " + sd}
 	case K:
 		if p.K == 0 {
-			return "nothing withheld"
+			return []string{"nothing withheld"}
 		}
 		if p.Threshold == sim.ThresholdTrue {
-			return fmt.Sprintf("withhold below %d true (NOT DP)", p.K)
+			return []string{fmt.Sprintf("withhold below %d true (NOT DP)", p.K), fmt.Sprintf("true < %d withheld, NOT DP", p.K), "NOT DP"}
 		}
-		return fmt.Sprintf("withhold entries below %d", p.K)
+		return []string{fmt.Sprintf("withhold entries below %d", p.K), fmt.Sprintf("withhold below %d", p.K), fmt.Sprintf("< %d withheld", p.K)}
 	}
 	if !m.located {
-		return "no map: no smoothing"
+		return []string{"no map: no smoothing", "no map"}
 	}
 	if p.RadiusKM < m.cellKM {
-		return "no smoothing"
+		return []string{"no smoothing"}
 	}
-	return fmt.Sprintf("spread over %d cells", sim.DiskCells(p.RadiusKM, m.cellKM))
+	n := sim.DiskCells(p.RadiusKM, m.cellKM)
+	return []string{fmt.Sprintf("spread over %d cells", n), fmt.Sprintf("over %d cells", n), fmt.Sprintf("%d cells", n)}
+}
+
+// fitMeaning is the first of knob k's meanings at most room cells wide, or the last
+// cut to room; the first whatever its width while the panel's width is not set.
+func (m Model) fitMeaning(k Knob, room int) string {
+	all := m.meanings(k)
+	if m.width <= 0 {
+		return all[0]
+	}
+	for _, s := range all {
+		if ansi.StringWidth(s) <= room {
+			return s
+		}
+	}
+	return ansi.Truncate(all[len(all)-1], max(room, 0), "…")
 }
 
 // View renders the three knobs, the value being typed and any error.
@@ -316,8 +339,9 @@ func (m Model) View() string {
 	names := [numKnobs]string{"ε noise", "k minimum", "r radius"}
 	var lines []string
 	for k := Knob(0); k < numKnobs; k++ {
+		shown := fmt.Sprintf("%-6s", m.display(k))
 		marker, name := "  ", m.styles.Label.Render(fmt.Sprintf("%-9s", names[k]))
-		value := m.styles.Value.Render(fmt.Sprintf("%-6s", m.display(k)))
+		value := m.styles.Value.Render(shown)
 		if k == m.focus {
 			marker = m.styles.Focused.Render("▸ ")
 			name = m.styles.Focused.Render(fmt.Sprintf("%-9s", names[k]))
@@ -325,7 +349,11 @@ func (m Model) View() string {
 		if k == m.focus && m.editing {
 			value = m.input.View()
 		}
-		lines = append(lines, marker+name+" "+value+" "+m.styles.Muted.Render(m.Meaning(k)))
+		room := m.width - (2 + 9 + 1 + ansi.StringWidth(shown) + 1)
+		if k == m.focus && m.editing {
+			room = m.width - (2 + 9 + 1 + ansi.StringWidth(ansi.Strip(value)) + 1)
+		}
+		lines = append(lines, marker+name+" "+value+" "+m.styles.Muted.Render(m.fitMeaning(k, room)))
 	}
 	if m.err != "" {
 		lines = append(lines, m.styles.Error.Render("  "+m.err))

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 
 	"privtune/sim"
 	"privtune/tui/theme"
@@ -83,5 +84,40 @@ func TestTyping(t *testing.T) {
 	m, p = press(m, enter)
 	if p == nil || p.Epsilon != 0.25 || m.Editing() {
 		t.Fatalf("typed 0.25: %v", p)
+	}
+}
+
+// TestViewFitsItsWidth: in a narrow panel each knob stays on one line, in a shorter
+// wording that keeps what matters ("no DP", "NOT DP"); without a width the full one.
+func TestViewFitsItsWidth(t *testing.T) {
+	for _, c := range []struct {
+		p    sim.Params
+		want []string
+	}{
+		{sim.Params{Epsilon: math.Inf(1), K: 100, RadiusKM: 2.01}, []string{"no DP", "100", "cells"}},
+		{sim.Params{Epsilon: 1, K: 100, RadiusKM: 10, Threshold: sim.ThresholdTrue}, []string{"NOT DP", "SD"}},
+	} {
+		m := New(theme.Default(), DefaultKeyMap(), c.p, 1, true, true)
+		if full := m.View(); !strings.Contains(full, m.Meaning(Epsilon)) || !strings.Contains(full, m.Meaning(K)) {
+			t.Fatalf("without a width the view lacks the full wording:\n%s", full)
+		}
+		for _, width := range []int{44, 38, 30} {
+			m.SetWidth(width)
+			v := ansi.Strip(m.View())
+			lines := strings.Split(v, "\n")
+			if len(lines) != 3 {
+				t.Fatalf("width %d: %d lines:\n%s", width, len(lines), v)
+			}
+			for _, l := range lines {
+				if w := ansi.StringWidth(l); w > width {
+					t.Errorf("width %d: line of %d: %q", width, w, l)
+				}
+			}
+			for _, want := range c.want {
+				if !strings.Contains(v, want) {
+					t.Errorf("width %d: lacks %q:\n%s", width, want, v)
+				}
+			}
+		}
 	}
 }
