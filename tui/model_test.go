@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 
 	"privtune/sim"
 	"privtune/tui/knobs"
@@ -305,5 +306,27 @@ func TestWriteReleaseKey(t *testing.T) {
 	m = keys(t, m, writeKeys...)
 	if !strings.Contains(m.View(), "ε = ∞ publishes exact counts") {
 		t.Fatalf("ε = ∞ not refused:\n%s", m.View())
+	}
+}
+
+// TestReleaseOutcomeKeepsItsWarning: at 80 columns the header's outcome of w names the
+// curator folder as NOT for sharing (it was cut off after the folders' full paths), in
+// the folders' names where those fit and without them where they do not.
+func TestReleaseOutcomeKeepsItsWarning(t *testing.T) {
+	for _, c := range []struct{ dir, want string }{
+		{"/tmp/out/rel-1", "wrote rel-1 (shareable) and rel-1.curator-only (NOT for sharing)"},
+		{"/tmp/out/a-release-folder-with-a-rather-long-name-2026", "wrote the release; its .curator-only folder is NOT for sharing"},
+	} {
+		cfg := testConfig(t)
+		cfg.WriteRelease = func(string, sim.Params, bool, SignOff, func(string)) error { return nil }
+		m := startConfig(t, cfg, 80, 24)
+		m = keys(t, m, "w")
+		m.writer.input.SetValue(c.dir)
+		m = keys(t, m, "enter", "Ada", "enter", "enter")
+		v := m.View()
+		checkFits(t, v, 80, 24)
+		if header := ansi.Strip(strings.Split(v, "\n")[0]); !strings.Contains(header, c.want) {
+			t.Errorf("%s: header %q, want %q", c.dir, header, c.want)
+		}
 	}
 }

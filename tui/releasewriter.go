@@ -65,7 +65,11 @@ type releaseWriter struct {
 	input, signer, note textinput.Model
 	focus               int
 	status              string
-	err                 string
+	// shorter are shorter wordings of the status shorterOf, for a narrow header (View
+	// uses them only while that is still the status).
+	shorter   []string
+	shorterOf string
+	err       string
 	// errNamesNoData says err quotes nothing read off the data (a researcher may see it).
 	errNamesNoData bool
 	// seq numbers the outcomes: a clear timer of an older one does nothing.
@@ -284,6 +288,7 @@ func waitRelease(ch <-chan releaseMsg) tea.Cmd {
 func (w releaseWriter) onProgress(msg releaseMsg, messageTime time.Duration) (releaseWriter, tea.Cmd) {
 	if !msg.done {
 		w.status = "writing " + safeLabel(msg.dir) + " · " + safeLabel(msg.stage) + "…"
+		w.shorter, w.shorterOf = []string{"writing " + safeLabel(filepath.Base(msg.dir)) + " · " + safeLabel(msg.stage) + "…"}, w.status
 		return w, waitRelease(msg.stream)
 	}
 	w.running = false
@@ -297,6 +302,13 @@ func (w releaseWriter) onProgress(msg releaseMsg, messageTime time.Duration) (re
 	default:
 		w.status = fmt.Sprintf("wrote %s (shareable) and %s (NOT for sharing)",
 			safeLabel(msg.dir), safeLabel(curatorFolder(msg.dir)))
+		// Narrower: the folders' names, the release's alone, then none; never without
+		// the warning.
+		w.shorter = []string{fmt.Sprintf("wrote %s (shareable) and %s (NOT for sharing)",
+			safeLabel(filepath.Base(msg.dir)), safeLabel(filepath.Base(curatorFolder(msg.dir)))),
+			"wrote " + safeLabel(filepath.Base(msg.dir)) + "; its " + curatorOnlySuffix + " folder is NOT for sharing",
+			"wrote the release; its " + curatorOnlySuffix + " folder is NOT for sharing"}
+		w.shorterOf = w.status
 	}
 	if messageTime <= 0 {
 		return w, nil
@@ -352,15 +364,23 @@ func (w releaseWriter) formView(width int) string {
 	return s.Panel.Width(max(20, width-2)).Render(strings.Join(lines, "\n"))
 }
 
-// View is one line: the form's title, the progress, or the outcome.
-func (w releaseWriter) View() string {
+// View is one line: the form's title, the progress, or the outcome, in the first of its
+// wordings at most room cells wide (room ≤ 0: the first).
+func (w releaseWriter) View(room int) string {
 	switch {
 	case w.asking:
 		return w.styles.Accent.Render("write release to folder: fill in the form") + w.styles.Muted.Render("  (esc: cancel)")
 	case w.err != "":
 		return w.styles.Error.Render(w.err)
 	case w.status != "":
-		return w.styles.Accent.Render(w.status)
+		status := w.status
+		for _, s := range w.shorter {
+			if room <= 0 || lipgloss.Width(status) <= room || w.shorterOf != w.status {
+				break
+			}
+			status = s
+		}
+		return w.styles.Accent.Render(status)
 	}
 	return ""
 }

@@ -64,7 +64,7 @@ func TestScreenFitsEverySize(t *testing.T) {
 			if strings.Contains(header, "…") && !strings.Contains(header, "ing…") {
 				t.Errorf("%s %s: header cut: %q", size.name, step.name, header)
 			}
-			if m.researcher() || m.writer.View() != "" {
+			if m.researcher() || m.writer.View(0) != "" {
 				continue
 			}
 			fields := regexp.MustCompile(`\s{2,}`).Split(strings.TrimSpace(header), -1)

@@ -90,7 +90,7 @@ func (m Model) View() string {
 // header is the top line: the audience, the data, the setting and the computation's
 // state; or, after the audience, the release prompt, progress or outcome while there is one.
 func (m Model) header() string {
-	line := m.writer.View()
+	line := m.writer.View(m.width - lipgloss.Width(m.audienceBadge(true)) - 1)
 	if m.naming {
 		line = m.nameView()
 	}
