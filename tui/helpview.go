@@ -234,28 +234,22 @@ func (m Model) helpPageLines(width, height int) [][]string {
 		keysPart = append(keysPart, strings.Split(lipgloss.NewStyle().Width(width).Render(m.readsHelp()), "\n")...)
 	}
 	gloss := m.glossaryLines(width)
-	if len(keysPart)+1+len(gloss) <= height {
-		return [][]string{append(append(keysPart, ""), gloss...)}
+	all := append(append(keysPart, ""), gloss...)
+	if len(all) <= height {
+		return [][]string{all}
 	}
-	// The glossary fills the first page's room and goes on on the next pages (terms are
-	// never split: a term's wrapped lines start with an indent).
-	first := append(keysPart, "")
-	room := height - len(first)
-	cut := 0
-	for cut < len(gloss) && cut < room {
-		cut++
-	}
-	for cut > 0 && cut < len(gloss) && strings.HasPrefix(gloss[cut], " ") {
-		cut-- // do not end a page inside a term's explanation
-	}
-	pages := [][]string{append(first, gloss[:cut]...)}
-	for rest := gloss[cut:]; len(rest) > 0; {
-		n := min(len(rest), max(height, 1))
-		for n > 1 && n < len(rest) && strings.HasPrefix(rest[n], " ") {
+	// The keys, then the glossary, page after page: the keys may run over a page (at
+	// 80 × 24 they fill more than one), and a page never ends inside a glossary term's
+	// explanation (its wrapped lines start with an indent).
+	glossFrom := len(keysPart) + 1
+	var pages [][]string
+	for at := 0; at < len(all); {
+		n := min(len(all)-at, max(height, 1))
+		for n > 1 && at+n < len(all) && at+n > glossFrom && strings.HasPrefix(all[at+n], " ") {
 			n--
 		}
-		pages = append(pages, rest[:n])
-		rest = rest[n:]
+		pages = append(pages, all[at:at+n])
+		at += n
 	}
 	return pages
 }

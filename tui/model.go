@@ -115,7 +115,7 @@ type Model struct {
 	styles theme.Styles
 	keys   KeyMap
 	help   help.Model
-	// helpPage is the full help's page shown (0 or 1).
+	// helpPage is the full help's page shown (from 0; helpPages at this size).
 	helpPage int
 
 	knobs    knobs.Model

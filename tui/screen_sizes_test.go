@@ -83,3 +83,36 @@ func TestScreenFitsEverySize(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpPagesListEveryKey: paging through the full help with ? shows every key the
+// layout offers, at every size (at 80 × 24 the keys fill more than a page, and the
+// first page used to be cut off at the screen's foot, losing a third of them).
+func TestHelpPagesListEveryKey(t *testing.T) {
+	for _, size := range screenSizes {
+		m := start(t, size.w, size.h)
+		var want []string
+		for _, group := range m.activeKeys(m.currentLayout()).FullHelp() {
+			for _, kb := range group {
+				if kb.Enabled() && kb.Help().Key != "" {
+					want = append(want, kb.Help().Key+" "+kb.Help().Desc)
+				}
+			}
+		}
+		m = keys(t, m, "?")
+		var seen strings.Builder
+		for page := 0; m.help.ShowAll && page < 20; page++ {
+			v := m.View()
+			checkFits(t, v, size.w, size.h)
+			seen.WriteString(strings.Join(strings.Fields(ansi.Strip(v)), " ") + "\n")
+			m = keys(t, m, "?")
+		}
+		if m.help.ShowAll {
+			t.Fatalf("%s: ? never closes the help", size.name)
+		}
+		for _, w := range want {
+			if !strings.Contains(seen.String(), strings.Join(strings.Fields(w), " ")) {
+				t.Errorf("%s: no help page lists %q", size.name, w)
+			}
+		}
+	}
+}
