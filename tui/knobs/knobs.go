@@ -339,9 +339,8 @@ func (m Model) View() string {
 	names := [numKnobs]string{"ε noise", "k minimum", "r radius"}
 	var lines []string
 	for k := Knob(0); k < numKnobs; k++ {
-		shown := fmt.Sprintf("%-6s", m.display(k))
 		marker, name := "  ", m.styles.Label.Render(fmt.Sprintf("%-9s", names[k]))
-		value := m.styles.Value.Render(shown)
+		value := m.styles.Value.Render(fmt.Sprintf("%-6s", m.display(k)))
 		if k == m.focus {
 			marker = m.styles.Focused.Render("▸ ")
 			name = m.styles.Focused.Render(fmt.Sprintf("%-9s", names[k]))
@@ -349,10 +348,7 @@ func (m Model) View() string {
 		if k == m.focus && m.editing {
 			value = m.input.View()
 		}
-		room := m.width - (2 + 9 + 1 + ansi.StringWidth(shown) + 1)
-		if k == m.focus && m.editing {
-			room = m.width - (2 + 9 + 1 + ansi.StringWidth(ansi.Strip(value)) + 1)
-		}
+		room := m.width - (2 + 9 + 1 + ansi.StringWidth(value) + 1) // marker, name, value
 		lines = append(lines, marker+name+" "+value+" "+m.styles.Muted.Render(m.fitMeaning(k, room)))
 	}
 	if m.err != "" {
