@@ -410,7 +410,10 @@ func (m Model) mapModeLines(w, n int, hm heatmap.Model) []string {
 	lat, lon := g.CellCentre(mm.row, mm.col)
 	parts = append(parts, s.Title.Render(fmt.Sprintf("cell r%d c%d", mm.row, mm.col)), s.Value.Render(formatLatLon(lat, lon)))
 	parts = append(parts, m.cellFigures(mm.row*g.Cols+mm.col)...)
-	parts = append(parts, s.Muted.Render("arrows/hjkl move · +/- zoom · HJKL pan · esc leave"))
+	// The keys as parts of their own, so that a narrow map breaks between them.
+	for _, hint := range []string{"arrows/hjkl move", "+/- zoom", "HJKL pan", "esc leave"} {
+		parts = append(parts, s.Muted.Render(hint))
+	}
 	lines := packParts(parts, sep, w)
 	if len(lines) > n {
 		lines = append(lines[:n-1], ansi.Truncate(lines[n-1], w-1, "")+"…")

@@ -9,6 +9,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 
 	"privtune/sim"
 )
@@ -326,5 +327,28 @@ func TestMapModeOffWithCurves(t *testing.T) {
 	m = keys(t, m, "g")
 	if !m.mapm.on || m.showCurve {
 		t.Fatal("g does not bring the map back in map mode")
+	}
+}
+
+// TestMapModeKeysBreakBetweenKeys: on a narrow map the map mode's key hints wrap between
+// keys, never inside one ("esc" and "leave" once landed on two lines at 100 × 30).
+func TestMapModeKeysBreakBetweenKeys(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.Audience = Researcher
+	m := researcherModel(t, cfg, newSeededNoise(1), 100, 30)
+	m = keys(t, m, "g")
+	if !m.mapm.on {
+		t.Fatal("g did not enter map mode")
+	}
+	for _, w := range []int{36, 44, 60} { // narrower, the lines run out first (cut with …)
+		v := ansi.Strip(m.sampleMapView(w, 26))
+		if !strings.Contains(v, "esc leave") || !strings.Contains(v, "HJKL pan") {
+			t.Errorf("width %d: a key hint is split:\n%s", w, v)
+		}
+		for _, l := range strings.Split(v, "\n") {
+			if lipgloss.Width(l) > w {
+				t.Errorf("width %d: line of %d: %q", w, lipgloss.Width(l), l)
+			}
+		}
 	}
 }
