@@ -337,10 +337,16 @@ func (m Model) fitMeaning(k Knob, room int) string {
 // View renders the three knobs, the value being typed and any error.
 func (m Model) View() string {
 	names := [numKnobs]string{"ε noise", "k minimum", "r radius"}
+	// The values in a column of at least 6 cells, wider when one needs it ("2.01 km"
+	// after a jump to a searched setting), so that the meanings stay aligned.
+	valueW := 6
+	for k := Knob(0); k < numKnobs; k++ {
+		valueW = max(valueW, ansi.StringWidth(m.display(k)))
+	}
 	var lines []string
 	for k := Knob(0); k < numKnobs; k++ {
 		marker, name := "  ", m.styles.Label.Render(fmt.Sprintf("%-9s", names[k]))
-		value := m.styles.Value.Render(fmt.Sprintf("%-6s", m.display(k)))
+		value := m.styles.Value.Render(fmt.Sprintf("%-*s", valueW, m.display(k)))
 		if k == m.focus {
 			marker = m.styles.Focused.Render("▸ ")
 			name = m.styles.Focused.Render(fmt.Sprintf("%-9s", names[k]))

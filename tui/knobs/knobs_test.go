@@ -121,3 +121,22 @@ func TestViewFitsItsWidth(t *testing.T) {
 		}
 	}
 }
+
+// TestMeaningsAligned: after a value of 7 cells (r = 2.01 km, a jump to a searched
+// setting) the three meanings still start in one column.
+func TestMeaningsAligned(t *testing.T) {
+	m := New(theme.Default(), DefaultKeyMap(), sim.Params{Epsilon: 1, K: 10, RadiusKM: 2.01}, 1, true, true)
+	lines := strings.Split(ansi.Strip(m.View()), "\n")
+	var cols []int
+	for k, l := range lines {
+		want := m.Meaning(Knob(k))
+		i := strings.Index(l, want)
+		if i < 0 {
+			t.Fatalf("line %q lacks %q", l, want)
+		}
+		cols = append(cols, ansi.StringWidth(l[:i]))
+	}
+	if cols[0] != cols[1] || cols[1] != cols[2] {
+		t.Errorf("meanings start at columns %v:\n%s", cols, strings.Join(lines, "\n"))
+	}
+}
