@@ -58,10 +58,14 @@ func relative(bias, truth float64) string {
 	if math.Abs(r) < 5e-4 {
 		return "0 %"
 	}
-	// The tables give this a column of six cells: a figure that needs more ("-87.7 %")
-	// is shown to the whole percent there ("-88 %").
+	// The tables give this a column of six cells: a figure that needs more is shown to
+	// a tenth of a percent below 10 % ("+0.49 %" as "+0.5 %", not "+0 %") and to the
+	// whole percent above ("-87.7 %" as "-88 %").
 	if s := numfmt.SignedPercent(r); len([]rune(s)) <= 6 {
 		return s
+	}
+	if math.Abs(r*100) < 9.95 {
+		return fmt.Sprintf("%+.1f %%", r*100)
 	}
 	return fmt.Sprintf("%+.0f %%", r*100)
 }
