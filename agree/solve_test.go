@@ -55,13 +55,11 @@ func poisson(rng *rand.Rand, mean float64) int {
 	}
 }
 
-var townReferenceOnce = sync.OnceValue(func() *Cache {
-	return NewCache(sim.NewEngine(newTown()))
-})
-
 // townReference is the cache the brute-force references evaluate the town on: one
 // engine and one cache for every test, so that each setting is evaluated once.
-func townReference() *Cache { return townReferenceOnce() }
+var townReference = sync.OnceValue(func() *Cache {
+	return NewCache(sim.NewEngine(newTown()))
+})
 
 func mustParse(tb testing.TB, texts ...string) []Requirement {
 	tb.Helper()

@@ -59,12 +59,12 @@ func relative(bias, truth float64) string {
 		return "0 %"
 	}
 	// The tables give this a column of six cells: a figure that needs more is shown to
-	// a tenth of a percent below 10 % ("+0.49 %" as "+0.5 %", not "+0 %") and to the
-	// whole percent above ("-87.7 %" as "-88 %").
+	// the whole percent ("-87.7 %" as "-88 %"), or to a tenth where that would be a
+	// signed zero ("+0.49 %" as "+0.5 %", not "+0 %").
 	if s := numfmt.SignedPercent(r); len([]rune(s)) <= 6 {
 		return s
 	}
-	if math.Abs(r*100) < 9.95 {
+	if math.Abs(r*100) < 0.95 {
 		return fmt.Sprintf("%+.1f %%", r*100)
 	}
 	return fmt.Sprintf("%+.0f %%", r*100)
