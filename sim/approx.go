@@ -122,7 +122,7 @@ func (e *Engine) approxOf(st *smoothedState) *approxState {
 				a.lattice[c] = sm.inv[c]
 			}
 		}
-		if R := sm.radius; (2*R+1)*(4*R+1)*C <= maxKernelEntries {
+		if kernelEntries(sm) <= maxKernelEntries {
 			a.pairs = newPairKernel(sm)
 		}
 		st.approx = a
@@ -130,11 +130,20 @@ func (e *Engine) approxOf(st *smoothedState) *approxState {
 	return st.approx
 }
 
-// maxKernelEntries bounds the pair kernel (offsets within 2R × cells, which bounds its
-// memory, 16 bytes an entry, and the time to build it). Beyond it, at radii of tens of
-// cells on a large grid, no pair kernel is built and the count sets' variances are
-// simulated.
+// maxKernelEntries bounds the pair kernel's per-cell entries (kernelEntries), which
+// bound its memory, 16 bytes an entry, and the time to build it. Beyond it, at radii of
+// tens of cells on a large grid, no pair kernel is built and the count sets' variances
+// are simulated.
 const maxKernelEntries = 1 << 23
+
+// kernelEntries is the number of per-cell entries of sm's pair kernel: the offsets within
+// 2R, (2R + 1)(4R + 1), for each cell within 4R of an edge (the interior's share one row
+// of them), (rows·cols − (rows − 8R)₊·(cols − 8R)₊).
+func kernelEntries(sm *Smoother) int {
+	R := sm.radius
+	band := sm.rows*sm.cols - max(0, sm.rows-8*R)*max(0, sm.cols-8*R)
+	return (2*R + 1) * (4*R + 1) * band
+}
 
 // maxPairVisits bounds the pairs one evaluation visits (entries whose publication is
 // uncertain × offsets within 2R, about 25 ns each on one core): beyond it the count
@@ -984,8 +993,10 @@ type latMemoSlot struct {
 type entryMemos struct {
 	entries []entryMemoSlot
 	lat     []latMemoSlot
-	// pairs caches pair sums under the exact sums (pairCache), made when first needed.
+	// pairs caches pair sums under the exact sums (pairCache), made when first needed;
+	// grid holds them densely where their thresholds span few enough values (pairGrid).
 	pairs pairCache
+	grid  *pairGrid
 }
 
 // memosOf returns entry memos from the engine's pool (new ones when it is empty); the
@@ -1039,6 +1050,9 @@ type pairAcc struct {
 	// elsewhere; mixedMemo memoises them by classes and μ, pairMemo their pairs by their
 	// geometry (lens and rests) and μs, and dists the distributions of lenses and rests.
 	mixed []*mixedEntry
+	// grid is the worker's pairGrid for this run (nil for none): the memos keep the
+	// last one made, which may be of another run.
+	grid *pairGrid
 	// cellsUnsure: see approxCounts.
 	cellsUnsure bool
 	mixedMemo   map[string]*mixedEntry
@@ -1083,6 +1097,15 @@ func (run *thresholdRun) newAcc() *pairAcc {
 	}
 	acc.memos = run.e.memosOf()
 	acc.entries, acc.latMemo = acc.memos.entries, acc.memos.lat
+	if run.pairs && run.latFull && run.latOverlap != nil {
+		overlaps := slices.Clone(run.latOverlap)
+		slices.Sort(overlaps)
+		lo, width := run.lat.pairGridBounds(run.latM, run.fullCell.sc)
+		if g := acc.memos.grid.gridFor(run.lat, slices.Compact(overlaps), lo, width); g != nil {
+			acc.memos.grid = g
+			acc.grid = g
+		}
+	}
 	if run.muS != nil {
 		acc.ind = make([]float64, ring*cols*N)
 		acc.num, acc.varNum, acc.covND, acc.sumNoise = make([]float64, D), make([]float64, D), make([]float64, D), make([]float64, D)
@@ -1485,7 +1508,7 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 				// noise or one far from normal, exactPairs, or a rare entry's joint tails
 				// under a heavy-tailed noise, heavyTails); the series elsewhere,
 				// at a tenth of the cost.
-				pm = run.lat.pairMemo(run.latOverlap[oi], run.latM, &acc.lat[latRing[0]+c0], &acc.lat[latRing[o[0]]+c2], withMeans, acc.pairCache())
+				pm = run.lat.pairMemo(run.latOverlap[oi], run.latM, &acc.lat[latRing[0]+c0], &acc.lat[latRing[o[0]]+c2], withMeans, acc.pairCache(), acc.grid)
 			case acc.far[x0] || acc.far[x1]:
 				continue // a rare phantom's pair outside the exact sums: left out (flagged)
 			default:

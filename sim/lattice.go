@@ -2,6 +2,7 @@ package sim
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -180,6 +181,94 @@ const pairCacheBits = 17
 type pairCache []pairSlot
 
 func newPairCache() pairCache { return make(pairCache, 1<<pairCacheBits) }
+
+// pairGrid is a worker's dense table of pair sums under one lattice table (pairSums
+// depend on the overlap a and the thresholds t ≤ t' alone), for t and t' in
+// [lo, lo + width): overlap index × a triangle of thresholds. The direct-mapped pairCache
+// hashes nearby keys far apart, so that each lookup of a press misses the processor's
+// caches; here the pairs of neighbouring cells, whose smoothed counts and so thresholds
+// are alike, read neighbouring slots. It serves the thresholds of entries within
+// certainSDs of k (grid's bounds), which are all the pairs the exact sums serve but a
+// few, and is kept across runs with the worker's memos while its table and bounds stay.
+type pairGrid struct {
+	table    uint64
+	lo       int64
+	width    int
+	overlaps []int   // the overlaps it serves, in index order
+	index    []int32 // index[a] of overlap a, −1 for none
+	perIndex int     // slots per overlap, width·(width + 1)/2
+	sums     []pairSums
+	filled   []bool
+}
+
+// maxPairGridBytes bounds one worker's pairGrid; beyond it (a wide noise: thresholds
+// spread over thousands of values at small ε) the lookups go to the pairCache.
+const maxPairGridBytes = 24 << 20
+
+// pairGridSlotBytes is the memory of one pairGrid slot: its pairSums and its filled flag.
+const pairGridSlotBytes = 4*8 + 1
+
+// pairGridBounds returns the thresholds [lo, lo + width) a pairGrid serves for full cells
+// of m cells whose smoothed noise has SD sc: entries within certainSDs of k, t =
+// ⌈m(k − μ)⌉ with |k − μ| ≤ certainSDs·sc (beyond, an entry is skipped or linear and
+// never pairs by the exact sums' pair sums), and no lower than the table's least sum
+// plus one (an entry at or below it is certainly published).
+func (lt *latticeTable) pairGridBounds(m int, sc float64) (lo int64, width int) {
+	reach := int64(math.Ceil(certainSDs*float64(m)*sc)) + 1
+	lo = max(-reach, lt.sums[m].lo+1)
+	return lo, int(reach - lo + 1)
+}
+
+// gridFor returns a pairGrid of lt for overlaps (distinct, each ≥ 0) and thresholds
+// [lo, lo + width): g itself where it already is one (its filled slots stand: they
+// depend on the table alone), else g emptied and laid out anew in its own memory where
+// that is large enough (a new radius or noise needs a new grid), nil where it would
+// exceed maxPairGridBytes (g is then kept for a later run).
+func (g *pairGrid) gridFor(lt *latticeTable, overlaps []int, lo int64, width int) *pairGrid {
+	if g != nil && g.table == lt.id && g.lo == lo && g.width == width && slices.Equal(g.overlaps, overlaps) {
+		return g
+	}
+	perIndex := width * (width + 1) / 2
+	n := len(overlaps) * perIndex
+	if width <= 0 || len(overlaps) == 0 || n*pairGridSlotBytes > maxPairGridBytes {
+		return nil
+	}
+	if g == nil || cap(g.sums) < n {
+		g = &pairGrid{sums: make([]pairSums, n), filled: make([]bool, n)}
+	}
+	g.table, g.lo, g.width, g.perIndex = lt.id, lo, width, perIndex
+	g.overlaps = append(g.overlaps[:0], overlaps...)
+	g.index = slices.Grow(g.index[:0], slices.Max(overlaps)+1)[:slices.Max(overlaps)+1]
+	for a := range g.index {
+		g.index[a] = -1
+	}
+	for i, a := range overlaps {
+		g.index[a] = int32(i)
+	}
+	// Only the flags are cleared: a slot's sums are read after its flag is set.
+	g.sums, g.filled = g.sums[:n], g.filled[:n]
+	clear(g.filled)
+	return g
+}
+
+// slotOf is slot for a grid of lt, −1 for a nil grid or one of another table.
+func (g *pairGrid) slotOf(lt *latticeTable, a int, t1, t2 int64) int {
+	if g == nil || g.table != lt.id {
+		return -1
+	}
+	return g.slot(a, t1, t2)
+}
+
+// slot returns the place of (a, t1, t2), t1 ≤ t2, in g.sums, or −1 where g does not
+// serve it: row t1 − lo of the triangle holds t2 from t1 on.
+func (g *pairGrid) slot(a int, t1, t2 int64) int {
+	if a < 0 || a >= len(g.index) || g.index[a] < 0 || t1 < g.lo || t2 >= g.lo+int64(g.width) {
+		return -1
+	}
+	i, j := int(t1-g.lo), int(t2-t1)
+	// Rows 0 … i − 1 hold width, width − 1, … slots.
+	return int(g.index[a])*g.perIndex + i*g.width - i*(i-1)/2 + j
+}
 
 // pairSums are, over the lens's sum A, S_QQ = Σ_x P(A = x)·Q(x)·Q'(x), S_QG = Σ P·Q·G',
 // S_GQ = Σ P·G·Q' and S_GG = Σ P·G·G', with Q(x) = P(B ≥ t − x) and
@@ -375,14 +464,22 @@ func (lt *latticeTable) certain(x *latticeEntry, m int) bool {
 //
 //	E[T·T'] = κκ'·S_QQ + (κ·S_QG + κ'·S_GQ)/m + S_GG/m²,  E[1·1'] = S_QQ,
 //	E[1·T'] = κ'·S_QQ + S_QG/m,  E[T·1'] = κ·S_QQ + S_GQ/m.
-func (lt *latticeTable) pairMemo(a, m int, x, y *latticeEntry, means bool, cache pairCache) pairMoments {
+func (lt *latticeTable) pairMemo(a, m int, x, y *latticeEntry, means bool, cache pairCache, grid *pairGrid) pairMoments {
 	fm := float64(m)
 	swap := x.t > y.t
 	t1, t2 := x.t, y.t
 	if swap {
 		t1, t2 = t2, t1
 	}
-	ps := lt.sumsOf(a, m, t1, t2, cache)
+	var ps pairSums
+	if i := grid.slotOf(lt, a, t1, t2); i < 0 {
+		ps = lt.sumsOf(a, m, t1, t2, cache)
+	} else if grid.filled[i] {
+		ps = grid.sums[i]
+	} else {
+		ps = lt.sumsOf(a, m, t1, t2, cache)
+		grid.sums[i], grid.filled[i] = ps, true
+	}
 	qq, qg, gq, gg := ps[0], ps[1], ps[2], ps[3]
 	if swap {
 		qg, gq = gq, qg

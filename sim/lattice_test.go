@@ -2,6 +2,7 @@ package sim
 
 import (
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -74,7 +75,7 @@ func TestLatticePairMatchesBruteForce(t *testing.T) {
 		for _, mus := range [][2]float64{{3.2, 4}, {5, 5.4}, {1, 2.6}, {9, 4.8}, {30, 5}, {6, 4.2}, {4.4, 3.8}, {3.33, 4.07}} {
 			const k = 5.0
 			x, y := lt.entry(mus[0], k, m), lt.entry(mus[1], k, m)
-			got := lt.pairMemo(a, m, &x, &y, true, nil)
+			got := lt.pairMemo(a, m, &x, &y, true, nil, nil)
 			// Direct: E over A, B, B' of T·T', 1·1', 1·T', T·1'.
 			f := func(mu float64, s int64) (float64, float64) {
 				z := mu + float64(s)/m
@@ -107,7 +108,7 @@ func TestLatticePairMatchesBruteForce(t *testing.T) {
 			}
 			want := pairMoments{tt: ett - e1*e2, ii: eii - p1*p2, it: eit - p1*e2, ti: eti - e1*p2}
 			// Read again from the memo, the same.
-			if again := lt.pairMemo(a, m, &x, &y, true, nil); again != got {
+			if again := lt.pairMemo(a, m, &x, &y, true, nil, nil); again != got {
 				t.Errorf("a=%d μ=%v: memoised pair %+v, first %+v", a, mus, again, got)
 			}
 			if math.Abs(x.mean-e1) > 1e-9 || math.Abs(y.p-p2) > 1e-12 {
@@ -193,5 +194,72 @@ func TestFullCellsTakeExactMarginalsWhereTheSumsAreLong(t *testing.T) {
 		if got := r.Map.SD[c]; math.Abs(got-sd) > 1e-9 {
 			t.Errorf("cell %d: SD %.12g, brute force %.12g", c, got, sd)
 		}
+	}
+}
+
+// TestPairGridServesEveryPairOnce checks the pairGrid's layout: every overlap and pair of
+// thresholds t ≤ t' within its bounds has a slot of its own, the slots fill the grid, and
+// a threshold outside the bounds or an overlap it does not hold has none. Then that
+// pairMemo reads through it what it computes without it, filling and hitting, and that
+// a grid of another table, or one laid out again for other overlaps, serves nothing stale.
+func TestPairGridServesEveryPairOnce(t *testing.T) {
+	d := Mechanism{Kind: Laplace, Epsilon: 1.2, LInf: 1}.IntNoise()
+	const m = 5
+	lt := newLatticeTable(d, m)
+	sc := math.Sqrt(d.Variance / m)
+	lo, width := lt.pairGridBounds(m, sc)
+	if want := int64(-math.Ceil(certainSDs*m*sc) - 1); lo != max(want, lt.sums[m].lo+1) || width < 2 {
+		t.Fatalf("bounds [%d, %d + %d), want from max(%d, %d)", lo, lo, width, want, lt.sums[m].lo+1)
+	}
+	overlaps := []int{1, 3, 4}
+	g := (*pairGrid)(nil).gridFor(lt, overlaps, lo, width)
+	if g == nil {
+		t.Fatal("no grid")
+	}
+	seen := make([]bool, len(g.sums))
+	for _, a := range overlaps {
+		for t1 := lo; t1 < lo+int64(width); t1++ {
+			for t2 := t1; t2 < lo+int64(width); t2++ {
+				i := g.slot(a, t1, t2)
+				if i < 0 || i >= len(seen) || seen[i] {
+					t.Fatalf("a=%d t=(%d, %d): slot %d (of %d) missing or taken", a, t1, t2, i, len(seen))
+				}
+				seen[i] = true
+			}
+		}
+	}
+	if i := slices.Index(seen, false); i >= 0 {
+		t.Errorf("slot %d of %d serves no pair", i, len(seen))
+	}
+	hi := lo + int64(width)
+	for _, c := range [][3]int64{{2, lo, lo}, {0, lo, lo}, {5, lo, lo}, {1, lo - 1, lo}, {1, lo, hi}, {-1, lo, lo}} {
+		if i := g.slot(int(c[0]), c[1], c[2]); i >= 0 {
+			t.Errorf("a=%d t=(%d, %d): slot %d, want none", c[0], c[1], c[2], i)
+		}
+	}
+	for _, a := range overlaps {
+		for _, mus := range [][2]float64{{3.2, 4}, {5, 5.4}, {1, 2.6}, {4.4, 3.8}, {4.6, 4.6}} {
+			x, y := lt.entry(mus[0], 5, m), lt.entry(mus[1], 5, m)
+			want := lt.pairMemo(a, m, &x, &y, true, nil, nil)
+			for range 2 {
+				if got := lt.pairMemo(a, m, &x, &y, true, nil, g); got != want {
+					t.Errorf("a=%d μ=%v: through the grid %+v, want %+v", a, mus, got, want)
+				}
+			}
+		}
+	}
+	// Another table's grid serves nothing; the same memory laid out for other overlaps
+	// forgets what it held.
+	other := newLatticeTable(Mechanism{Kind: Laplace, Epsilon: 0.7, LInf: 1}.IntNoise(), m)
+	x, y := other.entry(3.2, 5, m), other.entry(4, 5, m)
+	if got, want := other.pairMemo(3, m, &x, &y, true, nil, g), other.pairMemo(3, m, &x, &y, true, nil, nil); got != want {
+		t.Errorf("another table through the grid: %+v, want %+v", got, want)
+	}
+	again := g.gridFor(lt, []int{3}, lo, width)
+	if again != g || slices.Contains(again.filled, true) {
+		t.Errorf("grid laid out again: same memory %v, filled slots kept %v", again == g, slices.Contains(again.filled, true))
+	}
+	if same := again.gridFor(lt, []int{3}, lo, width); same != again {
+		t.Error("the same layout was not reused")
 	}
 }
