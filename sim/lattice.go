@@ -197,16 +197,20 @@ type pairGrid struct {
 	overlaps []int   // the overlaps it serves, in index order
 	index    []int32 // index[a] of overlap a, −1 for none
 	perIndex int     // slots per overlap, width·(width + 1)/2
-	sums     []pairSums
-	filled   []bool
+	// sums[i] holds its pairSums once computed; an empty slot has S_QQ = NaN (empty).
+	sums []pairSums
 }
 
 // maxPairGridBytes bounds one worker's pairGrid; beyond it (a wide noise: thresholds
 // spread over thousands of values at small ε) the lookups go to the pairCache.
 const maxPairGridBytes = 24 << 20
 
-// pairGridSlotBytes is the memory of one pairGrid slot: its pairSums and its filled flag.
-const pairGridSlotBytes = 4*8 + 1
+// pairGridSlotBytes is the memory of one pairGrid slot, its pairSums.
+const pairGridSlotBytes = 4 * 8
+
+// emptyPairSums marks a pairGrid slot not computed yet: S_QQ, a probability, is never NaN
+// (one array, so that a lookup reads one cache line, not a flag's as well).
+var emptyPairSums = pairSums{math.NaN()}
 
 // pairGridBounds returns the thresholds [lo, lo + width) a pairGrid serves for full cells
 // of m cells whose smoothed noise has SD sc: entries within certainSDs of k, t =
@@ -220,7 +224,7 @@ func (lt *latticeTable) pairGridBounds(m int, sc float64) (lo int64, width int) 
 }
 
 // gridFor returns a pairGrid of lt for overlaps (distinct, each ≥ 0) and thresholds
-// [lo, lo + width): g itself where it already is one (its filled slots stand: they
+// [lo, lo + width): g itself where it already is one (its computed slots stand: they
 // depend on the table alone), else g emptied and laid out anew in its own memory where
 // that is large enough (a new radius or noise needs a new grid), nil where it would
 // exceed maxPairGridBytes (g is then kept for a later run).
@@ -234,7 +238,7 @@ func (g *pairGrid) gridFor(lt *latticeTable, overlaps []int, lo int64, width int
 		return nil
 	}
 	if g == nil || cap(g.sums) < n {
-		g = &pairGrid{sums: make([]pairSums, n), filled: make([]bool, n)}
+		g = &pairGrid{sums: make([]pairSums, n)}
 	}
 	g.table, g.lo, g.width, g.perIndex = lt.id, lo, width, perIndex
 	g.overlaps = append(g.overlaps[:0], overlaps...)
@@ -245,9 +249,10 @@ func (g *pairGrid) gridFor(lt *latticeTable, overlaps []int, lo int64, width int
 	for i, a := range overlaps {
 		g.index[a] = int32(i)
 	}
-	// Only the flags are cleared: a slot's sums are read after its flag is set.
-	g.sums, g.filled = g.sums[:n], g.filled[:n]
-	clear(g.filled)
+	g.sums = g.sums[:n]
+	for i := range g.sums {
+		g.sums[i] = emptyPairSums
+	}
 	return g
 }
 
@@ -474,11 +479,9 @@ func (lt *latticeTable) pairMemo(a, m int, x, y *latticeEntry, means bool, cache
 	var ps pairSums
 	if i := grid.slotOf(lt, a, t1, t2); i < 0 {
 		ps = lt.sumsOf(a, m, t1, t2, cache)
-	} else if grid.filled[i] {
-		ps = grid.sums[i]
-	} else {
+	} else if ps = grid.sums[i]; math.IsNaN(ps[0]) {
 		ps = lt.sumsOf(a, m, t1, t2, cache)
-		grid.sums[i], grid.filled[i] = ps, true
+		grid.sums[i] = ps
 	}
 	qq, qg, gq, gg := ps[0], ps[1], ps[2], ps[3]
 	if swap {

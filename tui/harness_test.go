@@ -58,7 +58,7 @@ func fixtureTable(t testing.TB, cellKM float64) *sim.Table {
 func testConfig(t testing.TB) Config {
 	return Config{Table: smallTable(t), Source: "metro_small.csv", People: 2000,
 		Params: sim.Params{Epsilon: 1, K: 10}, Seed: 1, Setup: Setup{CellKM: 1, QIs: []string{"age", "sex"}},
-		MonteCarloTime: 600 * time.Millisecond, CheckDelay: time.Millisecond, FrequencyReleases: testFrequencyReleases,
+		MonteCarloTime: 600 * time.Millisecond, CheckDelay: time.Millisecond, StaleDelay: time.Millisecond, FrequencyReleases: testFrequencyReleases,
 		MessageTime: -1}
 }
 

@@ -52,6 +52,9 @@ type Config struct {
 	// CheckDelay is the quiet period after a setting's figures are shown before its Monte
 	// Carlo check starts, so that a run of key presses starts none; 0 means 300 ms.
 	CheckDelay time.Duration
+	// StaleDelay is how long after a change of setting the previous setting's figures
+	// stay on screen unmarked (0: staleMarkDelay).
+	StaleDelay time.Duration
 	Setup      Setup
 	// Reload re-aggregates the population under a new Setup; nil keeps the Table fixed.
 	Reload func(Setup) (*sim.Table, error)
@@ -131,6 +134,10 @@ type Model struct {
 	cancel context.CancelFunc
 	ctx    context.Context
 	report *sim.Report
+	// staleShown is set once the report has outlived a change of setting by
+	// staleMarkDelay: its figures are then shown as the previous setting's (staleView)
+	// until the current setting's arrive.
+	staleShown bool
 	// mcActive is true while the Monte Carlo check of the current report runs;
 	// checkWaiting while its quiet period (Config.CheckDelay) has not passed yet.
 	mcActive, checkWaiting bool
@@ -233,6 +240,9 @@ func New(cfg Config) Model {
 	if m.cfg.MonteCarloTime <= 0 {
 		m.cfg.MonteCarloTime = 30 * time.Second
 	}
+	if m.cfg.StaleDelay <= 0 {
+		m.cfg.StaleDelay = staleMarkDelay
+	}
 	if m.cfg.CheckDelay <= 0 {
 		m.cfg.CheckDelay = defaultCheckDelay
 	}
@@ -299,8 +309,30 @@ func (m *Model) changed() tea.Cmd {
 	if !m.writer.running && !m.writer.asking {
 		m.writer.status, m.writer.err = "", ""
 	}
-	return tea.Batch(m.recompute(), m.restartRegion())
+	return tea.Batch(m.recompute(), m.restartRegion(), staleAfter(m.cfg.StaleDelay, m.gen))
 }
+
+// staleMarkDelay is how long, by default, the figures of the previous setting stay on
+// screen as they are after a change before they are shown as the previous setting's
+// (Config.StaleDelay): a knob press on
+// the sample is evaluated within a frame, and marking it would flicker; on a national
+// grid an evaluation takes seconds.
+const staleMarkDelay = 250 * time.Millisecond
+
+// staleDueMsg says staleMarkDelay has passed since the change of generation gen.
+type staleDueMsg struct{ gen int }
+
+// staleAfter returns the command that sends staleDueMsg{gen} after delay.
+func staleAfter(delay time.Duration, gen int) tea.Cmd {
+	return tea.Tick(delay, func(time.Time) tea.Msg { return staleDueMsg{gen: gen} })
+}
+
+// stale reports whether the report on screen is of another setting than the knobs'.
+func (m Model) stale() bool { return m.report != nil && m.report.Params != m.knobs.Params() }
+
+// showingStale reports whether the figures on screen are shown as the previous
+// setting's: the report is stale and has been for staleMarkDelay.
+func (m Model) showingStale() bool { return m.staleShown && m.stale() }
 
 // axisValues returns the knob values the curves are drawn at.
 func (m Model) axisValues(a axis) []float64 {
@@ -400,6 +432,11 @@ func (m Model) route(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.onEval(msg)
 	case checkDueMsg:
 		return m.onCheckDue(msg)
+	case staleDueMsg:
+		if msg.gen == m.gen && m.stale() {
+			m.staleShown = true
+		}
+		return m, nil
 	case mcMsg:
 		return m.onMonteCarlo(msg)
 	case freqDueMsg:
@@ -663,7 +700,7 @@ func (m Model) onEval(msg evalMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	m.evalErr = ""
-	m.report = msg.report
+	m.report, m.staleShown = msg.report, false
 	m.estimand = min(m.estimand, len(m.report.Estimands)-1)
 	if !needsCheck(m.report) {
 		// The frequencies, like the check, wait for the knobs to stay still.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"github.com/charmbracelet/bubbles/key"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/charmbracelet/lipgloss"
@@ -13,6 +14,7 @@ import (
 	"privtune/sim"
 	"privtune/tui/chart"
 	"privtune/tui/knobs"
+	"privtune/tui/theme"
 )
 
 // View draws the screen.
@@ -250,6 +252,13 @@ func (m Model) leftColumn(l layout) string {
 		parts = append(parts, m.compareView())
 	}
 	parts = append(parts, m.riskView(l.wide, l.left))
+	if m.showingStale() {
+		// The figures are the previous setting's: greyed, under a line that says so.
+		for i := 1; i < len(parts); i++ {
+			parts[i] = staleView(m.styles, parts[i])
+		}
+		parts = slices.Insert(parts, 1, m.staleLine(l.left))
+	}
 	// A blank line between sections when they fit; none when the screen is short.
 	spaced := strings.Join(parts, "\n\n")
 	if lipgloss.Height(spaced) <= l.body {
@@ -272,6 +281,27 @@ func (m Model) rightColumn(l layout) string {
 		return lipgloss.JoinHorizontal(lipgloss.Top, mapView, "  ", m.curvesView(l.curvesW, l.curvesH, false))
 	}
 	return mapView + "\n\n" + m.curvesView(l.right, l.curvesH, false)
+}
+
+// staleView returns a panel of the previous setting's figures without its colours, in
+// the muted style, so that none of them reads as the current setting's.
+func staleView(s theme.Styles, panel string) string {
+	lines := strings.Split(ansi.Strip(panel), "\n")
+	for i, l := range lines {
+		lines[i] = s.Muted.Render(l)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// staleLine says that the figures shown are the previous setting's, in the first of its
+// wordings that fits width.
+func (m Model) staleLine(width int) string {
+	for _, w := range []string{"figures of the previous setting · computing this one…", "previous setting's figures · computing…", "previous setting · computing…"} {
+		if lipgloss.Width(w) <= width {
+			return m.styles.Warn.Render(w)
+		}
+	}
+	return m.styles.Warn.Render("previous setting")
 }
 
 // utilityView shows the selected estimand's figures in lines of at most width columns:
@@ -815,7 +845,14 @@ func (m Model) mapView(w, h int) string {
 	if wait != "" {
 		return lipgloss.NewStyle().Height(h).Render(title + "\n" + s.Muted.Render(wait))
 	}
-	return m.drawMap(w, h, title, d, note)
+	if !m.showingStale() || m.layer == layerTruth {
+		return m.drawMap(w, h, title, d, note)
+	}
+	// The previous setting's layer: which setting it is of matters more than the
+	// layer's name, and the map and its lines are greyed like the other figures.
+	title = fitTitle(w, s.Title.Render("Map")+" "+s.Warn.Render("[previous setting]"), s.Title.Render("· "+name))
+	title, rest, _ := strings.Cut(m.drawMap(w, h, title, d, note), "\n")
+	return title + "\n" + staleView(s, rest)
 }
 
 // mapMethodTag names how the layer shown was obtained when it is not exact: "[approx]"

@@ -1,0 +1,63 @@
+package tui
+
+import (
+	"strings"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"privtune/tui/theme"
+)
+
+// TestPreviousSettingsFiguresAreMarked: after a knob change whose figures have not
+// arrived within the stale delay, the screen says that the figures shown are the
+// previous setting's and the map's tag says so too; a stale delay of an older change
+// marks nothing, a report that arrives in time is never marked, and the current
+// setting's report clears the mark. The screen still fits.
+func TestPreviousSettingsFiguresAreMarked(t *testing.T) {
+	for _, size := range sizesToCheck() {
+		stub := &stubCheck{}
+		m := newCheckModel(t, stub, size.w, size.h)
+		before := m.gen
+		m = press(t, m, tea.KeyMsg{Type: tea.KeyRight})
+		if v := m.View(); strings.Contains(v, "previous setting") {
+			t.Fatalf("%d × %d: marked before the stale delay passed:\n%s", size.w, size.h, v)
+		}
+		next, _ := m.Update(staleDueMsg{gen: before})
+		if v := next.(Model).View(); strings.Contains(v, "previous setting") {
+			t.Fatalf("%d × %d: the delay of an earlier change marked the figures:\n%s", size.w, size.h, v)
+		}
+		next, _ = m.Update(staleDueMsg{gen: m.gen})
+		m = next.(Model)
+		v := m.View()
+		if !strings.Contains(v, "previous setting") {
+			t.Errorf("%d × %d: the figures of the previous setting are not marked:\n%s", size.w, size.h, v)
+		}
+		if m.mapShown() && !strings.Contains(v, "[previous setting]") {
+			t.Errorf("%d × %d: the map's tag does not say it is the previous setting's:\n%s", size.w, size.h, v)
+		}
+		lines := strings.Split(v, "\n")
+		if len(lines) > size.h {
+			t.Errorf("%d × %d: %d lines", size.w, size.h, len(lines))
+		}
+		for _, l := range lines {
+			if lipgloss.Width(l) > size.w {
+				t.Errorf("%d × %d: a line of %d cells: %q", size.w, size.h, lipgloss.Width(l), l)
+			}
+		}
+		m = deliverEval(t, m)
+		if v := m.View(); strings.Contains(v, "previous setting") {
+			t.Errorf("%d × %d: still marked once the current figures arrived:\n%s", size.w, size.h, v)
+		}
+	}
+}
+
+// TestStaleViewDropsColours: a panel of the previous setting's figures keeps its text
+// but none of its own styling (a coloured badge or figure would read as current).
+func TestStaleViewDropsColours(t *testing.T) {
+	got := staleView(theme.Default(), "\x1b[32m[approx]\x1b[0m 1,234\n\x1b[1mRMSE\x1b[0m 5")
+	if want := "[approx] 1,234\nRMSE 5"; got != want { // the tests' profile renders no colour
+		t.Errorf("staleView = %q, want %q", got, want)
+	}
+}
