@@ -639,6 +639,13 @@ func (e *Engine) approximateThresholdWith(s *state, edgeExpansions bool) *approx
 	}
 	wg.Wait()
 	failed.rethrow()
+	if s.cancelled() {
+		for _, acc := range accs {
+			e.putTailCache(acc.tails)
+			e.memos.Put(acc.memos)
+		}
+		return nil // given up (EvaluateContext): nothing of it is read
+	}
 	if run.latFailed.Load() {
 		for _, acc := range accs {
 			e.putTailCache(acc.tails)
@@ -1425,8 +1432,8 @@ func (run *thresholdRun) group(g int, acc *pairAcc) {
 	next := 0                       // the next row whose entries are to be approximated
 	for c := 0; c < C; c++ {
 		r0, c0 := c/cols, c%cols
-		if c0 == 0 && run.latFailed.Load() {
-			return // the run is simulated instead: nothing of it is read
+		if c0 == 0 && (run.latFailed.Load() || run.s.cancelled()) {
+			return // the run is simulated instead, or given up: nothing of it is read
 		}
 		if c0 == 0 {
 			for ; next < rows && next <= r0+reach; next++ {

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"context"
 	"math"
 	"runtime"
 	"sync"
@@ -354,6 +355,8 @@ func (e *Engine) modeOf(p Params, sm *Smoother) mode {
 
 // state is the exact part of an evaluation, shared with the Monte Carlo.
 type state struct {
+	// ctx, where set (EvaluateContext), ends the approximation early once done.
+	ctx      context.Context
 	p        Params
 	sm       *Smoother
 	smoothed *smoothedState
@@ -408,12 +411,31 @@ type state struct {
 // marked Pending for the Monte Carlo (see MonteCarlo). Its cost grows with cells × groups,
 // never with the number of people.
 func (e *Engine) Evaluate(p Params) (*Report, error) {
+	return e.EvaluateContext(context.Background(), p)
+}
+
+// EvaluateContext is Evaluate given up once ctx is done (a setting the explorer has
+// already left), with ctx's error: the approximation's workers stop at their next grid
+// row, so that a superseded evaluation of a national grid does not hold the cores the
+// next one needs.
+func (e *Engine) EvaluateContext(ctx context.Context, p Params) (*Report, error) {
 	if err := e.validate(p); err != nil {
 		return nil, err
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	s := e.prepare(p)
-	return e.exactReport(s, true), nil
+	s.ctx = ctx
+	r := e.exactReport(s, true)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return r, nil
 }
+
+// cancelled reports whether the evaluation of s has been given up (EvaluateContext).
+func (s *state) cancelled() bool { return s.ctx != nil && s.ctx.Err() != nil }
 
 // CountScreen bounds the count estimands of a threshold on noisy counts after smoothing
 // from the entries' own moments alone, without their covariances. T_e = z_e·1{z_e ≥ k}
@@ -802,6 +824,9 @@ func (e *Engine) exactReport(s *state, approximate bool) *Report {
 	var ac *approxCounts
 	if approximate && s.mode == modeMonteCarlo && approximable(s.p, s.pubMode) {
 		ac = e.approximateThreshold(s)
+	}
+	if s.cancelled() {
+		return nil // EvaluateContext returns the context's error
 	}
 	publish := s.publish
 	if ac != nil {

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -42,7 +43,7 @@ func BenchmarkKnobStepToView(b *testing.B) {
 		next, cmd := m.Update(tea.KeyMsg{Type: key})
 		next, _ = next.Update(cmd()) // the knobs' ChangedMsg: a new generation
 		m = next.(Model)
-		r, err := m.evaluator(m.engine, m.knobs.Params())
+		r, err := m.evaluator(context.Background(), m.engine, m.knobs.Params())
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -77,7 +78,7 @@ func BenchmarkViewMetro(b *testing.B) {
 		Params: sim.Params{Epsilon: 1, K: 10, RadiusKM: 2}, Seed: 1})
 	next, _ := m.Update(tea.WindowSizeMsg{Width: 140, Height: 45})
 	m = next.(Model)
-	r, err := m.evaluator(m.engine, m.knobs.Params())
+	r, err := m.evaluator(context.Background(), m.engine, m.knobs.Params())
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -14,8 +14,8 @@ import (
 // approxEvaluate is the engine's Evaluate with every figure marked approximated, as
 // Evaluate reports a setting its approximations cover: the figures stay, their method is
 // MethodApprox and no check has run.
-func approxEvaluate(e *sim.Engine, p sim.Params) (*sim.Report, error) {
-	r, err := e.Evaluate(p)
+func approxEvaluate(ctx context.Context, e *sim.Engine, p sim.Params) (*sim.Report, error) {
+	r, err := e.EvaluateContext(ctx, p)
 	if err != nil {
 		return nil, err
 	}
@@ -30,8 +30,8 @@ func approxEvaluate(e *sim.Engine, p sim.Params) (*sim.Report, error) {
 
 // pendingEvaluate is the engine's Evaluate with every figure pending, as Evaluate
 // reports a setting no approximation covers.
-func pendingEvaluate(e *sim.Engine, p sim.Params) (*sim.Report, error) {
-	r, err := e.Evaluate(p)
+func pendingEvaluate(ctx context.Context, e *sim.Engine, p sim.Params) (*sim.Report, error) {
+	r, err := e.EvaluateContext(ctx, p)
 	if err != nil {
 		return nil, err
 	}
@@ -54,7 +54,7 @@ type stubCheck struct {
 func (c *stubCheck) run(ctx context.Context, p sim.Params, opt sim.MCOptions, progress func(*sim.Report)) (*sim.Report, error) {
 	c.calls++
 	c.opt, c.ctx = opt, ctx
-	r, err := approxEvaluate(c.engine, p)
+	r, err := approxEvaluate(context.Background(), c.engine, p)
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +90,7 @@ func newCheckModel(t *testing.T, stub *stubCheck, w, h int) Model {
 // command would, and returns the model without running what that starts.
 func deliverEval(t *testing.T, m Model) Model {
 	t.Helper()
-	r, err := m.evaluator(m.engine, m.knobs.Params())
+	r, err := m.evaluator(context.Background(), m.engine, m.knobs.Params())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +260,7 @@ func TestExactFiguresNeedNoCheck(t *testing.T) {
 	if needsCheck(r) {
 		t.Fatal("needsCheck is true for an exact report")
 	}
-	if a, _ := approxEvaluate(m.engine, m.knobs.Params()); !needsCheck(a) {
+	if a, _ := approxEvaluate(context.Background(), m.engine, m.knobs.Params()); !needsCheck(a) {
 		t.Fatal("needsCheck is false for an approximated report")
 	}
 }
@@ -269,8 +269,8 @@ func TestExactFiguresNeedNoCheck(t *testing.T) {
 // is that report (the Monte Carlo is not run for it).
 func TestCurvesUseInstantFigures(t *testing.T) {
 	e := sim.NewEngine(smallTable(t))
-	marked := func(e *sim.Engine, p sim.Params) (*sim.Report, error) {
-		r, err := approxEvaluate(e, p)
+	marked := func(ctx context.Context, e *sim.Engine, p sim.Params) (*sim.Report, error) {
+		r, err := approxEvaluate(ctx, e, p)
 		if err == nil {
 			r.Estimands[0].Expected = 12345 // no simulation gives this
 		}
@@ -287,8 +287,8 @@ func TestCurvesUseInstantFigures(t *testing.T) {
 // during the quiet period nor while the check runs ("checking…"); once that figure is
 // selected, the screen says it is being simulated.
 func TestHiddenPendingFigureDoesNotSaySimulating(t *testing.T) {
-	hidden := func(e *sim.Engine, p sim.Params) (*sim.Report, error) {
-		r, err := approxEvaluate(e, p)
+	hidden := func(ctx context.Context, e *sim.Engine, p sim.Params) (*sim.Report, error) {
+		r, err := approxEvaluate(ctx, e, p)
 		if err != nil {
 			return nil, err
 		}

@@ -155,18 +155,21 @@ type reloadMsg struct {
 	err   error
 }
 
-// evaluateFunc computes the instant report of p on an engine (sim.Engine.Evaluate, or a
-// test's).
-type evaluateFunc func(e *sim.Engine, p sim.Params) (*sim.Report, error)
+// evaluateFunc computes the instant report of p on an engine, giving up once ctx is done
+// (sim.Engine.EvaluateContext, or a test's).
+type evaluateFunc func(ctx context.Context, e *sim.Engine, p sim.Params) (*sim.Report, error)
 
-// engineEvaluate is sim.Engine.Evaluate as an evaluateFunc.
-func engineEvaluate(e *sim.Engine, p sim.Params) (*sim.Report, error) { return e.Evaluate(p) }
+// engineEvaluate is sim.Engine.EvaluateContext as an evaluateFunc.
+func engineEvaluate(ctx context.Context, e *sim.Engine, p sim.Params) (*sim.Report, error) {
+	return e.EvaluateContext(ctx, p)
+}
 
 // evaluate returns the instant report of p: exact and approximated figures, and pending
-// ones where neither exists.
-func evaluate(eval evaluateFunc, e *sim.Engine, p sim.Params, gen int) tea.Cmd {
+// ones where neither exists. The next change of setting cancels ctx, which ends an
+// evaluation still running (its message, of an older generation, is dropped).
+func evaluate(ctx context.Context, eval evaluateFunc, e *sim.Engine, p sim.Params, gen int) tea.Cmd {
 	return recovered(func() tea.Msg {
-		r, err := eval(e, p)
+		r, err := eval(ctx, e, p)
 		return evalMsg{gen: gen, report: r, err: err}
 	}, func(err error) tea.Msg { return evalMsg{gen: gen, err: err} })
 }
@@ -256,7 +259,7 @@ func sampleRelease(t *sim.Table, p sim.Params, src sim.NoiseSource) tea.Cmd {
 // (sim.Engine.EvaluateWithin) whose simulated figures fill the pending ones.
 func curvePointCmd(ctx context.Context, eval evaluateFunc, e *sim.Engine, p sim.Params, ax axis, i int, seed uint64, budget time.Duration, gen int) tea.Cmd {
 	return recovered(func() tea.Msg {
-		r, err := eval(e, p)
+		r, err := eval(ctx, e, p)
 		if err == nil && r.Pending() && ctx.Err() == nil {
 			var mc *sim.Report
 			if mc, err = e.EvaluateWithin(ctx, p, budget, seed); mc != nil {

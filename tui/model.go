@@ -210,11 +210,13 @@ func New(cfg Config) Model {
 	styles := theme.Default()
 	keys := DefaultKeyMap()
 	t := cfg.Table
+	// The first setting's computations, like every later one's, end with its change.
+	ctx, cancel := context.WithCancel(context.Background())
 	m := Model{
 		cfg: cfg, engine: sim.NewEngine(t), table: t, styles: styles, keys: keys, help: help.New(),
 		knobs:   knobs.New(styles, keys.Knobs, cfg.Params, t.Grid.CellKM, t.HasMeasure(), t.Grid.Located),
 		heatmap: heatmap.New(styles), rmse: chart.New(styles), risk: chart.New(styles),
-		ctx: context.Background(), cancel: func() {}, layer: layerExpected,
+		ctx: ctx, cancel: cancel, layer: layerExpected,
 		writer:   newReleaseWriter(styles),
 		audience: cfg.Audience, audienceLocked: cfg.Audience == Researcher,
 		draws: newReleaseDraws(), noiseFor: sim.SecureNoise, mapHit: &mapHitbox{}, shift: &shiftMemo{},
@@ -261,7 +263,7 @@ func (m Model) Init() tea.Cmd {
 	if !m.evaluates() {
 		return m.drawRelease()
 	}
-	return tea.Batch(evaluate(m.evaluator, m.engine, m.knobs.Params(), m.gen), m.curvePoint(0), m.drawRelease())
+	return tea.Batch(evaluate(m.ctx, m.evaluator, m.engine, m.knobs.Params(), m.gen), m.curvePoint(0), m.drawRelease())
 }
 
 // recompute starts everything a new setting needs. It must be called on a Model whose
@@ -275,7 +277,7 @@ func (m *Model) recompute() tea.Cmd {
 	if !m.evaluates() {
 		return draw
 	}
-	return tea.Batch(evaluate(m.evaluator, m.engine, m.knobs.Params(), m.gen), m.startCurves(), draw)
+	return tea.Batch(evaluate(m.ctx, m.evaluator, m.engine, m.knobs.Params(), m.gen), m.startCurves(), draw)
 }
 
 // drawRelease draws the release of the current setting when the screen shows it and it

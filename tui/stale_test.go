@@ -1,12 +1,14 @@
 package tui
 
 import (
+	"context"
 	"strings"
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
+	"privtune/sim"
 	"privtune/tui/theme"
 )
 
@@ -60,4 +62,33 @@ func TestStaleViewDropsColours(t *testing.T) {
 	if want := "[approx] 1,234\nRMSE 5"; got != want { // the tests' profile renders no colour
 		t.Errorf("staleView = %q, want %q", got, want)
 	}
+}
+
+// TestChangeCancelsEvaluation: a setting's evaluations (its report and its curves' points)
+// get the explorer's context, which the next change of setting cancels, so that a
+// superseded evaluation of a large grid stops instead of holding the cores.
+func TestChangeCancelsEvaluation(t *testing.T) {
+	var seen []context.Context
+	m := New(testConfig(t))
+	m.evaluator = func(ctx context.Context, e *sim.Engine, p sim.Params) (*sim.Report, error) {
+		seen = append(seen, ctx)
+		return e.EvaluateContext(ctx, p)
+	}
+	m = drive(t, m, tea.WindowSizeMsg{Width: 140, Height: 45})
+	m = drive(t, m, m.Init()())
+	if len(seen) == 0 {
+		t.Fatal("no evaluation ran")
+	}
+	for i, ctx := range seen {
+		if ctx.Err() != nil {
+			t.Fatalf("evaluation %d: its context is done before any change", i)
+		}
+	}
+	m = press(t, m, tea.KeyMsg{Type: tea.KeyRight})
+	for i, ctx := range seen {
+		if ctx.Err() == nil {
+			t.Errorf("evaluation %d of the previous setting: its context is not cancelled by the change", i)
+		}
+	}
+	_ = m
 }
