@@ -4,16 +4,30 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"sync/atomic"
 	"testing"
-	"time"
 )
+
+// doneAfter is a context whose Err turns context.Canceled after left calls, counting them.
+type doneAfter struct {
+	context.Context
+	left, looks atomic.Int64
+}
+
+func (c *doneAfter) Err() error {
+	c.looks.Add(1)
+	if c.left.Add(-1) < 0 {
+		return context.Canceled
+	}
+	return nil
+}
 
 // TestEvaluateContextGivesUp: a done context returns its error and no report, before any
 // work or once the approximation's workers see it; a live one returns Evaluate's report;
 // and an evaluation given up midway leaves nothing behind that changes the next one's
 // figures (the pooled memos, the pair grids, the radius state).
 func TestEvaluateContextGivesUp(t *testing.T) {
-	tab := benchTable(256, 256, 8)
+	tab := benchTable(96, 96, 4)
 	p := Params{Epsilon: 1, K: 6, RadiusKM: 3}
 	fresh, err := NewEngine(tab).Evaluate(p)
 	if err != nil {
@@ -25,11 +39,15 @@ func TestEvaluateContextGivesUp(t *testing.T) {
 	if r, err := e.EvaluateContext(done, p); r != nil || !errors.Is(err, context.Canceled) {
 		t.Fatalf("a done context: report %v, error %v", r != nil, err)
 	}
-	// Given up while its workers run (the evaluation takes hundreds of milliseconds).
-	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(20*time.Millisecond, cancel)
+	// Given up while its workers run: a context that turns done after a few looks, the
+	// first of them EvaluateContext's own before any work.
+	ctx := &doneAfter{Context: context.Background()}
+	ctx.left.Store(3)
 	if r, err := e.EvaluateContext(ctx, p); r != nil || !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled midway: report %v, error %v", r != nil, err)
+	}
+	if ctx.looks.Load() < 4 {
+		t.Errorf("%d looks at the context: it was not given up inside the approximation", ctx.looks.Load())
 	}
 	for _, q := range []Params{p, {Epsilon: 1, K: 7, RadiusKM: 3}, p} {
 		got, err := e.EvaluateContext(context.Background(), q)
@@ -41,6 +59,16 @@ func TestEvaluateContextGivesUp(t *testing.T) {
 		}
 		if q == p && (!reflect.DeepEqual(got.Map.Expected, fresh.Map.Expected) || got.Crowd.Mean != fresh.Crowd.Mean) {
 			t.Errorf("after an evaluation given up: map or crowd risk differ from a fresh engine's")
+		}
+	}
+}
+
+// TestBatchSizeFor: 64 releases a batch up to 2¹⁹ entries (the sample, a 256 × 256 × 8
+// grid), fewer beyond, never under 8 (a national grid of 8 M entries).
+func TestBatchSizeFor(t *testing.T) {
+	for _, c := range [][2]int{{0, 64}, {28_800, 64}, {1 << 19, 64}, {1 << 20, 32}, {3 << 19, 21}, {1 << 23, 8}, {1 << 30, 8}} {
+		if got := batchSizeFor(c[0]); got != c[1] {
+			t.Errorf("batchSizeFor(%d) = %d, want %d", c[0], got, c[1])
 		}
 	}
 }

@@ -35,6 +35,9 @@ func TestPairKernelOnLargeGrids(t *testing.T) {
 	if want := kernelEntries(sm) / ((2*R + 1) * (4*R + 1)); band != want {
 		t.Errorf("%d cells in the band, kernelEntries counts %d", band, want)
 	}
+	if testing.Short() {
+		return // the evaluation below takes a while under the race detector
+	}
 	e := NewEngine(tab)
 	r, err := e.Evaluate(Params{Epsilon: 1, K: 10, RadiusKM: 3})
 	if err != nil {

@@ -24,10 +24,20 @@ type MCOptions struct {
 	// index in Report.Estimands): the figures the caller lacks. Every figure is still
 	// simulated.
 	Needed []bool
-	// BatchSize is the number of releases per batch; 0 means 64.
+	// BatchSize is the number of releases per batch; 0 means batchSizeFor the table's
+	// entries (64 up to 2¹⁹ entries, fewer beyond, at least 8).
 	BatchSize int
 	// ProgressEvery is the least time between progress reports; 0 means 100 ms.
 	ProgressEvery time.Duration
+}
+
+// batchSizeFor is the default batch of a simulation over entries table entries,
+// min(64, max(8, 64·2¹⁹/entries)): a batch ends with a progress report, and a time budget
+// can only end a run that has reported (the explorer's check, eval --mc-time), so on a
+// national grid, where one release takes about half a second on one core, 64 releases
+// would keep the first report for half a minute.
+func batchSizeFor(entries int) int {
+	return min(64, max(8, 64*(1<<19)/max(1, entries)))
 }
 
 func (o MCOptions) withDefaults() MCOptions {
@@ -65,6 +75,9 @@ func (o MCOptions) withDefaults() MCOptions {
 func (e *Engine) MonteCarlo(ctx context.Context, p Params, opt MCOptions, progress func(*Report)) (*Report, error) {
 	if err := e.validate(p); err != nil {
 		return nil, err
+	}
+	if opt.BatchSize <= 0 {
+		opt.BatchSize = batchSizeFor(len(e.t.Count))
 	}
 	opt = opt.withDefaults()
 	s := e.prepare(p)
