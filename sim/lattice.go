@@ -201,6 +201,12 @@ type pairGrid struct {
 	sums []pairSums
 }
 
+// minPairGridCells is the least grid for which the workers read pair sums through a
+// pairGrid: on a smaller one (the sample's 60 × 60) a press's keys fit the pairCache, and
+// laying a grid out anew at each change of noise or radius cost more than it saved (the
+// sample's cycle of knob presses came out 2–10 % slower).
+const minPairGridCells = 1 << 16
+
 // maxPairGridBytes bounds one worker's pairGrid; beyond it (a wide noise: thresholds
 // spread over thousands of values at small ε) the lookups go to the pairCache.
 const maxPairGridBytes = 24 << 20
