@@ -1104,7 +1104,8 @@ func (run *thresholdRun) newAcc() *pairAcc {
 	}
 	acc.memos = run.e.memosOf()
 	acc.entries, acc.latMemo = acc.memos.entries, acc.memos.lat
-	if run.pairs && run.latFull && run.latOverlap != nil && run.e.t.Cells() >= minPairGridCells {
+	// Only where some pair of full cells reads the exact sums (pairMemo).
+	if run.pairs && run.latFull && run.latOverlap != nil && (run.exactPairs || run.heavyTails) && run.e.t.Cells() >= minPairGridCells {
 		overlaps := slices.Clone(run.latOverlap)
 		slices.Sort(overlaps)
 		lo, width := run.lat.pairGridBounds(run.latM, run.fullCell.sc)

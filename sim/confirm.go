@@ -61,7 +61,7 @@ const rareReleases = 10
 // simulated value. progress, when not nil, receives the checked report now and then.
 // When the run ends by ctx, the last checked report is returned with ctx.Err().
 func (e *Engine) Confirm(ctx context.Context, p Params, opt MCOptions, progress func(*Report)) (*Report, error) {
-	base, err := e.Evaluate(p)
+	base, err := e.EvaluateContext(ctx, p)
 	if err != nil {
 		return nil, err
 	}

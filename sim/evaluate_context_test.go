@@ -3,6 +3,7 @@ package sim
 import (
 	"context"
 	"errors"
+	"math"
 	"reflect"
 	"sync/atomic"
 	"testing"
@@ -25,7 +26,8 @@ func (c *doneAfter) Err() error {
 // TestEvaluateContextGivesUp: a done context returns its error and no report, before any
 // work or once the approximation's workers see it; a live one returns Evaluate's report;
 // and an evaluation given up midway leaves nothing behind that changes the next one's
-// figures (the pooled memos, the pair grids, the radius state).
+// figures (the pooled memos and pair caches, the radius state; the grid is below
+// minPairGridCells, so no pair grid is made).
 func TestEvaluateContextGivesUp(t *testing.T) {
 	tab := benchTable(96, 96, 4)
 	p := Params{Epsilon: 1, K: 6, RadiusKM: 3}
@@ -70,5 +72,20 @@ func TestBatchSizeFor(t *testing.T) {
 		if got := batchSizeFor(c[0]); got != c[1] {
 			t.Errorf("batchSizeFor(%d) = %d, want %d", c[0], got, c[1])
 		}
+	}
+}
+
+// TestBatchMeansSELeavesOutUndefinedBatches: a batch without a variance of the figure (a
+// mean that existed in fewer than two of its releases: NaN) is left out of the standard
+// error instead of making it NaN; below two batches with a variance the SE is +Inf.
+func TestBatchMeansSELeavesOutUndefinedBatches(t *testing.T) {
+	nan := math.NaN()
+	batches := [][]float64{{4, nan}, {nan, nan}, {6, 1}, {8, nan}}
+	// Over 4, 6, 8: s² = 4, SE = √(4/3).
+	if got, want := batchMeansSE(batches, 0), math.Sqrt(4.0/3); math.Abs(got-want) > 1e-12 {
+		t.Errorf("SE over the defined batches = %v, want %v", got, want)
+	}
+	if got := batchMeansSE(batches, 1); !math.IsInf(got, 1) {
+		t.Errorf("SE from one defined batch = %v, want +Inf", got)
 	}
 }

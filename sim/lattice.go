@@ -221,8 +221,9 @@ var emptyPairSums = pairSums{math.NaN()}
 // pairGridBounds returns the thresholds [lo, lo + width) a pairGrid serves for full cells
 // of m cells whose smoothed noise has SD sc: entries within certainSDs of k, t =
 // ⌈m(k − μ)⌉ with |k − μ| ≤ certainSDs·sc (beyond, an entry is skipped or linear and
-// never pairs by the exact sums' pair sums), and no lower than the table's least sum
-// plus one (an entry at or below it is certainly published).
+// never pairs by the exact sums' pair sums, except under a lattice-like noise, whose
+// pairs beyond the bounds are read from the pairCache), and no lower than the table's
+// least sum plus one (an entry at or below it is certainly published).
 func (lt *latticeTable) pairGridBounds(m int, sc float64) (lo int64, width int) {
 	reach := int64(math.Ceil(certainSDs*float64(m)*sc)) + 1
 	lo = max(-reach, lt.sums[m].lo+1)

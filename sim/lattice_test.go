@@ -241,9 +241,14 @@ func TestPairGridServesEveryPairOnce(t *testing.T) {
 		for _, mus := range [][2]float64{{3.2, 4}, {5, 5.4}, {1, 2.6}, {4.4, 3.8}, {4.6, 4.6}} {
 			x, y := lt.entry(mus[0], 5, m), lt.entry(mus[1], 5, m)
 			want := lt.pairMemo(a, m, &x, &y, true, nil, nil)
-			for range 2 {
+			for i := range 2 {
 				if got := lt.pairMemo(a, m, &x, &y, true, nil, g); got != want {
 					t.Errorf("a=%d μ=%v: through the grid %+v, want %+v", a, mus, got, want)
+				}
+				// The first read fills the pair's slot, which the second reads.
+				t1, t2 := min(x.t, y.t), max(x.t, y.t)
+				if j := g.slot(a, t1, t2); j >= 0 && math.IsNaN(g.sums[j][0]) {
+					t.Errorf("a=%d μ=%v: slot still empty after read %d", a, mus, i+1)
 				}
 			}
 		}

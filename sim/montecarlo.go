@@ -32,10 +32,11 @@ type MCOptions struct {
 }
 
 // batchSizeFor is the default batch of a simulation over entries table entries,
-// min(64, max(8, 64·2¹⁹/entries)): a batch ends with a progress report, and a time budget
-// can only end a run that has reported (the explorer's check, eval --mc-time), so on a
-// national grid, where one release takes about half a second on one core, 64 releases
-// would keep the first report for half a minute.
+// min(64, max(8, 64·2¹⁹/entries)). Only whole batches count: the explorer's check ends at
+// its time budget only once a batch has reported, and a run that eval --mc-time stops
+// keeps the batches merged by then. On a national grid, where one release takes about
+// half a second on one core, 64 releases kept both waiting for half a minute (eval at
+// 10 s had nothing).
 func batchSizeFor(entries int) int {
 	return min(64, max(8, 64*(1<<19)/max(1, entries)))
 }
@@ -625,6 +626,24 @@ func sampleVariance(x, x2, n float64) float64 {
 	return math.Max(0, (x2-x*x/n)/(n-1))
 }
 
+// batchMeansSE is the standard error of figure j's variance from the batches' own
+// estimates of it: √(s²/b) over the b batches where it is a number. A batch in which a
+// district's mean existed in fewer than two releases has no variance of it (NaN) and is
+// left out, rather than making the SE NaN for the rest of the run (with the small
+// batches of a national grid such batches are common). +Inf below two batches.
+func batchMeansSE(batchVar [][]float64, j int) float64 {
+	var sum, sq, b float64
+	for _, v := range batchVar {
+		if x := v[j]; !math.IsNaN(x) {
+			sum, sq, b = sum+x, sq+x*x, b+1
+		}
+	}
+	if b < 2 {
+		return math.Inf(1)
+	}
+	return math.Sqrt(sampleVariance(sum, sq, b) / b)
+}
+
 // mcReport fills the pending figures of base from the accumulated releases.
 func (e *Engine) mcReport(s *state, base *Report, a *mcAcc, batchVar [][]float64) *Report {
 	t := e.t
@@ -637,18 +656,7 @@ func (e *Engine) mcReport(s *state, base *Report, a *mcAcc, batchVar [][]float64
 	r.Iterations = a.n
 	n := float64(a.n)
 	groupVar := e.localGroupVariances(a)
-	seVar := func(j int) float64 {
-		b := float64(len(batchVar))
-		if b < 2 {
-			return math.Inf(1)
-		}
-		var sum, sq float64
-		for _, v := range batchVar {
-			sum += v[j]
-			sq += v[j] * v[j]
-		}
-		return math.Sqrt(sampleVariance(sum, sq, b) / b)
-	}
+	seVar := func(j int) float64 { return batchMeansSE(batchVar, j) }
 	for j := range r.Estimands {
 		est := &r.Estimands[j]
 		if !est.Pending || a.n == 0 {

@@ -297,6 +297,10 @@ func (m Model) compareScreen(width, height int) string {
 	}
 	top := s.Title.Render("Compare") + "  " + strings.Join(cands, "  ") + "  " +
 		s.Muted.Render("o: next · n: name · P: unpin · p: pin now · d: table · esc: close")
+	if m.showingStale() {
+		// "now" is the setting of the figures shown (its rows say which), not the knobs'.
+		top += "\n" + m.staleLine(width)
+	}
 	// The setting, field by field; a changed field is marked with ≠.
 	set := []string{s.Muted.Render(fmt.Sprintf("  %-9s %-11s %-11s", "setting", a.letter, "now"))}
 	for _, r := range m.settingRows(a.params, m.report.Params) {

@@ -136,8 +136,11 @@ type Model struct {
 	report *sim.Report
 	// staleShown is set once the report has outlived a change of setting by
 	// staleMarkDelay: its figures are then shown as the previous setting's (staleView)
-	// until the current setting's arrive.
-	staleShown bool
+	// until the current setting's arrive. reportGen is the generation of the report
+	// shown; staleGen the first change after it, whose delay marks it however many
+	// changes follow (a held arrow key restarts no clock).
+	staleShown          bool
+	reportGen, staleGen int
 	// mcActive is true while the Monte Carlo check of the current report runs;
 	// checkWaiting while its quiet period (Config.CheckDelay) has not passed yet.
 	mcActive, checkWaiting bool
@@ -299,6 +302,9 @@ func (m Model) drawRelease() tea.Cmd {
 // changed bumps the generation, cancels the running simulations and recomputes.
 func (m *Model) changed() tea.Cmd {
 	m.cancel()
+	if m.reportGen == m.gen {
+		m.staleGen = m.gen + 1 // the first change since the report shown
+	}
 	m.gen++
 	ctx, cancel := context.WithCancel(context.Background())
 	m.ctx, m.cancel = ctx, cancel
@@ -435,7 +441,7 @@ func (m Model) route(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case checkDueMsg:
 		return m.onCheckDue(msg)
 	case staleDueMsg:
-		if msg.gen == m.gen && m.stale() {
+		if (msg.gen == m.staleGen || msg.gen == m.gen) && m.stale() {
 			m.staleShown = true
 		}
 		return m, nil
@@ -702,7 +708,7 @@ func (m Model) onEval(msg evalMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	m.evalErr = ""
-	m.report, m.staleShown = msg.report, false
+	m.report, m.staleShown, m.reportGen = msg.report, false, msg.gen
 	m.estimand = min(m.estimand, len(m.report.Estimands)-1)
 	if !needsCheck(m.report) {
 		// The frequencies, like the check, wait for the knobs to stay still.

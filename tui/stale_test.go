@@ -14,9 +14,10 @@ import (
 
 // TestPreviousSettingsFiguresAreMarked: after a knob change whose figures have not
 // arrived within the stale delay, the screen says that the figures shown are the
-// previous setting's and the map's tag says so too; a stale delay of an older change
-// marks nothing, a report that arrives in time is never marked, and the current
-// setting's report clears the mark. The screen still fits.
+// previous setting's and the map's tag says so too; the delay of a change older than the
+// report shown marks nothing, a report that arrives in time is never marked, the current
+// setting's report clears the mark, and a held key (changes faster than the delay) does
+// not keep old figures unmarked. The screen still fits.
 func TestPreviousSettingsFiguresAreMarked(t *testing.T) {
 	for _, size := range sizesToCheck() {
 		stub := &stubCheck{}
@@ -51,6 +52,24 @@ func TestPreviousSettingsFiguresAreMarked(t *testing.T) {
 		m = deliverEval(t, m)
 		if v := m.View(); strings.Contains(v, "previous setting") {
 			t.Errorf("%d × %d: still marked once the current figures arrived:\n%s", size.w, size.h, v)
+		}
+		// In time: the report arrives before the delay passes, which then marks nothing.
+		m = press(t, m, tea.KeyMsg{Type: tea.KeyLeft})
+		m = deliverEval(t, m)
+		next, _ = m.Update(staleDueMsg{gen: m.gen})
+		if v := next.(Model).View(); strings.Contains(v, "previous setting") {
+			t.Errorf("%d × %d: a report that came in time is marked:\n%s", size.w, size.h, v)
+		}
+		// A held key: the delay of the first change marks the figures, however many
+		// changes followed it.
+		m = next.(Model)
+		m = press(t, m, tea.KeyMsg{Type: tea.KeyRight})
+		first := m.gen
+		m = press(t, m, tea.KeyMsg{Type: tea.KeyRight})
+		m = press(t, m, tea.KeyMsg{Type: tea.KeyRight})
+		next, _ = m.Update(staleDueMsg{gen: first})
+		if v := next.(Model).View(); !strings.Contains(v, "previous setting") {
+			t.Errorf("%d × %d: figures not marked while a key is held:\n%s", size.w, size.h, v)
 		}
 	}
 }
