@@ -254,13 +254,27 @@ func sampleRelease(t *sim.Table, p sim.Params, src sim.NoiseSource) tea.Cmd {
 	}, func(err error) tea.Msg { return sampleMsg{table: t, params: p, err: err} })
 }
 
+// maxCurveSimulationEntries is the largest table (groups × cells) on which a curve point
+// whose figures need a simulation gets one (sim.Engine.EvaluateWithin, at most
+// maxCurvePointTime, 2 s). A release costs about 80 ns an entry on one core (0.65 s for
+// the 8 M-entry country), so a first batch (64 releases, fewer beyond 2¹⁹ entries) takes
+// about 1.3 s at 2¹⁸ entries and 2.7 s from 2¹⁹ on: beyond the bound the simulation would
+// hold the cores, and at national size a gigabyte of memory, for a point that is a gap
+// anyway. It is a gap at once instead.
+const maxCurveSimulationEntries = 1 << 18
+
+// curveSimulates reports whether a curve point of a table of entries entries may simulate
+// its pending figures (maxCurveSimulationEntries).
+func curveSimulates(entries int) bool { return entries <= maxCurveSimulationEntries }
+
 // curvePointCmd evaluates point i of the curves: the instant report (exact and
-// approximated figures), and only when a figure is still pending a short Monte Carlo
+// approximated figures), and only when a figure is still pending, on a table small
+// enough for a batch of releases to finish in time (curveSimulates), a short Monte Carlo
 // (sim.Engine.EvaluateWithin) whose simulated figures fill the pending ones.
 func curvePointCmd(ctx context.Context, eval evaluateFunc, e *sim.Engine, p sim.Params, ax axis, i int, seed uint64, budget time.Duration, gen int) tea.Cmd {
 	return recovered(func() tea.Msg {
 		r, err := eval(ctx, e, p)
-		if err == nil && r.Pending() && ctx.Err() == nil {
+		if err == nil && r.Pending() && ctx.Err() == nil && curveSimulates(len(e.Table().Count)) {
 			var mc *sim.Report
 			if mc, err = e.EvaluateWithin(ctx, p, budget, seed); mc != nil {
 				r = sim.Merge(r, mc)

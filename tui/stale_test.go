@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
@@ -110,4 +111,35 @@ func TestChangeCancelsEvaluation(t *testing.T) {
 		}
 	}
 	_ = m
+}
+
+// TestCurvePointSkipsHopelessSimulation: on a table too large for a batch of releases to
+// finish within a curve point's budget (the sample at 100 m cells: 2.9 M entries), a
+// point whose figures are pending stays pending (a gap) without a simulation; on the test
+// table the simulation fills it.
+func TestCurvePointSkipsHopelessSimulation(t *testing.T) {
+	if !curveSimulates(28_800) || !curveSimulates(maxCurveSimulationEntries) || curveSimulates(maxCurveSimulationEntries+1) {
+		t.Fatal("curveSimulates draws its bound in the wrong place")
+	}
+	p := sim.Params{Epsilon: 1, K: 10, RadiusKM: 2}
+	cases := []struct {
+		table   *sim.Table
+		pending bool
+	}{{smallTable(t), false}}
+	if !testing.Short() { // the large table's evaluation is slow under the race detector
+		cases = append(cases, struct {
+			table   *sim.Table
+			pending bool
+		}{fixtureTable(t, 0.1), true})
+	}
+	for _, c := range cases {
+		e := sim.NewEngine(c.table)
+		msg := curvePointCmd(context.Background(), pendingEvaluate, e, p, axisEpsilon, 0, 1, 5*time.Second, 0)().(curveMsg)
+		if !msg.ok || len(msg.point.estimands) == 0 {
+			t.Fatalf("%d entries: no point: %+v", len(c.table.Count), msg)
+		}
+		if got := msg.point.estimands[0].Pending; got != c.pending {
+			t.Errorf("%d entries: the point's total pending %v, want %v", len(c.table.Count), got, c.pending)
+		}
+	}
 }
