@@ -639,17 +639,13 @@ func (e *Engine) approximateThresholdWith(s *state, edgeExpansions bool) *approx
 	}
 	wg.Wait()
 	failed.rethrow()
-	if s.cancelled() {
+	if s.cancelled() || run.latFailed.Load() {
 		for _, acc := range accs {
 			e.putTailCache(acc.tails)
 			e.memos.Put(acc.memos)
 		}
-		return nil // given up (EvaluateContext): nothing of it is read
-	}
-	if run.latFailed.Load() {
-		for _, acc := range accs {
-			e.putTailCache(acc.tails)
-			e.memos.Put(acc.memos)
+		if s.cancelled() {
+			return nil // given up (EvaluateContext): nothing of it is read
 		}
 		if run.latOnly && s.countVar >= minEdgeExpansionSD*minEdgeExpansionSD {
 			return e.approximateThresholdWith(s, true) // the entries near an edge were too dear

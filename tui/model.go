@@ -322,9 +322,8 @@ func (m *Model) changed() tea.Cmd {
 
 // staleMarkDelay is how long, by default, the figures of the previous setting stay on
 // screen as they are after a change before they are shown as the previous setting's
-// (Config.StaleDelay): a knob press on
-// the sample is evaluated within a frame, and marking it would flicker; on a national
-// grid an evaluation takes seconds.
+// (Config.StaleDelay): a knob press on the sample is evaluated within a frame, and
+// marking it would flicker; on a national grid an evaluation takes seconds.
 const staleMarkDelay = 250 * time.Millisecond
 
 // staleDueMsg says staleMarkDelay has passed since the change of generation gen.

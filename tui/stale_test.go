@@ -104,13 +104,12 @@ func TestChangeCancelsEvaluation(t *testing.T) {
 			t.Fatalf("evaluation %d: its context is done before any change", i)
 		}
 	}
-	m = press(t, m, tea.KeyMsg{Type: tea.KeyRight})
+	_ = press(t, m, tea.KeyMsg{Type: tea.KeyRight})
 	for i, ctx := range seen {
 		if ctx.Err() == nil {
 			t.Errorf("evaluation %d of the previous setting: its context is not cancelled by the change", i)
 		}
 	}
-	_ = m
 }
 
 // TestCurvePointSkipsHopelessSimulation: on a table too large for a batch of releases to
